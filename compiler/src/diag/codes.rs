@@ -1,0 +1,122 @@
+//! The registry of diagnostic codes. A code, once published, keeps its meaning forever:
+//! retired codes stay in the table marked `retired` and are never handed out again.
+//! Each code's long explanation (with a wrong and a fixed example) lives in
+//! `diag/explain/<CODE>.md` and is printed by `kiln explain CODE`.
+
+use super::Severity;
+
+/// A stable diagnostic code such as `E0201`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Code(&'static CodeInfo);
+
+#[derive(Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CodeInfo {
+    pub code: &'static str,
+    pub severity: Severity,
+    /// One line: what the code is about.
+    pub title: &'static str,
+    /// The long explanation (Markdown), with `## Wrong` and `## Fixed` examples.
+    pub explanation: &'static str,
+}
+
+impl Code {
+    pub fn as_str(self) -> &'static str {
+        self.0.code
+    }
+    pub fn severity(self) -> Severity {
+        self.0.severity
+    }
+    pub fn title(self) -> &'static str {
+        self.0.title
+    }
+    pub fn explanation(self) -> &'static str {
+        self.0.explanation
+    }
+    /// Looks a code up by name, case-insensitively (`e0201` works too).
+    pub fn lookup(name: &str) -> Option<Code> {
+        ALL.iter().copied().find(|c| c.as_str().eq_ignore_ascii_case(name.trim()))
+    }
+}
+
+impl std::fmt::Display for Code {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0.code)
+    }
+}
+
+macro_rules! registry {
+    ($($name:ident $sev:ident $title:literal;)*) => {
+        $(
+            #[allow(non_upper_case_globals)]
+            pub const $name: Code = Code(&CodeInfo {
+                code: stringify!($name),
+                severity: Severity::$sev,
+                title: $title,
+                explanation: include_str!(concat!("explain/", stringify!($name), ".md")),
+            });
+        )*
+        /// Every code, in registry order.
+        pub const ALL: &[Code] = &[$($name),*];
+    };
+}
+
+registry! {
+    // Syntax (E00xx)
+    E0001 Error "syntax error";
+    E0002 Error "unclosed delimiter";
+    E0003 Error "invalid escape in a string";
+    E0004 Error "invalid number literal";
+    E0005 Error "unterminated string";
+    E0006 Error "comparisons do not chain";
+    // Names (E01xx)
+    E0100 Error "unknown name";
+    E0101 Error "name defined twice";
+    E0102 Error "unknown type";
+    E0103 Error "unknown field";
+    E0104 Error "names from `use` clash";
+    E0105 Error "module not found";
+    E0106 Error "unknown function";
+    E0107 Error "recursive type alias";
+    E0108 Error "duplicate field";
+    E0109 Error "recursive function or constant";
+    // Types (E02xx)
+    E0200 Error "mismatched types";
+    E0201 Error "wrong number of arguments";
+    E0202 Error "bad named argument";
+    E0203 Error "not a function";
+    E0204 Error "optional value used where a value is required";
+    E0205 Error "cannot infer the type of a lambda parameter";
+    E0206 Error "operator cannot be applied to these types";
+    E0207 Error "vector sizes differ";
+    E0208 Error "value cannot be indexed";
+    E0209 Error "field access on a value that is not a record";
+    E0210 Error "condition is not a boolean";
+    E0211 Error "branches have different types";
+    E0212 Error "integer literal out of range";
+    E0213 Error "not a compile-time constant";
+    E0214 Error "unsupported parameter type";
+    E0215 Error "expected a stream";
+    E0216 Error "aggregate used outside `group_by` or `aggregate`";
+    E0217 Error "vector size must be a positive compile-time integer";
+    E0218 Error "lambda expected";
+    E0219 Error "stream used where a value is expected";
+    E0220 Error "null needs an optional type";
+    E0221 Error "constant evaluation failed";
+    // Pipeline structure (E03xx)
+    E0300 Error "stages form a cycle";
+    E0301 Error "CSV needs a flat record";
+    E0302 Error "`lines` sink needs a stream of strings";
+    E0303 Error "two sinks write the same path";
+    E0304 Error "invalid source element type";
+    E0305 Error "unknown sink target";
+    E0306 Error "unknown source";
+    E0307 Error "a parameter without a default is missing";
+    // Agents (E04xx) and prompts (E05xx) are reserved for `.af` and `.prompt` files.
+    // Warnings (W0xxx)
+    W0001 Warning "stage feeds no sink";
+    W0002 Warning "unused parameter";
+    W0003 Warning "unused constant";
+    W0004 Warning "unused function";
+    W0005 Warning "unused variable";
+    W0006 Warning "shadowed name";
+}

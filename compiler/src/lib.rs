@@ -1,0 +1,10 @@
+//! Kiln: a compiler for declarative AI and data pipelines.
+//!
+//! The modules follow the pipeline: [`syntax`] (pest grammar → AST) → [`check`] (names,
+//! types, lints) → `ir` → `opt` → `codegen` (Cranelift). [`diag`] is the one diagnostic
+//! model every stage reports into; [`driver`] is the only place that touches the file system.
+
+pub mod diag;
+pub mod driver;
+pub mod source;
+pub mod syntax;

@@ -1,0 +1,2 @@
+//! Syntax: `.kiln` source text → [`ast::Module`]. pest is used only inside this module.
+pub mod ast;
