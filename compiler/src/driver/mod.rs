@@ -30,10 +30,15 @@ impl std::fmt::Display for DriverError {
 pub fn check_files(files: &[PathBuf]) -> Result<CheckRun, DriverError> {
     let mut map = SourceMap::new();
     for path in files {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| DriverError { path: path.clone(), message: e.to_string() })?;
+        let text = std::fs::read_to_string(path).map_err(|e| DriverError {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
         map.add(path.display().to_string(), text);
     }
     // The parser and checker are wired in here as they land.
-    Ok(CheckRun { map, diagnostics: Vec::new() })
+    Ok(CheckRun {
+        map,
+        diagnostics: Vec::new(),
+    })
 }

@@ -31,20 +31,62 @@ pub struct Param {
 #[derive(Clone, Debug, PartialEq)]
 pub enum ItemKind {
     /// `use "std/text"` or `use "./lib.kiln"`.
-    Use { path: String, path_span: Span },
-    Type { name: Ident, ty: TypeExpr },
-    Const { name: Ident, ty: Option<TypeExpr>, value: Expr },
-    Param { name: Ident, ty: TypeExpr, default: Option<Expr> },
-    Fn { name: Ident, params: Vec<Param>, ret: TypeExpr, body: Expr },
-    Agent { name: Ident, path: String, path_span: Span },
+    Use {
+        path: String,
+        path_span: Span,
+    },
+    Type {
+        name: Ident,
+        ty: TypeExpr,
+    },
+    Const {
+        name: Ident,
+        ty: Option<TypeExpr>,
+        value: Expr,
+    },
+    Param {
+        name: Ident,
+        ty: TypeExpr,
+        default: Option<Expr>,
+    },
+    Fn {
+        name: Ident,
+        params: Vec<Param>,
+        ret: TypeExpr,
+        body: Expr,
+    },
+    Agent {
+        name: Ident,
+        path: String,
+        path_span: Span,
+    },
     /// `prompt p = "file.prompt"`.
-    PromptFile { name: Ident, path: String, path_span: Span },
+    PromptFile {
+        name: Ident,
+        path: String,
+        path_span: Span,
+    },
     /// `prompt p(a: T) = """template"""`; `template_offset` is the byte offset of the
     /// template text in the file, for spans inside it.
-    PromptInline { name: Ident, params: Vec<Param>, template: String, template_span: Span },
-    Source { name: Ident, ty: TypeExpr, expr: Expr },
-    Stage { name: Ident, expr: Expr },
-    Sink { expr: Expr, target: Expr },
+    PromptInline {
+        name: Ident,
+        params: Vec<Param>,
+        template: String,
+        template_span: Span,
+    },
+    Source {
+        name: Ident,
+        ty: TypeExpr,
+        expr: Expr,
+    },
+    Stage {
+        name: Ident,
+        expr: Expr,
+    },
+    Sink {
+        expr: Expr,
+        target: Expr,
+    },
 }
 
 impl ItemKind {
@@ -145,7 +187,10 @@ impl BinOp {
         }
     }
     pub fn is_comparison(self) -> bool {
-        matches!(self, BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge)
+        matches!(
+            self,
+            BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge
+        )
     }
 }
 
@@ -191,12 +236,25 @@ pub enum ExprKind {
     Binary(BinOp, Box<Expr>, Box<Expr>),
     /// `lhs |> rhs`: `rhs` is a call (the lhs becomes its first argument) or a callee.
     Pipe(Box<Expr>, Box<Expr>),
-    Call { callee: Box<Expr>, args: Vec<Arg> },
+    Call {
+        callee: Box<Expr>,
+        args: Vec<Arg>,
+    },
     Field(Box<Expr>, Ident),
     Index(Box<Expr>, Box<Expr>),
-    If { cond: Box<Expr>, then: Box<Expr>, otherwise: Box<Expr> },
-    Block { lets: Vec<Let>, result: Box<Expr> },
-    Lambda { param: Ident, body: Box<Expr> },
+    If {
+        cond: Box<Expr>,
+        then: Box<Expr>,
+        otherwise: Box<Expr>,
+    },
+    Block {
+        lets: Vec<Let>,
+        result: Box<Expr>,
+    },
+    Lambda {
+        param: Ident,
+        body: Box<Expr>,
+    },
     /// A part that failed to parse; the parser has reported it already.
     Error,
 }

@@ -1,2 +1,12 @@
-//! Syntax: `.kiln` source text → [`ast::Module`]. pest is used only inside this module.
+//! Syntax: `.kiln` source text → [`ast::Module`]. pest is used only inside this module
+//! (`parser.rs` and `errors.rs`); nothing outside sees a pest type or a grammar rule name.
+//!
+//! Recovery: `split.rs` cuts the file into top-level declarations first, so each
+//! declaration is parsed on its own and one run reports every broken declaration.
+
 pub mod ast;
+mod errors;
+mod parser;
+pub mod split;
+
+pub use parser::{parse_expr, parse_module, parse_type};

@@ -1,0 +1,723 @@
+//! pest → AST. This file and `errors.rs` are the only places that know pest exists.
+
+use super::ast::*;
+use super::errors;
+use super::split;
+use crate::diag::{Diagnostic, codes};
+use crate::source::{FileId, Span};
+use pest::Parser;
+use pest::iterators::Pair;
+
+#[derive(pest_derive::Parser)]
+#[grammar = "../../grammar/kiln.pest"]
+pub(super) struct KilnParser;
+
+/// Parses a whole `.kiln` file. Always returns a module (with the declarations that
+/// parsed) and every syntax diagnostic of the file.
+pub fn parse_module(file: FileId, text: &str) -> (Module, Vec<Diagnostic>) {
+    let (chunks, mut diags) = split::split(file, text);
+    let mut items = Vec::new();
+    for chunk in chunks.iter().filter(|c| !c.lexically_broken) {
+        let src = &text[chunk.start..chunk.end];
+        match KilnParser::parse(Rule::decl_only, src) {
+            Ok(mut pairs) => {
+                let mut b = Builder {
+                    file,
+                    offset: chunk.start,
+                    diags: &mut diags,
+                };
+                let decl_only = pairs.next().expect("decl_only always yields one pair");
+                let decl = decl_only
+                    .into_inner()
+                    .filter(not_keyword)
+                    .next()
+                    .expect("a declaration");
+                items.push(b.item(decl));
+            }
+            Err(_) => diags.push(errors::describe(
+                file,
+                text,
+                chunk.start,
+                src,
+                Rule::decl_only,
+            )),
+        }
+    }
+    (Module { items }, diags)
+}
+
+/// Parses a single expression (the REPL and tests use this).
+pub fn parse_expr(file: FileId, text: &str) -> Result<Expr, Vec<Diagnostic>> {
+    match KilnParser::parse(Rule::expr_only, text) {
+        Ok(mut pairs) => {
+            let mut diags = Vec::new();
+            let mut b = Builder {
+                file,
+                offset: 0,
+                diags: &mut diags,
+            };
+            let inner = pairs
+                .next()
+                .expect("expr_only")
+                .into_inner()
+                .filter(not_keyword)
+                .next()
+                .expect("expr");
+            let e = b.expr(inner);
+            if diags.is_empty() { Ok(e) } else { Err(diags) }
+        }
+        Err(_) => Err(vec![errors::describe(file, text, 0, text, Rule::expr_only)]),
+    }
+}
+
+/// Parses a single type (prompt front matter writes types as strings).
+pub fn parse_type(file: FileId, text: &str, offset: usize) -> Result<TypeExpr, Vec<Diagnostic>> {
+    match KilnParser::parse(Rule::type_only, text) {
+        Ok(mut pairs) => {
+            let mut diags = Vec::new();
+            let mut b = Builder {
+                file,
+                offset,
+                diags: &mut diags,
+            };
+            let inner = pairs
+                .next()
+                .expect("type_only")
+                .into_inner()
+                .filter(not_keyword)
+                .next()
+                .expect("type");
+            let t = b.type_expr(inner);
+            if diags.is_empty() { Ok(t) } else { Err(diags) }
+        }
+        Err(_) => Err(vec![errors::describe(
+            file,
+            text,
+            offset,
+            text,
+            Rule::type_only,
+        )]),
+    }
+}
+
+struct Builder<'d> {
+    file: FileId,
+    offset: usize,
+    diags: &'d mut Vec<Diagnostic>,
+}
+
+impl Builder<'_> {
+    fn span(&self, p: &Pair<Rule>) -> Span {
+        let s = p.as_span();
+        Span::new(self.file, self.offset + s.start(), self.offset + s.end())
+    }
+
+    fn ident(&self, p: Pair<Rule>) -> Ident {
+        Ident {
+            name: p.as_str().to_string(),
+            span: self.span(&p),
+        }
+    }
+
+    fn item(&mut self, p: Pair<Rule>) -> Item {
+        let span = self.span(&p);
+        let rule = p.as_rule();
+        let mut it = p.into_inner().filter(not_keyword);
+        let kind = match rule {
+            Rule::use_decl => {
+                let s = it.next().expect("string");
+                let path_span = self.span(&s);
+                ItemKind::Use {
+                    path: self.string(s),
+                    path_span,
+                }
+            }
+            Rule::type_decl => {
+                let name = self.ident(it.next().expect("name"));
+                ItemKind::Type {
+                    name,
+                    ty: self.type_expr(it.next().expect("type")),
+                }
+            }
+            Rule::const_decl => {
+                let name = self.ident(it.next().expect("name"));
+                let mut next = it.next().expect("type or value");
+                let ty = if next.as_rule() == Rule::type_expr {
+                    let t = self.type_expr(next);
+                    next = it.next().expect("value");
+                    Some(t)
+                } else {
+                    None
+                };
+                ItemKind::Const {
+                    name,
+                    ty,
+                    value: self.expr(next),
+                }
+            }
+            Rule::param_decl => {
+                let name = self.ident(it.next().expect("name"));
+                let ty = self.type_expr(it.next().expect("type"));
+                let default = it.next().map(|e| self.expr(e));
+                ItemKind::Param { name, ty, default }
+            }
+            Rule::fn_decl => {
+                let name = self.ident(it.next().expect("name"));
+                let params = self.params(it.next().expect("params"));
+                let ret = self.type_expr(it.next().expect("return type"));
+                let body = self.expr(it.next().expect("body"));
+                ItemKind::Fn {
+                    name,
+                    params,
+                    ret,
+                    body,
+                }
+            }
+            Rule::agent_decl => {
+                let name = self.ident(it.next().expect("name"));
+                let s = it.next().expect("path");
+                let path_span = self.span(&s);
+                ItemKind::Agent {
+                    name,
+                    path: self.string(s),
+                    path_span,
+                }
+            }
+            Rule::prompt_decl => {
+                let name = self.ident(it.next().expect("name"));
+                let rest = it.next().expect("prompt body");
+                if rest.as_rule() == Rule::prompt_inline {
+                    let mut r = rest.into_inner().filter(not_keyword);
+                    let params = self.params(r.next().expect("params"));
+                    let s = r.next().expect("template");
+                    let (template, template_span) = self.template(s);
+                    ItemKind::PromptInline {
+                        name,
+                        params,
+                        template,
+                        template_span,
+                    }
+                } else {
+                    let path_span = self.span(&rest);
+                    ItemKind::PromptFile {
+                        name,
+                        path: self.string(rest),
+                        path_span,
+                    }
+                }
+            }
+            Rule::source_decl => {
+                let name = self.ident(it.next().expect("name"));
+                let ty = self.type_expr(it.next().expect("type"));
+                ItemKind::Source {
+                    name,
+                    ty,
+                    expr: self.expr(it.next().expect("expr")),
+                }
+            }
+            Rule::stage_decl => {
+                let name = self.ident(it.next().expect("name"));
+                ItemKind::Stage {
+                    name,
+                    expr: self.expr(it.next().expect("expr")),
+                }
+            }
+            Rule::sink_decl => {
+                let expr = self.expr(it.next().expect("expr"));
+                ItemKind::Sink {
+                    expr,
+                    target: self.expr(it.next().expect("target")),
+                }
+            }
+            r => unreachable!("not a declaration rule: {r:?}"),
+        };
+        Item { kind, span }
+    }
+
+    fn params(&mut self, p: Pair<Rule>) -> Vec<Param> {
+        p.into_inner()
+            .filter(not_keyword)
+            .map(|param| {
+                let mut it = param.into_inner().filter(not_keyword);
+                let name = self.ident(it.next().expect("name"));
+                Param {
+                    name,
+                    ty: self.type_expr(it.next().expect("type")),
+                }
+            })
+            .collect()
+    }
+
+    fn type_expr(&mut self, p: Pair<Rule>) -> TypeExpr {
+        let span = self.span(&p);
+        let mut it = p.into_inner().filter(not_keyword);
+        let atom = it.next().expect("type atom");
+        let mut ty = self.type_atom(atom);
+        for mark in it {
+            let end = self.span(&mark).end;
+            ty = TypeExpr {
+                kind: TypeExprKind::Optional(Box::new(ty)),
+                span: Span { end, ..span },
+            };
+        }
+        ty
+    }
+
+    fn type_atom(&mut self, p: Pair<Rule>) -> TypeExpr {
+        let span = self.span(&p);
+        let kind = match p.as_rule() {
+            Rule::ident => TypeExprKind::Named(self.ident(p)),
+            Rule::list_type => TypeExprKind::List(Box::new(
+                self.type_expr(p.into_inner().filter(not_keyword).next().expect("elem")),
+            )),
+            Rule::vec_type => TypeExprKind::Vec(Box::new(
+                self.expr(p.into_inner().filter(not_keyword).next().expect("size")),
+            )),
+            Rule::stream_type => TypeExprKind::Stream(Box::new(
+                self.type_expr(p.into_inner().filter(not_keyword).next().expect("t")),
+            )),
+            Rule::record_type => TypeExprKind::Record(
+                p.into_inner()
+                    .filter(not_keyword)
+                    .map(|f| {
+                        let mut it = f.into_inner().filter(not_keyword);
+                        let name = self.ident(it.next().expect("field"));
+                        (name, self.type_expr(it.next().expect("type")))
+                    })
+                    .collect(),
+            ),
+            r => unreachable!("not a type rule: {r:?}"),
+        };
+        TypeExpr { kind, span }
+    }
+
+    fn expr(&mut self, p: Pair<Rule>) -> Expr {
+        let span = self.span(&p);
+        let rule = p.as_rule();
+        match rule {
+            Rule::lambda => {
+                let mut it = p.into_inner().filter(not_keyword);
+                let param = self.ident(it.next().expect("param"));
+                let body = self.expr(it.next().expect("body"));
+                Expr {
+                    kind: ExprKind::Lambda {
+                        param,
+                        body: Box::new(body),
+                    },
+                    span,
+                }
+            }
+            Rule::pipe => {
+                let mut it = p.into_inner().filter(not_keyword);
+                let mut acc = self.expr(it.next().expect("operand"));
+                for rhs in it {
+                    let rhs = self.expr(rhs);
+                    let span = acc.span.to(rhs.span);
+                    acc = Expr {
+                        kind: ExprKind::Pipe(Box::new(acc), Box::new(rhs)),
+                        span,
+                    };
+                }
+                acc
+            }
+            Rule::or_expr | Rule::and_expr | Rule::coalesce | Rule::sum | Rule::product => {
+                self.binary_chain(p)
+            }
+            Rule::cmp_expr => self.comparison(p),
+            Rule::unary => {
+                let mut ops = Vec::new();
+                let mut operand = None;
+                for part in p.into_inner().filter(not_keyword) {
+                    if part.as_rule() == Rule::prefix_op {
+                        ops.push((self.span(&part), part.as_str().starts_with('-')));
+                    } else {
+                        operand = Some(part);
+                    }
+                }
+                let operand = operand.expect("operand");
+                let mut e = match ops.last() {
+                    // `-9223372036854775808` is the one literal that only exists negated.
+                    Some(&(_, true)) if operand.as_str() == "9223372036854775808" => {
+                        ops.pop();
+                        Expr {
+                            kind: ExprKind::Int(i64::MIN),
+                            span,
+                        }
+                    }
+                    _ => self.expr(operand),
+                };
+                for (op_span, neg) in ops.into_iter().rev() {
+                    let op = if neg { UnOp::Neg } else { UnOp::Not };
+                    let span = op_span.to(e.span);
+                    e = Expr {
+                        kind: ExprKind::Unary(op, Box::new(e)),
+                        span,
+                    };
+                }
+                e
+            }
+            Rule::postfix => self.postfix(p),
+            _ => self.primary(p),
+        }
+    }
+
+    fn binop(&self, p: &Pair<Rule>) -> BinOp {
+        match p.as_str().trim() {
+            "or" => BinOp::Or,
+            "and" => BinOp::And,
+            "??" => BinOp::Coalesce,
+            "+" => BinOp::Add,
+            "-" => BinOp::Sub,
+            "*" => BinOp::Mul,
+            "/" => BinOp::Div,
+            "//" => BinOp::FloorDiv,
+            "%" => BinOp::Mod,
+            "==" => BinOp::Eq,
+            "!=" => BinOp::Ne,
+            "<" => BinOp::Lt,
+            "<=" => BinOp::Le,
+            ">" => BinOp::Gt,
+            ">=" => BinOp::Ge,
+            other => unreachable!("not an operator: {other}"),
+        }
+    }
+
+    /// `a op b op c`, left-associative.
+    fn binary_chain(&mut self, p: Pair<Rule>) -> Expr {
+        let mut it = p.into_inner().filter(not_keyword);
+        let mut acc = self.expr(it.next().expect("operand"));
+        while let Some(op) = it.next() {
+            let op = self.binop(&op);
+            let rhs = self.expr(it.next().expect("rhs"));
+            let span = acc.span.to(rhs.span);
+            acc = Expr {
+                kind: ExprKind::Binary(op, Box::new(acc), Box::new(rhs)),
+                span,
+            };
+        }
+        acc
+    }
+
+    /// Comparisons do not chain: `a < b < c` is reported, not silently grouped.
+    fn comparison(&mut self, p: Pair<Rule>) -> Expr {
+        let span = self.span(&p);
+        let parts: Vec<Pair<Rule>> = p.into_inner().filter(not_keyword).collect();
+        if parts.len() > 3 {
+            let second = self.span(&parts[3]);
+            let first = self.span(&parts[1]);
+            self.diags.push(
+                Diagnostic::new(
+                    codes::E0006,
+                    second,
+                    "comparison operators cannot be chained",
+                )
+                .label("second comparison")
+                .secondary(first, "first comparison")
+                .help("combine the comparisons with `and`: `a < b and b < c`"),
+            );
+            return Expr {
+                kind: ExprKind::Error,
+                span,
+            };
+        }
+        let mut it = parts.into_iter();
+        let lhs = self.expr(it.next().expect("lhs"));
+        match it.next() {
+            None => lhs,
+            Some(op) => {
+                let op = self.binop(&op);
+                let rhs = self.expr(it.next().expect("rhs"));
+                Expr {
+                    kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)),
+                    span,
+                }
+            }
+        }
+    }
+
+    fn postfix(&mut self, p: Pair<Rule>) -> Expr {
+        let mut it = p.into_inner().filter(not_keyword);
+        let mut acc = self.expr(it.next().expect("primary"));
+        for op in it {
+            let op_span = self.span(&op);
+            let span = acc.span.to(op_span);
+            let kind = match op.as_rule() {
+                Rule::call_args => {
+                    let args = op
+                        .into_inner()
+                        .filter(not_keyword)
+                        .map(|a| self.arg(a))
+                        .collect();
+                    ExprKind::Call {
+                        callee: Box::new(acc),
+                        args,
+                    }
+                }
+                Rule::field_access => {
+                    let name =
+                        self.ident(op.into_inner().filter(not_keyword).next().expect("field"));
+                    ExprKind::Field(Box::new(acc), name)
+                }
+                Rule::index => {
+                    let idx = self.expr(op.into_inner().filter(not_keyword).next().expect("index"));
+                    ExprKind::Index(Box::new(acc), Box::new(idx))
+                }
+                r => unreachable!("not a postfix rule: {r:?}"),
+            };
+            acc = Expr { kind, span };
+        }
+        acc
+    }
+
+    fn arg(&mut self, p: Pair<Rule>) -> Arg {
+        let mut it = p.into_inner().filter(not_keyword);
+        let first = it.next().expect("arg");
+        match it.next() {
+            Some(value) => Arg {
+                name: Some(self.ident(first)),
+                value: self.expr(value),
+            },
+            None => Arg {
+                name: None,
+                value: self.expr(first),
+            },
+        }
+    }
+
+    fn primary(&mut self, p: Pair<Rule>) -> Expr {
+        let span = self.span(&p);
+        let kind = match p.as_rule() {
+            Rule::int => self.int(&p),
+            Rule::float => {
+                let digits: String = p.as_str().chars().filter(|&c| c != '_').collect();
+                match digits.parse::<f64>() {
+                    Ok(f) if f.is_finite() => ExprKind::Float(f),
+                    _ => {
+                        self.diags.push(
+                            Diagnostic::new(codes::E0004, span, "float literal is out of range")
+                                .label("this number is too large for a 64-bit float"),
+                        );
+                        ExprKind::Error
+                    }
+                }
+            }
+            Rule::string => ExprKind::Str(self.string(p)),
+            Rule::triple_string => ExprKind::Str(
+                p.into_inner()
+                    .filter(not_keyword)
+                    .next()
+                    .map(|s| s.as_str().to_string())
+                    .unwrap_or_default(),
+            ),
+            Rule::bool_lit => ExprKind::Bool(p.as_str() == "true"),
+            Rule::null_lit => ExprKind::Null,
+            Rule::ident => ExprKind::Name(self.ident(p)),
+            Rule::vec_ctor => ExprKind::VecCtor(Box::new(
+                self.expr(p.into_inner().filter(not_keyword).next().expect("size")),
+            )),
+            Rule::paren => {
+                return self
+                    .expr(p.into_inner().filter(not_keyword).next().expect("inner"))
+                    .with_span(span);
+            }
+            Rule::list => ExprKind::List(
+                p.into_inner()
+                    .filter(not_keyword)
+                    .map(|e| self.expr(e))
+                    .collect(),
+            ),
+            Rule::record => ExprKind::Record(
+                p.into_inner()
+                    .filter(not_keyword)
+                    .map(|entry| match entry.as_rule() {
+                        Rule::spread => RecordEntry::Spread(
+                            self.expr(entry.into_inner().filter(not_keyword).next().expect("e")),
+                        ),
+                        _ => {
+                            let mut it = entry.into_inner().filter(not_keyword);
+                            let name = self.ident(it.next().expect("field"));
+                            RecordEntry::Field(name, self.expr(it.next().expect("value")))
+                        }
+                    })
+                    .collect(),
+            ),
+            Rule::block => {
+                let mut lets = Vec::new();
+                let mut result = None;
+                for part in p.into_inner().filter(not_keyword) {
+                    if part.as_rule() == Rule::let_stmt {
+                        let lspan = self.span(&part);
+                        let mut it = part.into_inner().filter(not_keyword);
+                        let name = self.ident(it.next().expect("name"));
+                        let value = self.expr(it.next().expect("value"));
+                        lets.push(Let {
+                            name,
+                            value,
+                            span: lspan,
+                        });
+                    } else {
+                        result = Some(self.expr(part));
+                    }
+                }
+                ExprKind::Block {
+                    lets,
+                    result: Box::new(result.expect("block result")),
+                }
+            }
+            Rule::if_expr => {
+                let mut it = p.into_inner().filter(not_keyword);
+                let cond = self.expr(it.next().expect("cond"));
+                let then = self.expr(it.next().expect("then"));
+                let otherwise = self.expr(it.next().expect("else"));
+                ExprKind::If {
+                    cond: Box::new(cond),
+                    then: Box::new(then),
+                    otherwise: Box::new(otherwise),
+                }
+            }
+            r => unreachable!("not a primary rule: {r:?}"),
+        };
+        Expr { kind, span }
+    }
+
+    fn int(&mut self, p: &Pair<Rule>) -> ExprKind {
+        let digits: String = p.as_str().chars().filter(|&c| c != '_').collect();
+        match digits.parse::<i64>() {
+            Ok(n) => ExprKind::Int(n),
+            Err(_) => {
+                self.diags.push(
+                    Diagnostic::new(codes::E0212, self.span(p), "integer literal is too large")
+                        .label("does not fit in a 64-bit signed integer")
+                        .help(format!(
+                            "the largest `int` is {}; use a float like `{digits}.0`",
+                            i64::MAX
+                        )),
+                );
+                ExprKind::Error
+            }
+        }
+    }
+
+    /// Decodes a `"..."` literal's escapes, reporting each bad one.
+    fn string(&mut self, p: Pair<Rule>) -> String {
+        let inner = p
+            .into_inner()
+            .filter(not_keyword)
+            .next()
+            .expect("string_inner");
+        let base = self.offset + inner.as_span().start();
+        let raw = inner.as_str();
+        let mut out = String::with_capacity(raw.len());
+        let mut chars = raw.char_indices().peekable();
+        while let Some((i, c)) = chars.next() {
+            if c != '\\' {
+                out.push(c);
+                continue;
+            }
+            let Some((_, e)) = chars.next() else { break };
+            let bad = |this: &mut Self, len: usize, msg: &str| {
+                this.diags.push(
+                    Diagnostic::new(
+                        codes::E0003,
+                        Span::new(this.file, base + i, base + i + len),
+                        msg.to_string(),
+                    )
+                    .label("invalid escape")
+                    .help(r#"the escapes are \n \t \r \\ \" and \u{XXXX}"#),
+                );
+            };
+            match e {
+                'n' => out.push('\n'),
+                't' => out.push('\t'),
+                'r' => out.push('\r'),
+                '\\' => out.push('\\'),
+                '"' => out.push('"'),
+                'u' => {
+                    let rest = &raw[i + 2..];
+                    let close = rest.find('}');
+                    let hex = if rest.starts_with('{') {
+                        close.map(|c| &rest[1..c])
+                    } else {
+                        None
+                    };
+                    match hex
+                        .and_then(|h| u32::from_str_radix(h, 16).ok())
+                        .and_then(char::from_u32)
+                    {
+                        Some(ch) if hex.is_some_and(|h| !h.is_empty() && h.len() <= 6) => {
+                            out.push(ch);
+                            let skip = close.expect("closing brace") + 1;
+                            for _ in 0..skip {
+                                chars.next();
+                            }
+                        }
+                        _ => {
+                            let len = if rest.starts_with('{') {
+                                close.map_or(2, |c| c + 3)
+                            } else {
+                                2
+                            };
+                            bad(self, len, "invalid unicode escape");
+                        }
+                    }
+                }
+                other => bad(
+                    self,
+                    1 + other.len_utf8(),
+                    &format!("unknown escape `\\{other}`"),
+                ),
+            }
+        }
+        out
+    }
+
+    fn template(&mut self, p: Pair<Rule>) -> (String, Span) {
+        if p.as_rule() == Rule::triple_string {
+            let inner = p
+                .into_inner()
+                .filter(not_keyword)
+                .next()
+                .expect("triple_inner");
+            let span = self.span(&inner);
+            (inner.as_str().to_string(), span)
+        } else {
+            let span = self.span(&p);
+            let s = self.string(p);
+            (
+                s,
+                Span {
+                    start: span.start + 1,
+                    end: span.end.saturating_sub(1).max(span.start + 1),
+                    ..span
+                },
+            )
+        }
+    }
+}
+
+/// Keyword tokens carry no information once the declaration's rule is known.
+fn not_keyword(p: &Pair<Rule>) -> bool {
+    !matches!(
+        p.as_rule(),
+        Rule::kw_use
+            | Rule::kw_type
+            | Rule::kw_const
+            | Rule::kw_param
+            | Rule::kw_fn
+            | Rule::kw_let
+            | Rule::kw_if
+            | Rule::kw_else
+            | Rule::kw_source
+            | Rule::kw_stage
+            | Rule::kw_sink
+            | Rule::kw_agent
+            | Rule::kw_prompt
+    )
+}
+
+impl Expr {
+    fn with_span(mut self, span: Span) -> Expr {
+        self.span = span;
+        self
+    }
+}
