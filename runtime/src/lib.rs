@@ -1,1 +1,4 @@
-pub fn placeholder() {}
+//! The Kiln runtime: what generated code calls. Built as an rlib (linked into the `kiln`
+//! binary for the JIT) and as a staticlib (linked into ahead-of-time executables).
+
+pub mod arith;

@@ -113,7 +113,10 @@ registry! {
     E0305 Error "unknown sink target";
     E0306 Error "unknown source";
     E0307 Error "a parameter without a default is missing";
-    // Agents (E04xx) and prompts (E05xx) are reserved for `.af` and `.prompt` files.
+    E0308 Error "agent has no trained weights";
+    // Agents (E04xx) are reserved for `.af` files.
+    // Prompts (E05xx)
+    E0500 Error "invalid prompt front matter";
     // Warnings (W0xxx)
     W0001 Warning "stage feeds no sink";
     W0002 Warning "unused parameter";
@@ -121,4 +124,5 @@ registry! {
     W0004 Warning "unused function";
     W0005 Warning "unused variable";
     W0006 Warning "shadowed name";
+    W0500 Warning "unknown prompt front matter key";
 }

@@ -1,15 +1,28 @@
 //! The driver: the only part of the compiler that reads files. It loads sources into a
-//! [`crate::source::SourceMap`], resolves `use` paths and runs the stages.
+//! [`SourceMap`], resolves `use` paths (the embedded stdlib or files relative to the user),
+//! reads what `agent` and `prompt` declarations point at, and runs parse → check.
 
-use crate::diag::Diagnostic;
-use crate::source::SourceMap;
-use std::path::PathBuf;
+mod prompt;
+pub mod stdlib;
+
+use crate::check::{self, Externals, ModuleInput, hir::Program};
+use crate::diag::{self, Diagnostic, codes};
+use crate::source::{FileId, SourceMap, Span};
+use crate::syntax::{self, ast};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 
 /// The result of checking a set of files: every file that was loaded (including modules
 /// pulled in by `use`) and every diagnostic, sorted by file and position.
 pub struct CheckRun {
     pub map: SourceMap,
     pub diagnostics: Vec<Diagnostic>,
+}
+
+impl CheckRun {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
 }
 
 /// A problem that is not about source text: an unreadable path, say.
@@ -25,20 +38,307 @@ impl std::fmt::Display for DriverError {
     }
 }
 
-/// Parses, type-checks and lints `files` (each a `.kiln`, `.af` or `.prompt` file; folders
-/// are expanded by the caller).
-pub fn check_files(files: &[PathBuf]) -> Result<CheckRun, DriverError> {
-    let mut map = SourceMap::new();
-    for path in files {
-        let text = std::fs::read_to_string(path).map_err(|e| DriverError {
-            path: path.clone(),
-            message: e.to_string(),
-        })?;
-        map.add(path.display().to_string(), text);
+/// Where a module's text came from.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum Origin {
+    File(PathBuf),
+    Std(String),
+    /// Text handed over in memory (the fuzzer, the REPL, tests).
+    Memory(String),
+}
+
+struct Loaded {
+    file: FileId,
+    origin: Origin,
+    ast: ast::Module,
+    /// Indices of used modules with the span of each `use` path.
+    uses: Vec<(usize, Span)>,
+}
+
+/// Loads modules once each and remembers what they use.
+#[derive(Default)]
+pub struct Session {
+    pub map: SourceMap,
+    modules: Vec<Loaded>,
+    by_origin: HashMap<Origin, usize>,
+    pub diagnostics: Vec<Diagnostic>,
+    ext: Externals,
+}
+
+impl Session {
+    pub fn new() -> Session {
+        Session::default()
     }
-    // The parser and checker are wired in here as they land.
-    Ok(CheckRun {
-        map,
-        diagnostics: Vec::new(),
+
+    /// Loads a `.kiln` file and everything it uses. `Err` only for the file itself being
+    /// unreadable; problems inside become diagnostics.
+    pub fn load_file(&mut self, path: &Path) -> Result<usize, DriverError> {
+        let canonical = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+        let origin = Origin::File(canonical);
+        if let Some(&m) = self.by_origin.get(&origin) {
+            return Ok(m);
+        }
+        let text = read(path)?;
+        Ok(self.add_module(origin, path.display().to_string(), text))
+    }
+
+    /// Adds in-memory source text as a module.
+    pub fn load_text(&mut self, name: &str, text: &str) -> usize {
+        self.add_module(
+            Origin::Memory(name.to_string()),
+            name.to_string(),
+            text.to_string(),
+        )
+    }
+
+    fn add_module(&mut self, origin: Origin, name: String, text: String) -> usize {
+        let file = self.map.add(name, text);
+        let (ast, diags) = syntax::parse_module(file, &self.map.get(file).text);
+        self.diagnostics.extend(diags);
+        let idx = self.modules.len();
+        self.by_origin.insert(origin.clone(), idx);
+        self.modules.push(Loaded {
+            file,
+            origin,
+            ast,
+            uses: Vec::new(),
+        });
+        self.resolve_uses(idx);
+        self.load_externals(idx);
+        idx
+    }
+
+    /// The folder relative paths in module `m` are resolved against.
+    fn base_dir(&self, m: usize) -> Option<PathBuf> {
+        match &self.modules[m].origin {
+            Origin::File(p) => Some(p.parent().map(Path::to_path_buf).unwrap_or_default()),
+            Origin::Memory(_) => Some(PathBuf::from(".")),
+            Origin::Std(_) => None,
+        }
+    }
+
+    fn resolve_uses(&mut self, m: usize) {
+        let uses: Vec<(String, Span)> = self.modules[m]
+            .ast
+            .items
+            .iter()
+            .filter_map(|i| match &i.kind {
+                ast::ItemKind::Use { path, path_span } => Some((path.clone(), *path_span)),
+                _ => None,
+            })
+            .collect();
+        for (path, span) in uses {
+            let target = if let Some(text) = stdlib::get(&path) {
+                let origin = Origin::Std(path.clone());
+                match self.by_origin.get(&origin) {
+                    Some(&t) => Some(t),
+                    None => Some(self.add_module(origin, format!("<{path}>"), text.to_string())),
+                }
+            } else if path.starts_with("std/") {
+                let known: Vec<&str> = stdlib::MODULES.iter().map(|(n, _)| *n).collect();
+                self.diagnostics.push(
+                    Diagnostic::new(codes::E0105, span, format!("no standard module `{path}`"))
+                        .label("not in the standard library")
+                        .help(format!("the standard modules are: {}", known.join(", "))),
+                );
+                None
+            } else {
+                match self.base_dir(m) {
+                    Some(dir) => {
+                        let full = dir.join(&path);
+                        match self.load_file(&full) {
+                            Ok(t) => Some(t),
+                            Err(e) => {
+                                self.diagnostics.push(
+                                    Diagnostic::new(
+                                        codes::E0105,
+                                        span,
+                                        format!("cannot read module `{path}`"),
+                                    )
+                                    .label(e.message)
+                                    .help("paths in `use` are relative to the file that uses them"),
+                                );
+                                None
+                            }
+                        }
+                    }
+                    None => None,
+                }
+            };
+            if let Some(t) = target {
+                if t == m {
+                    self.diagnostics.push(
+                        Diagnostic::new(codes::E0105, span, "a module cannot use itself")
+                            .label("this is the file itself"),
+                    );
+                } else {
+                    self.modules[m].uses.push((t, span));
+                }
+            }
+        }
+    }
+
+    /// Reads the `.prompt` files (and, once supported, `.af` files) a module declares.
+    fn load_externals(&mut self, m: usize) {
+        let Some(dir) = self.base_dir(m) else { return };
+        let file = self.modules[m].file;
+        let decls: Vec<(bool, String, Span)> = self.modules[m]
+            .ast
+            .items
+            .iter()
+            .filter_map(|i| match &i.kind {
+                ast::ItemKind::PromptFile {
+                    path, path_span, ..
+                } => Some((true, path.clone(), *path_span)),
+                ast::ItemKind::Agent {
+                    path, path_span, ..
+                } => Some((false, path.clone(), *path_span)),
+                _ => None,
+            })
+            .collect();
+        for (is_prompt, path, span) in decls {
+            let full = dir.join(&path);
+            let text = match read(&full) {
+                Ok(t) => t,
+                Err(e) => {
+                    let what = if is_prompt { "prompt" } else { "agent" };
+                    self.diagnostics.push(
+                        Diagnostic::new(
+                            codes::E0105,
+                            span,
+                            format!("cannot read {what} file `{path}`"),
+                        )
+                        .label(e.message)
+                        .help("paths are relative to the file that declares them"),
+                    );
+                    if is_prompt {
+                        self.ext.prompts.insert((file, path), None);
+                    } else {
+                        self.ext.agents.insert((file, path), None);
+                    }
+                    continue;
+                }
+            };
+            if is_prompt {
+                let pf = self.map.add(full.display().to_string(), text);
+                let (sig, diags) = prompt::load(pf, &self.map.get(pf).text);
+                self.diagnostics.extend(diags);
+                self.ext.prompts.insert((file, path), sig);
+            } else {
+                self.diagnostics.push(
+                    Diagnostic::new(
+                        codes::E0105,
+                        span,
+                        "agent files cannot be loaded by this build yet",
+                    )
+                    .label("`.af` support is not built in"),
+                );
+                self.ext.agents.insert((file, path), None);
+            }
+        }
+    }
+
+    /// Checks the program whose main module is `main`, adding its diagnostics.
+    pub fn check(&mut self, main: usize) -> Program {
+        // The modules reachable from `main`, renumbered densely.
+        let mut order = vec![main];
+        let mut i = 0;
+        while i < order.len() {
+            for &(u, _) in &self.modules[order[i]].uses {
+                if !order.contains(&u) {
+                    order.push(u);
+                }
+            }
+            i += 1;
+        }
+        let inputs: Vec<ModuleInput> = order
+            .iter()
+            .map(|&m| {
+                let l = &self.modules[m];
+                ModuleInput {
+                    file: l.file,
+                    module: &l.ast,
+                    uses: l
+                        .uses
+                        .iter()
+                        .map(|&(u, s)| (order.iter().position(|&o| o == u).expect("reachable"), s))
+                        .collect(),
+                    is_std: matches!(l.origin, Origin::Std(_)),
+                }
+            })
+            .collect();
+        let (program, diags) = check::check_program(&inputs, 0, &self.ext);
+        self.diagnostics.extend(diags);
+        program
+    }
+
+    /// Every module used by another module of this session.
+    fn used_by_others(&self) -> Vec<usize> {
+        self.modules
+            .iter()
+            .flat_map(|l| l.uses.iter().map(|&(u, _)| u))
+            .collect()
+    }
+
+    pub fn finish(mut self) -> CheckRun {
+        diag::dedup(&mut self.diagnostics);
+        CheckRun {
+            map: self.map,
+            diagnostics: self.diagnostics,
+        }
+    }
+}
+
+fn read(path: &Path) -> Result<String, DriverError> {
+    let bytes = std::fs::read(path).map_err(|e| DriverError {
+        path: path.to_path_buf(),
+        message: io_message(&e),
+    })?;
+    String::from_utf8(bytes).map_err(|e| DriverError {
+        path: path.to_path_buf(),
+        message: format!("not valid UTF-8 (at byte {})", e.utf8_error().valid_up_to()),
     })
+}
+
+fn io_message(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        std::io::ErrorKind::IsADirectory => "is a folder, not a file".into(),
+        _ => e.to_string(),
+    }
+}
+
+/// Parses, type-checks and lints `files` (`.kiln` and `.prompt` files; folders are
+/// expanded by the caller). A `.kiln` file used by another one in the list is checked as
+/// part of that program, not on its own.
+pub fn check_files(files: &[PathBuf]) -> Result<CheckRun, DriverError> {
+    let mut s = Session::new();
+    let mut mains = Vec::new();
+    for path in files {
+        match path.extension().and_then(|e| e.to_str()) {
+            Some("prompt") => {
+                let text = read(path)?;
+                let f = s.map.add(path.display().to_string(), text);
+                let (_, diags) = prompt::load(f, &s.map.get(f).text);
+                s.diagnostics.extend(diags);
+            }
+            _ => mains.push(s.load_file(path)?),
+        }
+    }
+    let used = s.used_by_others();
+    for m in mains {
+        if !used.contains(&m) {
+            s.check(m);
+        }
+    }
+    Ok(s.finish())
+}
+
+/// Checks one in-memory `.kiln` text (the fuzzer and tests use this).
+pub fn check_source(name: &str, text: &str) -> CheckRun {
+    let mut s = Session::new();
+    let m = s.load_text(name, text);
+    s.check(m);
+    s.finish()
 }

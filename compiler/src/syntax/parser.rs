@@ -107,9 +107,16 @@ struct Builder<'d> {
 }
 
 impl Builder<'_> {
+    /// The pair's span without the whitespace and comments pest lets non-atomic rules
+    /// swallow at their end.
     fn span(&self, p: &Pair<Rule>) -> Span {
         let s = p.as_span();
-        Span::new(self.file, self.offset + s.start(), self.offset + s.end())
+        let len = trimmed(p.as_str()).len();
+        Span::new(
+            self.file,
+            self.offset + s.start(),
+            self.offset + s.start() + len,
+        )
     }
 
     fn ident(&self, p: Pair<Rule>) -> Ident {
@@ -337,7 +344,7 @@ impl Builder<'_> {
                 let operand = operand.expect("operand");
                 let mut e = match ops.last() {
                     // `-9223372036854775808` is the one literal that only exists negated.
-                    Some(&(_, true)) if operand.as_str() == "9223372036854775808" => {
+                    Some(&(_, true)) if trimmed(operand.as_str()) == "9223372036854775808" => {
                         ops.pop();
                         Expr {
                             kind: ExprKind::Int(i64::MIN),
@@ -693,6 +700,51 @@ impl Builder<'_> {
             )
         }
     }
+}
+
+/// `text` without trailing whitespace and comments (strings are respected).
+fn trimmed(text: &str) -> &str {
+    let last = text.as_bytes().last().copied();
+    if !matches!(last, Some(b' ' | b'\t' | b'\r' | b'\n')) && !text.contains('#') {
+        return text;
+    }
+    let b = text.as_bytes();
+    let mut end = 0;
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'#' => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+                continue;
+            }
+            b'"' if text[i..].starts_with("\"\"\"") => {
+                i += 3 + text[i + 3..]
+                    .find("\"\"\"")
+                    .map_or(text.len() - i - 3, |n| n + 3);
+                end = i;
+                continue;
+            }
+            b'"' => {
+                i += 1;
+                while i < b.len() && b[i] != b'"' {
+                    i += if b[i] == b'\\' { 2 } else { 1 };
+                }
+                i += 1;
+                end = i.min(b.len());
+                continue;
+            }
+            b' ' | b'\t' | b'\r' | b'\n' => {}
+            _ => end = i + 1,
+        }
+        i += 1;
+    }
+    // Never cut a multi-byte character.
+    while !text.is_char_boundary(end) {
+        end += 1;
+    }
+    &text[..end]
 }
 
 /// Keyword tokens carry no information once the declaration's rule is known.

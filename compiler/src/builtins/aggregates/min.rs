@@ -1,0 +1,27 @@
+//! `min(f: T -> U) -> U`: the smallest value of `f` (`U?` in `aggregate`).
+
+use super::{AggSite, Aggregate, maybe_empty, one_fn};
+use crate::check::Checker;
+use crate::check::hir::TExpr;
+use crate::check::types::Ty;
+
+pub static AGG: Aggregate = Aggregate {
+    name: "min",
+    signature: "min(f: T -> U) -> U",
+    doc: "The smallest value of `f` over the elements (numbers, strings, bools, or lists and records of them); null over an empty `aggregate`.",
+    check,
+};
+
+fn check(cx: &mut Checker, site: &AggSite) -> Option<(Vec<TExpr>, Ty)> {
+    let f = one_fn(cx, site, "min")?;
+    let t = Checker::func_ret(&f);
+    if !t.is_ordered() || t.is_optional() {
+        cx.bad_arg(
+            "min",
+            &TExpr { ty: t, ..f },
+            "a function returning an ordered, non-null value",
+        );
+        return None;
+    }
+    Some((vec![f], maybe_empty(site, t)))
+}

@@ -1,0 +1,47 @@
+//! `complete(prompt: str, model: str = "default") -> str`
+//!
+//! Sends `prompt` to the language model configured as `[models.<model>]` in kiln.toml and returns its answer (LANGUAGE.md §4).
+
+use super::{Builtin, CallSite, Typed};
+use crate::check::Checker;
+use crate::check::types::Ty;
+use crate::check::hir::TExprKind;
+use crate::diag::{Diagnostic, codes};
+use std::rc::Rc;
+
+pub static BUILTIN: Builtin = Builtin {
+    name: "complete",
+    signature: r#"complete(prompt: str, model: str = "default") -> str"#,
+    doc: "Sends `prompt` to the language model configured as `[models.<model>]` in kiln.toml and returns its answer (LANGUAGE.md §4).",
+    examples: &[
+    ],
+    check,
+};
+
+fn check(cx: &mut Checker, site: &CallSite) -> Typed {
+    if !cx.expect_args_named(site, "complete", 1, 1, &["model"]) {
+        return Typed::error();
+    }
+    if cx.const_context {
+        cx.report(
+            Diagnostic::new(codes::E0213, site.name_span, "`complete` calls a language model and cannot run at compile time")
+                .label("not a constant"),
+        );
+        return Typed::error();
+    }
+    let p = cx.arg_as(site.args[0], &Ty::Str);
+    let mut named = Vec::new();
+    if let Some((_, m)) = site.named.iter().find(|(n, _)| n.name == "model") {
+        let m = cx.arg_as(m, &Ty::Str);
+        if !matches!(m.kind, TExprKind::Str(_)) && !m.ty.has_error() {
+            cx.report(
+                Diagnostic::new(codes::E0213, m.span, "the model name must be a string literal")
+                    .label("not a literal")
+                    .help("models are configured in kiln.toml; name one: `model: \"default\"`"),
+            );
+            return Typed::error();
+        }
+        named.push((Rc::from("model"), m));
+    }
+    Typed { args: vec![p], named, ty: Ty::Str }
+}

@@ -1,0 +1,122 @@
+//! The built-in functions of LANGUAGE.md §1.5 and §1.7, one file each. A file carries the
+//! builtin's signature, documentation, examples (run as tests) and its typing rule; the
+//! typing rule sees the call's syntax so it can give lambdas their parameter types.
+//!
+//! Sources (`jsonl csv lines range`) and sink targets are declarations, not functions:
+//! `check/pipeline.rs` types them. Aggregates (`count sum mean ...` inside `group_by` and
+//! `aggregate`) live in [`aggregates`].
+
+pub mod aggregates;
+mod api;
+
+use crate::check::hir::TExpr;
+use crate::check::types::Ty;
+use crate::source::Span;
+use crate::syntax::ast::{Expr, Ident};
+use std::rc::Rc;
+
+pub use api::*;
+
+/// A builtin function.
+pub struct Builtin {
+    pub name: &'static str,
+    /// As shown to users: `substr(s: str, start: int, n: int) -> str`.
+    pub signature: &'static str,
+    pub doc: &'static str,
+    /// `(expression, its value as JSON)`; run as tests.
+    pub examples: &'static [(&'static str, &'static str)],
+    pub check: fn(&mut crate::check::Checker, &CallSite) -> Typed,
+}
+
+impl std::fmt::Debug for Builtin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "builtin {}", self.name)
+    }
+}
+
+impl PartialEq for Builtin {
+    fn eq(&self, other: &Builtin) -> bool {
+        self.name == other.name
+    }
+}
+
+/// A call as the typing rule sees it: positional arguments (a piped value first) and
+/// named ones.
+pub struct CallSite<'e> {
+    pub span: Span,
+    pub name_span: Span,
+    pub args: Vec<&'e Expr>,
+    pub named: Vec<(&'e Ident, &'e Expr)>,
+    /// The type the context expects, if known.
+    pub expected: Option<Ty>,
+}
+
+/// What a typing rule returns: the typed arguments and the call's type (`Ty::Error` after
+/// reporting a problem).
+pub struct Typed {
+    pub args: Vec<TExpr>,
+    pub named: Vec<(Rc<str>, TExpr)>,
+    pub ty: Ty,
+}
+
+impl Typed {
+    pub fn new(args: Vec<TExpr>, ty: Ty) -> Typed {
+        Typed {
+            args,
+            named: Vec::new(),
+            ty,
+        }
+    }
+    pub fn error() -> Typed {
+        Typed {
+            args: Vec::new(),
+            named: Vec::new(),
+            ty: Ty::Error,
+        }
+    }
+}
+
+macro_rules! builtins {
+    ($($m:ident),* $(,)?) => {
+        $(mod $m;)*
+        /// Every builtin function, sorted by name.
+        pub static ALL: &[&Builtin] = &[$(&$m::BUILTIN),*];
+    };
+}
+
+builtins! {
+    abs, aggregate, argmax, batch, ceil, clamp, complete, contains, distinct, dot, ends_with,
+    enumerate, exp, filter, flat_map, float, floor, group_by, hash_embed, int, join,
+    left_join, len, log, lower, map, max, mean, min, norm, parse_float, parse_int, pow, relu,
+    replace, reverse, round, sigmoid, skip, softmax, sort, sort_by, split, sqrt, starts_with,
+    str_fn, substr, sum, take, tanh, to_list, tokens, trim, truncate, union, upper,
+}
+
+pub fn lookup(name: &str) -> Option<&'static Builtin> {
+    ALL.iter().copied().find(|b| b.name == name)
+}
+
+pub fn names() -> impl Iterator<Item = &'static str> {
+    ALL.iter().map(|b| b.name)
+}
+
+/// A key function's result must support equality (grouping, joins, `distinct`).
+pub(crate) fn key_ok(cx: &mut crate::check::Checker, key: &TExpr, span: Span, what: &str) -> bool {
+    let kt = crate::check::Checker::func_ret(key);
+    if kt.has_error() {
+        return false;
+    }
+    if !kt.is_equatable() || matches!(kt, Ty::Vec(_)) {
+        cx.report(
+            crate::diag::Diagnostic::new(
+                crate::diag::codes::E0206,
+                span,
+                format!("`{what}` needs a key that can be compared, found `{kt}`"),
+            )
+            .label("not usable as a key")
+            .help("keys are numbers, strings, bools, optionals, or lists and records of them"),
+        );
+        return false;
+    }
+    true
+}

@@ -1,0 +1,31 @@
+//! `skip(xs: stream<T> | [T], n: int) -> stream<T> | [T]`
+//!
+//! All but the first `n` elements.
+//!
+//! Examples:
+//! - `[1, 2, 3] |> skip(2)` → `[3]`
+
+use super::{Builtin, CallSite, Typed};
+use crate::check::Checker;
+use crate::check::types::Ty;
+
+
+pub static BUILTIN: Builtin = Builtin {
+    name: "skip",
+    signature: "skip(xs: stream<T> | [T], n: int) -> stream<T> | [T]",
+    doc: "All but the first `n` elements.",
+    examples: &[
+        (r#"[1, 2, 3] |> skip(2)"#, r#"[3]"#),
+    ],
+    check,
+};
+
+fn check(cx: &mut Checker, site: &CallSite) -> Typed {
+    if !cx.expect_args(site, "skip", 2, 2) {
+        return Typed::error();
+    }
+    let Some((xs, _, _)) = cx.collection(site.args[0], "skip") else { return Typed::error() };
+    let k = cx.arg_as(site.args[1], &Ty::Int);
+    let ty = xs.ty.clone();
+    Typed::new(vec![xs, k], ty)
+}

@@ -1,0 +1,42 @@
+//! `tanh(v: vec[N]) -> vec[N] | tanh(x: float) -> float`
+//!
+//! The hyperbolic tangent, elementwise on vectors.
+//!
+//! Examples:
+//! - `tanh(0.0)` → `0.0`
+
+use super::{Builtin, CallSite, Typed};
+use crate::check::Checker;
+use crate::check::types::Ty;
+
+
+pub static BUILTIN: Builtin = Builtin {
+    name: "tanh",
+    signature: "tanh(v: vec[N]) -> vec[N] | tanh(x: float) -> float",
+    doc: "The hyperbolic tangent, elementwise on vectors.",
+    examples: &[
+        (r#"tanh(0.0)"#, r#"0.0"#),
+    ],
+    check,
+};
+
+fn check(cx: &mut Checker, site: &CallSite) -> Typed {
+    if !cx.expect_args(site, "tanh", 1, 1) {
+        return Typed::error();
+    }
+    let a = cx.arg(site.args[0]);
+    match a.ty {
+        Ty::Vec(_) => {
+            let ty = a.ty.clone();
+            Typed::new(vec![a], ty)
+        }
+        Ty::Int | Ty::Float => {
+            let a = cx.coerce(a, &Ty::Float);
+            Typed::new(vec![a], Ty::Float)
+        }
+        _ => {
+            cx.bad_arg("tanh", &a, "a vector or a number");
+            Typed::error()
+        }
+    }
+}

@@ -1,0 +1,212 @@
+//! The typed program the checker produces: names resolved, pipes turned into calls,
+//! let-bound lambdas inlined at their calls, spreads expanded, and every implicit
+//! conversion (int → float, `T` → `T?`, a narrowed `T?` → `T`) made explicit. IR lowering
+//! consumes this; nothing here refers to pest or to unresolved names.
+
+use super::types::Ty;
+use crate::builtins::Builtin;
+use crate::source::Span;
+use crate::syntax::ast::{BinOp, UnOp};
+use std::rc::Rc;
+
+/// A local variable: a function parameter, a `let` or a lambda parameter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct LocalId(pub u32);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Global {
+    Const(usize),
+    Param(usize),
+    Fn(usize),
+    Agent(usize),
+    Prompt(usize),
+    Source(usize),
+    Stage(usize),
+    /// The built-in stream of record errors (`sink errors -> ...`).
+    Errors,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct TExpr {
+    pub kind: TExprKind,
+    pub ty: Ty,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Callee {
+    Fn(usize),
+    Builtin(&'static Builtin),
+    Agent(usize),
+    Prompt(usize),
+    /// `vec[N](xs)`.
+    VecFromList(u32),
+    /// An aggregate inside `group_by` / `aggregate`; its one argument is a lambda over
+    /// the element (none for `count`).
+    Aggregate(&'static crate::builtins::aggregates::Aggregate),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum TExprKind {
+    Int(i64),
+    Float(f64),
+    Str(Rc<str>),
+    Bool(bool),
+    Null,
+    List(Vec<TExpr>),
+    /// Fields in the record type's order.
+    Record(Vec<TExpr>),
+    Local(LocalId),
+    Global(Global),
+    Unary(UnOp, Box<TExpr>),
+    /// Operand types are those of the children after conversion: both `int`, both
+    /// `float`, both `str`, lists, vectors (or a vector and a float scalar), and so on.
+    Binary(BinOp, Box<TExpr>, Box<TExpr>),
+    /// `int` → `float`.
+    Widen(Box<TExpr>),
+    /// `T` → `T?`.
+    WrapOptional(Box<TExpr>),
+    /// `T?` → `T` where the checker proved the value is not null (`if x != null`).
+    Unwrap(Box<TExpr>),
+    /// Converts the elements of a list, or the value inside a non-null optional:
+    /// `body` computes the converted element from `binder`. (Record conversions are a
+    /// `Let` of the source and a `Record` of converted fields.)
+    ConvertEach {
+        value: Box<TExpr>,
+        binder: LocalId,
+        body: Box<TExpr>,
+    },
+    Call {
+        callee: Callee,
+        args: Vec<TExpr>,
+        named: Vec<(Rc<str>, TExpr)>,
+    },
+    Field(Box<TExpr>, usize),
+    Index(Box<TExpr>, Box<TExpr>),
+    If(Box<TExpr>, Box<TExpr>, Box<TExpr>),
+    Let(LocalId, Box<TExpr>, Box<TExpr>),
+    Lambda(LocalId, Box<TExpr>),
+    Error,
+}
+
+impl Default for TExpr {
+    fn default() -> TExpr {
+        TExpr::error(Span::default())
+    }
+}
+
+impl TExpr {
+    pub fn new(kind: TExprKind, ty: Ty, span: Span) -> TExpr {
+        TExpr { kind, ty, span }
+    }
+    pub fn error(span: Span) -> TExpr {
+        TExpr {
+            kind: TExprKind::Error,
+            ty: Ty::Error,
+            span,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct ConstDef {
+    pub name: Rc<str>,
+    pub ty: Ty,
+    pub value: TExpr,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct ParamDef {
+    pub name: Rc<str>,
+    pub ty: Ty,
+    pub default: Option<TExpr>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct FnDef {
+    pub name: Rc<str>,
+    pub params: Vec<(LocalId, Rc<str>, Ty)>,
+    pub ret: Ty,
+    pub body: TExpr,
+    pub span: Span,
+}
+
+/// What an agent declaration resolved to (sizes come from the `.af` file).
+#[derive(Clone, Debug, Default)]
+pub struct AgentDef {
+    pub name: Rc<str>,
+    pub path: String,
+    pub input: u32,
+    pub output: u32,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct PromptDef {
+    pub name: Rc<str>,
+    pub params: Vec<(Rc<str>, Ty)>,
+    /// The template text (inline, or the body of the `.prompt` file).
+    pub template: String,
+    pub span: Span,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum SourceFormat {
+    #[default]
+    Jsonl,
+    Csv,
+    Lines,
+    Range,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct SourceDef {
+    pub name: Rc<str>,
+    pub elem: Ty,
+    pub format: SourceFormat,
+    /// The path (`jsonl`, `csv`, `lines`) or the bounds (`range`).
+    pub args: Vec<TExpr>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct StageDef {
+    pub name: Rc<str>,
+    /// A `stream<T>`-typed expression.
+    pub expr: TExpr,
+    pub span: Span,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SinkFormat {
+    Jsonl,
+    Csv,
+    Lines,
+    Stdout,
+    Discard,
+}
+
+#[derive(Clone, Debug)]
+pub struct SinkDef {
+    pub input: TExpr,
+    pub format: SinkFormat,
+    pub path: Option<TExpr>,
+    pub span: Span,
+}
+
+/// A checked program: the main file and everything it `use`s.
+#[derive(Clone, Debug, Default)]
+pub struct Program {
+    pub consts: Vec<ConstDef>,
+    pub params: Vec<ParamDef>,
+    pub fns: Vec<FnDef>,
+    pub agents: Vec<AgentDef>,
+    pub prompts: Vec<PromptDef>,
+    pub sources: Vec<SourceDef>,
+    pub stages: Vec<StageDef>,
+    pub sinks: Vec<SinkDef>,
+    /// How many locals were allocated (LocalIds are dense).
+    pub locals: u32,
+}

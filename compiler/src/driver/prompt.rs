@@ -1,0 +1,191 @@
+//! `.prompt` files: YAML front matter between `---` lines (`params` maps each parameter to
+//! a Kiln type written as a string), then the template. This reads the signature; the
+//! types are resolved by the checker like any other written type.
+
+use crate::check::PromptSig;
+use crate::diag::{Diagnostic, codes};
+use crate::source::{FileId, Span};
+use crate::syntax;
+use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
+use serde_saphyr::Spanned;
+
+const KEYS: &[&str] = &[
+    "params",
+    "description",
+    "model",
+    "temperature",
+    "max_tokens",
+];
+
+/// A YAML mapping kept in document order.
+struct Ordered<V>(Vec<(Spanned<String>, V)>);
+
+impl<'de, V: Deserialize<'de>> Deserialize<'de> for Ordered<V> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V2<V>(std::marker::PhantomData<V>);
+        impl<'de, V: Deserialize<'de>> Visitor<'de> for V2<V> {
+            type Value = Ordered<V>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a mapping")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Ordered<V>, A::Error> {
+                let mut out = Vec::new();
+                while let Some((k, v)) = map.next_entry()? {
+                    out.push((k, v));
+                }
+                Ok(Ordered(out))
+            }
+        }
+        d.deserialize_map(V2(std::marker::PhantomData))
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct Front {
+    params: Option<Ordered<Spanned<String>>>,
+}
+
+/// Reads the front matter of the `.prompt` file `file` (whose text is `text`).
+pub fn load(file: FileId, text: &str) -> (Option<PromptSig>, Vec<Diagnostic>) {
+    let mut diags = Vec::new();
+    let bad = |msg: &str, span: Span, help: &str| {
+        Diagnostic::new(codes::E0500, span, msg.to_string())
+            .label("here")
+            .help(help.to_string())
+    };
+    let first_line_end = text.find('\n').unwrap_or(text.len());
+    if text[..first_line_end].trim_end() != "---" {
+        diags.push(bad(
+            "a prompt file must start with front matter",
+            Span::new(file, 0, first_line_end),
+            "start the file with a `---` line, the YAML keys (`params:` ...), and another `---` line",
+        ));
+        return (None, diags);
+    }
+    let body_start = first_line_end + 1;
+    let Some((yaml_end, template_start)) = closing_fence(text, body_start) else {
+        diags.push(bad(
+            "the front matter is never closed",
+            Span::new(file, 0, 3),
+            "end the YAML front matter with a line holding only `---`",
+        ));
+        return (None, diags);
+    };
+    let yaml = &text[body_start.min(yaml_end)..yaml_end];
+    let at = |loc: &serde_saphyr::Location, len_hint: usize| {
+        let off = loc.span().byte_offset().unwrap_or(0) as usize + body_start;
+        Span::new(file, off.min(text.len()), (off + len_hint).min(text.len()))
+    };
+    if yaml.trim().is_empty() {
+        return (
+            Some(PromptSig {
+                params: Vec::new(),
+                template: text[template_start..].to_string(),
+            }),
+            diags,
+        );
+    }
+    // Unknown keys are a warning; a malformed document is an error.
+    match serde_saphyr::from_str::<Ordered<serde::de::IgnoredAny>>(yaml) {
+        Ok(keys) => {
+            for (k, _) in &keys.0 {
+                if !KEYS.contains(&k.value.as_str()) {
+                    diags.push(
+                        Diagnostic::new(
+                            codes::W0500,
+                            at(&k.referenced, k.value.len()),
+                            format!("unknown front matter key `{}`", k.value),
+                        )
+                        .label("ignored")
+                        .help(format!("the keys are: {}", KEYS.join(", "))),
+                    );
+                }
+            }
+        }
+        Err(e) => {
+            let span = e
+                .location()
+                .map(|l| at(&l, 1))
+                .unwrap_or(Span::new(file, body_start, yaml_end));
+            let msg = e.to_string();
+            let first = msg.lines().next().unwrap_or("invalid YAML").to_string();
+            diags.push(bad(
+                &format!("invalid front matter: {first}"),
+                span,
+                "the front matter is YAML: `key: value` lines",
+            ));
+            return (None, diags);
+        }
+    }
+    let front: Front = match serde_saphyr::from_str(yaml) {
+        Ok(f) => f,
+        Err(e) => {
+            let span = e
+                .location()
+                .map(|l| at(&l, 1))
+                .unwrap_or(Span::new(file, body_start, yaml_end));
+            let msg = e.to_string();
+            let first = msg.lines().next().unwrap_or("invalid YAML").to_string();
+            diags.push(bad(
+                &format!("invalid front matter: {first}"),
+                span,
+                "`params` maps each parameter name to a Kiln type written as a string, e.g. `words: int`",
+            ));
+            return (None, diags);
+        }
+    };
+    let mut params = Vec::new();
+    let mut ok = true;
+    for (name, ty) in front.params.map(|p| p.0).unwrap_or_default() {
+        let raw_off = ty.referenced.span().byte_offset().unwrap_or(0) as usize + body_start;
+        // A quoted scalar's span starts at its quote.
+        let quoted = matches!(text.as_bytes().get(raw_off), Some(b'"' | b'\''));
+        let off = raw_off + usize::from(quoted);
+        let valid_name = name
+            .value
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && name
+                .value
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !valid_name {
+            diags.push(bad(
+                &format!("`{}` is not a valid parameter name", name.value),
+                at(&name.referenced, name.value.len()),
+                "parameter names are identifiers: letters, digits and `_`",
+            ));
+            ok = false;
+            continue;
+        }
+        match syntax::parse_type(file, &ty.value, off) {
+            Ok(t) => params.push((name.value.clone(), t)),
+            Err(d) => {
+                diags.extend(d);
+                ok = false;
+            }
+        }
+    }
+    let sig = ok.then(|| PromptSig {
+        params,
+        template: text[template_start..].to_string(),
+    });
+    (sig, diags)
+}
+
+/// The end of the YAML and the start of the template: the next line holding only `---`.
+fn closing_fence(text: &str, from: usize) -> Option<(usize, usize)> {
+    let mut pos = from;
+    while pos <= text.len() {
+        let end = text[pos..].find('\n').map_or(text.len(), |n| pos + n);
+        if text[pos..end].trim_end() == "---" {
+            return Some((pos, (end + 1).min(text.len())));
+        }
+        if end >= text.len() {
+            return None;
+        }
+        pos = end + 1;
+    }
+    None
+}
