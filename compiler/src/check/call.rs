@@ -171,7 +171,7 @@ impl Checker<'_> {
             format!("unknown function `{}`", id.name),
         )
         .label("not defined");
-        if let Some(s) = super::suggest::closest(&id.name, cands.iter().map(String::as_str)) {
+        if let Some(s) = super::suggest::closest(&id.name, cands.iter().map(String::as_str)).or_else(|| super::suggest::alias(&id.name)) {
             d = d.help(format!("did you mean `{s}`?"));
         }
         self.report(d);

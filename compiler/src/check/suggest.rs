@@ -38,6 +38,48 @@ pub fn closest<'c>(name: &str, candidates: impl Iterator<Item = &'c str>) -> Opt
     best.map(|(_, c)| c)
 }
 
+/// Names people bring from other languages, and the Kiln builtin they mean.
+const ALIASES: &[(&str, &str)] = &[
+    ("length", "len"),
+    ("size", "len"),
+    ("strip", "trim"),
+    ("lowercase", "lower"),
+    ("uppercase", "upper"),
+    ("to_lower", "lower"),
+    ("to_upper", "upper"),
+    ("tolower", "lower"),
+    ("toupper", "upper"),
+    ("startswith", "starts_with"),
+    ("endswith", "ends_with"),
+    ("substring", "substr"),
+    ("slice", "substr"),
+    ("average", "mean"),
+    ("avg", "mean"),
+    ("sorted", "sort"),
+    ("reversed", "reverse"),
+    ("to_string", "str"),
+    ("tostring", "str"),
+    ("string", "str"),
+    ("parseint", "parse_int"),
+    ("parsefloat", "parse_float"),
+    ("where", "filter"),
+    ("select", "map"),
+    ("limit", "take"),
+    ("head", "take"),
+    ("unique", "distinct"),
+    ("groupby", "group_by"),
+    ("orderby", "sort_by"),
+    ("order_by", "sort_by"),
+    ("concat", "union"),
+];
+
+/// The builtin a name from another language (or a misspelling of one) stands for.
+pub fn alias(name: &str) -> Option<&'static str> {
+    let lower = name.to_ascii_lowercase();
+    let key = closest(&lower, ALIASES.iter().map(|(k, _)| *k)).or_else(|| ALIASES.iter().map(|(k, _)| *k).find(|k| *k == lower))?;
+    ALIASES.iter().find(|(k, _)| *k == key).map(|(_, v)| *v)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -54,5 +96,7 @@ mod tests {
             Some("stars")
         );
         assert_eq!(closest("zzz", ["stars", "text"].into_iter()), None);
+        assert_eq!(alias("lenght"), Some("len"));
+        assert_eq!(alias("startsWith"), Some("starts_with"));
     }
 }
