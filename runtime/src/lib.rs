@@ -2,3 +2,5 @@
 //! binary for the JIT) and as a staticlib (linked into ahead-of-time executables).
 
 pub mod arith;
+
+pub mod layout;
