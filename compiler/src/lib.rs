@@ -8,5 +8,6 @@ pub mod builtins;
 pub mod check;
 pub mod diag;
 pub mod driver;
+pub mod ir;
 pub mod source;
 pub mod syntax;

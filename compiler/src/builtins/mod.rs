@@ -87,7 +87,7 @@ macro_rules! builtins {
 builtins! {
     abs, aggregate, argmax, batch, ceil, clamp, complete, contains, distinct, dot, ends_with,
     enumerate, exp, filter, flat_map, float, floor, group_by, hash_embed, int, join,
-    left_join, len, log, lower, map, max, mean, min, norm, parse_float, parse_int, pow, relu,
+    left_join, len, log, lower, map, max, mean, min, norm, parse_float, parse_int, pow, range, relu,
     replace, reverse, round, sigmoid, skip, softmax, sort, sort_by, split, sqrt, starts_with,
     str_fn, substr, sum, take, tanh, to_list, tokens, trim, truncate, union, upper,
 }

@@ -1,0 +1,142 @@
+//! The IR: a dataflow graph (petgraph) of sources, stages and sinks. Each stage node holds
+//! a chain of operators over one input stream; per-element work is a [`RowFn`] whose body
+//! is the checker's typed expression tree ([`TExpr`]: plain data with every conversion
+//! explicit). Code generation and the reference interpreter both consume this.
+//!
+//! Invariants (checked by [`verify`]): the graph is acyclic; every stage and sink has
+//! exactly one primary input edge, plus one edge per `join`/`union` operand; element types
+//! flow: each operator's input type is the previous output type; sinks' element types
+//! match their input; row functions take the element type they are applied to.
+
+pub mod lower;
+pub mod print;
+pub mod verify;
+
+use crate::check::hir::{AgentDef, ConstDef, FnDef, LocalId, ParamDef, PromptDef, SinkFormat, SourceFormat, TExpr};
+use crate::check::types::Ty;
+use crate::source::Span;
+use petgraph::stable_graph::{NodeIndex, StableDiGraph};
+use std::rc::Rc;
+
+/// A function applied to one element: `param => body`.
+#[derive(Clone, Debug)]
+pub struct RowFn {
+    pub param: LocalId,
+    pub param_ty: Ty,
+    pub body: TExpr,
+}
+
+impl RowFn {
+    pub fn ret(&self) -> &Ty {
+        &self.body.ty
+    }
+}
+
+/// One aggregate of `group_by` / `aggregate`.
+#[derive(Clone, Debug)]
+pub struct Agg {
+    pub name: Rc<str>,
+    pub kind: AggKind,
+    /// The value aggregated (`None` for `count`).
+    pub arg: Option<RowFn>,
+    /// The output field's type.
+    pub ty: Ty,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AggKind {
+    Count,
+    Sum,
+    Mean,
+    Min,
+    Max,
+    First,
+    Last,
+    Collect,
+}
+
+#[derive(Clone, Debug)]
+pub enum Op {
+    Map(RowFn),
+    Filter(RowFn),
+    FlatMap(RowFn),
+    /// `take(n)` / `skip(n)` / `batch(n)`: `n` is evaluated once, before the stream runs.
+    Take(TExpr),
+    Skip(TExpr),
+    Batch(TExpr),
+    Enumerate,
+    Distinct(RowFn),
+    SortBy { key: RowFn, desc: Option<TExpr> },
+    GroupBy { key: RowFn, aggs: Vec<Agg> },
+    Aggregate { aggs: Vec<Agg> },
+    /// The right side is the node's input edge with the same index in `Node::inputs`.
+    Join { right: NodeIndex, left_key: RowFn, right_key: RowFn, outer: bool },
+    Union { other: NodeIndex },
+}
+
+impl Op {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Op::Map(_) => "map",
+            Op::Filter(_) => "filter",
+            Op::FlatMap(_) => "flat_map",
+            Op::Take(_) => "take",
+            Op::Skip(_) => "skip",
+            Op::Batch(_) => "batch",
+            Op::Enumerate => "enumerate",
+            Op::Distinct(_) => "distinct",
+            Op::SortBy { .. } => "sort_by",
+            Op::GroupBy { .. } => "group_by",
+            Op::Aggregate { .. } => "aggregate",
+            Op::Join { outer: false, .. } => "join",
+            Op::Join { outer: true, .. } => "left_join",
+            Op::Union { .. } => "union",
+        }
+    }
+    /// Stateless operators work element by element and fuse into one loop.
+    pub fn is_stateless(&self) -> bool {
+        matches!(self, Op::Map(_) | Op::Filter(_) | Op::FlatMap(_))
+    }
+}
+
+#[derive(Clone, Debug)]
+pub enum NodeKind {
+    Source { format: SourceFormat, args: Vec<TExpr> },
+    /// The records that failed (LANGUAGE.md §1.6).
+    Errors,
+    /// `input |> op |> op ...`; `input` is the primary input node.
+    Stage { input: NodeIndex, ops: Vec<Op> },
+    Sink { input: NodeIndex, format: SinkFormat, path: Option<TExpr> },
+}
+
+#[derive(Clone, Debug)]
+pub struct Node {
+    /// The declared name, or a generated one (`map@12:5`) for anonymous stages.
+    pub name: Rc<str>,
+    pub kind: NodeKind,
+    /// The element type this node produces (sinks: the type they consume).
+    pub elem: Ty,
+    pub span: Span,
+}
+
+/// Edge weight: which input of the consumer this is (0 = primary).
+pub type Edge = usize;
+
+#[derive(Clone, Debug, Default)]
+pub struct Pipeline {
+    pub graph: StableDiGraph<Node, Edge>,
+    pub consts: Vec<ConstDef>,
+    pub params: Vec<ParamDef>,
+    pub fns: Vec<FnDef>,
+    pub agents: Vec<AgentDef>,
+    pub prompts: Vec<PromptDef>,
+    /// The source declarations' nodes, by source index in the checked program.
+    pub sources: Vec<NodeIndex>,
+    pub locals: u32,
+}
+
+impl Pipeline {
+    pub fn sinks(&self) -> impl Iterator<Item = NodeIndex> + '_ {
+        self.graph.node_indices().filter(|&n| matches!(self.graph[n].kind, NodeKind::Sink { .. }))
+    }
+}
