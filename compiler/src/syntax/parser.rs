@@ -6,6 +6,7 @@ use super::split;
 use crate::diag::{Diagnostic, codes};
 use crate::source::{FileId, Span};
 use pest::Parser;
+use pest::pratt_parser::PrattParser;
 use pest::iterators::Pair;
 
 #[derive(pest_derive::Parser)]
@@ -15,24 +16,34 @@ pub(super) struct KilnParser;
 /// Parses a whole `.kiln` file. Always returns a module (with the declarations that
 /// parsed) and every syntax diagnostic of the file.
 pub fn parse_module(file: FileId, text: &str) -> (Module, Vec<Diagnostic>) {
+    if let Ok(mut pairs) = KilnParser::parse(Rule::file, text) {
+        let mut diags = Vec::new();
+        let mut items = Vec::new();
+        let mut b = Builder::new(file, 0, &mut diags);
+        for decl in pairs.next().expect("file").into_inner() {
+            if decl.as_rule() != Rule::EOI {
+                items.push(b.item(decl));
+            }
+        }
+        b.finish();
+        return (Module { items }, diags);
+    }
     let (chunks, mut diags) = split::split(file, text);
     let mut items = Vec::new();
     for chunk in chunks.iter().filter(|c| !c.lexically_broken) {
         let src = &text[chunk.start..chunk.end];
         match KilnParser::parse(Rule::decl_only, src) {
             Ok(mut pairs) => {
-                let mut b = Builder {
-                    file,
-                    offset: chunk.start,
-                    diags: &mut diags,
-                };
+                let mut b = Builder::new(file, chunk.start, &mut diags);
                 let decl_only = pairs.next().expect("decl_only always yields one pair");
                 let decl = decl_only
                     .into_inner()
                     .filter(not_keyword)
                     .next()
                     .expect("a declaration");
-                items.push(b.item(decl));
+                let item = b.item(decl);
+                b.finish();
+                items.push(item);
             }
             Err(_) => diags.push(errors::describe(
                 file,
@@ -51,11 +62,7 @@ pub fn parse_expr(file: FileId, text: &str) -> Result<Expr, Vec<Diagnostic>> {
     match KilnParser::parse(Rule::expr_only, text) {
         Ok(mut pairs) => {
             let mut diags = Vec::new();
-            let mut b = Builder {
-                file,
-                offset: 0,
-                diags: &mut diags,
-            };
+            let mut b = Builder::new(file, 0, &mut diags);
             let inner = pairs
                 .next()
                 .expect("expr_only")
@@ -64,6 +71,7 @@ pub fn parse_expr(file: FileId, text: &str) -> Result<Expr, Vec<Diagnostic>> {
                 .next()
                 .expect("expr");
             let e = b.expr(inner);
+            b.finish();
             if diags.is_empty() { Ok(e) } else { Err(diags) }
         }
         Err(_) => Err(vec![errors::describe(file, text, 0, text, Rule::expr_only)]),
@@ -75,11 +83,7 @@ pub fn parse_type(file: FileId, text: &str, offset: usize) -> Result<TypeExpr, V
     match KilnParser::parse(Rule::type_only, text) {
         Ok(mut pairs) => {
             let mut diags = Vec::new();
-            let mut b = Builder {
-                file,
-                offset,
-                diags: &mut diags,
-            };
+            let mut b = Builder::new(file, offset, &mut diags);
             let inner = pairs
                 .next()
                 .expect("type_only")
@@ -104,6 +108,52 @@ struct Builder<'d> {
     file: FileId,
     offset: usize,
     diags: &'d mut Vec<Diagnostic>,
+    /// Spans of `9223372036854775808` literals not yet seen under a minus sign.
+    pending_min: Vec<Span>,
+    /// Spans of parenthesized expressions (`(a < b) == c` is not a chain).
+    parenthesized: Vec<Span>,
+}
+
+impl Builder<'_> {
+    fn new(file: FileId, offset: usize, diags: &mut Vec<Diagnostic>) -> Builder<'_> {
+        Builder { file, offset, diags, pending_min: Vec::new(), parenthesized: Vec::new() }
+    }
+
+    /// Reports `9223372036854775808` literals that were not negated.
+    fn finish(&mut self) {
+        for span in std::mem::take(&mut self.pending_min) {
+            self.diags.push(
+                Diagnostic::new(codes::E0212, span, "integer literal is too large")
+                    .label("does not fit in a 64-bit signed integer")
+                    .help(format!("the largest `int` is {}; use a float like `9223372036854775808.0`", i64::MAX)),
+            );
+        }
+    }
+}
+
+fn pratt() -> &'static PrattParser<Rule> {
+    static PRATT: std::sync::OnceLock<PrattParser<Rule>> = std::sync::OnceLock::new();
+    PRATT.get_or_init(|| {
+        use pest::pratt_parser::{Assoc::Left, Op};
+        PrattParser::new()
+            .op(Op::infix(Rule::op_pipe, Left))
+            .op(Op::infix(Rule::op_or, Left))
+            .op(Op::infix(Rule::op_and, Left))
+            .op(Op::infix(Rule::op_eq, Left)
+                | Op::infix(Rule::op_ne, Left)
+                | Op::infix(Rule::op_lt, Left)
+                | Op::infix(Rule::op_le, Left)
+                | Op::infix(Rule::op_gt, Left)
+                | Op::infix(Rule::op_ge, Left))
+            .op(Op::infix(Rule::op_coalesce, Left))
+            .op(Op::infix(Rule::op_add, Left) | Op::infix(Rule::op_sub, Left))
+            .op(Op::infix(Rule::op_mul, Left)
+                | Op::infix(Rule::op_div, Left)
+                | Op::infix(Rule::op_floordiv, Left)
+                | Op::infix(Rule::op_mod, Left))
+            .op(Op::prefix(Rule::op_neg) | Op::prefix(Rule::op_not))
+            .op(Op::postfix(Rule::call_args) | Op::postfix(Rule::field_access) | Op::postfix(Rule::index))
+    })
 }
 
 impl Builder<'_> {
@@ -300,180 +350,104 @@ impl Builder<'_> {
 
     fn expr(&mut self, p: Pair<Rule>) -> Expr {
         let span = self.span(&p);
-        let rule = p.as_rule();
-        match rule {
+        match p.as_rule() {
             Rule::lambda => {
                 let mut it = p.into_inner().filter(not_keyword);
                 let param = self.ident(it.next().expect("param"));
                 let body = self.expr(it.next().expect("body"));
-                Expr {
-                    kind: ExprKind::Lambda {
-                        param,
-                        body: Box::new(body),
-                    },
-                    span,
-                }
+                Expr { kind: ExprKind::Lambda { param, body: Box::new(body) }, span }
             }
-            Rule::pipe => {
-                let mut it = p.into_inner().filter(not_keyword);
-                let mut acc = self.expr(it.next().expect("operand"));
-                for rhs in it {
-                    let rhs = self.expr(rhs);
-                    let span = acc.span.to(rhs.span);
-                    acc = Expr {
-                        kind: ExprKind::Pipe(Box::new(acc), Box::new(rhs)),
-                        span,
-                    };
-                }
-                acc
-            }
-            Rule::or_expr | Rule::and_expr | Rule::coalesce | Rule::sum | Rule::product => {
-                self.binary_chain(p)
-            }
-            Rule::cmp_expr => self.comparison(p),
-            Rule::unary => {
-                let mut ops = Vec::new();
-                let mut operand = None;
-                for part in p.into_inner().filter(not_keyword) {
-                    if part.as_rule() == Rule::prefix_op {
-                        ops.push((self.span(&part), part.as_str().starts_with('-')));
-                    } else {
-                        operand = Some(part);
-                    }
-                }
-                let operand = operand.expect("operand");
-                let mut e = match ops.last() {
-                    // `-9223372036854775808` is the one literal that only exists negated.
-                    Some(&(_, true)) if trimmed(operand.as_str()) == "9223372036854775808" => {
-                        ops.pop();
-                        Expr {
-                            kind: ExprKind::Int(i64::MIN),
-                            span,
-                        }
-                    }
-                    _ => self.expr(operand),
-                };
-                for (op_span, neg) in ops.into_iter().rev() {
-                    let op = if neg { UnOp::Neg } else { UnOp::Not };
-                    let span = op_span.to(e.span);
-                    e = Expr {
-                        kind: ExprKind::Unary(op, Box::new(e)),
-                        span,
-                    };
-                }
-                e
-            }
-            Rule::postfix => self.postfix(p),
+            Rule::infix_expr => self.infix(p),
             _ => self.primary(p),
         }
     }
 
-    fn binop(&self, p: &Pair<Rule>) -> BinOp {
-        match p.as_str().trim() {
-            "or" => BinOp::Or,
-            "and" => BinOp::And,
-            "??" => BinOp::Coalesce,
-            "+" => BinOp::Add,
-            "-" => BinOp::Sub,
-            "*" => BinOp::Mul,
-            "/" => BinOp::Div,
-            "//" => BinOp::FloorDiv,
-            "%" => BinOp::Mod,
-            "==" => BinOp::Eq,
-            "!=" => BinOp::Ne,
-            "<" => BinOp::Lt,
-            "<=" => BinOp::Le,
-            ">" => BinOp::Gt,
-            ">=" => BinOp::Ge,
-            other => unreachable!("not an operator: {other}"),
-        }
+    /// Folds `operand (op operand)*` with the precedence of LANGUAGE.md §1.4.
+    fn infix(&mut self, p: Pair<Rule>) -> Expr {
+        let pratt = pratt();
+        let cell = std::cell::RefCell::new(self);
+        pratt
+            .map_primary(|prim| cell.borrow_mut().expr(prim))
+            .map_prefix(|op, rhs| cell.borrow_mut().prefix(op, rhs))
+            .map_postfix(|lhs, op| cell.borrow_mut().postfix(lhs, op))
+            .map_infix(|lhs, op, rhs| cell.borrow_mut().infix_op(lhs, op, rhs))
+            .parse(p.into_inner())
     }
 
-    /// `a op b op c`, left-associative.
-    fn binary_chain(&mut self, p: Pair<Rule>) -> Expr {
-        let mut it = p.into_inner().filter(not_keyword);
-        let mut acc = self.expr(it.next().expect("operand"));
-        while let Some(op) = it.next() {
-            let op = self.binop(&op);
-            let rhs = self.expr(it.next().expect("rhs"));
-            let span = acc.span.to(rhs.span);
-            acc = Expr {
-                kind: ExprKind::Binary(op, Box::new(acc), Box::new(rhs)),
-                span,
-            };
+    fn prefix(&mut self, op: Pair<Rule>, rhs: Expr) -> Expr {
+        let op_span = self.span(&op);
+        let span = op_span.to(rhs.span);
+        if op.as_rule() == Rule::op_neg {
+            // `-9223372036854775808` is the one literal that only exists negated.
+            if let Some(pos) = self.pending_min.iter().position(|s| *s == rhs.span) {
+                self.pending_min.remove(pos);
+                return Expr { kind: ExprKind::Int(i64::MIN), span };
+            }
         }
-        acc
+        let op = if op.as_rule() == Rule::op_neg { UnOp::Neg } else { UnOp::Not };
+        Expr { kind: ExprKind::Unary(op, Box::new(rhs)), span }
     }
 
-    /// Comparisons do not chain: `a < b < c` is reported, not silently grouped.
-    fn comparison(&mut self, p: Pair<Rule>) -> Expr {
-        let span = self.span(&p);
-        let parts: Vec<Pair<Rule>> = p.into_inner().filter(not_keyword).collect();
-        if parts.len() > 3 {
-            let second = self.span(&parts[3]);
-            let first = self.span(&parts[1]);
-            self.diags.push(
-                Diagnostic::new(
-                    codes::E0006,
-                    second,
-                    "comparison operators cannot be chained",
-                )
-                .label("second comparison")
-                .secondary(first, "first comparison")
-                .help("combine the comparisons with `and`: `a < b and b < c`"),
-            );
-            return Expr {
-                kind: ExprKind::Error,
-                span,
-            };
+    fn infix_op(&mut self, lhs: Expr, op: Pair<Rule>, rhs: Expr) -> Expr {
+        let span = lhs.span.to(rhs.span);
+        if op.as_rule() == Rule::op_pipe {
+            return Expr { kind: ExprKind::Pipe(Box::new(lhs), Box::new(rhs)), span };
         }
-        let mut it = parts.into_iter();
-        let lhs = self.expr(it.next().expect("lhs"));
-        match it.next() {
-            None => lhs,
-            Some(op) => {
-                let op = self.binop(&op);
-                let rhs = self.expr(it.next().expect("rhs"));
-                Expr {
-                    kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)),
-                    span,
+        let bin = match op.as_rule() {
+            Rule::op_or => BinOp::Or,
+            Rule::op_and => BinOp::And,
+            Rule::op_coalesce => BinOp::Coalesce,
+            Rule::op_eq => BinOp::Eq,
+            Rule::op_ne => BinOp::Ne,
+            Rule::op_lt => BinOp::Lt,
+            Rule::op_le => BinOp::Le,
+            Rule::op_gt => BinOp::Gt,
+            Rule::op_ge => BinOp::Ge,
+            Rule::op_add => BinOp::Add,
+            Rule::op_sub => BinOp::Sub,
+            Rule::op_mul => BinOp::Mul,
+            Rule::op_div => BinOp::Div,
+            Rule::op_floordiv => BinOp::FloorDiv,
+            Rule::op_mod => BinOp::Mod,
+            r => unreachable!("not an infix operator: {r:?}"),
+        };
+        // Comparisons do not chain: `a < b < c` is reported, not silently grouped.
+        if bin.is_comparison() {
+            if let ExprKind::Binary(prev, ..) = &lhs.kind {
+                if prev.is_comparison() && !self.parenthesized.contains(&lhs.span) {
+                    let op_span = self.span(&op);
+                    self.diags.push(
+                        Diagnostic::new(codes::E0006, op_span, "comparison operators cannot be chained")
+                            .label("second comparison")
+                            .secondary(lhs.span, "first comparison")
+                            .help("combine the comparisons with `and`: `a < b and b < c`"),
+                    );
+                    return Expr { kind: ExprKind::Error, span };
                 }
             }
         }
+        Expr { kind: ExprKind::Binary(bin, Box::new(lhs), Box::new(rhs)), span }
     }
 
-    fn postfix(&mut self, p: Pair<Rule>) -> Expr {
-        let mut it = p.into_inner().filter(not_keyword);
-        let mut acc = self.expr(it.next().expect("primary"));
-        for op in it {
-            let op_span = self.span(&op);
-            let span = acc.span.to(op_span);
-            let kind = match op.as_rule() {
-                Rule::call_args => {
-                    let args = op
-                        .into_inner()
-                        .filter(not_keyword)
-                        .map(|a| self.arg(a))
-                        .collect();
-                    ExprKind::Call {
-                        callee: Box::new(acc),
-                        args,
-                    }
-                }
-                Rule::field_access => {
-                    let name =
-                        self.ident(op.into_inner().filter(not_keyword).next().expect("field"));
-                    ExprKind::Field(Box::new(acc), name)
-                }
-                Rule::index => {
-                    let idx = self.expr(op.into_inner().filter(not_keyword).next().expect("index"));
-                    ExprKind::Index(Box::new(acc), Box::new(idx))
-                }
-                r => unreachable!("not a postfix rule: {r:?}"),
-            };
-            acc = Expr { kind, span };
-        }
-        acc
+    fn postfix(&mut self, acc: Expr, op: Pair<Rule>) -> Expr {
+        let op_span = self.span(&op);
+        let span = acc.span.to(op_span);
+        let kind = match op.as_rule() {
+            Rule::call_args => {
+                let args = op.into_inner().filter(not_keyword).map(|a| self.arg(a)).collect();
+                ExprKind::Call { callee: Box::new(acc), args }
+            }
+            Rule::field_access => {
+                let name = self.ident(op.into_inner().next().expect("field"));
+                ExprKind::Field(Box::new(acc), name)
+            }
+            Rule::index => {
+                let idx = self.expr(op.into_inner().next().expect("index"));
+                ExprKind::Index(Box::new(acc), Box::new(idx))
+            }
+            r => unreachable!("not a postfix rule: {r:?}"),
+        };
+        Expr { kind, span }
     }
 
     fn arg(&mut self, p: Pair<Rule>) -> Arg {
@@ -591,6 +565,11 @@ impl Builder<'_> {
         let digits: String = p.as_str().chars().filter(|&c| c != '_').collect();
         match digits.parse::<i64>() {
             Ok(n) => ExprKind::Int(n),
+            Err(_) if digits == "9223372036854775808" => {
+                // Valid only under a minus sign; `prefix` consumes it, `item` reports leftovers.
+                self.pending_min.push(self.span(p));
+                ExprKind::Int(i64::MIN)
+            }
             Err(_) => {
                 self.diags.push(
                     Diagnostic::new(codes::E0212, self.span(p), "integer literal is too large")
@@ -701,6 +680,11 @@ impl Builder<'_> {
         }
     }
 }
+
+const KEYWORDS: &[&str] = &[
+    "use", "type", "const", "param", "fn", "let", "if", "else", "source", "stage", "sink", "agent", "prompt", "and", "or",
+    "not", "true", "false", "null",
+];
 
 /// `text` without trailing whitespace and comments (strings are respected).
 fn trimmed(text: &str) -> &str {
