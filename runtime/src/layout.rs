@@ -81,7 +81,9 @@ impl TypeDesc {
 
     /// Byte offsets of a record's fields, in declaration order.
     pub fn field_offsets(&self) -> Vec<usize> {
-        let TypeDesc::Record(fields) = self else { return Vec::new() };
+        let TypeDesc::Record(fields) = self else {
+            return Vec::new();
+        };
         let mut off = 0;
         fields
             .iter()

@@ -95,6 +95,7 @@ impl Checker<'_> {
             kind: LocalKind::LambdaParam,
             used: false,
             lambda: None,
+            seq: 0,
         });
         let b = self.infer(body, None);
         self.locals.pop_frame();
@@ -119,7 +120,10 @@ impl Checker<'_> {
                     return TExpr::error(span);
                 }
                 let a = self.infer(args[0], None);
-                return self.inline_lambda(param, body, a, span);
+                self.locals.enter_inline(b.seq);
+                let t = self.inline_lambda(param, body, a, span);
+                self.locals.exit_inline();
+                return t;
             }
             if !b.ty.has_error() {
                 self.report(
@@ -159,6 +163,19 @@ impl Checker<'_> {
                 span,
             );
         }
+        if let Some(def) = self.locals.is_hidden(&id.name) {
+            self.report(
+                Diagnostic::new(
+                    codes::E0109,
+                    id.span,
+                    format!("`{}` cannot call itself", id.name),
+                )
+                .label("a lambda bound with `let` is not recursive")
+                .secondary(def, "defined here")
+                .help("write a recursive function as a top-level `fn`"),
+            );
+            return TExpr::error(span);
+        }
         // Check the arguments anyway so their own mistakes are reported.
         for a in &args {
             self.infer(a, None);
@@ -171,7 +188,9 @@ impl Checker<'_> {
             format!("unknown function `{}`", id.name),
         )
         .label("not defined");
-        if let Some(s) = super::suggest::closest(&id.name, cands.iter().map(String::as_str)).or_else(|| super::suggest::alias(&id.name)) {
+        if let Some(s) = super::suggest::closest(&id.name, cands.iter().map(String::as_str))
+            .or_else(|| super::suggest::alias(&id.name))
+        {
             d = d.help(format!("did you mean `{s}`?"));
         }
         self.report(d);

@@ -242,6 +242,7 @@ impl Checker<'_> {
             kind: LocalKind::LambdaParam,
             used: false,
             lambda: None,
+            seq: 0,
         });
         let b = match ret {
             Some(r) if !matches!(r, Ty::Error) => self.check_expr_as(body, r),
@@ -373,7 +374,10 @@ impl Checker<'_> {
                 return match (&lambda.kind, expected) {
                     (ExprKind::Lambda { param, body }, Some(Ty::Fn(ps, ret))) if ps.len() == 1 => {
                         let (p, r) = (ps[0].clone(), (**ret).clone());
-                        self.lambda(param, body, &p, Some(&r), span)
+                        self.locals.enter_inline(b.seq);
+                        let t = self.lambda(param, body, &p, Some(&r), span);
+                        self.locals.exit_inline();
+                        t
                     }
                     _ => {
                         self.report(
@@ -702,6 +706,7 @@ impl Checker<'_> {
                     kind: LocalKind::Let,
                     used: false,
                     lambda: Some(Rc::new(l.value.clone())),
+                    seq: 0,
                 });
                 continue;
             }
@@ -714,6 +719,7 @@ impl Checker<'_> {
                 kind: LocalKind::Let,
                 used: false,
                 lambda: None,
+                seq: 0,
             });
             bound.push((id, v));
         }

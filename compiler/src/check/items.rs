@@ -106,6 +106,7 @@ impl<'a> Checker<'a> {
                         kind: LocalKind::FnParam,
                         used: false,
                         lambda: None,
+                        seq: 0,
                     });
                     hparams.push((id, Rc::from(p.name.name.as_str()), t));
                 }

@@ -24,6 +24,8 @@ pub struct Binding {
     pub used: bool,
     /// A `let` bound to a lambda is inlined at each call: this is its syntax.
     pub lambda: Option<Rc<ast::Expr>>,
+    /// Order of binding, for lexical scoping of inlined lambdas (set by `bind`).
+    pub seq: u32,
 }
 
 /// A value path `x.a.b` proven non-null, as (root local, field indices).
@@ -34,6 +36,11 @@ pub struct Locals {
     frames: Vec<Vec<Binding>>,
     counter: u32,
     narrowed: Vec<Path>,
+    seq: u32,
+    /// Active lambda inlinings, innermost last: `(cutoff, start)`. Inside one, a binding is
+    /// visible if it was made inside the inlining (`seq >= start`) or was visible where
+    /// the lambda was defined (`seq < cutoff`, and visible in the enclosing inlining).
+    windows: Vec<(u32, u32)>,
 }
 
 impl Locals {
@@ -55,21 +62,52 @@ impl Locals {
     pub fn pop_frame(&mut self) -> Vec<Binding> {
         self.frames.pop().unwrap_or_default()
     }
-    pub fn bind(&mut self, b: Binding) {
+    pub fn bind(&mut self, mut b: Binding) {
         if self.frames.is_empty() {
             self.push_frame();
         }
+        b.seq = self.seq;
+        self.seq += 1;
         self.frames.last_mut().expect("a frame").push(b);
+    }
+
+    fn visible(&self, seq: u32) -> bool {
+        for &(cutoff, start) in self.windows.iter().rev() {
+            if seq >= start {
+                return true;
+            }
+            if seq >= cutoff {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Starts inlining a lambda bound with sequence number `defined_at`: its body sees
+    /// only what was visible at its definition (not itself: `let` is not recursive).
+    pub fn enter_inline(&mut self, defined_at: u32) {
+        self.windows.push((defined_at, self.seq));
+    }
+
+    pub fn exit_inline(&mut self) {
+        self.windows.pop();
     }
     /// Finds a visible binding and marks it used.
     pub fn lookup(&mut self, name: &str) -> Option<&Binding> {
-        for frame in self.frames.iter_mut().rev() {
-            if let Some(b) = frame.iter_mut().rev().find(|b| b.name == name) {
-                b.used = true;
-                return Some(b);
-            }
-        }
-        None
+        let pos = self
+            .frames
+            .iter()
+            .enumerate()
+            .rev()
+            .find_map(|(f, frame)| {
+                frame
+                    .iter()
+                    .rposition(|b| b.name == name && self.visible(b.seq))
+                    .map(|i| (f, i))
+            })?;
+        let b = &mut self.frames[pos.0][pos.1];
+        b.used = true;
+        Some(b)
     }
     /// A binding of an enclosing frame with this name, for the shadowing lint.
     pub fn outer(&self, name: &str) -> Option<&Binding> {
@@ -99,6 +137,16 @@ impl Locals {
 }
 
 impl Locals {
+    /// Is there a binding with this name that the current lambda inlining hides?
+    pub fn is_hidden(&self, name: &str) -> Option<crate::source::Span> {
+        self.frames
+            .iter()
+            .flatten()
+            .rev()
+            .find(|b| b.name == name && !self.visible(b.seq))
+            .map(|b| b.span)
+    }
+
     /// A binding of the innermost frame with this name, without marking it used.
     pub fn lookup_quiet(&self, name: &str) -> Option<crate::source::Span> {
         self.frames

@@ -16,7 +16,9 @@ pub fn distance(a: &str, b: &str) -> usize {
     for i in 1..=a.len() {
         for j in 1..=b.len() {
             let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut v = (d[(i - 1) * w + j] + 1).min(d[i * w + j - 1] + 1).min(d[(i - 1) * w + j - 1] + cost);
+            let mut v = (d[(i - 1) * w + j] + 1)
+                .min(d[i * w + j - 1] + 1)
+                .min(d[(i - 1) * w + j - 1] + cost);
             if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
                 v = v.min(d[(i - 2) * w + j - 2] + 1);
             }
@@ -86,7 +88,8 @@ const ALIASES: &[(&str, &str)] = &[
 /// The builtin a name from another language (or a misspelling of one) stands for.
 pub fn alias(name: &str) -> Option<&'static str> {
     let lower = name.to_ascii_lowercase();
-    let key = closest(&lower, ALIASES.iter().map(|(k, _)| *k)).or_else(|| ALIASES.iter().map(|(k, _)| *k).find(|k| *k == lower))?;
+    let key = closest(&lower, ALIASES.iter().map(|(k, _)| *k))
+        .or_else(|| ALIASES.iter().map(|(k, _)| *k).find(|k| *k == lower))?;
     ALIASES.iter().find(|(k, _)| *k == key).map(|(_, v)| *v)
 }
 

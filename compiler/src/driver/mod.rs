@@ -313,6 +313,29 @@ fn io_message(e: &std::io::Error) -> String {
 /// expanded by the caller). A `.kiln` file used by another one in the list is checked as
 /// part of that program, not on its own.
 pub fn check_files(files: &[PathBuf]) -> Result<CheckRun, DriverError> {
+    let files = files.to_vec();
+    with_big_stack(move || check_files_here(&files))
+}
+
+/// Runs compiler work on a thread with a large stack: the parser and checker recurse over
+/// expression nesting, and deeply nested input must not overflow the caller's stack
+/// (test threads have 2 MB). The memory is reserved, not committed, until used.
+pub fn with_big_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    const STACK: usize = 1 << 30;
+    match std::thread::Builder::new()
+        .name("kiln-compile".into())
+        .stack_size(STACK)
+        .spawn(f)
+    {
+        Ok(handle) => match handle.join() {
+            Ok(v) => v,
+            Err(panic) => std::panic::resume_unwind(panic),
+        },
+        Err(_) => panic!("cannot start the compiler thread"),
+    }
+}
+
+fn check_files_here(files: &[PathBuf]) -> Result<CheckRun, DriverError> {
     let mut s = Session::new();
     let mut mains = Vec::new();
     for path in files {
@@ -337,8 +360,11 @@ pub fn check_files(files: &[PathBuf]) -> Result<CheckRun, DriverError> {
 
 /// Checks one in-memory `.kiln` text (the fuzzer and tests use this).
 pub fn check_source(name: &str, text: &str) -> CheckRun {
-    let mut s = Session::new();
-    let m = s.load_text(name, text);
-    s.check(m);
-    s.finish()
+    let (name, text) = (name.to_string(), text.to_string());
+    with_big_stack(move || {
+        let mut s = Session::new();
+        let m = s.load_text(&name, &text);
+        s.check(m);
+        s.finish()
+    })
 }

@@ -10,7 +10,13 @@ use std::collections::HashMap;
 /// Lowers a program with no errors. Stages that feed no sink are not lowered (they do not
 /// run; the checker warned about them).
 pub fn lower(program: &Program) -> Pipeline {
-    let mut l = Lowerer { p: program, out: Pipeline::default(), stage_nodes: HashMap::new(), errors: None, anonymous: Vec::new() };
+    let mut l = Lowerer {
+        p: program,
+        out: Pipeline::default(),
+        stage_nodes: HashMap::new(),
+        errors: None,
+        anonymous: Vec::new(),
+    };
     l.out.consts = program.consts.clone();
     l.out.params = program.params.clone();
     l.out.fns = program.fns.clone();
@@ -26,7 +32,11 @@ pub fn lower(program: &Program) -> Pipeline {
         let elem = l.out.graph[input].elem.clone();
         let node = l.out.graph.add_node(Node {
             name: Rc::from(format!("sink {}", sink_name(sink.format))),
-            kind: NodeKind::Sink { input, format: sink.format, path: sink.path.clone() },
+            kind: NodeKind::Sink {
+                input,
+                format: sink.format,
+                path: sink.path.clone(),
+            },
             elem,
             span: sink.span,
         });
@@ -58,7 +68,10 @@ impl Lowerer<'_> {
     fn source_node(&mut self, s: &SourceDef) -> NodeIndex {
         self.out.graph.add_node(Node {
             name: s.name.clone(),
-            kind: NodeKind::Source { format: s.format, args: s.args.clone() },
+            kind: NodeKind::Source {
+                format: s.format,
+                args: s.args.clone(),
+            },
             elem: s.elem.clone(),
             span: s.span,
         })
@@ -82,7 +95,10 @@ impl Lowerer<'_> {
                 let elem = self.out.graph[inner].elem.clone();
                 let n = self.out.graph.add_node(Node {
                     name: def.name.clone(),
-                    kind: NodeKind::Stage { input: inner, ops: Vec::new() },
+                    kind: NodeKind::Stage {
+                        input: inner,
+                        ops: Vec::new(),
+                    },
                     elem,
                     span: def.span,
                 });
@@ -107,12 +123,19 @@ impl Lowerer<'_> {
                     span: e.span,
                 })
             }),
-            TExprKind::Call { callee: Callee::Builtin(b), args, named } => {
+            TExprKind::Call {
+                callee: Callee::Builtin(b),
+                args,
+                named,
+            } => {
                 let elem = e.ty.element().cloned().unwrap_or(Ty::Error);
                 if b.name == "range" {
                     return self.out.graph.add_node(Node {
                         name: Rc::from(format!("range@{}", e.span.start)),
-                        kind: NodeKind::Source { format: SourceFormat::Range, args: args.clone() },
+                        kind: NodeKind::Source {
+                            format: SourceFormat::Range,
+                            args: args.clone(),
+                        },
                         elem,
                         span: e.span,
                     });
@@ -126,7 +149,14 @@ impl Lowerer<'_> {
     }
 
     /// Appends `op` to `input`'s chain when that chain is anonymous, else starts a new one.
-    fn push_op(&mut self, input: NodeIndex, op: Op, extra: Option<NodeIndex>, elem: Ty, span: Span) -> NodeIndex {
+    fn push_op(
+        &mut self,
+        input: NodeIndex,
+        op: Op,
+        extra: Option<NodeIndex>,
+        elem: Ty,
+        span: Span,
+    ) -> NodeIndex {
         let node = if self.anonymous.contains(&input) {
             if let NodeKind::Stage { ops, .. } = &mut self.out.graph[input].kind {
                 ops.push(op);
@@ -136,19 +166,36 @@ impl Lowerer<'_> {
             input
         } else {
             let name = Rc::from(format!("{}@{}", op.name(), span.start));
-            let n = self.out.graph.add_node(Node { name, kind: NodeKind::Stage { input, ops: vec![op] }, elem, span });
+            let n = self.out.graph.add_node(Node {
+                name,
+                kind: NodeKind::Stage {
+                    input,
+                    ops: vec![op],
+                },
+                elem,
+                span,
+            });
             self.out.graph.add_edge(input, n, 0);
             self.anonymous.push(n);
             n
         };
         if let Some(x) = extra {
-            let k = self.out.graph.edges_directed(node, petgraph::Direction::Incoming).count();
+            let k = self
+                .out
+                .graph
+                .edges_directed(node, petgraph::Direction::Incoming)
+                .count();
             self.out.graph.add_edge(x, node, k);
         }
         node
     }
 
-    fn op(&mut self, name: &str, args: &[TExpr], named: &[(Rc<str>, TExpr)]) -> (Op, Option<NodeIndex>) {
+    fn op(
+        &mut self,
+        name: &str,
+        args: &[TExpr],
+        named: &[(Rc<str>, TExpr)],
+    ) -> (Op, Option<NodeIndex>) {
         let arg = |i: usize| args.get(i).cloned().unwrap_or_default();
         let op = match name {
             "map" => Op::Map(row_fn(&arg(1))),
@@ -159,12 +206,26 @@ impl Lowerer<'_> {
             "batch" => Op::Batch(arg(1)),
             "enumerate" => Op::Enumerate,
             "distinct" => Op::Distinct(row_fn(&arg(1))),
-            "sort_by" => Op::SortBy { key: row_fn(&arg(1)), desc: named.iter().find(|(n, _)| &**n == "desc").map(|(_, e)| e.clone()) },
-            "group_by" => Op::GroupBy { key: row_fn(&arg(1)), aggs: aggs(named) },
+            "sort_by" => Op::SortBy {
+                key: row_fn(&arg(1)),
+                desc: named
+                    .iter()
+                    .find(|(n, _)| &**n == "desc")
+                    .map(|(_, e)| e.clone()),
+            },
+            "group_by" => Op::GroupBy {
+                key: row_fn(&arg(1)),
+                aggs: aggs(named),
+            },
             "aggregate" => Op::Aggregate { aggs: aggs(named) },
             "join" | "left_join" => {
                 let right = self.stream(&arg(1));
-                let op = Op::Join { right, left_key: row_fn(&arg(2)), right_key: row_fn(&arg(3)), outer: name == "left_join" };
+                let op = Op::Join {
+                    right,
+                    left_key: row_fn(&arg(2)),
+                    right_key: row_fn(&arg(3)),
+                    outer: name == "left_join",
+                };
                 return (op, Some(right));
             }
             "union" => {
@@ -180,9 +241,11 @@ impl Lowerer<'_> {
 /// A checked lambda `(p) => body` as a row function.
 pub fn row_fn(e: &TExpr) -> RowFn {
     match (&e.kind, &e.ty) {
-        (TExprKind::Lambda(param, body), Ty::Fn(ps, _)) => {
-            RowFn { param: *param, param_ty: ps.first().cloned().unwrap_or(Ty::Error), body: (**body).clone() }
-        }
+        (TExprKind::Lambda(param, body), Ty::Fn(ps, _)) => RowFn {
+            param: *param,
+            param_ty: ps.first().cloned().unwrap_or(Ty::Error),
+            body: (**body).clone(),
+        },
         _ => unreachable!("a row function is a checked lambda"),
     }
 }
@@ -191,7 +254,12 @@ fn aggs(named: &[(Rc<str>, TExpr)]) -> Vec<Agg> {
     named
         .iter()
         .map(|(name, call)| {
-            let TExprKind::Call { callee: Callee::Aggregate(a), args, .. } = &call.kind else {
+            let TExprKind::Call {
+                callee: Callee::Aggregate(a),
+                args,
+                ..
+            } = &call.kind
+            else {
                 unreachable!("aggregates are checked calls")
             };
             let kind = match a.name {
@@ -204,7 +272,12 @@ fn aggs(named: &[(Rc<str>, TExpr)]) -> Vec<Agg> {
                 "last" => AggKind::Last,
                 _ => AggKind::Collect,
             };
-            Agg { name: name.clone(), kind, arg: args.first().map(row_fn), ty: call.ty.clone() }
+            Agg {
+                name: name.clone(),
+                kind,
+                arg: args.first().map(row_fn),
+                ty: call.ty.clone(),
+            }
         })
         .collect()
 }

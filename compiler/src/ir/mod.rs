@@ -12,7 +12,9 @@ pub mod lower;
 pub mod print;
 pub mod verify;
 
-use crate::check::hir::{AgentDef, ConstDef, FnDef, LocalId, ParamDef, PromptDef, SinkFormat, SourceFormat, TExpr};
+use crate::check::hir::{
+    AgentDef, ConstDef, FnDef, LocalId, ParamDef, PromptDef, SinkFormat, SourceFormat, TExpr,
+};
 use crate::check::types::Ty;
 use crate::source::Span;
 use petgraph::stable_graph::{NodeIndex, StableDiGraph};
@@ -66,12 +68,27 @@ pub enum Op {
     Batch(TExpr),
     Enumerate,
     Distinct(RowFn),
-    SortBy { key: RowFn, desc: Option<TExpr> },
-    GroupBy { key: RowFn, aggs: Vec<Agg> },
-    Aggregate { aggs: Vec<Agg> },
+    SortBy {
+        key: RowFn,
+        desc: Option<TExpr>,
+    },
+    GroupBy {
+        key: RowFn,
+        aggs: Vec<Agg>,
+    },
+    Aggregate {
+        aggs: Vec<Agg>,
+    },
     /// The right side is the node's input edge with the same index in `Node::inputs`.
-    Join { right: NodeIndex, left_key: RowFn, right_key: RowFn, outer: bool },
-    Union { other: NodeIndex },
+    Join {
+        right: NodeIndex,
+        left_key: RowFn,
+        right_key: RowFn,
+        outer: bool,
+    },
+    Union {
+        other: NodeIndex,
+    },
 }
 
 impl Op {
@@ -101,12 +118,19 @@ impl Op {
 
 #[derive(Clone, Debug)]
 pub enum NodeKind {
-    Source { format: SourceFormat, args: Vec<TExpr> },
+    Source {
+        format: SourceFormat,
+        args: Vec<TExpr>,
+    },
     /// The records that failed (LANGUAGE.md §1.6).
     Errors,
     /// `input |> op |> op ...`; `input` is the primary input node.
     Stage { input: NodeIndex, ops: Vec<Op> },
-    Sink { input: NodeIndex, format: SinkFormat, path: Option<TExpr> },
+    Sink {
+        input: NodeIndex,
+        format: SinkFormat,
+        path: Option<TExpr>,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -137,6 +161,8 @@ pub struct Pipeline {
 
 impl Pipeline {
     pub fn sinks(&self) -> impl Iterator<Item = NodeIndex> + '_ {
-        self.graph.node_indices().filter(|&n| matches!(self.graph[n].kind, NodeKind::Sink { .. }))
+        self.graph
+            .node_indices()
+            .filter(|&n| matches!(self.graph[n].kind, NodeKind::Sink { .. }))
     }
 }

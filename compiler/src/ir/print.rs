@@ -72,14 +72,22 @@ impl Printer<'_> {
             TExprKind::Widen(x) => self.wrap(s, "widen", x),
             TExprKind::WrapOptional(x) => self.wrap(s, "some", x),
             TExprKind::Unwrap(x) => self.wrap(s, "unwrap", x),
-            TExprKind::ConvertEach { value, binder, body } => {
+            TExprKind::ConvertEach {
+                value,
+                binder,
+                body,
+            } => {
                 s.push_str("convert_each(");
                 self.write(s, value);
                 write!(s, ", v{} => ", binder.0).unwrap();
                 self.write(s, body);
                 s.push(')');
             }
-            TExprKind::Call { callee, args, named } => {
+            TExprKind::Call {
+                callee,
+                args,
+                named,
+            } => {
                 s.push_str(&self.callee(callee));
                 s.push('(');
                 self.list(s, args);
@@ -168,14 +176,18 @@ impl Printer<'_> {
         let aggs = |aggs: &[Agg]| {
             aggs.iter()
                 .map(|a| match &a.arg {
-                    Some(f) => format!("{}: {:?}({})", a.name, a.kind, self.row(f)).to_lowercase_kind(),
+                    Some(f) => {
+                        format!("{}: {:?}({})", a.name, a.kind, self.row(f)).to_lowercase_kind()
+                    }
                     None => format!("{}: count()", a.name),
                 })
                 .collect::<Vec<_>>()
                 .join(", ")
         };
         match op {
-            Op::Map(f) | Op::Filter(f) | Op::FlatMap(f) | Op::Distinct(f) => format!("{}({})", op.name(), self.row(f)),
+            Op::Map(f) | Op::Filter(f) | Op::FlatMap(f) | Op::Distinct(f) => {
+                format!("{}({})", op.name(), self.row(f))
+            }
             Op::Take(n) | Op::Skip(n) | Op::Batch(n) => format!("{}({})", op.name(), self.expr(n)),
             Op::Enumerate => "enumerate()".into(),
             Op::SortBy { key, desc } => match desc {
@@ -184,8 +196,19 @@ impl Printer<'_> {
             },
             Op::GroupBy { key, aggs: a } => format!("group_by({}, {})", self.row(key), aggs(a)),
             Op::Aggregate { aggs: a } => format!("aggregate({})", aggs(a)),
-            Op::Join { right, left_key, right_key, .. } => {
-                format!("{}({}, {}, {})", op.name(), self.p.graph[*right].name, self.row(left_key), self.row(right_key))
+            Op::Join {
+                right,
+                left_key,
+                right_key,
+                ..
+            } => {
+                format!(
+                    "{}({}, {}, {})",
+                    op.name(),
+                    self.p.graph[*right].name,
+                    self.row(left_key),
+                    self.row(right_key)
+                )
             }
             Op::Union { other } => format!("union({})", self.p.graph[*other].name),
         }
@@ -219,25 +242,60 @@ pub fn text(p: &Pipeline) -> String {
         match &node.kind {
             NodeKind::Source { format, args } => {
                 let args: Vec<String> = args.iter().map(|a| pr.expr(a)).collect();
-                writeln!(out, "source {}: stream<{}> = {}({})", node.name, node.elem, format!("{format:?}").to_lowercase(), args.join(", ")).unwrap();
+                writeln!(
+                    out,
+                    "source {}: stream<{}> = {}({})",
+                    node.name,
+                    node.elem,
+                    format!("{format:?}").to_lowercase(),
+                    args.join(", ")
+                )
+                .unwrap();
             }
             NodeKind::Errors => writeln!(out, "source errors: stream<{}>", node.elem).unwrap(),
             NodeKind::Stage { input, ops } => {
-                writeln!(out, "stage {}: stream<{}> = {}", node.name, node.elem, p.graph[*input].name).unwrap();
+                writeln!(
+                    out,
+                    "stage {}: stream<{}> = {}",
+                    node.name, node.elem, p.graph[*input].name
+                )
+                .unwrap();
                 for op in ops {
                     let fused = if op.is_stateless() { "  (fused)" } else { "" };
                     writeln!(out, "    |> {}{fused}", pr.op(op)).unwrap();
                 }
             }
-            NodeKind::Sink { input, format, path } => {
+            NodeKind::Sink {
+                input,
+                format,
+                path,
+            } => {
                 let path = path.as_ref().map(|x| pr.expr(x)).unwrap_or_default();
-                writeln!(out, "sink {} -> {}({path})", p.graph[*input].name, format!("{format:?}").to_lowercase()).unwrap();
+                writeln!(
+                    out,
+                    "sink {} -> {}({path})",
+                    p.graph[*input].name,
+                    format!("{format:?}").to_lowercase()
+                )
+                .unwrap();
             }
         }
     }
     for f in &p.fns {
-        let params: Vec<String> = f.params.iter().map(|(id, n, t)| format!("v{}/{n}: {t}", id.0)).collect();
-        writeln!(out, "fn {}({}) -> {} = {}", f.name, params.join(", "), f.ret, pr.expr(&f.body)).unwrap();
+        let params: Vec<String> = f
+            .params
+            .iter()
+            .map(|(id, n, t)| format!("v{}/{n}: {t}", id.0))
+            .collect();
+        writeln!(
+            out,
+            "fn {}({}) -> {} = {}",
+            f.name,
+            params.join(", "),
+            f.ret,
+            pr.expr(&f.body)
+        )
+        .unwrap();
     }
     out
 }
@@ -249,7 +307,10 @@ pub fn dot(p: &Pipeline) -> String {
     for n in p.graph.node_indices() {
         let node = &p.graph[n];
         let (shape, label) = match &node.kind {
-            NodeKind::Source { format, .. } => ("invhouse", format!("{}\\n{}", node.name, format!("{format:?}").to_lowercase())),
+            NodeKind::Source { format, .. } => (
+                "invhouse",
+                format!("{}\\n{}", node.name, format!("{format:?}").to_lowercase()),
+            ),
             NodeKind::Errors => ("invhouse", "errors".to_string()),
             NodeKind::Stage { ops, .. } => {
                 let ops: Vec<String> = ops.iter().map(|o| o.name().to_string()).collect();
@@ -257,14 +318,37 @@ pub fn dot(p: &Pipeline) -> String {
             }
             NodeKind::Sink { format, path, .. } => {
                 let path = path.as_ref().map(|x| pr.expr(x)).unwrap_or_default();
-                ("house", format!("{}\\n{}", format!("{format:?}").to_lowercase(), path.replace('"', "\\\"")))
+                (
+                    "house",
+                    format!(
+                        "{}\\n{}",
+                        format!("{format:?}").to_lowercase(),
+                        path.replace('"', "\\\"")
+                    ),
+                )
             }
         };
-        writeln!(out, "  n{} [shape={shape}, label=\"{}\"];", n.index(), label.replace('"', "\\\"").replace("\\\\\"", "\\\"")).unwrap();
+        writeln!(
+            out,
+            "  n{} [shape={shape}, label=\"{}\"];",
+            n.index(),
+            label.replace('"', "\\\"").replace("\\\\\"", "\\\"")
+        )
+        .unwrap();
     }
     for e in (&p.graph).edge_references() {
-        let label = if *e.weight() > 0 { format!(" [label=\"{}\"]", e.weight()) } else { String::new() };
-        writeln!(out, "  n{} -> n{}{label};", e.source().index(), e.target().index()).unwrap();
+        let label = if *e.weight() > 0 {
+            format!(" [label=\"{}\"]", e.weight())
+        } else {
+            String::new()
+        };
+        writeln!(
+            out,
+            "  n{} -> n{}{label};",
+            e.source().index(),
+            e.target().index()
+        )
+        .unwrap();
     }
     out.push_str("}\n");
     out

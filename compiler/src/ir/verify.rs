@@ -12,9 +12,16 @@ pub fn verify(p: &Pipeline) -> Result<(), String> {
     }
     for n in p.graph.node_indices() {
         let node = &p.graph[n];
-        let inputs: Vec<(NodeIndex, usize)> =
-            p.graph.edges_directed(n, Direction::Incoming).map(|e| (petgraph::visit::EdgeRef::source(&e), *e.weight())).collect();
-        let primary: Vec<NodeIndex> = inputs.iter().filter(|(_, w)| *w == 0).map(|(s, _)| *s).collect();
+        let inputs: Vec<(NodeIndex, usize)> = p
+            .graph
+            .edges_directed(n, Direction::Incoming)
+            .map(|e| (petgraph::visit::EdgeRef::source(&e), *e.weight()))
+            .collect();
+        let primary: Vec<NodeIndex> = inputs
+            .iter()
+            .filter(|(_, w)| *w == 0)
+            .map(|(s, _)| *s)
+            .collect();
         let here = || format!("node `{}`", node.name);
         match &node.kind {
             NodeKind::Source { .. } | NodeKind::Errors => {
@@ -24,18 +31,34 @@ pub fn verify(p: &Pipeline) -> Result<(), String> {
             }
             NodeKind::Stage { input, ops } => {
                 if primary != [*input] {
-                    return Err(format!("{}: primary input edge does not match its `input`", here()));
+                    return Err(format!(
+                        "{}: primary input edge does not match its `input`",
+                        here()
+                    ));
                 }
                 let mut elem = p.graph[*input].elem.clone();
-                let extra = ops.iter().filter(|o| matches!(o, Op::Join { .. } | Op::Union { .. })).count();
+                let extra = ops
+                    .iter()
+                    .filter(|o| matches!(o, Op::Join { .. } | Op::Union { .. }))
+                    .count();
                 if inputs.len() != 1 + extra {
-                    return Err(format!("{}: {} input edges for {} join/union operands", here(), inputs.len(), extra));
+                    return Err(format!(
+                        "{}: {} input edges for {} join/union operands",
+                        here(),
+                        inputs.len(),
+                        extra
+                    ));
                 }
                 for op in ops {
-                    elem = op_output(p, op, &elem).map_err(|e| format!("{}: `{}`: {e}", here(), op.name()))?;
+                    elem = op_output(p, op, &elem)
+                        .map_err(|e| format!("{}: `{}`: {e}", here(), op.name()))?;
                 }
                 if !crate::check::types::assignable(&elem, &node.elem) {
-                    return Err(format!("{}: chain produces `{elem}` but the node says `{}`", here(), node.elem));
+                    return Err(format!(
+                        "{}: chain produces `{elem}` but the node says `{}`",
+                        here(),
+                        node.elem
+                    ));
                 }
             }
             NodeKind::Sink { input, .. } => {
@@ -43,7 +66,12 @@ pub fn verify(p: &Pipeline) -> Result<(), String> {
                     return Err(format!("{}: a sink needs exactly its one input", here()));
                 }
                 if p.graph[*input].elem != node.elem {
-                    return Err(format!("{}: consumes `{}` but its input produces `{}`", here(), node.elem, p.graph[*input].elem));
+                    return Err(format!(
+                        "{}: consumes `{}` but its input produces `{}`",
+                        here(),
+                        node.elem,
+                        p.graph[*input].elem
+                    ));
                 }
             }
         }
@@ -52,7 +80,14 @@ pub fn verify(p: &Pipeline) -> Result<(), String> {
 }
 
 fn takes(f: &RowFn, elem: &Ty) -> Result<(), String> {
-    if f.param_ty == *elem { Ok(()) } else { Err(format!("row function takes `{}` but elements are `{elem}`", f.param_ty)) }
+    if f.param_ty == *elem {
+        Ok(())
+    } else {
+        Err(format!(
+            "row function takes `{}` but elements are `{elem}`",
+            f.param_ty
+        ))
+    }
 }
 
 /// The element type after `op`, checking its row functions.
@@ -71,7 +106,10 @@ fn op_output(p: &Pipeline, op: &Op, elem: &Ty) -> Result<Ty, String> {
         }
         Op::FlatMap(f) => {
             takes(f, elem)?;
-            f.ret().element().cloned().ok_or("flat_map function does not return a list")?
+            f.ret()
+                .element()
+                .cloned()
+                .ok_or("flat_map function does not return a list")?
         }
         Op::Take(_) | Op::Skip(_) => elem.clone(),
         Op::Batch(_) => Ty::list(elem.clone()),
@@ -86,8 +124,17 @@ fn op_output(p: &Pipeline, op: &Op, elem: &Ty) -> Result<Ty, String> {
             fields.extend(aggs.iter().map(|a| (a.name.clone(), a.ty.clone())));
             Ty::record(fields)
         }
-        Op::Aggregate { aggs } => Ty::record(aggs.iter().map(|a| (a.name.clone(), a.ty.clone())).collect()),
-        Op::Join { right, left_key, right_key, outer } => {
+        Op::Aggregate { aggs } => Ty::record(
+            aggs.iter()
+                .map(|a| (a.name.clone(), a.ty.clone()))
+                .collect(),
+        ),
+        Op::Join {
+            right,
+            left_key,
+            right_key,
+            outer,
+        } => {
             takes(left_key, elem)?;
             let r = p.graph[*right].elem.clone();
             takes(right_key, &r)?;

@@ -6,8 +6,8 @@ use super::split;
 use crate::diag::{Diagnostic, codes};
 use crate::source::{FileId, Span};
 use pest::Parser;
-use pest::pratt_parser::PrattParser;
 use pest::iterators::Pair;
+use pest::pratt_parser::PrattParser;
 
 #[derive(pest_derive::Parser)]
 #[grammar = "../../grammar/kiln.pest"]
@@ -116,7 +116,13 @@ struct Builder<'d> {
 
 impl Builder<'_> {
     fn new(file: FileId, offset: usize, diags: &mut Vec<Diagnostic>) -> Builder<'_> {
-        Builder { file, offset, diags, pending_min: Vec::new(), parenthesized: Vec::new() }
+        Builder {
+            file,
+            offset,
+            diags,
+            pending_min: Vec::new(),
+            parenthesized: Vec::new(),
+        }
     }
 
     /// Reports `9223372036854775808` literals that were not negated.
@@ -125,7 +131,10 @@ impl Builder<'_> {
             self.diags.push(
                 Diagnostic::new(codes::E0212, span, "integer literal is too large")
                     .label("does not fit in a 64-bit signed integer")
-                    .help(format!("the largest `int` is {}; use a float like `9223372036854775808.0`", i64::MAX)),
+                    .help(format!(
+                        "the largest `int` is {}; use a float like `9223372036854775808.0`",
+                        i64::MAX
+                    )),
             );
         }
     }
@@ -152,7 +161,9 @@ fn pratt() -> &'static PrattParser<Rule> {
                 | Op::infix(Rule::op_floordiv, Left)
                 | Op::infix(Rule::op_mod, Left))
             .op(Op::prefix(Rule::op_neg) | Op::prefix(Rule::op_not))
-            .op(Op::postfix(Rule::call_args) | Op::postfix(Rule::field_access) | Op::postfix(Rule::index))
+            .op(Op::postfix(Rule::call_args)
+                | Op::postfix(Rule::field_access)
+                | Op::postfix(Rule::index))
     })
 }
 
@@ -355,7 +366,13 @@ impl Builder<'_> {
                 let mut it = p.into_inner().filter(not_keyword);
                 let param = self.ident(it.next().expect("param"));
                 let body = self.expr(it.next().expect("body"));
-                Expr { kind: ExprKind::Lambda { param, body: Box::new(body) }, span }
+                Expr {
+                    kind: ExprKind::Lambda {
+                        param,
+                        body: Box::new(body),
+                    },
+                    span,
+                }
             }
             Rule::infix_expr => self.infix(p),
             _ => self.primary(p),
@@ -381,17 +398,30 @@ impl Builder<'_> {
             // `-9223372036854775808` is the one literal that only exists negated.
             if let Some(pos) = self.pending_min.iter().position(|s| *s == rhs.span) {
                 self.pending_min.remove(pos);
-                return Expr { kind: ExprKind::Int(i64::MIN), span };
+                return Expr {
+                    kind: ExprKind::Int(i64::MIN),
+                    span,
+                };
             }
         }
-        let op = if op.as_rule() == Rule::op_neg { UnOp::Neg } else { UnOp::Not };
-        Expr { kind: ExprKind::Unary(op, Box::new(rhs)), span }
+        let op = if op.as_rule() == Rule::op_neg {
+            UnOp::Neg
+        } else {
+            UnOp::Not
+        };
+        Expr {
+            kind: ExprKind::Unary(op, Box::new(rhs)),
+            span,
+        }
     }
 
     fn infix_op(&mut self, lhs: Expr, op: Pair<Rule>, rhs: Expr) -> Expr {
         let span = lhs.span.to(rhs.span);
         if op.as_rule() == Rule::op_pipe {
-            return Expr { kind: ExprKind::Pipe(Box::new(lhs), Box::new(rhs)), span };
+            return Expr {
+                kind: ExprKind::Pipe(Box::new(lhs), Box::new(rhs)),
+                span,
+            };
         }
         let bin = match op.as_rule() {
             Rule::op_or => BinOp::Or,
@@ -417,16 +447,26 @@ impl Builder<'_> {
                 if prev.is_comparison() && !self.parenthesized.contains(&lhs.span) {
                     let op_span = self.span(&op);
                     self.diags.push(
-                        Diagnostic::new(codes::E0006, op_span, "comparison operators cannot be chained")
-                            .label("second comparison")
-                            .secondary(lhs.span, "first comparison")
-                            .help("combine the comparisons with `and`: `a < b and b < c`"),
+                        Diagnostic::new(
+                            codes::E0006,
+                            op_span,
+                            "comparison operators cannot be chained",
+                        )
+                        .label("second comparison")
+                        .secondary(lhs.span, "first comparison")
+                        .help("combine the comparisons with `and`: `a < b and b < c`"),
                     );
-                    return Expr { kind: ExprKind::Error, span };
+                    return Expr {
+                        kind: ExprKind::Error,
+                        span,
+                    };
                 }
             }
         }
-        Expr { kind: ExprKind::Binary(bin, Box::new(lhs), Box::new(rhs)), span }
+        Expr {
+            kind: ExprKind::Binary(bin, Box::new(lhs), Box::new(rhs)),
+            span,
+        }
     }
 
     fn postfix(&mut self, acc: Expr, op: Pair<Rule>) -> Expr {
@@ -434,8 +474,15 @@ impl Builder<'_> {
         let span = acc.span.to(op_span);
         let kind = match op.as_rule() {
             Rule::call_args => {
-                let args = op.into_inner().filter(not_keyword).map(|a| self.arg(a)).collect();
-                ExprKind::Call { callee: Box::new(acc), args }
+                let args = op
+                    .into_inner()
+                    .filter(not_keyword)
+                    .map(|a| self.arg(a))
+                    .collect();
+                ExprKind::Call {
+                    callee: Box::new(acc),
+                    args,
+                }
             }
             Rule::field_access => {
                 let name = self.ident(op.into_inner().next().expect("field"));
@@ -682,8 +729,8 @@ impl Builder<'_> {
 }
 
 const KEYWORDS: &[&str] = &[
-    "use", "type", "const", "param", "fn", "let", "if", "else", "source", "stage", "sink", "agent", "prompt", "and", "or",
-    "not", "true", "false", "null",
+    "use", "type", "const", "param", "fn", "let", "if", "else", "source", "stage", "sink", "agent",
+    "prompt", "and", "or", "not", "true", "false", "null",
 ];
 
 /// `text` without trailing whitespace and comments (strings are respected).

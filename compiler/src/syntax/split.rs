@@ -10,6 +10,9 @@
 use crate::diag::{Diagnostic, codes};
 use crate::source::{FileId, Span};
 
+/// Deeper nesting than this is refused up front, so recursion in later stages stays bounded.
+pub const MAX_DEPTH: usize = 256;
+
 const DECL_KEYWORDS: &[&str] = &[
     "use", "type", "const", "param", "fn", "agent", "prompt", "source", "stage", "sink",
 ];
@@ -35,6 +38,8 @@ fn decl_keyword_at(bytes: &[u8], i: usize) -> Option<&'static str> {
     DECL_KEYWORDS.iter().copied().find(|kw| {
         bytes[i..].starts_with(kw.as_bytes())
             && bytes.get(i + kw.len()).is_none_or(|&b| !is_ident_byte(b))
+            // `source: x` is a record field named like a keyword, not a declaration.
+            && bytes[i + kw.len()..].iter().find(|b| !matches!(b, b' ' | b'\t')) != Some(&b':')
     })
 }
 
@@ -82,7 +87,7 @@ pub fn split(file: FileId, text: &str) -> (Vec<Chunk>, Vec<Diagnostic>) {
                   chunks: &mut Vec<Chunk>,
                   diags: &mut Vec<Diagnostic>| {
         if let Some(mut c) = chunk.take() {
-            if let Some(&open) = stack.last() {
+            if let Some(&open) = stack.last().filter(|_| !c.lexically_broken) {
                 let want = closer(bytes[open]) as char;
                 let at = text[..end].trim_end().len();
                 diags.push(
@@ -138,7 +143,7 @@ pub fn split(file: FileId, text: &str) -> (Vec<Chunk>, Vec<Diagnostic>) {
                 i += 1;
                 let mut closed = false;
                 while i < bytes.len() && bytes[i] != b'\n' {
-                    if bytes[i] == b'\\' {
+                    if bytes[i] == b'\\' && bytes.get(i + 1) != Some(&b'\n') {
                         i += 2;
                         continue;
                     }
@@ -164,8 +169,20 @@ pub fn split(file: FileId, text: &str) -> (Vec<Chunk>, Vec<Diagnostic>) {
                 continue;
             }
             b'(' | b'[' | b'{' => {
-                if current.is_some() {
+                if let Some(c) = current.as_mut() {
                     stack.push(i);
+                    if stack.len() == MAX_DEPTH + 1 && !c.lexically_broken {
+                        diags.push(
+                            Diagnostic::new(
+                                codes::E0001,
+                                span(i, i + 1),
+                                format!("brackets nested more than {MAX_DEPTH} levels deep"),
+                            )
+                            .label("too deep")
+                            .help("split the expression with `let` bindings or helper functions"),
+                        );
+                        c.lexically_broken = true;
+                    }
                 }
             }
             b')' | b']' | b'}' => {
