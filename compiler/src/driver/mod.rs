@@ -1,6 +1,10 @@
 //! The driver: the only part of the compiler that reads files. It loads sources into a
 //! [`crate::source::SourceMap`], resolves `use` paths and runs the stages.
 
+pub mod walk;
+
+pub use walk::{WalkError, collect_sources};
+
 use crate::diag::Diagnostic;
 use crate::source::SourceMap;
 use std::path::PathBuf;
@@ -36,4 +40,14 @@ pub fn check_files(files: &[PathBuf]) -> Result<CheckRun, DriverError> {
     }
     // The parser and checker are wired in here as they land.
     Ok(CheckRun { map, diagnostics: Vec::new() })
+}
+
+/// The in-memory variant of [`check_files`]: checks one source `text` named `name` (its
+/// extension picks the kind of file) without touching the file system. Used by the fuzzer
+/// and by tests.
+pub fn check_source(name: &str, text: &str) -> CheckRun {
+    let mut map = SourceMap::new();
+    map.add(name, text);
+    // The lead wires the parser and checker in here, as in `check_files`.
+    CheckRun { map, diagnostics: Vec::new() }
 }
