@@ -62,7 +62,7 @@ fn rule(code: Code) -> Value {
 }
 
 fn result(map: &SourceMap, d: &Diagnostic, rule_index: usize) -> Value {
-    let mut location = physical(map, &d.primary);
+    let mut location = json!({ "physicalLocation": physical(map, &d.primary) });
     if !d.primary.message.is_empty() {
         location["message"] = json!({ "text": d.primary.message });
     }
@@ -79,10 +79,11 @@ fn result(map: &SourceMap, d: &Diagnostic, rule_index: usize) -> Value {
             .iter()
             .enumerate()
             .map(|(i, l)| {
-                let mut loc = physical(map, l);
-                loc["id"] = json!(i + 1);
-                loc["message"] = json!({ "text": l.message });
-                loc
+                json!({
+                    "id": i + 1,
+                    "physicalLocation": physical(map, l),
+                    "message": { "text": l.message },
+                })
             })
             .collect();
         result["relatedLocations"] = Value::Array(related);
@@ -98,17 +99,16 @@ fn message_text(d: &Diagnostic) -> String {
     }
 }
 
+/// A `physicalLocation` object.
 fn physical(map: &SourceMap, label: &Label) -> Value {
     let loc = locate(map, label.span);
     json!({
-        "physicalLocation": {
-            "artifactLocation": { "uri": uri(loc.file) },
-            "region": {
-                "startLine": loc.line,
-                "startColumn": loc.column,
-                "endLine": loc.end_line,
-                "endColumn": loc.end_column,
-            }
+        "artifactLocation": { "uri": uri(loc.file) },
+        "region": {
+            "startLine": loc.line,
+            "startColumn": loc.column,
+            "endLine": loc.end_line,
+            "endColumn": loc.end_column,
         }
     })
 }
