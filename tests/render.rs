@@ -330,7 +330,10 @@ fn columns_count_chars_not_bytes() {
     let (_, diags) = fx.cases().into_iter().find(|(n, _)| *n == "non_ascii").unwrap();
     let short = output(Format::Short, &fx.map, &diags);
     // `const GREETING = "héllo wörld 😀" + 1`: `+` is the 34th char (byte 38).
-    assert_eq!(short, "unicode.kiln:2:34: error[E0206]: operator `+` cannot be applied to `str` and `int`\n");
+    assert_eq!(
+        short,
+        "unicode.kiln:2:34: error[E0206]: operator `+` cannot be applied to `str` and `int`\n"
+    );
     let json: Value = serde_json::from_str(&output(Format::Json, &fx.map, &diags)).unwrap();
     assert_eq!((json["column"].as_u64(), json["end_column"].as_u64()), (Some(34), Some(35)));
 }
