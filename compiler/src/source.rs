@@ -125,7 +125,11 @@ impl<'a> codespan_reporting::files::Files<'a> for SourceMap {
     fn source(&'a self, id: FileId) -> Result<&'a str, codespan_reporting::files::Error> {
         Ok(&self.get(id).text)
     }
-    fn line_index(&'a self, id: FileId, byte: usize) -> Result<usize, codespan_reporting::files::Error> {
+    fn line_index(
+        &'a self,
+        id: FileId,
+        byte: usize,
+    ) -> Result<usize, codespan_reporting::files::Error> {
         Ok(self.get(id).line_index(byte))
     }
     fn line_range(
@@ -134,8 +138,11 @@ impl<'a> codespan_reporting::files::Files<'a> for SourceMap {
         line: usize,
     ) -> Result<Range<usize>, codespan_reporting::files::Error> {
         let f = self.get(id);
-        if line >= f.line_count() + 1 {
-            return Err(codespan_reporting::files::Error::LineTooLarge { given: line, max: f.line_count() });
+        if line > f.line_count() {
+            return Err(codespan_reporting::files::Error::LineTooLarge {
+                given: line,
+                max: f.line_count(),
+            });
         }
         Ok(f.line_range(line))
     }

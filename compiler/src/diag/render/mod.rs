@@ -138,7 +138,10 @@ mod tests {
         let e = Diagnostic::new(codes::E0001, Span::new(f, 0, 1), "e");
         let w = Diagnostic::new(codes::W0001, Span::new(f, 0, 1), "w");
         assert_eq!(summary(&[]), None);
-        assert_eq!(summary(&[w.clone()]), Some((Severity::Warning, "1 warning emitted".into())));
+        assert_eq!(
+            summary(std::slice::from_ref(&w)),
+            Some((Severity::Warning, "1 warning emitted".into()))
+        );
         assert_eq!(
             summary(&[e.clone(), e, w.clone(), w]),
             Some((Severity::Error, "2 errors, 2 warnings emitted".into()))
