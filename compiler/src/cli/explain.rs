@@ -58,8 +58,12 @@ pub(crate) fn unknown_code_help(input: &str) -> String {
     let best = scored.iter().map(|(d, _)| *d).min().unwrap_or(usize::MAX);
     if best <= 2 {
         let similar: Vec<&str> =
-            scored.iter().filter(|(d, _)| *d == best).map(|(_, c)| c.as_str()).take(8).collect();
-        return format!("help: similar codes: {}", similar.join(", "));
+            scored.iter().filter(|(d, _)| *d == best).map(|(_, c)| c.as_str()).collect();
+        let more = if similar.len() > 8 { ", …" } else { "" };
+        return format!(
+            "help: similar codes: {}{more}",
+            similar[..similar.len().min(8)].join(", ")
+        );
     }
     let range = |prefix: char| {
         let codes: Vec<&str> =
@@ -108,6 +112,7 @@ mod tests {
             unknown_code_help("W0007"),
             "help: similar codes: W0001, W0002, W0003, W0004, W0005, W0006"
         );
+        assert!(unknown_code_help("E01").ends_with("E0105, E0106, …"));
         assert!(unknown_code_help("hello").starts_with("help: codes are E0001 to "));
     }
 
