@@ -122,6 +122,15 @@ fn a_file_that_is_not_kiln_source_exits_2() {
     assert!(stderr(&out).contains("notes.txt: not a Kiln source file"), "{}", stderr(&out));
 }
 
+#[test]
+fn a_file_that_is_not_utf8_fails_the_check() {
+    let dir = tempdir();
+    std::fs::write(dir.path().join("latin1.kiln"), b"const X = \"caf\xe9\"\n").unwrap();
+    let out = kiln(dir.path(), &["check", "latin1.kiln"]);
+    assert_eq!(code(&out), 1);
+    assert!(format!("{}{}", stdout(&out), stderr(&out)).contains("latin1.kiln"));
+}
+
 /// Folders are walked recursively for all three kinds of file, skipping hidden folders and
 /// `target/`. The skipped files hold syntax errors, so walking them would fail the check
 /// once the parser is wired in; today the file count shows it.
