@@ -1,10 +1,12 @@
 //! Feeds arbitrary UTF-8 through the whole check path (`driver::check_source`) as each kind
 //! of source file, then through every renderer. It fails on a panic, on a diagnostic whose
 //! span lies outside its file or off a character boundary, and on JSON output that does not
-//! parse.
+//! parse. A synthetic diagnostic with an arbitrary span and the input as its message also
+//! goes through the renderers, which must cope with any span (they clamp) and any text.
 #![no_main]
 
 use kiln::diag::render::{Format, render};
+use kiln::diag::{Diagnostic, codes};
 use kiln::driver::check_source;
 use kiln::source::{SourceMap, Span};
 use libfuzzer_sys::fuzz_target;
@@ -21,9 +23,18 @@ fuzz_target!(|text: &str| {
                 assert_span(&run.map, label.span);
             }
         }
+        let mut diags = run.diagnostics.clone();
+        let file = kiln::source::FileId(0);
+        let (a, b) = (text.len() / 3, text.len() * 2 / 3 + 1);
+        diags.push(
+            Diagnostic::new(codes::E0001, Span::new(file, a, b), text)
+                .label(text)
+                .secondary(Span::new(file, b, a), text)
+                .help(text),
+        );
         for format in FORMATS {
             let mut out = Vec::new();
-            render(format, &run.map, &run.diagnostics, &mut out).expect("rendering to memory");
+            render(format, &run.map, &diags, &mut out).expect("rendering to memory");
             let out = String::from_utf8(out).expect("renderers write UTF-8");
             match format {
                 Format::Json => {
