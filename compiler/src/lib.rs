@@ -6,6 +6,7 @@
 
 pub mod builtins;
 pub mod check;
+pub mod cli;
 pub mod diag;
 pub mod driver;
 pub mod ir;

@@ -17,29 +17,17 @@ pub struct Span {
 
 impl Span {
     pub fn new(file: FileId, start: usize, end: usize) -> Span {
-        Span {
-            file,
-            start: start as u32,
-            end: end as u32,
-        }
+        Span { file, start: start as u32, end: end as u32 }
     }
     pub fn range(self) -> Range<usize> {
         self.start as usize..self.end as usize
     }
     /// The smallest span covering both (they must be in the same file).
     pub fn to(self, other: Span) -> Span {
-        Span {
-            file: self.file,
-            start: self.start.min(other.start),
-            end: self.end.max(other.end),
-        }
+        Span { file: self.file, start: self.start.min(other.start), end: self.end.max(other.end) }
     }
     pub fn shift(self, by: usize) -> Span {
-        Span {
-            file: self.file,
-            start: self.start + by as u32,
-            end: self.end + by as u32,
-        }
+        Span { file: self.file, start: self.start + by as u32, end: self.end + by as u32 }
     }
     pub fn len(self) -> usize {
         (self.end - self.start) as usize
@@ -62,11 +50,7 @@ impl SourceFile {
         let text = text.into();
         let mut line_starts = vec![0];
         line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        SourceFile {
-            name: name.into(),
-            text,
-            line_starts,
-        }
+        SourceFile { name: name.into(), text, line_starts }
     }
     /// Zero-based line index of a byte offset.
     pub fn line_index(&self, byte: usize) -> usize {
@@ -76,18 +60,11 @@ impl SourceFile {
         }
     }
     pub fn line_start(&self, line: usize) -> usize {
-        self.line_starts
-            .get(line)
-            .copied()
-            .unwrap_or(self.text.len())
+        self.line_starts.get(line).copied().unwrap_or(self.text.len())
     }
     pub fn line_range(&self, line: usize) -> Range<usize> {
         let start = self.line_start(line);
-        let end = self
-            .line_starts
-            .get(line + 1)
-            .copied()
-            .unwrap_or(self.text.len());
+        let end = self.line_starts.get(line + 1).copied().unwrap_or(self.text.len());
         start..end
     }
     pub fn line_count(&self) -> usize {
@@ -98,11 +75,7 @@ impl SourceFile {
         let byte = byte.min(self.text.len());
         let line = self.line_index(byte);
         let start = self.line_starts[line];
-        let col = self
-            .text
-            .get(start..byte)
-            .map(|s| s.chars().count())
-            .unwrap_or(byte - start);
+        let col = self.text.get(start..byte).map(|s| s.chars().count()).unwrap_or(byte - start);
         (line + 1, col + 1)
     }
 }
@@ -125,10 +98,7 @@ impl SourceMap {
         &self.files[id.0 as usize]
     }
     pub fn find(&self, name: &str) -> Option<FileId> {
-        self.files
-            .iter()
-            .position(|f| f.name == name)
-            .map(|i| FileId(i as u32))
+        self.files.iter().position(|f| f.name == name).map(|i| FileId(i as u32))
     }
     pub fn text(&self, span: Span) -> &str {
         &self.get(span.file).text[span.range()]
@@ -168,7 +138,7 @@ impl<'a> codespan_reporting::files::Files<'a> for SourceMap {
         line: usize,
     ) -> Result<Range<usize>, codespan_reporting::files::Error> {
         let f = self.get(id);
-        if line >= f.line_count() + 1 {
+        if line > f.line_count() {
             return Err(codespan_reporting::files::Error::LineTooLarge {
                 given: line,
                 max: f.line_count(),

@@ -4,6 +4,9 @@
 
 mod prompt;
 pub mod stdlib;
+pub mod walk;
+
+pub use walk::{WalkError, collect_sources};
 
 use crate::check::{self, Externals, ModuleInput, hir::Program};
 use crate::diag::{self, Diagnostic, codes};

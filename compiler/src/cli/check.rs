@@ -1,0 +1,94 @@
+//! `kiln check [PATH]... [--format F] [--deny-warnings]`.
+
+use super::{ColorChoice, GlobalArgs, Status, report_error};
+use crate::diag::render::{self, Format};
+use crate::diag::{Diagnostic, Severity};
+use crate::driver::{self, WalkError};
+use clap::{Args, ValueEnum};
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    /// Files and folders to check; folders are searched recursively for .kiln, .af and
+    /// .prompt files. Default: the current folder.
+    pub paths: Vec<PathBuf>,
+    /// Output format of the diagnostics (written to standard output).
+    #[arg(long, value_enum, default_value_t = FormatArg::Human)]
+    pub format: FormatArg,
+    /// Fail (exit 1) on warnings too.
+    #[arg(long)]
+    pub deny_warnings: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    Human,
+    Short,
+    Json,
+    Sarif,
+    Github,
+}
+
+pub(super) fn run(args: &CheckArgs, global: &GlobalArgs) -> Status {
+    let paths = if args.paths.is_empty() { vec![PathBuf::from(".")] } else { args.paths.clone() };
+    let files = match driver::collect_sources(&paths) {
+        Ok(files) => files,
+        Err(e) => {
+            report_error(&e);
+            return match e {
+                WalkError::NotFound(_) | WalkError::NotSource(_) => Status::Usage,
+                WalkError::Io(..) => Status::Failure,
+            };
+        }
+    };
+    if files.is_empty() && !global.quiet {
+        eprintln!("warning: no .kiln, .af or .prompt files found");
+    }
+    let run = match driver::check_files(&files) {
+        Ok(run) => run,
+        Err(e) => {
+            report_error(e);
+            return Status::Failure;
+        }
+    };
+    let mut diags = run.diagnostics;
+    let warnings_fail = args.deny_warnings && diags.iter().any(|d| d.severity == Severity::Warning);
+    let errors = diags.iter().any(Diagnostic::is_error);
+    if global.quiet && !args.deny_warnings {
+        diags.retain(Diagnostic::is_error);
+    }
+    let format = match args.format {
+        FormatArg::Human => Format::Human { color: use_color(global.color) },
+        FormatArg::Short => Format::Short,
+        FormatArg::Json => Format::Json,
+        FormatArg::Sarif => Format::Sarif,
+        FormatArg::Github => Format::Github,
+    };
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let written = render::render(format, &run.map, &diags, &mut out).and_then(|_| out.flush());
+    if let Err(e) = written {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            report_error(format_args!("cannot write the diagnostics: {e}"));
+        }
+        return Status::Failure;
+    }
+    if diags.is_empty() && args.format == FormatArg::Human && !global.quiet && !files.is_empty() {
+        let n = files.len();
+        eprintln!("checked {n} file{}: no problems found", if n == 1 { "" } else { "s" });
+    }
+    if errors || warnings_fail { Status::Failure } else { Status::Success }
+}
+
+/// Whether human output on standard output gets ANSI colours.
+fn use_color(choice: ColorChoice) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+            let dumb = std::env::var_os("TERM").is_some_and(|t| t == "dumb");
+            !no_color && !dumb && std::io::stdout().is_terminal()
+        }
+    }
+}

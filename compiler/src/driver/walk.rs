@@ -1,0 +1,98 @@
+//! Expands the paths given to `kiln check` into the list of source files to load.
+
+use std::path::{Path, PathBuf};
+
+/// The extensions of the three kinds of Kiln source.
+pub const SOURCE_EXTENSIONS: &[&str] = &["kiln", "af", "prompt"];
+
+/// Why a path given on the command line cannot be used.
+#[derive(Debug, PartialEq, Eq)]
+pub enum WalkError {
+    /// The path does not exist.
+    NotFound(PathBuf),
+    /// A file was named explicitly but is not a `.kiln`, `.af` or `.prompt` file.
+    NotSource(PathBuf),
+    /// A folder could not be read.
+    Io(PathBuf, String),
+}
+
+impl std::fmt::Display for WalkError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            WalkError::NotFound(p) => write!(f, "{}: no such file or folder", p.display()),
+            WalkError::NotSource(p) => write!(
+                f,
+                "{}: not a Kiln source file (expected a .kiln, .af or .prompt file, or a folder)",
+                p.display()
+            ),
+            WalkError::Io(p, e) => write!(f, "{}: {e}", p.display()),
+        }
+    }
+}
+
+/// Whether `path` has one of the [`SOURCE_EXTENSIONS`].
+pub fn is_source(path: &Path) -> bool {
+    path.extension().and_then(|e| e.to_str()).is_some_and(|e| SOURCE_EXTENSIONS.contains(&e))
+}
+
+/// Expands `paths` in order: a file is kept as given (it must be a source file), a folder
+/// is searched recursively for source files, each folder's entries in byte order of their
+/// names, skipping hidden entries (names starting with `.`) and folders named `target`.
+/// Symbolic links to files are followed, links to folders are not (no cycles). A file
+/// reached twice is listed once, where it was first reached.
+pub fn collect_sources(paths: &[PathBuf]) -> Result<Vec<PathBuf>, WalkError> {
+    let mut out = Vec::new();
+    for path in paths {
+        let meta = std::fs::metadata(path).map_err(|_| WalkError::NotFound(path.clone()))?;
+        if meta.is_dir() {
+            walk_dir(path, &mut out)?;
+        } else if is_source(path) {
+            out.push(path.clone());
+        } else {
+            return Err(WalkError::NotSource(path.clone()));
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    out.retain(|p| seen.insert(p.canonicalize().unwrap_or_else(|_| p.clone())));
+    Ok(out)
+}
+
+fn walk_dir(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), WalkError> {
+    let io = |e: std::io::Error| WalkError::Io(dir.to_path_buf(), e.to_string());
+    let mut entries = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(io)? {
+        let entry = entry.map_err(io)?;
+        entries.push((entry.file_name(), entry.path(), entry.file_type().map_err(io)?));
+    }
+    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    for (os_name, path, kind) in entries {
+        // `kiln check` with no path walks `.`: report `a.kiln`, not `./a.kiln`.
+        let path = if dir == Path::new(".") { PathBuf::from(&os_name) } else { path };
+        let name = os_name.to_string_lossy();
+        if name.starts_with('.') {
+            continue;
+        }
+        if kind.is_dir() {
+            if name != "target" {
+                walk_dir(&path, out)?;
+            }
+        } else if is_source(&path) && (kind.is_file() || path.is_file()) {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn is_source_knows_the_three_kinds() {
+        assert!(is_source(Path::new("a/b.kiln")));
+        assert!(is_source(Path::new("m.af")));
+        assert!(is_source(Path::new("p.prompt")));
+        assert!(!is_source(Path::new("b.kiln.bak")));
+        assert!(!is_source(Path::new("kiln")));
+    }
+}
