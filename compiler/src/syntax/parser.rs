@@ -180,11 +180,17 @@ impl Builder<'_> {
         )
     }
 
-    fn ident(&self, p: Pair<Rule>) -> Ident {
-        Ident {
-            name: p.as_str().to_string(),
-            span: self.span(&p),
+    /// A name; a keyword in a name's place is reported (field names may be keywords).
+    fn ident(&mut self, p: Pair<Rule>) -> Ident {
+        let id = Ident { name: p.as_str().to_string(), span: self.span(&p) };
+        if p.as_rule() == Rule::ident && KEYWORDS.contains(&id.name.as_str()) {
+            self.diags.push(
+                Diagnostic::new(codes::E0001, id.span, format!("`{}` is a keyword and cannot be used as a name", id.name))
+                    .label("a keyword")
+                    .help(format!("rename it, e.g. `{}_`", id.name)),
+            );
         }
+        id
     }
 
     fn item(&mut self, p: Pair<Rule>) -> Item {
