@@ -3,8 +3,18 @@
 //! formatting and error records. See `runtime/README.md` for the choices made.
 
 pub mod chunk;
+pub mod json;
+mod num;
+pub mod sig;
+pub mod write;
+#[cfg(test)]
+mod tests;
 
 pub use chunk::{Chunk, ChunkReader, Format, Records};
+pub use json::JsonDecoder;
+pub use write::{
+    CsvEncoder, JsonEncoder, error_record, f64_to_string, format_f32, format_f64, format_i64, write_json_str,
+};
 
 /// A record that could not be read. Errors are values: decoders never panic.
 #[derive(Clone, Debug, PartialEq, Eq)]
