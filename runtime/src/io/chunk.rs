@@ -251,23 +251,45 @@ fn split_point(data: &[u8], limit: usize, format: Format, at_eof: bool) -> Optio
     }
 }
 
-/// The CSV version of [`split_point`]: the quote state is tracked from the start of `data`
-/// (always a record boundary), so a newline inside quotes never splits.
+/// The CSV version of [`split_point`]: records are scanned from the start of `data` (always
+/// a record boundary), so a newline inside quotes never splits.
 fn csv_split_point(data: &[u8], limit: usize) -> Option<usize> {
-    let mut in_quotes = false;
+    let mut start = 0;
     let mut last = None;
-    for i in memchr::memchr2_iter(b'"', b'\n', data) {
-        if data.get(i) == Some(&b'"') {
-            in_quotes = !in_quotes;
-        } else if !in_quotes {
-            if i < limit {
-                last = Some(i + 1);
-            } else {
-                return Some(last.unwrap_or(i + 1));
-            }
+    while let Some(j) = csv_record_end(data.get(start..).unwrap_or(&[])) {
+        let nl = start + j;
+        if nl >= limit {
+            return Some(last.unwrap_or(nl + 1));
         }
+        start = nl + 1;
+        last = Some(start);
     }
     last
+}
+
+/// The index of the newline ending the CSV record at the start of `data`, if it has one.
+/// A `"` opens a quoted cell only at the start of a cell (a stray quote inside an unquoted
+/// cell is left to the decoder to report, and cannot swallow the following lines); inside
+/// a quoted cell `""` is a quote and a lone `"` closes the cell.
+pub(crate) fn csv_record_end(data: &[u8]) -> Option<usize> {
+    let mut in_quotes = false;
+    let mut hits = memchr::memchr2_iter(b'"', b'\n', data);
+    while let Some(i) = hits.next() {
+        if data.get(i) == Some(&b'\n') {
+            if !in_quotes {
+                return Some(i);
+            }
+        } else if in_quotes {
+            if data.get(i + 1) == Some(&b'"') {
+                hits.next();
+            } else {
+                in_quotes = false;
+            }
+        } else if i == 0 || data.get(i - 1) == Some(&b',') {
+            in_quotes = true;
+        }
+    }
+    None
 }
 
 /// The records of a chunk: `(line number, bytes without the line end)`.
@@ -293,7 +315,10 @@ impl<'a> Iterator for Records<'a> {
                     Some(i) => (i, 1),
                     None => (rest.len(), 0),
                 },
-                Format::Csv => csv_record_end(rest),
+                Format::Csv => match csv_record_end(rest) {
+                    Some(i) => (i, 1 + memchr::memchr_iter(b'\n', rest.get(..i).unwrap_or(&[])).count() as u64),
+                    None => (rest.len(), memchr::memchr_iter(b'\n', rest).count() as u64),
+                },
             };
             self.pos += end + 1;
             self.line += newlines;
@@ -311,24 +336,6 @@ impl<'a> Iterator for Records<'a> {
             }
         }
     }
-}
-
-/// The end of the CSV record at the start of `data` (the index of its newline, or the
-/// length) and the number of newlines consumed, its own included.
-fn csv_record_end(data: &[u8]) -> (usize, u64) {
-    let mut in_quotes = false;
-    let mut newlines = 0;
-    for i in memchr::memchr2_iter(b'"', b'\n', data) {
-        if data.get(i) == Some(&b'"') {
-            in_quotes = !in_quotes;
-        } else {
-            newlines += 1;
-            if !in_quotes {
-                return (i, newlines);
-            }
-        }
-    }
-    (data.len(), newlines)
 }
 
 /// Whether a JSONL line holds only whitespace (such lines are skipped).

@@ -3,6 +3,7 @@
 //! formatting and error records. See `runtime/README.md` for the choices made.
 
 pub mod chunk;
+pub mod csv;
 pub mod json;
 mod num;
 pub mod sig;
@@ -11,6 +12,7 @@ pub mod write;
 mod tests;
 
 pub use chunk::{Chunk, ChunkReader, Format, Records};
+pub use csv::{CsvDecoder, decode_line};
 pub use json::JsonDecoder;
 pub use write::{
     CsvEncoder, JsonEncoder, error_record, f64_to_string, format_f32, format_f64, format_i64, write_json_str,
