@@ -4,6 +4,7 @@
 
 pub mod chunk;
 pub mod csv;
+pub mod ffi;
 pub mod json;
 mod num;
 pub mod sig;
