@@ -49,7 +49,8 @@ impl CsvDecoder {
         let TypeDesc::Record(decl) = ty else {
             return Err("a CSV source needs a record type".into());
         };
-        let header_text = std::str::from_utf8(header).map_err(|_| "the CSV header is not valid UTF-8".to_string())?;
+        let header_text = std::str::from_utf8(header)
+            .map_err(|_| "the CSV header is not valid UTF-8".to_string())?;
         let mut names = Vec::new();
         let mut arena = Arena::new();
         for_each_cell(header_text.as_bytes(), &mut arena, |i, cell| {
@@ -61,7 +62,9 @@ impl CsvDecoder {
         let mut columns = vec![None; names.len()];
         for ((name, ft), off) in decl.iter().zip(ty.field_offsets()) {
             let (inner, tag, offset) = match ft {
-                TypeDesc::Optional(inner) => (&**inner, Some(off), off + ft.optional_payload_offset()),
+                TypeDesc::Optional(inner) => {
+                    (&**inner, Some(off), off + ft.optional_payload_offset())
+                }
                 t => (t, None, off),
             };
             let kind = match inner {
@@ -69,7 +72,11 @@ impl CsvDecoder {
                 TypeDesc::Float => Kind::Float,
                 TypeDesc::Bool => Kind::Bool,
                 TypeDesc::Str => Kind::Str,
-                _ => return Err(format!("field `{name}` is not a number, bool or string, so CSV cannot hold it")),
+                _ => {
+                    return Err(format!(
+                        "field `{name}` is not a number, bool or string, so CSV cannot hold it"
+                    ));
+                }
             };
             match names.iter().find(|(_, n)| n.as_slice() == name.as_bytes()) {
                 Some(&(col, _)) => {
@@ -79,17 +86,28 @@ impl CsvDecoder {
                 }
                 None if tag.is_some() => {}
                 None => {
-                    let have: Vec<String> =
-                        names.iter().map(|(_, n)| format!("`{}`", String::from_utf8_lossy(n))).collect();
+                    let have: Vec<String> = names
+                        .iter()
+                        .map(|(_, n)| format!("`{}`", String::from_utf8_lossy(n)))
+                        .collect();
                     return Err(format!(
                         "the CSV header has no column `{name}` (it has {}); declare the field as optional to allow this",
                         have.join(", ")
                     ));
                 }
             }
-            fields.push(Field { name: name.clone(), offset, tag, kind });
+            fields.push(Field {
+                name: name.clone(),
+                offset,
+                tag,
+                kind,
+            });
         }
-        Ok(CsvDecoder { size: ty.size(), fields, columns })
+        Ok(CsvDecoder {
+            size: ty.size(),
+            fields,
+            columns,
+        })
     }
 
     /// The size of the buffer `decode` fills.
@@ -99,22 +117,41 @@ impl CsvDecoder {
 
     /// Decodes one CSV record (its line end removed; it may span lines inside quotes) into
     /// `out` (at least [`size`](Self::size) bytes). Strings point into `record` or `arena`.
-    pub fn decode(&self, record: &[u8], out: &mut [u8], arena: &mut Arena) -> Result<(), RecordError> {
+    pub fn decode(
+        &self,
+        record: &[u8],
+        out: &mut [u8],
+        arena: &mut Arena,
+    ) -> Result<(), RecordError> {
         let Some(out) = out.get_mut(..self.size) else {
-            return Err(RecordError::new(format!("internal: output buffer of {} bytes, {} needed", out.len(), self.size)));
+            return Err(RecordError::new(format!(
+                "internal: output buffer of {} bytes, {} needed",
+                out.len(),
+                self.size
+            )));
         };
         if let Err(e) = std::str::from_utf8(record) {
-            return Err(RecordError::new(format!("invalid UTF-8 at byte {}", e.valid_up_to() + 1)));
+            return Err(RecordError::new(format!(
+                "invalid UTF-8 at byte {}",
+                e.valid_up_to() + 1
+            )));
         }
         out.fill(0);
         let ncols = self.columns.len();
         let count = for_each_cell(record, arena, |col, cell| {
-            let Some(&Some(fi)) = self.columns.get(col) else { return Ok(()) };
-            let Some(f) = self.fields.get(fi) else { return Ok(()) };
-            self.cell(f, cell, out).map_err(|m| RecordError::new(format!("field `{}`: {m}", f.name)))
+            let Some(&Some(fi)) = self.columns.get(col) else {
+                return Ok(());
+            };
+            let Some(f) = self.fields.get(fi) else {
+                return Ok(());
+            };
+            self.cell(f, cell, out)
+                .map_err(|m| RecordError::new(format!("field `{}`: {m}", f.name)))
         })?;
         if count != ncols {
-            return Err(RecordError::new(format!("expected {ncols} cells as in the header, found {count}")));
+            return Err(RecordError::new(format!(
+                "expected {ncols} cells as in the header, found {count}"
+            )));
         }
         Ok(())
     }
@@ -134,7 +171,9 @@ impl CsvDecoder {
                 let v = match num::scan_all(t) {
                     Some((n, _)) => n.to_i64().map_err(|e| match e {
                         NumError::NotInteger => format!("expected an integer, {}", found()),
-                        NumError::Range => format!("integer {} is out of range for int", shorten(t)),
+                        NumError::Range => {
+                            format!("integer {} is out of range for int", shorten(t))
+                        }
                     })?,
                     None => return Err(format!("expected an integer, {}", found())),
                 };
@@ -142,9 +181,9 @@ impl CsvDecoder {
             }
             Kind::Float => {
                 let v = match num::scan_all(trim(text)) {
-                    Some((n, t)) => {
-                        n.to_f64(t).map_err(|_| format!("number {} is out of range for float", shorten(t)))?
-                    }
+                    Some((n, t)) => n
+                        .to_f64(t)
+                        .map_err(|_| format!("number {} is out of range for float", shorten(t)))?,
                     None => return Err(format!("expected a number, {}", found())),
                 };
                 put(out, f.offset, &v.to_ne_bytes());
@@ -194,7 +233,8 @@ fn for_each_cell(
     loop {
         let rest = rec.get(pos..).unwrap_or(&[]);
         let (cell, used) = if rest.first() == Some(&b'"') {
-            quoted_cell(rest, arena).map_err(|m| RecordError::new(format!("cell {}: {m}", col + 1)))?
+            quoted_cell(rest, arena)
+                .map_err(|m| RecordError::new(format!("cell {}: {m}", col + 1)))?
         } else {
             let end = memchr::memchr(b',', rest).unwrap_or(rest.len());
             let text = rest.get(..end).unwrap_or(&[]);
@@ -204,7 +244,13 @@ fn for_each_cell(
                     col + 1
                 )));
             }
-            (Cell { text, quoted: false }, end)
+            (
+                Cell {
+                    text,
+                    quoted: false,
+                },
+                end,
+            )
         };
         f(col, cell)?;
         col += 1;
@@ -241,7 +287,13 @@ fn quoted_cell<'a>(s: &'a [u8], arena: &'a mut Arena) -> Result<(Cell<'a>, usize
     }
     let raw = body.get(..end).unwrap_or(&[]);
     if doubled == 0 {
-        return Ok((Cell { text: raw, quoted: true }, used));
+        return Ok((
+            Cell {
+                text: raw,
+                quoted: true,
+            },
+            used,
+        ));
     }
     let n = raw.len() - doubled;
     let p = arena.alloc(n, 1);
@@ -268,8 +320,14 @@ fn quoted_cell<'a>(s: &'a [u8], arena: &'a mut Arena) -> Result<(Cell<'a>, usize
 }
 
 fn trim(s: &[u8]) -> &[u8] {
-    let start = s.iter().position(|c| !matches!(c, b' ' | b'\t')).unwrap_or(s.len());
-    let end = s.iter().rposition(|c| !matches!(c, b' ' | b'\t')).map_or(start, |e| e + 1);
+    let start = s
+        .iter()
+        .position(|c| !matches!(c, b' ' | b'\t'))
+        .unwrap_or(s.len());
+    let end = s
+        .iter()
+        .rposition(|c| !matches!(c, b' ' | b'\t'))
+        .map_or(start, |e| e + 1);
     s.get(start..end).unwrap_or(&[])
 }
 
@@ -291,10 +349,15 @@ fn shorten(raw: &[u8]) -> String {
 /// (16 bytes: pointer into `line`, length) at the start of `out`.
 pub fn decode_line(line: &[u8], out: &mut [u8]) -> Result<(), RecordError> {
     if let Err(e) = std::str::from_utf8(line) {
-        return Err(RecordError::new(format!("invalid UTF-8 at byte {}", e.valid_up_to() + 1)));
+        return Err(RecordError::new(format!(
+            "invalid UTF-8 at byte {}",
+            e.valid_up_to() + 1
+        )));
     }
     if out.len() < 16 {
-        return Err(RecordError::new("internal: output buffer smaller than a string"));
+        return Err(RecordError::new(
+            "internal: output buffer smaller than a string",
+        ));
     }
     put(out, 0, &(line.as_ptr() as usize).to_ne_bytes());
     put(out, 8, &(line.len() as u64).to_ne_bytes());
@@ -310,9 +373,12 @@ mod tests {
 
     /// Reads a whole CSV text with `sig`, returning each row as JSON or its error, with
     /// line numbers.
-    fn read(sig: &str, input: &str) -> Result<Vec<(u64, Result<String, String>)>, String> {
+    type Rows = Vec<(u64, Result<String, String>)>;
+
+    fn read(sig: &str, input: &str) -> Result<Rows, String> {
         let t = parse_type(sig).unwrap();
-        let mut r = ChunkReader::from_bytes(input.as_bytes().to_vec(), Format::Csv).with_chunk_size(8);
+        let mut r =
+            ChunkReader::from_bytes(input.as_bytes().to_vec(), Format::Csv).with_chunk_size(8);
         let (_, header) = r.read_header().unwrap().ok_or("no header")?;
         let dec = CsvDecoder::new(&t, &header)?;
         let enc = JsonEncoder::new(&t);
@@ -333,8 +399,10 @@ mod tests {
         Ok(rows)
     }
 
-    fn rows(v: &[(u64, Result<&str, &str>)]) -> Vec<(u64, Result<String, String>)> {
-        v.iter().map(|(l, r)| (*l, r.map(str::to_string).map_err(str::to_string))).collect()
+    fn rows(v: &[(u64, Result<&str, &str>)]) -> Rows {
+        v.iter()
+            .map(|(l, r)| (*l, r.map(str::to_string).map_err(str::to_string)))
+            .collect()
     }
 
     const T: &str = "{ id: int, name: str?, score: float?, ok: bool }";
@@ -346,7 +414,10 @@ mod tests {
             read(T, input).unwrap(),
             rows(&[
                 (2, Ok(r#"{"id":1,"name":"Smith, J","score":2.5,"ok":true}"#)),
-                (3, Ok(r#"{"id":2,"name":"say \"hi\"\nbye","score":null,"ok":false}"#)),
+                (
+                    3,
+                    Ok(r#"{"id":2,"name":"say \"hi\"\nbye","score":null,"ok":false}"#)
+                ),
                 (6, Ok(r#"{"id":3,"name":null,"score":1000.0,"ok":true}"#)),
                 (7, Ok(r#"{"id":4,"name":"","score":-0.5,"ok":true}"#)),
             ])
@@ -361,12 +432,23 @@ mod tests {
             rows(&[
                 (2, Err("field `id`: expected an integer, found \"1.5\"")),
                 (3, Err("field `id`: expected an integer, found \"x\"")),
-                (4, Err("field `id`: empty cell (null), but the field is not optional")),
+                (
+                    4,
+                    Err("field `id`: empty cell (null), but the field is not optional")
+                ),
                 (5, Err("field `ok`: expected true or false, found \"yes\"")),
                 (6, Err("expected 2 cells as in the header, found 1")),
                 (7, Err("expected 2 cells as in the header, found 3")),
-                (8, Err("field `id`: integer 99999999999999999999 is out of range for int")),
-                (9, Err("cell 2: a double quote inside an unquoted cell (quote the whole cell and double the quote)")),
+                (
+                    8,
+                    Err("field `id`: integer 99999999999999999999 is out of range for int")
+                ),
+                (
+                    9,
+                    Err(
+                        "cell 2: a double quote inside an unquoted cell (quote the whole cell and double the quote)"
+                    )
+                ),
                 (10, Err("cell 2: characters after the closing quote")),
                 (11, Err("cell 2: a quoted cell is not closed")),
             ])
@@ -383,8 +465,14 @@ mod tests {
             read("{ id: int, gone: str? }", "\u{FEFF}id,\"x,y\"\n7,q\n").unwrap(),
             rows(&[(2, Ok(r#"{"id":7,"gone":null}"#))])
         );
-        assert_eq!(read("{ id: int, t: [str] }", "id\n").unwrap_err(), "field `t` is not a number, bool or string, so CSV cannot hold it");
-        assert_eq!(read("int", "id\n").unwrap_err(), "a CSV source needs a record type");
+        assert_eq!(
+            read("{ id: int, t: [str] }", "id\n").unwrap_err(),
+            "field `t` is not a number, bool or string, so CSV cannot hold it"
+        );
+        assert_eq!(
+            read("int", "id\n").unwrap_err(),
+            "a CSV source needs a record type"
+        );
         assert_eq!(read(T, "").unwrap_err(), "no header");
         let bad = CsvDecoder::new(&parse_type("{ a: int }").unwrap(), b"a,\"b").unwrap_err();
         assert_eq!(bad, "the CSV header: cell 2: a quoted cell is not closed");
@@ -417,7 +505,10 @@ mod tests {
         let mut out = [0u8; 16];
         decode_line(b"h\xC3\xA9", &mut out).unwrap();
         assert_eq!(u64::from_ne_bytes(out[8..].try_into().unwrap()), 3);
-        assert_eq!(decode_line(b"a\xFF", &mut out).unwrap_err().message, "invalid UTF-8 at byte 2");
+        assert_eq!(
+            decode_line(b"a\xFF", &mut out).unwrap_err().message,
+            "invalid UTF-8 at byte 2"
+        );
         assert!(decode_line(b"a", &mut out[..8]).is_err());
         let mut s = Vec::new();
         crate::io::write::write_text_line(&mut s, b"x");

@@ -59,7 +59,17 @@ fn parse_type_text(ptr: *const u8, len: usize) -> Option<crate::layout::TypeDesc
 fn report(arena: &mut Arena, err: *mut KStr, message: &str) -> i32 {
     if !err.is_null() {
         let p = arena.alloc_copy(message.as_bytes());
-        let s = if p.is_null() { KStr { ptr: std::ptr::null(), len: 0 } } else { KStr { ptr: p, len: message.len() as u64 } };
+        let s = if p.is_null() {
+            KStr {
+                ptr: std::ptr::null(),
+                len: 0,
+            }
+        } else {
+            KStr {
+                ptr: p,
+                len: message.len() as u64,
+            }
+        };
         // SAFETY: the caller passes either null (checked) or a writable KStr.
         unsafe { err.write_unaligned(s) };
     }
@@ -71,7 +81,9 @@ fn report(arena: &mut Arena, err: *mut KStr, message: &str) -> i32 {
 /// A new, empty arena.
 #[unsafe(no_mangle)]
 pub extern "C" fn kiln_arena_new() -> *mut Arena {
-    guard(std::ptr::null_mut(), || Box::into_raw(Box::new(Arena::new())))
+    guard(std::ptr::null_mut(), || {
+        Box::into_raw(Box::new(Arena::new()))
+    })
 }
 
 /// Frees an arena and everything allocated in it.
@@ -93,7 +105,9 @@ pub unsafe extern "C" fn kiln_arena_free(arena: *mut Arena) {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kiln_arena_alloc(arena: *mut Arena, size: usize, align: usize) -> *mut u8 {
     // SAFETY: per the contract, a live arena used by this thread only.
-    let Some(a) = (unsafe { arena.as_mut() }) else { return std::ptr::null_mut() };
+    let Some(a) = (unsafe { arena.as_mut() }) else {
+        return std::ptr::null_mut();
+    };
     guard(std::ptr::null_mut(), || a.alloc(size, align))
 }
 
@@ -116,10 +130,15 @@ pub unsafe extern "C" fn kiln_arena_reset(arena: *mut Arena) {
 /// # Safety
 /// `type_text` addresses `len` readable bytes.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn kiln_json_decoder_new(type_text: *const u8, len: usize) -> *mut JsonDecoder {
-    guard(std::ptr::null_mut(), || match parse_type_text(type_text, len) {
-        Some(t) => Box::into_raw(Box::new(JsonDecoder::new(&t))),
-        None => std::ptr::null_mut(),
+pub unsafe extern "C" fn kiln_json_decoder_new(
+    type_text: *const u8,
+    len: usize,
+) -> *mut JsonDecoder {
+    guard(std::ptr::null_mut(), || {
+        match parse_type_text(type_text, len) {
+            Some(t) => Box::into_raw(Box::new(JsonDecoder::new(&t))),
+            None => std::ptr::null_mut(),
+        }
     })
 }
 
@@ -160,7 +179,9 @@ pub unsafe extern "C" fn kiln_json_decode(
     err: *mut KStr,
 ) -> i32 {
     // SAFETY: per the contract.
-    let (Some(dec), Some(arena)) = (unsafe { dec.as_ref() }, unsafe { arena.as_mut() }) else { return 1 };
+    let (Some(dec), Some(arena)) = (unsafe { dec.as_ref() }, unsafe { arena.as_mut() }) else {
+        return 1;
+    };
     // SAFETY: per the contract, `line` holds `len` bytes and `out` the decoder's size.
     let (line, out) = unsafe { (bytes(line, len), bytes_mut(out, dec.size())) };
     guard(1, || match dec.decode(line, out, arena) {
@@ -235,7 +256,9 @@ pub unsafe extern "C" fn kiln_csv_decode(
     err: *mut KStr,
 ) -> i32 {
     // SAFETY: per the contract.
-    let (Some(dec), Some(arena)) = (unsafe { dec.as_ref() }, unsafe { arena.as_mut() }) else { return 1 };
+    let (Some(dec), Some(arena)) = (unsafe { dec.as_ref() }, unsafe { arena.as_mut() }) else {
+        return 1;
+    };
     // SAFETY: per the contract.
     let (rec, out) = unsafe { (bytes(rec, len), bytes_mut(out, dec.size())) };
     guard(1, || match dec.decode(rec, out, arena) {
@@ -259,7 +282,9 @@ pub unsafe extern "C" fn kiln_lines_decode(
     err: *mut KStr,
 ) -> i32 {
     // SAFETY: per the contract.
-    let Some(arena) = (unsafe { arena.as_mut() }) else { return 1 };
+    let Some(arena) = (unsafe { arena.as_mut() }) else {
+        return 1;
+    };
     // SAFETY: per the contract.
     let (line, out) = unsafe { (bytes(line, len), bytes_mut(out, 16)) };
     guard(1, || match decode_line(line, out) {
@@ -273,7 +298,9 @@ pub unsafe extern "C" fn kiln_lines_decode(
 /// A new, empty output buffer.
 #[unsafe(no_mangle)]
 pub extern "C" fn kiln_buf_new() -> *mut Vec<u8> {
-    guard(std::ptr::null_mut(), || Box::into_raw(Box::new(Vec::with_capacity(1 << 16))))
+    guard(std::ptr::null_mut(), || {
+        Box::into_raw(Box::new(Vec::with_capacity(1 << 16)))
+    })
 }
 
 /// # Safety
@@ -321,10 +348,15 @@ pub unsafe extern "C" fn kiln_buf_clear(buf: *mut Vec<u8>) {
 /// # Safety
 /// `type_text` addresses `len` readable bytes.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn kiln_json_encoder_new(type_text: *const u8, len: usize) -> *mut JsonEncoder {
-    guard(std::ptr::null_mut(), || match parse_type_text(type_text, len) {
-        Some(t) => Box::into_raw(Box::new(JsonEncoder::new(&t))),
-        None => std::ptr::null_mut(),
+pub unsafe extern "C" fn kiln_json_encoder_new(
+    type_text: *const u8,
+    len: usize,
+) -> *mut JsonEncoder {
+    guard(std::ptr::null_mut(), || {
+        match parse_type_text(type_text, len) {
+            Some(t) => Box::into_raw(Box::new(JsonEncoder::new(&t))),
+            None => std::ptr::null_mut(),
+        }
     })
 }
 
@@ -344,7 +376,11 @@ pub unsafe extern "C" fn kiln_json_encoder_free(enc: *mut JsonEncoder) {
 /// `enc` and `buf` are null or live (the buffer used by this thread only); `value` points
 /// to a valid value of the encoder's type.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn kiln_json_write_line(enc: *const JsonEncoder, value: *const u8, buf: *mut Vec<u8>) {
+pub unsafe extern "C" fn kiln_json_write_line(
+    enc: *const JsonEncoder,
+    value: *const u8,
+    buf: *mut Vec<u8>,
+) {
     // SAFETY: per the contract.
     if let (Some(enc), Some(buf)) = (unsafe { enc.as_ref() }, unsafe { buf.as_mut() }) {
         // SAFETY: `value` is a valid value of the encoder's type, per the contract.
@@ -358,9 +394,11 @@ pub unsafe extern "C" fn kiln_json_write_line(enc: *const JsonEncoder, value: *c
 /// `type_text` addresses `len` readable bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kiln_csv_encoder_new(type_text: *const u8, len: usize) -> *mut CsvEncoder {
-    guard(std::ptr::null_mut(), || match parse_type_text(type_text, len).map(|t| CsvEncoder::new(&t)) {
-        Some(Ok(e)) => Box::into_raw(Box::new(e)),
-        _ => std::ptr::null_mut(),
+    guard(std::ptr::null_mut(), || {
+        match parse_type_text(type_text, len).map(|t| CsvEncoder::new(&t)) {
+            Some(Ok(e)) => Box::into_raw(Box::new(e)),
+            _ => std::ptr::null_mut(),
+        }
     })
 }
 
@@ -391,7 +429,11 @@ pub unsafe extern "C" fn kiln_csv_write_header(enc: *const CsvEncoder, buf: *mut
 /// # Safety
 /// As for `kiln_json_write_line`.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn kiln_csv_write_row(enc: *const CsvEncoder, value: *const u8, buf: *mut Vec<u8>) {
+pub unsafe extern "C" fn kiln_csv_write_row(
+    enc: *const CsvEncoder,
+    value: *const u8,
+    buf: *mut Vec<u8>,
+) {
     // SAFETY: per the contract.
     if let (Some(enc), Some(buf)) = (unsafe { enc.as_ref() }, unsafe { buf.as_mut() }) {
         // SAFETY: `value` is a valid record of the encoder's type, per the contract.
@@ -432,10 +474,17 @@ pub unsafe extern "C" fn kiln_error_record(
     raw_len: usize,
 ) {
     // SAFETY: per the contract.
-    let Some(buf) = (unsafe { buf.as_mut() }) else { return };
+    let Some(buf) = (unsafe { buf.as_mut() }) else {
+        return;
+    };
     // SAFETY: per the contract, each pair addresses its bytes.
     let (source, stage, message, raw) = unsafe {
-        (bytes(source, source_len), bytes(stage, stage_len), bytes(message, message_len), bytes(raw, raw_len))
+        (
+            bytes(source, source_len),
+            bytes(stage, stage_len),
+            bytes(message, message_len),
+            bytes(raw, raw_len),
+        )
     };
     guard((), || {
         let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
@@ -501,8 +550,14 @@ pub fn c_symbols() -> Vec<(&'static str, *const u8)> {
         ("kiln_arena_alloc", kiln_arena_alloc as *const u8),
         ("kiln_arena_reset", kiln_arena_reset as *const u8),
         ("kiln_json_decoder_new", kiln_json_decoder_new as *const u8),
-        ("kiln_json_decoder_free", kiln_json_decoder_free as *const u8),
-        ("kiln_json_decoder_size", kiln_json_decoder_size as *const u8),
+        (
+            "kiln_json_decoder_free",
+            kiln_json_decoder_free as *const u8,
+        ),
+        (
+            "kiln_json_decoder_size",
+            kiln_json_decoder_size as *const u8,
+        ),
         ("kiln_json_decode", kiln_json_decode as *const u8),
         ("kiln_csv_decoder_new", kiln_csv_decoder_new as *const u8),
         ("kiln_csv_decoder_free", kiln_csv_decoder_free as *const u8),
@@ -515,7 +570,10 @@ pub fn c_symbols() -> Vec<(&'static str, *const u8)> {
         ("kiln_buf_len", kiln_buf_len as *const u8),
         ("kiln_buf_clear", kiln_buf_clear as *const u8),
         ("kiln_json_encoder_new", kiln_json_encoder_new as *const u8),
-        ("kiln_json_encoder_free", kiln_json_encoder_free as *const u8),
+        (
+            "kiln_json_encoder_free",
+            kiln_json_encoder_free as *const u8,
+        ),
         ("kiln_json_write_line", kiln_json_write_line as *const u8),
         ("kiln_csv_encoder_new", kiln_csv_encoder_new as *const u8),
         ("kiln_csv_encoder_free", kiln_csv_encoder_free as *const u8),
@@ -552,13 +610,30 @@ mod tests {
             let size = kiln_json_decoder_size(dec);
             assert_eq!(size, 40);
             let mut out = vec![0u64; size / 8];
-            let mut err = KStr { ptr: std::ptr::null(), len: 0 };
+            let mut err = KStr {
+                ptr: std::ptr::null(),
+                len: 0,
+            };
             let line = br#"{"text":"a\"b","id":5,"v":[0.5,2]}"#;
-            let rc = kiln_json_decode(dec, line.as_ptr(), line.len(), out.as_mut_ptr().cast(), arena, &mut err);
+            let rc = kiln_json_decode(
+                dec,
+                line.as_ptr(),
+                line.len(),
+                out.as_mut_ptr().cast(),
+                arena,
+                &mut err,
+            );
             assert_eq!(rc, 0);
             kiln_json_write_line(enc, out.as_ptr().cast(), buf);
             let bad = br#"{"id":"x"}"#;
-            let rc = kiln_json_decode(dec, bad.as_ptr(), bad.len(), out.as_mut_ptr().cast(), arena, &mut err);
+            let rc = kiln_json_decode(
+                dec,
+                bad.as_ptr(),
+                bad.len(),
+                out.as_mut_ptr().cast(),
+                arena,
+                &mut err,
+            );
             assert_eq!(rc, 1);
             assert_eq!(kstr(&err), "field `id`: expected an integer, found \"x\"");
             let (src, stage, msg) = ("in.jsonl", "good", kstr(&err));
@@ -579,7 +654,8 @@ mod tests {
             kiln_format_i64(buf, -1);
             kiln_write_json_str(buf, "é\n".as_ptr(), 3);
             kiln_lines_write(b"x".as_ptr(), 1, buf);
-            let text = String::from_utf8(bytes(kiln_buf_data(buf), kiln_buf_len(buf)).to_vec()).unwrap();
+            let text =
+                String::from_utf8(bytes(kiln_buf_data(buf), kiln_buf_len(buf)).to_vec()).unwrap();
             assert_eq!(
                 text,
                 concat!(
@@ -605,28 +681,65 @@ mod tests {
         // SAFETY (whole test): every pointer passed is live and sized as documented.
         unsafe {
             let arena = kiln_arena_new();
-            let mut err = KStr { ptr: std::ptr::null(), len: 0 };
-            let none = kiln_csv_decoder_new(ty.as_ptr(), ty.len(), b"x".as_ptr(), 1, arena, &mut err);
+            let mut err = KStr {
+                ptr: std::ptr::null(),
+                len: 0,
+            };
+            let none =
+                kiln_csv_decoder_new(ty.as_ptr(), ty.len(), b"x".as_ptr(), 1, arena, &mut err);
             assert!(none.is_null());
             assert!(kstr(&err).starts_with("the CSV header has no column `a`"));
-            let dec = kiln_csv_decoder_new(ty.as_ptr(), ty.len(), b"b,a".as_ptr(), 3, arena, &mut err);
+            let dec =
+                kiln_csv_decoder_new(ty.as_ptr(), ty.len(), b"b,a".as_ptr(), 3, arena, &mut err);
             assert!(!dec.is_null());
             let mut out = vec![0u64; kiln_csv_decoder_size(dec) / 8];
             let rec = b"\"q\"\"\",7";
-            assert_eq!(kiln_csv_decode(dec, rec.as_ptr(), rec.len(), out.as_mut_ptr().cast(), arena, &mut err), 0);
+            assert_eq!(
+                kiln_csv_decode(
+                    dec,
+                    rec.as_ptr(),
+                    rec.len(),
+                    out.as_mut_ptr().cast(),
+                    arena,
+                    &mut err
+                ),
+                0
+            );
             let enc = kiln_csv_encoder_new(ty.as_ptr(), ty.len());
             let buf = kiln_buf_new();
             kiln_csv_write_header(enc, buf);
             kiln_csv_write_row(enc, out.as_ptr().cast(), buf);
-            assert_eq!(bytes(kiln_buf_data(buf), kiln_buf_len(buf)), b"a,b\n7,\"q\"\"\"\n");
-            let mut s = KStr { ptr: std::ptr::null(), len: 0 };
-            assert_eq!(kiln_lines_decode(b"xy".as_ptr(), 2, (&raw mut s).cast(), arena, &mut err), 0);
+            assert_eq!(
+                bytes(kiln_buf_data(buf), kiln_buf_len(buf)),
+                b"a,b\n7,\"q\"\"\"\n"
+            );
+            let mut s = KStr {
+                ptr: std::ptr::null(),
+                len: 0,
+            };
+            assert_eq!(
+                kiln_lines_decode(b"xy".as_ptr(), 2, (&raw mut s).cast(), arena, &mut err),
+                0
+            );
             assert_eq!(kstr(&s), "xy");
-            assert_eq!(kiln_lines_decode(b"\xFF".as_ptr(), 1, (&raw mut s).cast(), arena, &mut err), 1);
+            assert_eq!(
+                kiln_lines_decode(b"\xFF".as_ptr(), 1, (&raw mut s).cast(), arena, &mut err),
+                1
+            );
             assert_eq!(kstr(&err), "invalid UTF-8 at byte 1");
             assert!(kiln_csv_encoder_new(b"[int]".as_ptr(), 5).is_null());
             assert!(kiln_json_decoder_new(b"nope".as_ptr(), 4).is_null());
-            assert_eq!(kiln_json_decode(std::ptr::null(), std::ptr::null(), 0, std::ptr::null_mut(), arena, &mut err), 1);
+            assert_eq!(
+                kiln_json_decode(
+                    std::ptr::null(),
+                    std::ptr::null(),
+                    0,
+                    std::ptr::null_mut(),
+                    arena,
+                    &mut err
+                ),
+                1
+            );
             assert!(kiln_arena_alloc(std::ptr::null_mut(), 8, 8).is_null());
             assert_eq!(kiln_arena_alloc(arena, 64, 32) as usize % 32, 0);
             kiln_csv_encoder_free(enc);

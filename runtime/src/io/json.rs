@@ -33,10 +33,17 @@ enum Plan {
     Float,
     Bool,
     Str,
-    List { elem: Box<Plan>, stride: usize, align: usize },
+    List {
+        elem: Box<Plan>,
+        stride: usize,
+        align: usize,
+    },
     Vec(usize),
     Record(Box<RecordPlan>),
-    Optional { payload: usize, inner: Box<Plan> },
+    Optional {
+        payload: usize,
+        inner: Box<Plan>,
+    },
 }
 
 #[derive(Debug)]
@@ -61,8 +68,11 @@ fn slot_of(key: &[u8], mask: usize) -> usize {
     let first = key.first().copied().unwrap_or(0) as usize;
     let last = key.last().copied().unwrap_or(0) as usize;
     let mid = key.get(n / 2).copied().unwrap_or(0) as usize;
-    (n.wrapping_mul(0x9E37) ^ first.wrapping_mul(0x2F) ^ last.wrapping_mul(0x3B1) ^ mid.wrapping_mul(0x61))
-        .wrapping_add(n >> 3)
+    (n.wrapping_mul(0x9E37)
+        ^ first.wrapping_mul(0x2F)
+        ^ last.wrapping_mul(0x3B1)
+        ^ mid.wrapping_mul(0x61))
+    .wrapping_add(n >> 3)
         & mask
 }
 
@@ -91,7 +101,11 @@ impl RecordPlan {
                 *e = i as u32 + 1;
             }
         }
-        RecordPlan { fields, table, size }
+        RecordPlan {
+            fields,
+            table,
+            size,
+        }
     }
 
     #[inline]
@@ -119,13 +133,20 @@ impl Plan {
             TypeDesc::Bool => Plan::Bool,
             TypeDesc::Str => Plan::Str,
             TypeDesc::Vec(n) => Plan::Vec(*n as usize),
-            TypeDesc::List(e) => Plan::List { elem: Box::new(Plan::new(e)), stride: e.stride(), align: e.align() },
-            TypeDesc::Record(fields) => {
-                Plan::Record(Box::new(RecordPlan::new(fields, t.size(), &t.field_offsets())))
-            }
-            TypeDesc::Optional(inner) => {
-                Plan::Optional { payload: t.optional_payload_offset(), inner: Box::new(Plan::new(inner)) }
-            }
+            TypeDesc::List(e) => Plan::List {
+                elem: Box::new(Plan::new(e)),
+                stride: e.stride(),
+                align: e.align(),
+            },
+            TypeDesc::Record(fields) => Plan::Record(Box::new(RecordPlan::new(
+                fields,
+                t.size(),
+                &t.field_offsets(),
+            ))),
+            TypeDesc::Optional(inner) => Plan::Optional {
+                payload: t.optional_payload_offset(),
+                inner: Box::new(Plan::new(inner)),
+            },
         }
     }
 
@@ -147,7 +168,10 @@ impl JsonDecoder {
     /// Compiles a decoder for values of type `ty` (usually a record holding only the fields
     /// the program reads).
     pub fn new(ty: &TypeDesc) -> JsonDecoder {
-        JsonDecoder { plan: Plan::new(ty), size: ty.size() }
+        JsonDecoder {
+            plan: Plan::new(ty),
+            size: ty.size(),
+        }
     }
 
     /// The size of the buffer `decode` fills.
@@ -158,7 +182,12 @@ impl JsonDecoder {
     /// Decodes one line (without its newline) into `out`, which must hold at least
     /// [`size`](Self::size) bytes. Strings may point into `line` or into `arena`: both must
     /// outlive the decoded value. On error, `out` holds an unspecified but harmless value.
-    pub fn decode(&self, line: &[u8], out: &mut [u8], arena: &mut Arena) -> Result<(), RecordError> {
+    pub fn decode(
+        &self,
+        line: &[u8],
+        out: &mut [u8],
+        arena: &mut Arena,
+    ) -> Result<(), RecordError> {
         let Some(out) = out.get_mut(..self.size) else {
             return Err(RecordError::new(format!(
                 "internal: output buffer of {} bytes, {} needed",
@@ -167,12 +196,23 @@ impl JsonDecoder {
             )));
         };
         if let Err(e) = std::str::from_utf8(line) {
-            return Err(RecordError::new(format!("invalid UTF-8 at byte {}", e.valid_up_to() + 1)));
+            return Err(RecordError::new(format!(
+                "invalid UTF-8 at byte {}",
+                e.valid_up_to() + 1
+            )));
         }
-        let mut p = Parser { s: line, i: 0, arena };
+        let mut p = Parser {
+            s: line,
+            i: 0,
+            arena,
+        };
         let r = p.value(&self.plan, out).and_then(|()| {
             p.ws();
-            if p.i < p.s.len() { Err(p.syntax("unexpected characters after the value")) } else { Ok(()) }
+            if p.i < p.s.len() {
+                Err(p.syntax("unexpected characters after the value"))
+            } else {
+                Ok(())
+            }
         });
         r.map_err(|f| RecordError::new(f.render()))
     }
@@ -265,14 +305,19 @@ pub(crate) fn find_special(s: &[u8]) -> Option<usize> {
         let bs = x ^ (ONES * u64::from(b'\\'));
         // A byte is flagged when it is zero after the xor (so equal to the character), or
         // below 0x20. The lowest flagged byte is exact (borrows only propagate upward).
-        let m = (q.wrapping_sub(ONES) & !q) | (bs.wrapping_sub(ONES) & !bs) | (x.wrapping_sub(ONES * 0x20) & !x);
+        let m = (q.wrapping_sub(ONES) & !q)
+            | (bs.wrapping_sub(ONES) & !bs)
+            | (x.wrapping_sub(ONES * 0x20) & !x);
         let m = m & HIGH;
         if m != 0 {
             return Some(i + (m.trailing_zeros() / 8) as usize);
         }
         i += 8;
     }
-    s.get(i..)?.iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20).map(|j| i + j)
+    s.get(i..)?
+        .iter()
+        .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
+        .map(|j| i + j)
 }
 
 struct Parser<'a, 'r> {
@@ -300,15 +345,27 @@ impl<'a> Parser<'a, '_> {
         } else {
             format!("invalid JSON at column {}: {what}", self.i + 1)
         };
-        Box::new(Fail { kind: FailKind::Syntax, message, path: Vec::new() })
+        Box::new(Fail {
+            kind: FailKind::Syntax,
+            message,
+            path: Vec::new(),
+        })
     }
 
     fn type_error(&mut self, message: String) -> Box<Fail> {
-        Box::new(Fail { kind: FailKind::Type, message, path: Vec::new() })
+        Box::new(Fail {
+            kind: FailKind::Type,
+            message,
+            path: Vec::new(),
+        })
     }
 
     fn oom(&mut self) -> Box<Fail> {
-        Box::new(Fail { kind: FailKind::Syntax, message: "out of memory".into(), path: Vec::new() })
+        Box::new(Fail {
+            kind: FailKind::Syntax,
+            message: "out of memory".into(),
+            path: Vec::new(),
+        })
     }
 
     /// Error for a value that is not what `plan` wants; describes the value found.
@@ -404,7 +461,11 @@ impl<'a> Parser<'a, '_> {
                 Some(b'{') => self.record(rec, out),
                 _ => Err(self.mismatch(plan)),
             },
-            Plan::List { elem, stride, align } => match c {
+            Plan::List {
+                elem,
+                stride,
+                align,
+            } => match c {
                 Some(b'[') => self.list(elem, *stride, *align, out),
                 _ => Err(self.mismatch(plan)),
             },
@@ -431,7 +492,11 @@ impl<'a> Parser<'a, '_> {
         let text = self.s.get(start..self.i).unwrap_or(&[]);
         n.to_f64(text).map_err(|_| {
             let found = shorten(text);
-            Box::new(Fail { kind: FailKind::Type, message: format!("number {found} is out of range for float"), path: vec![] })
+            Box::new(Fail {
+                kind: FailKind::Type,
+                message: format!("number {found} is out of range for float"),
+                path: vec![],
+            })
         })
     }
 
@@ -530,7 +595,11 @@ impl<'a> Parser<'a, '_> {
             };
             r += 4;
             let code = if (0xD800..0xDC00).contains(&hi) {
-                let lo = if raw.get(r..r + 2) == Some(b"\\u") { hex4(raw.get(r + 2..)) } else { None };
+                let lo = if raw.get(r..r + 2) == Some(b"\\u") {
+                    hex4(raw.get(r + 2..))
+                } else {
+                    None
+                };
                 match lo {
                     Some(lo) if (0xDC00..0xE000).contains(&lo) => {
                         r += 6;
@@ -595,7 +664,9 @@ impl<'a> Parser<'a, '_> {
                 self.i += 1;
                 match rec.lookup(key) {
                     Some(fi) => {
-                        let Some(f) = rec.fields.get(fi) else { return Err(self.oom()) };
+                        let Some(f) = rec.fields.get(fi) else {
+                            return Err(self.oom());
+                        };
                         if n > 64 {
                             if let Some(s) = seen_big.get_mut(fi) {
                                 *s = true;
@@ -620,7 +691,11 @@ impl<'a> Parser<'a, '_> {
             }
         }
         for (fi, f) in rec.fields.iter().enumerate() {
-            let seen = if n > 64 { seen_big.get(fi).copied().unwrap_or(false) } else { seen_small & (1 << fi) != 0 };
+            let seen = if n > 64 {
+                seen_big.get(fi).copied().unwrap_or(false)
+            } else {
+                seen_small & (1 << fi) != 0
+            };
             if !seen && !f.optional {
                 return Err(Box::new(Fail {
                     kind: FailKind::Missing,
@@ -681,7 +756,9 @@ impl<'a> Parser<'a, '_> {
 
     fn vector(&mut self, n: usize, out: &mut [u8]) -> PResult<()> {
         self.i += 1; // '['
-        let Some(bytes) = n.checked_mul(4) else { return Err(self.oom()) };
+        let Some(bytes) = n.checked_mul(4) else {
+            return Err(self.oom());
+        };
         let buf = self.arena.alloc(bytes, 32);
         if buf.is_null() {
             return Err(self.oom());
@@ -708,7 +785,8 @@ impl<'a> Parser<'a, '_> {
                         Ok(v) => put(dst, k * 4, &v.to_ne_bytes()),
                         Err(_) => {
                             let found = shorten(text);
-                            let e = self.type_error(format!("number {found} is out of range for f32"));
+                            let e =
+                                self.type_error(format!("number {found} is out of range for f32"));
                             return with_seg(Err(e), || Seg::Index(k));
                         }
                     }
@@ -735,7 +813,9 @@ impl<'a> Parser<'a, '_> {
     /// Skips (and validates) one value.
     fn skip(&mut self, depth: u32) -> PResult<()> {
         if depth > MAX_SKIP_DEPTH {
-            return Err(self.syntax(&format!("values nested deeper than {MAX_SKIP_DEPTH} levels")));
+            return Err(self.syntax(&format!(
+                "values nested deeper than {MAX_SKIP_DEPTH} levels"
+            )));
         }
         self.ws();
         match self.peek() {

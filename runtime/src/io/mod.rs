@@ -8,15 +8,16 @@ pub mod ffi;
 pub mod json;
 mod num;
 pub mod sig;
-pub mod write;
 #[cfg(test)]
 mod tests;
+pub mod write;
 
 pub use chunk::{Chunk, ChunkReader, Format, Records};
 pub use csv::{CsvDecoder, decode_line};
 pub use json::JsonDecoder;
 pub use write::{
-    CsvEncoder, JsonEncoder, error_record, f64_to_string, format_f32, format_f64, format_i64, write_json_str,
+    CsvEncoder, JsonEncoder, error_record, f64_to_string, format_f32, format_f64, format_i64,
+    write_json_str,
 };
 
 /// A record that could not be read. Errors are values: decoders never panic.
@@ -27,7 +28,9 @@ pub struct RecordError {
 
 impl RecordError {
     pub fn new(message: impl Into<String>) -> RecordError {
-        RecordError { message: message.into() }
+        RecordError {
+            message: message.into(),
+        }
     }
 }
 

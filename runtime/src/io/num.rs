@@ -92,7 +92,14 @@ pub(crate) fn scan(s: &[u8]) -> Option<Scanned> {
         }
         exp10 += if eneg { -e } else { e };
     }
-    Some(Scanned { end: i, neg, mant, exp10, truncated, integer })
+    Some(Scanned {
+        end: i,
+        neg,
+        mant,
+        exp10,
+        truncated,
+        integer,
+    })
 }
 
 /// Why a number does not fit the wanted type.
@@ -105,7 +112,7 @@ pub(crate) enum NumError {
 }
 
 impl Scanned {
-    pub fn to_i64(&self) -> Result<i64, NumError> {
+    pub fn to_i64(self) -> Result<i64, NumError> {
         if !self.integer {
             return Err(NumError::NotInteger);
         }
@@ -124,7 +131,7 @@ impl Scanned {
     }
 
     /// The closest f64. `text` is the scanned number's text (for the slow path).
-    pub fn to_f64(&self, text: &[u8]) -> Result<f64, NumError> {
+    pub fn to_f64(self, text: &[u8]) -> Result<f64, NumError> {
         const POW10: [f64; 23] = [
             1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
             1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
@@ -146,7 +153,7 @@ impl Scanned {
     }
 
     /// The closest f32 (rounded once, from the decimal text, never through f64).
-    pub fn to_f32(&self, text: &[u8]) -> Result<f32, NumError> {
+    pub fn to_f32(self, text: &[u8]) -> Result<f32, NumError> {
         const POW10: [f32; 11] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10];
         let v = if !self.truncated && self.mant <= 1 << 24 && self.exp10.abs() <= 10 {
             let m = self.mant as f32;
@@ -207,7 +214,9 @@ mod tests {
 
     #[test]
     fn grammar_is_jsons() {
-        for bad in ["", "-", "01", "1.", ".5", "1e", "1e+", "--1", "+-1", "0x10", "1 ", "NaN", "inf"] {
+        for bad in [
+            "", "-", "01", "1.", ".5", "1e", "1e+", "--1", "+-1", "0x10", "1 ", "NaN", "inf",
+        ] {
             assert!(scan_all(bad.as_bytes()).is_none(), "{bad:?} accepted");
         }
         assert_eq!(scan(b"12,").map(|n| n.end), Some(2));
@@ -217,11 +226,31 @@ mod tests {
     #[test]
     fn floats_round_correctly() {
         for s in [
-            "0.1", "0.2", "0.30000000000000004", "2.0", "1e300", "-1e-300", "5e-324", "1.7976931348623157e308",
-            "123456789012345678901234567890", "0.000000000000000000000000000001", "3.141592653589793238462643383279",
-            "9007199254740993", "2.2250738585072011e-308", "1e22", "1e23", "-0.0", "4.35", "0e0", "0.00",
+            "0.1",
+            "0.2",
+            "0.30000000000000004",
+            "2.0",
+            "1e300",
+            "-1e-300",
+            "5e-324",
+            "1.7976931348623157e308",
+            "123456789012345678901234567890",
+            "0.000000000000000000000000000001",
+            "3.141592653589793238462643383279",
+            "9007199254740993",
+            "2.2250738585072011e-308",
+            "1e22",
+            "1e23",
+            "-0.0",
+            "4.35",
+            "0e0",
+            "0.00",
         ] {
-            assert_eq!(f64_of(s).map(f64::to_bits), Ok(s.parse::<f64>().unwrap().to_bits()), "{s}");
+            assert_eq!(
+                f64_of(s).map(f64::to_bits),
+                Ok(s.parse::<f64>().unwrap().to_bits()),
+                "{s}"
+            );
             let (n, t) = scan_all(s.as_bytes()).unwrap();
             if let Ok(want) = s.parse::<f32>()
                 && want.is_finite()

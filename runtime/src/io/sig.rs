@@ -7,7 +7,10 @@ use crate::layout::TypeDesc;
 
 /// Parses a type. The error says what was expected where.
 pub fn parse_type(text: &str) -> Result<TypeDesc, String> {
-    let mut p = P { s: text.as_bytes(), i: 0 };
+    let mut p = P {
+        s: text.as_bytes(),
+        i: 0,
+    };
     let t = p.ty(0)?;
     p.ws();
     if p.i != p.s.len() {
@@ -60,7 +63,8 @@ fn print(t: &TypeDesc, s: &mut String) {
 
 fn is_ident(name: &str) -> bool {
     let mut b = name.bytes();
-    matches!(b.next(), Some(b'A'..=b'Z' | b'a'..=b'z' | b'_')) && b.all(|c| c.is_ascii_alphanumeric() || c == b'_')
+    matches!(b.next(), Some(b'A'..=b'Z' | b'a'..=b'z' | b'_'))
+        && b.all(|c| c.is_ascii_alphanumeric() || c == b'_')
 }
 
 struct P<'a> {
@@ -92,7 +96,11 @@ impl P<'_> {
     fn ident(&mut self) -> Option<String> {
         self.ws();
         let start = self.i;
-        while self.s.get(self.i).is_some_and(|&c| c.is_ascii_alphanumeric() || c == b'_') {
+        while self
+            .s
+            .get(self.i)
+            .is_some_and(|&c| c.is_ascii_alphanumeric() || c == b'_')
+        {
             self.i += 1;
         }
         let word = std::str::from_utf8(self.s.get(start..self.i)?).ok()?;
@@ -112,7 +120,11 @@ impl P<'_> {
         } else if self.eat(b'{') {
             let mut fields = Vec::new();
             while !self.eat(b'}') {
-                let name = if self.s.get(self.i) == Some(&b'"') { self.quoted()? } else { self.field_name()? };
+                let name = if self.s.get(self.i) == Some(&b'"') {
+                    self.quoted()?
+                } else {
+                    self.field_name()?
+                };
                 if !self.eat(b':') {
                     return Err(self.err("`:`"));
                 }
@@ -197,12 +209,18 @@ mod tests {
             assert_eq!(type_to_string(&t), text);
             assert_eq!(parse_type(&type_to_string(&t)).unwrap(), t);
         }
-        assert_eq!(parse_type(" { a : int , } ").unwrap(), TypeDesc::Record(vec![("a".into(), TypeDesc::Int)]));
+        assert_eq!(
+            parse_type(" { a : int , } ").unwrap(),
+            TypeDesc::Record(vec![("a".into(), TypeDesc::Int)])
+        );
     }
 
     #[test]
     fn errors_say_where() {
-        assert_eq!(parse_type("{ a: in }").unwrap_err(), "type text: expected a type at byte 6");
+        assert_eq!(
+            parse_type("{ a: in }").unwrap_err(),
+            "type text: expected a type at byte 6"
+        );
         assert!(parse_type("vec[x]").is_err());
         assert!(parse_type("[int").is_err());
         assert!(parse_type("int int").is_err());

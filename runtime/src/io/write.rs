@@ -79,7 +79,14 @@ pub fn write_json_bytes(out: &mut Vec<u8>, s: &[u8]) {
 /// Appends one error record (§1.6) as a JSON line:
 /// `{"source":…,"line":…,"stage":…,"message":…,"raw":…}`. `raw` is the record's text; bytes
 /// that are not UTF-8 become U+FFFD.
-pub fn error_record(out: &mut Vec<u8>, source: &str, line: u64, stage: &str, message: &str, raw: &[u8]) {
+pub fn error_record(
+    out: &mut Vec<u8>,
+    source: &str,
+    line: u64,
+    stage: &str,
+    message: &str,
+    raw: &[u8],
+) {
     out.extend_from_slice(b"{\"source\":");
     write_json_str(out, source);
     out.extend_from_slice(b",\"line\":");
@@ -124,10 +131,16 @@ enum WPlan {
     Bool,
     Str,
     Vec(usize),
-    List { elem: Box<WPlan>, stride: usize },
+    List {
+        elem: Box<WPlan>,
+        stride: usize,
+    },
     /// Each field: the text before its value (`{"name":` or `,"name":`) and its offset.
     Record(Vec<(Vec<u8>, usize, WPlan)>),
-    Optional { payload: usize, inner: Box<WPlan> },
+    Optional {
+        payload: usize,
+        inner: Box<WPlan>,
+    },
 }
 
 impl WPlan {
@@ -138,7 +151,10 @@ impl WPlan {
             TypeDesc::Bool => WPlan::Bool,
             TypeDesc::Str => WPlan::Str,
             TypeDesc::Vec(n) => WPlan::Vec(*n as usize),
-            TypeDesc::List(e) => WPlan::List { elem: Box::new(WPlan::new(e)), stride: e.stride() },
+            TypeDesc::List(e) => WPlan::List {
+                elem: Box::new(WPlan::new(e)),
+                stride: e.stride(),
+            },
             TypeDesc::Record(fields) => WPlan::Record(
                 fields
                     .iter()
@@ -152,9 +168,10 @@ impl WPlan {
                     })
                     .collect(),
             ),
-            TypeDesc::Optional(inner) => {
-                WPlan::Optional { payload: t.optional_payload_offset(), inner: Box::new(WPlan::new(inner)) }
-            }
+            TypeDesc::Optional(inner) => WPlan::Optional {
+                payload: t.optional_payload_offset(),
+                inner: Box::new(WPlan::new(inner)),
+            },
         }
     }
 
@@ -167,7 +184,11 @@ impl WPlan {
             match self {
                 WPlan::Int => format_i64(out, read::<i64>(p, 0)),
                 WPlan::Float => format_f64(out, read::<f64>(p, 0)),
-                WPlan::Bool => out.extend_from_slice(if read::<u8>(p, 0) != 0 { b"true" } else { b"false" }),
+                WPlan::Bool => out.extend_from_slice(if read::<u8>(p, 0) != 0 {
+                    b"true"
+                } else {
+                    b"false"
+                }),
                 WPlan::Str => write_json_bytes(out, str_at(p)),
                 WPlan::Vec(n) => {
                     let v = read::<*const f32>(p, 0);
@@ -221,7 +242,9 @@ pub struct JsonEncoder {
 
 impl JsonEncoder {
     pub fn new(ty: &TypeDesc) -> JsonEncoder {
-        JsonEncoder { plan: WPlan::new(ty) }
+        JsonEncoder {
+            plan: WPlan::new(ty),
+        }
     }
 
     /// Appends the value at `value` as JSON (no newline).
@@ -276,7 +299,9 @@ impl CsvEncoder {
             }
             write_csv_cell(&mut header, name.as_bytes());
             let (inner, tag, payload) = match ft {
-                TypeDesc::Optional(inner) => (&**inner, Some(off), off + ft.optional_payload_offset()),
+                TypeDesc::Optional(inner) => {
+                    (&**inner, Some(off), off + ft.optional_payload_offset())
+                }
                 t => (t, None, off),
             };
             let kind = match inner {
@@ -284,7 +309,11 @@ impl CsvEncoder {
                 TypeDesc::Float => Cell::Float,
                 TypeDesc::Bool => Cell::Bool,
                 TypeDesc::Str => Cell::Str,
-                _ => return Err(format!("field `{name}` is not a number, bool or string, so it has no CSV column")),
+                _ => {
+                    return Err(format!(
+                        "field `{name}` is not a number, bool or string, so it has no CSV column"
+                    ));
+                }
             };
             columns.push((payload, tag, kind));
         }
@@ -323,9 +352,11 @@ impl CsvEncoder {
                             format_f64(out, v);
                         }
                     }
-                    Cell::Bool => {
-                        out.extend_from_slice(if read::<u8>(value, off) != 0 { b"true" } else { b"false" })
-                    }
+                    Cell::Bool => out.extend_from_slice(if read::<u8>(value, off) != 0 {
+                        b"true"
+                    } else {
+                        b"false"
+                    }),
                     Cell::Str => write_csv_cell(out, str_at(value.add(off))),
                 }
             }
