@@ -220,9 +220,31 @@ impl ChunkReader {
             index: self.next_index,
         };
         self.next_index += 1;
-        self.next_line += chunk.iter().filter(|&&b| b == b'\n').count() as u64;
+        self.next_line += count_newlines(&chunk);
         Ok(Some(chunk))
     }
+}
+
+/// The number of `\n` in `s`. Counts into byte-wide lanes (which the compiler turns into
+/// SIMD compares and adds), flushing them before they can overflow.
+pub fn count_newlines(s: &[u8]) -> u64 {
+    let mut total = 0u64;
+    let mut blocks = s.chunks_exact(64);
+    let mut lanes = [0u8; 64];
+    let mut pending = 0;
+    for block in &mut blocks {
+        for (l, &b) in lanes.iter_mut().zip(block) {
+            *l += u8::from(b == b'\n');
+        }
+        pending += 1;
+        if pending == 255 {
+            total += lanes.iter().map(|&l| u64::from(l)).sum::<u64>();
+            lanes = [0; 64];
+            pending = 0;
+        }
+    }
+    total += lanes.iter().map(|&l| u64::from(l)).sum::<u64>();
+    total + blocks.remainder().iter().filter(|&&b| b == b'\n').count() as u64
 }
 
 /// Reads into `buf` until it holds `want` bytes or the stream ends.
@@ -476,6 +498,17 @@ mod tests {
         }
         assert_eq!(lines, 10_000);
         assert!(n >= 75, "{n} chunks");
+    }
+
+    #[test]
+    fn counts_newlines() {
+        let mut s = Vec::new();
+        for i in 0..100_000usize {
+            s.push(if i % 3 == 0 { b'\n' } else { b'x' });
+            assert!(i > 1000 || count_newlines(&s) == s.iter().filter(|&&b| b == b'\n').count() as u64);
+        }
+        assert_eq!(count_newlines(&s), 33_334);
+        assert_eq!(count_newlines(&vec![b'\n'; 64 * 300 + 5]), 64 * 300 + 5);
     }
 
     #[test]

@@ -291,12 +291,46 @@ fn put_klist(out: &mut [u8], ptr: *mut u8, len: usize) {
     debug_assert_eq!(std::mem::size_of::<KList>(), 16);
 }
 
-/// Finds the first `"`, `\` or control byte in `s`, eight bytes at a time.
+/// Finds the first `"`, `\` or control byte (< 0x20) in `s`: sixteen bytes at a time with
+/// SSE2 (part of the x86-64 baseline), eight at a time with SWAR elsewhere and at the tail.
 #[inline]
 pub(crate) fn find_special(s: &[u8]) -> Option<usize> {
+    let mut i = 0;
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{
+            __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_max_epu8, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
+        };
+        // SAFETY (both blocks): SSE2 is part of the x86-64 baseline, so these intrinsics are
+        // available on every x86-64 CPU; they only compute on values.
+        let (quote, backslash, ctrl) =
+            unsafe { (_mm_set1_epi8(b'"' as i8), _mm_set1_epi8(b'\\' as i8), _mm_set1_epi8(0x1F)) };
+        while let Some(w) = s.get(i..i + 16) {
+            // SAFETY: as above, and `w` holds 16 readable bytes; the unaligned load has no
+            // alignment requirement.
+            let mask = unsafe {
+                let x = _mm_loadu_si128(w.as_ptr().cast::<__m128i>());
+                let hit = _mm_or_si128(
+                    _mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, backslash)),
+                    // max(x, 0x1F) == 0x1F exactly when x <= 0x1F (unsigned).
+                    _mm_cmpeq_epi8(_mm_max_epu8(x, ctrl), ctrl),
+                );
+                _mm_movemask_epi8(hit)
+            };
+            if mask != 0 {
+                return Some(i + mask.trailing_zeros() as usize);
+            }
+            i += 16;
+        }
+    }
+    find_special_swar(s, i)
+}
+
+/// [`find_special`] from `i` on, eight bytes at a time.
+#[inline]
+fn find_special_swar(s: &[u8], mut i: usize) -> Option<usize> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
-    let mut i = 0;
     while let Some(w) = s.get(i..i + 8) {
         let mut b = [0u8; 8];
         b.copy_from_slice(w);
@@ -305,19 +339,14 @@ pub(crate) fn find_special(s: &[u8]) -> Option<usize> {
         let bs = x ^ (ONES * u64::from(b'\\'));
         // A byte is flagged when it is zero after the xor (so equal to the character), or
         // below 0x20. The lowest flagged byte is exact (borrows only propagate upward).
-        let m = (q.wrapping_sub(ONES) & !q)
-            | (bs.wrapping_sub(ONES) & !bs)
-            | (x.wrapping_sub(ONES * 0x20) & !x);
+        let m = (q.wrapping_sub(ONES) & !q) | (bs.wrapping_sub(ONES) & !bs) | (x.wrapping_sub(ONES * 0x20) & !x);
         let m = m & HIGH;
         if m != 0 {
             return Some(i + (m.trailing_zeros() / 8) as usize);
         }
         i += 8;
     }
-    s.get(i..)?
-        .iter()
-        .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
-        .map(|j| i + j)
+    s.get(i..)?.iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20).map(|j| i + j)
 }
 
 struct Parser<'a, 'r> {
@@ -894,5 +923,30 @@ fn shorten(raw: &[u8]) -> String {
     match text.char_indices().nth(40) {
         Some((cut, _)) => format!("{}…", &text[..cut]),
         None => text.into_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn find_special_agrees_with_a_plain_search() {
+        let alphabet = [b'a', b'"', b'\\', 0, 0x1F, 0x20, 0x7F, 0x80, 0xFF, b'z'];
+        let mut seed = 7u64;
+        for len in 0..80 {
+            for _ in 0..50 {
+                let s: Vec<u8> = (0..len)
+                    .map(|_| {
+                        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                        // Mostly plain letters, so hits land at every position.
+                        if (seed >> 60) < 14 { b'q' } else { alphabet[(seed >> 33) as usize % alphabet.len()] }
+                    })
+                    .collect();
+                let want = s.iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20);
+                assert_eq!(find_special(&s), want, "{s:?}");
+                assert_eq!(find_special_swar(&s, 0), want, "{s:?}");
+            }
+        }
     }
 }
