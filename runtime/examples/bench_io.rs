@@ -6,7 +6,11 @@
 fn cpu_now() -> f64 {
     std::fs::read_to_string("/proc/thread-self/schedstat")
         .ok()
-        .and_then(|s| s.split_whitespace().next().and_then(|t| t.parse::<f64>().ok()))
+        .and_then(|s| {
+            s.split_whitespace()
+                .next()
+                .and_then(|t| t.parse::<f64>().ok())
+        })
         .map_or(0.0, |ns| ns / 1e9)
 }
 
@@ -31,14 +35,19 @@ use kiln_runtime::io::sig::parse_type;
 use kiln_runtime::io::{ChunkReader, Format, JsonDecoder, JsonEncoder};
 
 fn main() {
-    let words = ["great", "product", "arrived", "late", "but", "works", "fine", "would", "buy", "again", "the"];
+    let words = [
+        "great", "product", "arrived", "late", "but", "works", "fine", "would", "buy", "again",
+        "the",
+    ];
     let mut input = Vec::new();
     let mut seed = 42u64;
     let n = 400_000;
     for i in 0..n {
         let mut text = String::new();
         while text.len() < 150 {
-            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             text.push_str(words[(seed >> 33) as usize % words.len()]);
             text.push(' ');
         }
@@ -61,11 +70,22 @@ fn main() {
     }
     let input = std::sync::Arc::new(input);
     let mb = input.len() as f64 / 1e6;
-    println!("{} records, {:.1} MB, {:.0} bytes/record", n, mb, input.len() as f64 / n as f64);
+    println!(
+        "{} records, {:.1} MB, {:.0} bytes/record",
+        n,
+        mb,
+        input.len() as f64 / n as f64
+    );
 
     for (label, sig) in [
-        ("4 of 9 fields", "{ id: int, text: str, stars: int, tags: [str]? }"),
-        ("all 9 fields", "{ id: int, user: str, stars: int, text: str, tags: [str]?, helpful: int, score: float, verified: bool, created: str }"),
+        (
+            "4 of 9 fields",
+            "{ id: int, text: str, stars: int, tags: [str]? }",
+        ),
+        (
+            "all 9 fields",
+            "{ id: int, user: str, stars: int, text: str, tags: [str]?, helpful: int, score: float, verified: bool, created: str }",
+        ),
         ("1 field", "{ stars: int }"),
     ] {
         let t = parse_type(sig).unwrap();
@@ -84,7 +104,9 @@ fn main() {
             while let Some(chunk) = reader.next_chunk().unwrap() {
                 for (_, line) in chunk.records(Format::Jsonl) {
                     // SAFETY: `out` is u64-backed and holds the decoder's size.
-                    let bytes = unsafe { std::slice::from_raw_parts_mut(out.as_mut_ptr().cast::<u8>(), dec.size()) };
+                    let bytes = unsafe {
+                        std::slice::from_raw_parts_mut(out.as_mut_ptr().cast::<u8>(), dec.size())
+                    };
                     dec.decode(line, bytes, &mut arena).unwrap();
                     count += 1;
                 }
@@ -104,7 +126,12 @@ fn main() {
                     let at = values.len();
                     values.resize(at + words, 0);
                     // SAFETY: `values[at..]` is u64-backed and holds the decoder's size.
-                    let bytes = unsafe { std::slice::from_raw_parts_mut(values[at..].as_mut_ptr().cast::<u8>(), dec.size()) };
+                    let bytes = unsafe {
+                        std::slice::from_raw_parts_mut(
+                            values[at..].as_mut_ptr().cast::<u8>(),
+                            dec.size(),
+                        )
+                    };
                     dec.decode(line, bytes, &mut arena).unwrap();
                 }
                 chunks.push(chunk);

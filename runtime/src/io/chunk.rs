@@ -505,7 +505,9 @@ mod tests {
         let mut s = Vec::new();
         for i in 0..100_000usize {
             s.push(if i % 3 == 0 { b'\n' } else { b'x' });
-            assert!(i > 1000 || count_newlines(&s) == s.iter().filter(|&&b| b == b'\n').count() as u64);
+            assert!(
+                i > 1000 || count_newlines(&s) == s.iter().filter(|&&b| b == b'\n').count() as u64
+            );
         }
         assert_eq!(count_newlines(&s), 33_334);
         assert_eq!(count_newlines(&vec![b'\n'; 64 * 300 + 5]), 64 * 300 + 5);

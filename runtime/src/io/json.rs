@@ -299,12 +299,18 @@ pub(crate) fn find_special(s: &[u8]) -> Option<usize> {
     #[cfg(target_arch = "x86_64")]
     {
         use std::arch::x86_64::{
-            __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_max_epu8, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
+            __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_max_epu8, _mm_movemask_epi8,
+            _mm_or_si128, _mm_set1_epi8,
         };
         // SAFETY (both blocks): SSE2 is part of the x86-64 baseline, so these intrinsics are
         // available on every x86-64 CPU; they only compute on values.
-        let (quote, backslash, ctrl) =
-            unsafe { (_mm_set1_epi8(b'"' as i8), _mm_set1_epi8(b'\\' as i8), _mm_set1_epi8(0x1F)) };
+        let (quote, backslash, ctrl) = unsafe {
+            (
+                _mm_set1_epi8(b'"' as i8),
+                _mm_set1_epi8(b'\\' as i8),
+                _mm_set1_epi8(0x1F),
+            )
+        };
         while let Some(w) = s.get(i..i + 16) {
             // SAFETY: as above, and `w` holds 16 readable bytes; the unaligned load has no
             // alignment requirement.
@@ -339,14 +345,19 @@ fn find_special_swar(s: &[u8], mut i: usize) -> Option<usize> {
         let bs = x ^ (ONES * u64::from(b'\\'));
         // A byte is flagged when it is zero after the xor (so equal to the character), or
         // below 0x20. The lowest flagged byte is exact (borrows only propagate upward).
-        let m = (q.wrapping_sub(ONES) & !q) | (bs.wrapping_sub(ONES) & !bs) | (x.wrapping_sub(ONES * 0x20) & !x);
+        let m = (q.wrapping_sub(ONES) & !q)
+            | (bs.wrapping_sub(ONES) & !bs)
+            | (x.wrapping_sub(ONES * 0x20) & !x);
         let m = m & HIGH;
         if m != 0 {
             return Some(i + (m.trailing_zeros() / 8) as usize);
         }
         i += 8;
     }
-    s.get(i..)?.iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20).map(|j| i + j)
+    s.get(i..)?
+        .iter()
+        .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
+        .map(|j| i + j)
 }
 
 struct Parser<'a, 'r> {
@@ -938,9 +949,15 @@ mod tests {
             for _ in 0..50 {
                 let s: Vec<u8> = (0..len)
                     .map(|_| {
-                        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                        seed = seed
+                            .wrapping_mul(6364136223846793005)
+                            .wrapping_add(1442695040888963407);
                         // Mostly plain letters, so hits land at every position.
-                        if (seed >> 60) < 14 { b'q' } else { alphabet[(seed >> 33) as usize % alphabet.len()] }
+                        if (seed >> 60) < 14 {
+                            b'q'
+                        } else {
+                            alphabet[(seed >> 33) as usize % alphabet.len()]
+                        }
                     })
                     .collect();
                 let want = s.iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20);

@@ -556,3 +556,49 @@ fn decoding_never_panics_on_mangled_input() {
         let _ = dec.decode(&line, &mut out, &mut arena);
     }
 }
+
+#[test]
+fn end_to_end_file_with_bom_crlf_bad_lines_and_no_final_newline() {
+    let t = parse_type("{ id: int, name: str }").unwrap();
+    let dec = JsonDecoder::new(&t);
+    let enc = JsonEncoder::new(&t);
+    let input = b"\xEF\xBB\xBF{\"id\":1,\"name\":\"a\"}\r\n\r\n{\"id\":\"x\",\"name\":\"b\"}\r\n{\"id\":3,\"name\":\"\xFF\"}\r\n{\"id\":4,\"name\":\"\\u00e9\"}";
+    for size in [1, 16, 1 << 20] {
+        let streamed: Box<dyn std::io::Read + Send> =
+            Box::new(std::io::Cursor::new(input.to_vec()));
+        for mut reader in [
+            ChunkReader::from_bytes(input.to_vec(), Format::Jsonl).with_chunk_size(size),
+            ChunkReader::from_reader(streamed, Format::Jsonl).with_chunk_size(size),
+        ] {
+            let mut arena = Arena::new();
+            let mut good = Vec::new();
+            let mut errors = Vec::new();
+            while let Some(chunk) = reader.next_chunk().unwrap() {
+                for (line, rec) in chunk.records(Format::Jsonl) {
+                    let mut out = vec![0u8; dec.size()];
+                    match dec.decode(rec, &mut out, &mut arena) {
+                        // SAFETY: decoded just above; the chunk and the arena are alive.
+                        Ok(()) => unsafe { enc.write_line(out.as_ptr(), &mut good) },
+                        Err(e) => {
+                            error_record(&mut errors, "in.jsonl", line, "source", &e.message, rec)
+                        }
+                    }
+                }
+                arena.reset();
+            }
+            assert_eq!(
+                String::from_utf8(good).unwrap(),
+                "{\"id\":1,\"name\":\"a\"}\n{\"id\":4,\"name\":\"é\"}\n"
+            );
+            assert_eq!(
+                String::from_utf8(errors).unwrap(),
+                concat!(
+                    r#"{"source":"in.jsonl","line":3,"stage":"source","message":"field `id`: expected an integer, found \"x\"","raw":"{\"id\":\"x\",\"name\":\"b\"}"}"#,
+                    "\n",
+                    r#"{"source":"in.jsonl","line":4,"stage":"source","message":"invalid UTF-8 at byte 17","raw":"{\"id\":3,\"name\":\"�\"}"}"#,
+                    "\n"
+                )
+            );
+        }
+    }
+}
