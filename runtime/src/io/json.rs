@@ -932,7 +932,7 @@ fn hex4(s: Option<&[u8]>) -> Option<u32> {
 fn shorten(raw: &[u8]) -> String {
     let text = String::from_utf8_lossy(raw);
     match text.char_indices().nth(40) {
-        Some((cut, _)) => format!("{}…", &text[..cut]),
+        Some((cut, _)) => format!("{}…", text.get(..cut).unwrap_or("")),
         None => text.into_owned(),
     }
 }
