@@ -4,3 +4,7 @@
 pub mod arith;
 
 pub mod layout;
+
+pub mod arena;
+
+pub mod io;

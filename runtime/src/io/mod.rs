@@ -1,0 +1,43 @@
+//! Reading sources and writing sinks: chunking inputs at record boundaries, decoders
+//! specialized to a declared type (JSONL, CSV, lines), writers (JSONL, CSV, lines), number
+//! formatting and error records. See `runtime/README.md` for the choices made.
+
+pub mod chunk;
+pub mod csv;
+pub mod ffi;
+pub mod json;
+mod num;
+pub mod sig;
+#[cfg(test)]
+mod tests;
+pub mod write;
+
+pub use chunk::{Chunk, ChunkReader, Format, Records};
+pub use csv::{CsvDecoder, decode_line};
+pub use json::JsonDecoder;
+pub use write::{
+    CsvEncoder, JsonEncoder, error_record, f64_to_string, format_f32, format_f64, format_i64,
+    write_json_str,
+};
+
+/// A record that could not be read. Errors are values: decoders never panic.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordError {
+    pub message: String,
+}
+
+impl RecordError {
+    pub fn new(message: impl Into<String>) -> RecordError {
+        RecordError {
+            message: message.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for RecordError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for RecordError {}
