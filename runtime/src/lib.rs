@@ -1,1 +1,5 @@
 pub fn placeholder() {}
+
+pub mod archive;
+pub mod kernels;
+pub mod simd;
