@@ -38,6 +38,7 @@ pub fn shapes_ok(
 /// `y = act(W x + b)` for `n` rows of `k` inputs (`x`, row-major) into `n` rows of `m`
 /// outputs (`y`, row-major). `w` and `bias` come from [`super::pack`]. Returns `false`
 /// (writing nothing) when a slice is too short or a size is zero.
+#[allow(clippy::too_many_arguments)]
 pub fn gemm(
     w: &[f32],
     bias: &[f32],

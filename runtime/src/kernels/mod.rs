@@ -16,6 +16,10 @@
 //! environment caps the choice). Weights are packed once, ahead of time, into a layout that
 //! does not depend on the level ([`pack`]), so one packed blob serves every level.
 
+// Index loops here mirror the linear algebra (rows, panels, lanes) more plainly than
+// iterator chains, and the vector tails need the indices anyway.
+#![allow(clippy::needless_range_loop)]
+
 pub mod activations;
 pub mod argmax;
 pub mod dot;
