@@ -1,4 +1,4 @@
-/* FANN: the same shape (relu-like FANN_LINEAR_PIECE_RECT hidden, sigmoid output). */
+/* FANN: the same shape (relu-like FANN_LINEAR_PIECE hidden, sigmoid output). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -9,7 +9,7 @@ static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t);
 int main(void) {
     enum { N = 256 };
     struct fann *ann = fann_create_standard(5, 784, 128, 64, 32, 10);
-    fann_set_activation_function_hidden(ann, FANN_LINEAR_PIECE_RECT);
+    fann_set_activation_function_hidden(ann, FANN_LINEAR_PIECE);
     fann_set_activation_function_output(ann, FANN_SIGMOID);
     fann_randomize_weights(ann, -0.05f, 0.05f);
     fann_type *x = malloc(sizeof(fann_type) * 784 * N);
