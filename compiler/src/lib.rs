@@ -4,6 +4,7 @@
 //! types, lints) → `ir` → `opt` → `codegen` (Cranelift). [`diag`] is the one diagnostic
 //! model every stage reports into; [`driver`] is the only place that touches the file system.
 
+pub mod agent;
 pub mod builtins;
 pub mod check;
 pub mod cli;

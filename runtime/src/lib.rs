@@ -8,3 +8,7 @@ pub mod layout;
 pub mod arena;
 
 pub mod io;
+
+pub mod archive;
+pub mod kernels;
+pub mod simd;

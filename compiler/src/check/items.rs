@@ -135,7 +135,7 @@ impl<'a> Checker<'a> {
                         if !sig.has_weights {
                             self.report(
                                 Diagnostic::new(
-                                    codes::E0308,
+                                    codes::E0412,
                                     *path_span,
                                     format!("agent `{}` has no trained weights", name.name),
                                 )

@@ -113,8 +113,21 @@ registry! {
     E0305 Error "unknown sink target";
     E0306 Error "unknown source";
     E0307 Error "a parameter without a default is missing";
-    E0308 Error "agent has no trained weights";
-    // Agents (E04xx) are reserved for `.af` files.
+    // Agents (E04xx)
+    E0400 Error "invalid YAML in an agent file";
+    E0401 Error "agent field has the wrong type";
+    E0402 Error "required agent field is missing";
+    E0403 Error "unsupported network type";
+    E0404 Error "unknown activation function";
+    E0405 Error "invalid layer size";
+    E0406 Error "weight count does not match the network shape";
+    E0407 Error "invalid base64 in a binary section";
+    E0408 Error "training data does not form whole rows";
+    E0409 Error "malformed or duplicate binary section";
+    E0410 Error "invalid learning rate";
+    E0411 Error "invalid resource limit";
+    E0412 Error "agent has no trained weights";
+    E0413 Error "non-finite value in a binary section";
     // Prompts (E05xx)
     E0500 Error "invalid prompt front matter";
     // Warnings (W0xxx)
@@ -125,4 +138,7 @@ registry! {
     W0005 Warning "unused variable";
     W0006 Warning "shadowed name";
     W0500 Warning "unknown prompt front matter key";
+    // Agent warnings (W04xx)
+    W0400 Warning "unknown key in an agent file";
+    W0401 Warning "unknown binary section in an agent file";
 }

@@ -4,6 +4,7 @@
 //! Recovery: `split.rs` cuts the file into top-level declarations first, so each
 //! declaration is parsed on its own and one run reports every broken declaration.
 
+pub mod agent;
 pub mod ast;
 mod errors;
 mod parser;

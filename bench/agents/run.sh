@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Benchmark of the 784-128-64-32-10 relu/softmax network: Kiln (static library from C),
+# FANN (C) and numpy with one BLAS thread, side by side; results go to RESULTS.md.
+# Needs: cc, libfann-dev (apt-get install libfann-dev), python3 with numpy.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
+
+python3 "$here/make_model.py" "$work/bench.af"
+(cd "$root" && cargo run -q --release -p kiln --example agent_build -- "$work/bench.af" "$work/libbench.a")
+cc -O2 -I"$work" "$here/bench_kiln.c" "$work/libbench.a" -lm -o "$work/bench_kiln"
+cc -O2 "$here/bench_fann.c" -lfann -lm -o "$work/bench_fann"
+cc -O2 -march=native "$here/fma_peak.c" -o "$work/fma_peak"
+
+read -r _ peak _ < <("$work/fma_peak")
+read -r _ k_lat k_rows < <("$work/bench_kiln")
+read -r _ f_lat f_rows < <("$work/bench_fann")
+read -r _ n_lat n_rows < <(python3 "$here/bench_numpy.py")
+
+# FLOPs of one row: 2 per multiply-add (784*128 + 128*64 + 64*32 + 32*10).
+flops=$(( 2 * (784*128 + 128*64 + 64*32 + 32*10) ))
+gf() { python3 -c "print(f'{$1 * $flops / 1e9:.1f} GFLOP/s ({$1 * $flops / 1e9 / $peak * 100:.0f}% of peak)')"; }
+lat_gf() { python3 -c "print(f'{$flops / ($1 * 1e-6) / 1e9:.1f} GFLOP/s ({$flops / ($1 * 1e-6) / 1e9 / $peak * 100:.0f}% of peak)')"; }
+
+{
+  echo "## Agents: 784-128-64-32-10 relu/softmax ($(date -u +%Y-%m-%d), $(nproc) cores, one thread)"
+  echo
+  echo "One core's FP32 FMA peak (fma_peak.c): ${peak} GFLOP/s."
+  echo
+  echo "| engine | batch-1 latency | batch-1 GFLOP/s | batch-256 rows/s | batch-256 GFLOP/s |"
+  echo "|---|---|---|---|---|"
+  echo "| Kiln (static library, C) | ${k_lat} µs | $(lat_gf "$k_lat") | ${k_rows} | $(gf "$k_rows") |"
+  echo "| FANN 2.2 (C) | ${f_lat} µs | $(lat_gf "$f_lat") | ${f_rows} | $(gf "$f_rows") |"
+  echo "| numpy, 1 BLAS thread | ${n_lat} µs | $(lat_gf "$n_lat") | ${n_rows} | $(gf "$n_rows") |"
+  echo
+  python3 -c "print(f'Kiln batch-1 latency is 1/{$f_lat / $k_lat:.0f} of FANN\'s (goal: 1/20); batch-256 throughput is {$k_rows / $n_rows:.1f}x numpy\'s (goal: 2x).')"
+} > "$here/RESULTS.md"
+cat "$here/RESULTS.md"

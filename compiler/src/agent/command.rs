@@ -1,0 +1,197 @@
+//! Entry points for the command line: `kiln train FILE.af` and `kiln build FILE.af`. Each
+//! prints its own progress and errors and returns the process exit code (0 success, 1
+//! failure, 2 bad usage), so wiring a subcommand is one call.
+
+use super::data::Dataset;
+use super::train::{TrainOptions, train};
+use crate::diag::Diagnostic;
+use crate::source::SourceMap;
+use crate::syntax::agent::{AgentFile, parse_agent, rewrite_weights};
+use std::path::Path;
+
+/// What `kiln build` of an agent writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AgentEmit {
+    /// `libNAME.a` plus `NAME.h` next to it.
+    StaticLib,
+    /// The object file alone (it needs the kernel objects to link).
+    Obj,
+}
+
+fn print_diags(map: &SourceMap, diags: &[Diagnostic]) {
+    for d in diags {
+        let f = map.get(d.primary.span.file);
+        let (line, col) = f.line_col(d.primary.span.start as usize);
+        eprintln!(
+            "{}:{line}:{col}: {}[{}]: {}",
+            f.name,
+            d.severity.as_str(),
+            d.code,
+            d.message
+        );
+        if let Some(h) = &d.help {
+            eprintln!("  help: {h}");
+        }
+    }
+}
+
+/// Loads and validates an agent file, printing its diagnostics. `Err(code)` on failure.
+pub fn load_agent(file: &Path, quiet: bool) -> Result<(String, AgentFile), i32> {
+    let text = std::fs::read_to_string(file).map_err(|e| {
+        eprintln!("error: cannot read {}: {e}", file.display());
+        1
+    })?;
+    let mut map = SourceMap::new();
+    let id = map.add(file.display().to_string(), text.clone());
+    let (agent, diags) = parse_agent(id, &text);
+    let shown: Vec<Diagnostic> = diags
+        .into_iter()
+        .filter(|d| d.is_error() || !quiet)
+        .collect();
+    print_diags(&map, &shown);
+    match agent {
+        Some(a) => Ok((text, a)),
+        None => Err(1),
+    }
+}
+
+/// `kiln train FILE.af [--data DATA] [--epochs N] [--batch N] [--seed N] [-o OUT]`: trains
+/// and writes the weights into `OUT` (default: the agent file itself).
+pub fn run_train_command(
+    file: &Path,
+    data: Option<&Path>,
+    epochs: usize,
+    batch: usize,
+    seed: u64,
+    out: Option<&Path>,
+    quiet: bool,
+) -> i32 {
+    if epochs == 0 || batch == 0 {
+        eprintln!("error: --epochs and --batch must be at least 1");
+        return 2;
+    }
+    let (text, agent) = match load_agent(file, quiet) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    let dataset = match data {
+        Some(path) => {
+            let body = match std::fs::read_to_string(path) {
+                Ok(b) => b,
+                Err(e) => {
+                    eprintln!("error: cannot read {}: {e}", path.display());
+                    return 1;
+                }
+            };
+            match Dataset::parse_jsonl(
+                &path.display().to_string(),
+                &body,
+                agent.input_size,
+                agent.output_size,
+            ) {
+                Ok(d) => d,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return 1;
+                }
+            }
+        }
+        None => match Dataset::from_agent(&agent) {
+            Some(d) => d,
+            None => {
+                eprintln!(
+                    "error: {} has no training_data section; give the rows with --data FILE.jsonl",
+                    file.display()
+                );
+                return 1;
+            }
+        },
+    };
+    let opts = TrainOptions {
+        epochs,
+        batch,
+        seed,
+    };
+    let rows = dataset.rows();
+    if !quiet {
+        eprintln!(
+            "training {} ({} rows, {} epochs, batch {batch}, seed {seed})",
+            agent.name, rows, epochs
+        );
+    }
+    let result = train(&agent, &dataset, &opts, &mut |r| {
+        if !quiet {
+            match r.accuracy {
+                Some(a) => eprintln!(
+                    "epoch {:>3}/{}  loss {:.6}  accuracy {:.2}%",
+                    r.epoch,
+                    r.epochs,
+                    r.loss,
+                    a * 100.0
+                ),
+                None => eprintln!("epoch {:>3}/{}  loss {:.6}", r.epoch, r.epochs, r.loss),
+            }
+        }
+    });
+    let weights = match result {
+        Ok(w) => w,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 1;
+        }
+    };
+    let target = out.unwrap_or(file);
+    if let Err(e) = std::fs::write(target, rewrite_weights(&text, &weights)) {
+        eprintln!("error: cannot write {}: {e}", target.display());
+        return 1;
+    }
+    if !quiet {
+        eprintln!("wrote {} weights to {}", weights.len(), target.display());
+    }
+    0
+}
+
+/// `kiln build FILE.af -o OUT --emit staticlib|obj`. For a static library `OUT` is
+/// `DIR/libNAME.a` and the header goes to `DIR/<name>.h` (the agent's C name).
+pub fn run_build_agent(file: &Path, out: &Path, emit: AgentEmit, quiet: bool) -> i32 {
+    let (_, agent) = match load_agent(file, quiet) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    if agent.weights.is_none() {
+        eprintln!(
+            "{}: error[E0412]: agent `{}` has no trained weights\n  help: run `kiln train {} --data DATA.jsonl` first",
+            file.display(),
+            agent.name,
+            file.display()
+        );
+        return 1;
+    }
+    let result = match emit {
+        AgentEmit::Obj => super::aot::build_object(&agent).and_then(|o| write(out, &o)),
+        AgentEmit::StaticLib => super::aot::build_staticlib(&agent).and_then(|lib| {
+            write(out, &lib)?;
+            let dir = out
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            let h = dir.join(format!("{}.h", agent.c_name()));
+            write(&h, super::aot::header(&agent).as_bytes())?;
+            if !quiet {
+                eprintln!("wrote {} and {}", out.display(), h.display());
+            }
+            Ok(())
+        }),
+    };
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("error: {e}");
+            1
+        }
+    }
+}
+
+fn write(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    std::fs::write(path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))
+}

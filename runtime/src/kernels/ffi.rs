@@ -1,0 +1,263 @@
+//! `extern "C"` entry points of one kernel level. Their symbols carry the level as a suffix
+//! (`kiln_dense_v3`); [`super::dispatch`] exports the plain names. Nothing here panics on
+//! bad arguments: null pointers, zero sizes and unknown codes return an error value.
+
+use super::elementwise::BinOp;
+use super::{Act, argmax, dot, elementwise, gemv, norm, softmax};
+use super::{activations, pack};
+
+#[cfg(kiln_level = "v1")]
+macro_rules! lv {
+    ($base:literal) => {
+        concat!($base, "_v1")
+    };
+}
+#[cfg(kiln_level = "v3")]
+macro_rules! lv {
+    ($base:literal) => {
+        concat!($base, "_v3")
+    };
+}
+#[cfg(kiln_level = "v4")]
+macro_rules! lv {
+    ($base:literal) => {
+        concat!($base, "_v4")
+    };
+}
+
+/// A slice from a C pointer, or `None` when the pointer is null or misaligned.
+///
+/// # Safety
+/// When `p` is non-null and aligned it must point to `n` readable `f32` values that stay
+/// valid and unmodified for `'a`.
+unsafe fn rd<'a>(p: *const f32, n: usize) -> Option<&'a [f32]> {
+    if n == 0 {
+        return Some(&[]);
+    }
+    if p.is_null() || !p.is_aligned() || n > isize::MAX as usize / 4 {
+        return None;
+    }
+    // SAFETY: non-null, aligned, and the caller promises n readable values.
+    Some(unsafe { core::slice::from_raw_parts(p, n) })
+}
+
+/// Mutable form of [`rd`].
+///
+/// # Safety
+/// As [`rd`], writable, and not aliased by any other slice in use.
+unsafe fn wr<'a>(p: *mut f32, n: usize) -> Option<&'a mut [f32]> {
+    if n == 0 {
+        return Some(&mut []);
+    }
+    if p.is_null() || !p.is_aligned() || n > isize::MAX as usize / 4 {
+        return None;
+    }
+    // SAFETY: non-null, aligned, and the caller promises n writable, unaliased values.
+    Some(unsafe { core::slice::from_raw_parts_mut(p, n) })
+}
+
+/// `y = act(W x + b)` for `n` rows of `k` inputs into `n` rows of `m` outputs, with `w` and
+/// `bias` packed by `pack`. Returns 0, or -1 on a null pointer, a zero size or a bad `act`.
+///
+/// # Safety
+/// `w` holds `ceil(m/32)*32*k` values, `bias` `ceil(m/32)*32`, `x` `n*k`, `y` `n*m`; `y`
+/// overlaps none of the others.
+#[unsafe(export_name = lv!("kiln_dense"))]
+pub unsafe extern "C" fn dense(
+    w: *const f32,
+    bias: *const f32,
+    x: *const f32,
+    y: *mut f32,
+    n: usize,
+    k: usize,
+    m: usize,
+    act: u32,
+) -> i32 {
+    let (Some(act), Some(nk), Some(nm)) = (Act::from_code(act), n.checked_mul(k), n.checked_mul(m))
+    else {
+        return -1;
+    };
+    // SAFETY: the caller guarantees the lengths above; rd/wr reject null pointers.
+    let parts = unsafe {
+        (
+            rd(w, pack::packed_len(k, m)),
+            rd(bias, pack::bias_len(m)),
+            rd(x, nk),
+            wr(y, nm),
+        )
+    };
+    let (Some(w), Some(b), Some(x), Some(y)) = parts else {
+        return -1;
+    };
+    if n == 0 {
+        return 0;
+    }
+    if gemv::dense(w, b, x, y, n, k, m, act) {
+        0
+    } else {
+        -1
+    }
+}
+
+/// `sum(a[i] * b[i])`; NaN on a null pointer.
+///
+/// # Safety
+/// `a` and `b` hold `n` values each.
+#[unsafe(export_name = lv!("kiln_dot"))]
+pub unsafe extern "C" fn kdot(a: *const f32, b: *const f32, n: usize) -> f32 {
+    // SAFETY: the caller guarantees n readable values behind each pointer.
+    match unsafe { (rd(a, n), rd(b, n)) } {
+        (Some(a), Some(b)) => dot::dot(a, b),
+        _ => f32::NAN,
+    }
+}
+
+/// A reduction of `x`: 0 = sum, 1 = Euclidean norm, 2 = max. NaN on bad arguments.
+///
+/// # Safety
+/// `x` holds `n` values.
+#[unsafe(export_name = lv!("kiln_reduce"))]
+pub unsafe extern "C" fn reduce(op: u32, x: *const f32, n: usize) -> f32 {
+    // SAFETY: the caller guarantees n readable values.
+    let Some(x) = (unsafe { rd(x, n) }) else {
+        return f32::NAN;
+    };
+    match op {
+        0 => norm::sum(x),
+        1 => norm::norm(x),
+        2 => norm::max(x),
+        _ => f32::NAN,
+    }
+}
+
+/// Index of the first largest value, or -1 for an empty or null input.
+///
+/// # Safety
+/// `x` holds `n` values.
+#[unsafe(export_name = lv!("kiln_argmax"))]
+pub unsafe extern "C" fn kargmax(x: *const f32, n: usize) -> i64 {
+    // SAFETY: the caller guarantees n readable values.
+    match unsafe { rd(x, n) }.and_then(argmax::argmax) {
+        Some(i) => i as i64,
+        None => -1,
+    }
+}
+
+/// `out[i] = a[i] op b[i]` (op: 0 add, 1 sub, 2 mul, 3 div). 0 or -1.
+///
+/// # Safety
+/// `a`, `b` and `out` hold `n` values; `out` may equal `a` or `b` but not partly overlap.
+#[unsafe(export_name = lv!("kiln_vbin"))]
+pub unsafe extern "C" fn vbin(
+    op: u32,
+    a: *const f32,
+    b: *const f32,
+    out: *mut f32,
+    n: usize,
+) -> i32 {
+    let Some(op) = BinOp::from_code(op) else {
+        return -1;
+    };
+    if n > 0 && (a.is_null() || b.is_null() || out.is_null()) {
+        return -1;
+    }
+    // Blocks go through local buffers, so `out` may alias `a` or `b`: no shared and mutable
+    // slice of the same memory are ever alive at once.
+    let (mut ta, mut tb, mut to) = ([0.0f32; 256], [0.0f32; 256], [0.0f32; 256]);
+    let mut at = 0;
+    while at < n {
+        let len = (n - at).min(256);
+        // SAFETY: the caller guarantees n values behind each pointer and [at, at+len) is in
+        // range; each slice lives only for its own copy.
+        let parts = unsafe { (rd(a.wrapping_add(at), len), rd(b.wrapping_add(at), len)) };
+        let (Some(sa), Some(sb)) = parts else {
+            return -1;
+        };
+        ta[..len].copy_from_slice(sa);
+        tb[..len].copy_from_slice(sb);
+        elementwise::binary(op, &ta[..len], &tb[..len], &mut to[..len]);
+        // SAFETY: as above, for the writable output block.
+        let Some(o) = (unsafe { wr(out.wrapping_add(at), len) }) else {
+            return -1;
+        };
+        o.copy_from_slice(&to[..len]);
+        at += len;
+    }
+    0
+}
+
+/// `out[i] = a[i] op s`, or `s op a[i]` when `scalar_first` is non-zero. 0 or -1.
+///
+/// # Safety
+/// `a` and `out` hold `n` values and do not overlap (or are equal: handled by copying).
+#[unsafe(export_name = lv!("kiln_vscalar"))]
+pub unsafe extern "C" fn vscalar(
+    op: u32,
+    a: *const f32,
+    s: f32,
+    scalar_first: u32,
+    out: *mut f32,
+    n: usize,
+) -> i32 {
+    let Some(op) = BinOp::from_code(op) else {
+        return -1;
+    };
+    if core::ptr::eq(a, out) {
+        // SAFETY: the caller guarantees n writable values; only this one slice is alive.
+        let Some(o) = (unsafe { wr(out, n) }) else {
+            return -1;
+        };
+        let mut tmp = [0.0f32; 256];
+        for chunk in o.chunks_mut(256) {
+            let t = &mut tmp[..chunk.len()];
+            t.copy_from_slice(chunk);
+            elementwise::scalar(op, t, s, scalar_first != 0, chunk);
+        }
+        return 0;
+    }
+    // SAFETY: distinct buffers of n values each, as the caller guarantees.
+    let (Some(a), Some(o)) = (unsafe { rd(a, n) }, unsafe { wr(out, n) }) else {
+        return -1;
+    };
+    if elementwise::scalar(op, a, s, scalar_first != 0, o) {
+        0
+    } else {
+        -1
+    }
+}
+
+/// `out = act(x)` elementwise (codes as in `Act`; 4 = softmax over the whole vector).
+/// `out` may equal `x`. 0 or -1.
+///
+/// # Safety
+/// `x` and `out` hold `n` values; equal or disjoint.
+#[unsafe(export_name = lv!("kiln_vmap"))]
+pub unsafe extern "C" fn vmap(act: u32, x: *const f32, out: *mut f32, n: usize) -> i32 {
+    let Some(act) = Act::from_code(act) else {
+        return -1;
+    };
+    if core::ptr::eq(x, out) {
+        // SAFETY: the caller guarantees n writable values; only this one slice is alive.
+        let Some(o) = (unsafe { wr(out, n) }) else {
+            return -1;
+        };
+        if act == Act::Softmax {
+            softmax::softmax_in_place(o);
+        } else {
+            for v in o.iter_mut() {
+                *v = super::activate1(*v, act);
+            }
+        }
+        return 0;
+    }
+    // SAFETY: distinct buffers of n values each, as the caller guarantees.
+    let (Some(x), Some(o)) = (unsafe { rd(x, n) }, unsafe { wr(out, n) }) else {
+        return -1;
+    };
+    let ok = if act == Act::Softmax {
+        softmax::softmax(x, o)
+    } else {
+        activations::map(act, x, o)
+    };
+    if ok { 0 } else { -1 }
+}
