@@ -38,14 +38,15 @@ impl Checker<'_> {
     }
 
     /// Like [`Checker::expect_args`], allowing the named arguments in `allowed`.
-    pub fn expect_args_named(
-        &mut self,
-        site: &CallSite,
-        name: &str,
-        min: usize,
-        max: usize,
-        allowed: &[&str],
-    ) -> bool {
+    pub fn expect_args_named(&mut self, site: &CallSite, name: &str, min: usize, max: usize, allowed: &[&str]) -> bool {
+        for (i, (n, _)) in site.named.iter().enumerate() {
+            if site.named[..i].iter().any(|(m, _)| m.name == n.name) {
+                self.report(
+                    Diagnostic::new(codes::E0202, n.span, format!("argument `{}` is given twice", n.name)).label("given again here"),
+                );
+                return false;
+            }
+        }
         let named: Vec<(&Ident, &Expr)> = site
             .named
             .iter()

@@ -85,6 +85,7 @@ impl Checker<'_> {
 
     /// Binds the argument to the lambda's parameter and checks the body: `let p = a; body`.
     fn inline_lambda(&mut self, param: &Ident, body: &Expr, arg: TExpr, span: Span) -> TExpr {
+        let saved_stream = std::mem::replace(&mut self.stream_context, false);
         self.locals.push_frame();
         let id = self.locals.fresh();
         self.locals.bind(Binding {
@@ -99,6 +100,7 @@ impl Checker<'_> {
         });
         let b = self.infer(body, None);
         self.locals.pop_frame();
+        self.stream_context = saved_stream;
         let ty = b.ty.clone();
         TExpr::new(TExprKind::Let(id, Box::new(arg), Box::new(b)), ty, span)
     }
@@ -127,11 +129,7 @@ impl Checker<'_> {
             }
             if !b.ty.has_error() {
                 self.report(
-                    Diagnostic::new(
-                        codes::E0203,
-                        id.span,
-                        format!("`{}` is a `{}`, not a function", id.name, b.ty),
-                    )
+                    Diagnostic::new(codes::E0203, id.span, format!("`{}` is {}, not a function", id.name, a_type(&b.ty)))
                     .label("called here")
                     .secondary(b.span, "defined here"),
                 );
@@ -151,6 +149,16 @@ impl Checker<'_> {
             };
             let typed = (b.check)(self, &site);
             if typed.ty.is_error() {
+                // Lambdas of a failed call still get checked, so later mistakes show and
+                // the names they use count as used. Identical diagnostics are merged.
+                let lambdas: Vec<&Expr> = site.args.iter().copied().filter(|a| matches!(a.kind, ExprKind::Lambda { .. })).collect();
+                self.check_args_leniently(&lambdas);
+                for (_, v) in &site.named {
+                    if let ExprKind::Call { args, .. } = &v.kind {
+                        let ls: Vec<&Expr> = args.iter().map(|a| &a.value).filter(|a| matches!(a.kind, ExprKind::Lambda { .. })).collect();
+                        self.check_args_leniently(&ls);
+                    }
+                }
                 return TExpr::error(span);
             }
             return TExpr::new(
@@ -162,6 +170,15 @@ impl Checker<'_> {
                 typed.ty,
                 span,
             );
+        }
+        if let Some(agg) = crate::builtins::aggregates::lookup(&id.name) {
+            self.report(
+                Diagnostic::new(codes::E0216, id.span, format!("`{}` is an aggregate and only works inside `group_by` or `aggregate`", id.name))
+                    .label("not inside `group_by` or `aggregate`")
+                    .help(format!("write it as a named argument: `xs |> aggregate(total: {})`", agg.signature.split(" ->").next().unwrap_or(agg.name))),
+            );
+            self.check_args_leniently(&args);
+            return TExpr::error(span);
         }
         if let Some(def) = self.locals.is_hidden(&id.name) {
             self.report(
@@ -177,8 +194,9 @@ impl Checker<'_> {
             return TExpr::error(span);
         }
         // Check the arguments anyway so their own mistakes are reported.
-        for a in &args {
-            self.infer(a, None);
+        self.check_args_leniently(&args);
+        if self.is_broken(&id.name) {
+            return TExpr::error(span);
         }
         let mut cands: Vec<String> = builtins::names().map(String::from).collect();
         cands.extend(self.locals_and_globals());
@@ -188,8 +206,7 @@ impl Checker<'_> {
             format!("unknown function `{}`", id.name),
         )
         .label("not defined");
-        if let Some(s) = super::suggest::closest(&id.name, cands.iter().map(String::as_str))
-            .or_else(|| super::suggest::alias(&id.name))
+        if let Some(s) = super::suggest::alias(&id.name).or_else(|| super::suggest::closest(&id.name, cands.iter().map(String::as_str)))
         {
             d = d.help(format!("did you mean `{s}`?"));
         }
@@ -222,19 +239,17 @@ impl Checker<'_> {
                         .collect(),
                 )
             }
+            _ if self.global_type(g, id.span).has_error() => {
+                self.check_args_leniently(&args);
+                return TExpr::error(span);
+            }
             _ => {
                 self.report(
-                    Diagnostic::new(
-                        codes::E0203,
-                        id.span,
-                        format!("`{}` is a {kw}, not a function", id.name),
-                    )
+                    Diagnostic::new(codes::E0203, id.span, format!("`{}` is a {kw}, not a function", id.name))
                     .label("called here")
                     .secondary(def_span, format!("`{}` is defined here", id.name)),
                 );
-                for a in &args {
-                    self.infer(a, None);
-                }
+                self.check_args_leniently(&args);
                 return TExpr::error(span);
             }
         };
@@ -319,11 +334,12 @@ impl Checker<'_> {
                     codes::E0201,
                     span,
                     format!(
-                        "`{}` takes {} argument{}, but {} were given",
+                        "`{}` takes {} argument{}, but {} {} given",
                         id.name,
                         ptys.len(),
                         plural(ptys.len()),
-                        args.len() + named.len()
+                        args.len() + named.len(),
+                        if args.len() + named.len() == 1 { "was" } else { "were" }
                     ),
                 )
                 .label(format!(
@@ -409,13 +425,34 @@ impl Checker<'_> {
                 )
                 .label(format!("called with {given}")),
             );
-            for a in args {
-                self.infer(a, None);
-            }
+            self.check_args_leniently(args);
             return false;
         }
         true
     }
+
+    /// Checks arguments of a call that already failed, so their own mistakes (and the
+    /// names they use) still count; lambdas get an unknown parameter type, which never
+    /// produces further errors.
+    pub(crate) fn check_args_leniently(&mut self, args: &[&Expr]) {
+        for a in args {
+            match &a.kind {
+                ExprKind::Lambda { param, body } => {
+                    self.lambda(param, body, &Ty::Error, None, a.span);
+                }
+                _ => {
+                    self.infer(a, None);
+                }
+            }
+        }
+    }
+}
+
+/// "a `str`", "an `int`".
+pub(crate) fn a_type(t: &Ty) -> String {
+    let s = t.to_string();
+    let article = if s.starts_with(['i', 'o', 'a', 'e', 'u']) { "an" } else { "a" };
+    format!("{article} `{s}`")
 }
 
 pub(crate) fn plural(n: usize) -> &'static str {

@@ -224,14 +224,15 @@ impl Checker<'_> {
     }
 
     /// Checks `param => body` with the parameter of type `param_ty`.
-    pub(crate) fn lambda(
-        &mut self,
-        param: &Ident,
-        body: &Expr,
-        param_ty: &Ty,
-        ret: Option<&Ty>,
-        span: Span,
-    ) -> TExpr {
+    pub(crate) fn lambda(&mut self, param: &Ident, body: &Expr, param_ty: &Ty, ret: Option<&Ty>, span: Span) -> TExpr {
+        // A lambda runs once per element: sources and stages are not values there.
+        let saved_stream = std::mem::replace(&mut self.stream_context, false);
+        let t = self.lambda_inner(param, body, param_ty, ret, span);
+        self.stream_context = saved_stream;
+        t
+    }
+
+    fn lambda_inner(&mut self, param: &Ident, body: &Expr, param_ty: &Ty, ret: Option<&Ty>, span: Span) -> TExpr {
         self.locals.push_frame();
         let id = self.locals.fresh();
         self.locals.bind(Binding {
@@ -308,18 +309,14 @@ impl Checker<'_> {
                     let v = self.infer(value, None);
                     let Ty::Record(fs) = v.ty.clone() else {
                         if !v.ty.is_error() {
-                            let d = Diagnostic::new(
-                                codes::E0209,
-                                value.span,
-                                format!("only a record can be spread, found `{}`", v.ty),
-                            )
-                            .label("not a record");
-                            let d = if v.ty.is_optional() {
-                                d.help("this record may be null: spread `x ?? { ... }` or test it first")
+                            if v.ty.is_optional() {
+                                self.operand_error(value.span, &v.ty, &format!("cannot spread `{}`: it may be null", v.ty));
                             } else {
-                                d
-                            };
-                            self.report(d);
+                                self.report(
+                                    Diagnostic::new(codes::E0209, value.span, format!("only a record can be spread, found `{}`", v.ty))
+                                        .label("not a record"),
+                                );
+                            }
                         }
                         error = true;
                         continue;
@@ -423,10 +420,12 @@ impl Checker<'_> {
             );
             return TExpr::error(span);
         }
+        if self.is_broken(&id.name) {
+            return TExpr::error(span);
+        }
         let mut cands = self.locals_and_globals();
         cands.extend(crate::builtins::names().map(String::from));
-        let mut d = Diagnostic::new(codes::E0100, span, format!("unknown name `{}`", id.name))
-            .label("not defined");
+        let mut d = Diagnostic::new(codes::E0100, span, format!("unknown name `{}`", id.name)).label("not defined");
         if let Some(s) = super::suggest::closest(&id.name, cands.iter().map(String::as_str)) {
             d = d.help(format!("did you mean `{s}`?"));
         }
@@ -475,7 +474,6 @@ impl Checker<'_> {
 
     fn global_value(&mut self, g: usize, id: &Ident, expected: Option<&Ty>) -> TExpr {
         let span = id.span;
-        let _ = expected;
         let slot = self.globals[g].slot;
         let kw = self.globals[g].item.kind.keyword();
         let Some(slot) = slot else {
@@ -505,11 +503,25 @@ impl Checker<'_> {
             return TExpr::error(span);
         }
         let ty = self.global_type(g, span);
+        if matches!(slot, Global::Fn(_) | Global::Agent(_) | Global::Prompt(_)) && !matches!(expected, Some(Ty::Fn(..))) {
+            if !ty.has_error() {
+                self.report(
+                    Diagnostic::new(codes::E0205, span, format!("the {kw} `{}` is a function and must be called here", id.name))
+                        .label("used as a value")
+                        .help(format!("call it: `{}(...)`; functions can be passed only to operators such as `map`", id.name)),
+                );
+            }
+            return TExpr::error(span);
+        }
+        if matches!(slot, Global::Source(_) | Global::Stage(_)) {
+            let owner = self.stack.last().copied().filter(|&o| o != usize::MAX);
+            self.stream_refs.push((owner, g));
+        }
         if matches!(slot, Global::Source(_) | Global::Stage(_)) && !self.stream_context {
             self.report(
                 Diagnostic::new(codes::E0219, span, format!("the {kw} `{}` is a stream and cannot be used as a value here", id.name))
                     .label("a stream")
-                    .help("streams are used in `stage` and `sink` declarations; inside functions and lambdas use lists"),
+                    .help("streams are used in `stage` and `sink` declarations; to combine two streams element by element use `join` or `left_join`"),
             );
             return TExpr::error(span);
         }
@@ -601,20 +613,23 @@ impl Checker<'_> {
 
     fn index(&mut self, obj: &Expr, idx: &Expr, span: Span) -> TExpr {
         let o = self.infer(obj, None);
-        let i = self.check_expr_as(idx, &Ty::Int);
+        let indexable = matches!(o.ty, Ty::List(_) | Ty::Vec(_));
+        let i = if indexable { self.check_expr_as(idx, &Ty::Int) } else { self.infer(idx, None) };
         let ty = match &o.ty {
             Ty::Error => return TExpr::error(span),
             Ty::List(t) => (**t).clone(),
             Ty::Vec(_) => Ty::Float,
             other => {
-                let d =
-                    Diagnostic::new(codes::E0208, o.span, format!("`{other}` cannot be indexed"))
-                        .label(format!("this is `{other}`"));
+                if other.is_optional() && matches!(other.strip_optional(), Ty::List(_) | Ty::Vec(_)) {
+                    let other = other.clone();
+                    self.operand_error(o.span, &other, &format!("cannot index `{other}`: it may be null"));
+                    return TExpr::error(span);
+                }
+                let d = Diagnostic::new(codes::E0208, o.span, format!("`{other}` cannot be indexed"))
+                    .label(format!("this is `{other}`"));
                 let d = match other {
                     Ty::Str => d.help("take characters with `substr(s, i, 1)`"),
-                    Ty::Optional(_) => {
-                        d.help("this value may be null: give a default with `??` first")
-                    }
+                    Ty::Record(_) => d.help("read a record's field with `.`: `r.text`"),
                     _ => d.help("lists `[T]` and vectors `vec[N]` can be indexed"),
                 };
                 self.report(d);

@@ -305,9 +305,9 @@ impl<'a> Checker<'a> {
                         );
                         Ty::Error
                     }
+                    None if self.is_broken(name) => Ty::Error,
                     None => {
-                        let mut cands: Vec<String> =
-                            ["int", "float", "bool", "str"].map(String::from).to_vec();
+                        let mut cands: Vec<String> = ["int", "float", "bool", "str"].map(String::from).to_vec();
                         cands.extend(self.type_names());
                         let mut d = Diagnostic::new(
                             codes::E0102,

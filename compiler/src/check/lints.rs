@@ -3,7 +3,7 @@
 //! Standard-library modules are never linted; names starting with `_` are exempt.
 
 use super::Checker;
-use super::hir::*;
+use super::hir::Global;
 use super::locals::{Binding, LocalKind};
 use crate::diag::{Diagnostic, codes};
 use crate::syntax::ast::{Ident, ItemKind};
@@ -13,7 +13,7 @@ impl Checker<'_> {
         self.lint_unreachable_stages(main);
         for g in 0..self.globals.len() {
             let entry = &self.globals[g];
-            if entry.used || self.modules[entry.module].is_std || entry.name.name.starts_with('_') {
+            if entry.used || entry.module != main || entry.name.name.starts_with('_') {
                 continue;
             }
             let name = &entry.name.name;
@@ -46,40 +46,29 @@ impl Checker<'_> {
     }
 
     /// Stages of the main module from which no sink reads, directly or through stages.
+    /// Uses the references recorded during checking, so a type error inside a stage does
+    /// not make the stages it reads look unused.
     fn lint_unreachable_stages(&mut self, main: usize) {
-        let mut reached = vec![false; self.program.stages.len()];
-        let mut work: Vec<usize> = Vec::new();
-        for sink in &self.program.sinks {
-            collect_stages(&sink.input, &mut work);
-        }
-        while let Some(s) = work.pop() {
-            if std::mem::replace(&mut reached[s], true) {
+        let mut reached = vec![false; self.globals.len()];
+        let mut work: Vec<usize> = self.stream_refs.iter().filter(|(o, _)| o.is_none()).map(|(_, t)| *t).collect();
+        while let Some(g) = work.pop() {
+            if std::mem::replace(&mut reached[g], true) {
                 continue;
             }
-            collect_stages(&self.program.stages[s].expr, &mut work);
+            work.extend(self.stream_refs.iter().filter(|(o, _)| *o == Some(g)).map(|(_, t)| *t));
         }
         for g in 0..self.globals.len() {
             let entry = &self.globals[g];
-            if entry.module != main {
+            if entry.module != main || reached[g] || !matches!(entry.slot, Some(Global::Stage(_))) {
                 continue;
             }
-            if let Some(Global::Stage(i)) = entry.slot {
-                if !reached[i] {
-                    let name = entry.name.name.clone();
-                    let span = entry.name.span;
-                    self.report(
-                        Diagnostic::new(
-                            codes::W0001,
-                            span,
-                            format!("stage `{name}` feeds no sink and will not run"),
-                        )
-                        .label("never written anywhere")
-                        .help(format!(
-                            "add `sink {name} -> stdout()` (or another target), or remove the stage"
-                        )),
-                    );
-                }
-            }
+            let name = entry.name.name.clone();
+            let span = entry.name.span;
+            self.report(
+                Diagnostic::new(codes::W0001, span, format!("stage `{name}` feeds no sink and will not run"))
+                    .label("never written anywhere")
+                    .help(format!("add `sink {name} -> stdout()` (or another target), or remove the stage")),
+            );
         }
     }
 
@@ -127,44 +116,5 @@ impl Checker<'_> {
                 .help("use a different name so each value keeps one meaning"),
             );
         }
-    }
-}
-
-fn collect_stages(e: &TExpr, out: &mut Vec<usize>) {
-    visit(e, &mut |x| {
-        if let TExprKind::Global(Global::Stage(i)) = x.kind {
-            out.push(i);
-        }
-    });
-}
-
-/// Calls `f` on every node of `e`, parents first.
-pub fn visit(e: &TExpr, f: &mut impl FnMut(&TExpr)) {
-    f(e);
-    match &e.kind {
-        TExprKind::List(xs) | TExprKind::Record(xs) => xs.iter().for_each(|x| visit(x, f)),
-        TExprKind::Unary(_, x)
-        | TExprKind::Widen(x)
-        | TExprKind::WrapOptional(x)
-        | TExprKind::Unwrap(x) => visit(x, f),
-        TExprKind::Field(x, _) | TExprKind::Lambda(_, x) => visit(x, f),
-        TExprKind::Binary(_, a, b) | TExprKind::Index(a, b) | TExprKind::Let(_, a, b) => {
-            visit(a, f);
-            visit(b, f);
-        }
-        TExprKind::ConvertEach { value, body, .. } => {
-            visit(value, f);
-            visit(body, f);
-        }
-        TExprKind::If(c, t, e2) => {
-            visit(c, f);
-            visit(t, f);
-            visit(e2, f);
-        }
-        TExprKind::Call { args, named, .. } => {
-            args.iter().for_each(|x| visit(x, f));
-            named.iter().for_each(|(_, x)| visit(x, f));
-        }
-        _ => {}
     }
 }

@@ -99,6 +99,11 @@ pub struct Checker<'a> {
     pub(crate) stream_context: bool,
     /// Inside a `const` initializer only constant things may be used.
     pub(crate) const_context: bool,
+    /// Names of declarations that failed to parse (their uses are not reported).
+    broken: std::collections::HashSet<&'a str>,
+    /// Which global (a stage or source being checked; `None` for a sink) reads which
+    /// source or stage, recorded as names resolve, so reachability survives type errors.
+    stream_refs: Vec<(Option<usize>, usize)>,
 }
 
 /// Checks the program whose main module is `modules[main]`.
@@ -121,6 +126,8 @@ pub fn check_program(
         stack: Vec::new(),
         stream_context: false,
         const_context: false,
+        broken: modules.iter().flat_map(|m| m.module.broken.iter().map(String::as_str)).collect(),
+        stream_refs: Vec::new(),
     };
     cx.collect();
     for g in 0..cx.globals.len() {
@@ -232,7 +239,10 @@ impl<'a> Checker<'a> {
     /// Looks a name up in the current module's scope and marks it used.
     fn lookup_global(&mut self, name: &str) -> Option<usize> {
         let g = *self.scopes[self.current_module].get(name)?;
-        self.globals[g].used = true;
+        // A function calling itself does not make it used.
+        if self.stack.last() != Some(&g) {
+            self.globals[g].used = true;
+        }
         Some(g)
     }
 
@@ -302,6 +312,11 @@ impl<'a> Checker<'a> {
         };
         self.report(d.help(help));
         Ty::Error
+    }
+
+    /// Is `name` declared by a declaration that failed to parse? Then it was reported.
+    pub(crate) fn is_broken(&self, name: &str) -> bool {
+        self.broken.contains(name)
     }
 
     fn module_file(&self) -> FileId {

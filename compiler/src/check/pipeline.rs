@@ -157,14 +157,10 @@ impl Checker<'_> {
             self.stream_context = false;
             let elem = match &input.ty {
                 Ty::Stream(t) => Some((**t).clone()),
-                Ty::Error => None,
+                t if t.has_error() => None,
                 other => {
                     self.report(
-                        Diagnostic::new(
-                            codes::E0215,
-                            expr.span,
-                            format!("a sink needs a stream, found `{other}`"),
-                        )
+                        Diagnostic::new(codes::E0215, expr.span, format!("a sink needs a stream, found `{other}`"))
                         .label("a single value")
                         .help("sink a source or a stage: `sink good -> stdout()`"),
                     );

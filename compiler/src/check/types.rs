@@ -187,7 +187,7 @@ impl fmt::Display for Ty {
             Ty::Bool => f.write_str("bool"),
             Ty::Str => f.write_str("str"),
             Ty::Null => f.write_str("null"),
-            Ty::Never => f.write_str("never"),
+            Ty::Never => f.write_str("_"),
             Ty::List(t) => write!(f, "[{t}]"),
             Ty::Vec(n) => write!(f, "vec[{n}]"),
             Ty::Record(fs) => {

@@ -76,13 +76,24 @@ impl Session {
     /// Loads a `.kiln` file and everything it uses. `Err` only for the file itself being
     /// unreadable; problems inside become diagnostics.
     pub fn load_file(&mut self, path: &Path) -> Result<usize, DriverError> {
+        self.load_file_named(path, normalize(path))
+    }
+
+    /// Like [`Session::load_file`], showing the file as `display` in diagnostics.
+    fn load_file_named(&mut self, path: &Path, display: String) -> Result<usize, DriverError> {
         let canonical = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
         let origin = Origin::File(canonical);
         if let Some(&m) = self.by_origin.get(&origin) {
             return Ok(m);
         }
         let text = read(path)?;
-        Ok(self.add_module(origin, path.display().to_string(), text))
+        Ok(self.add_module(origin, display, text))
+    }
+
+    /// The folder of module `m` as the user sees it (for naming the files it refers to).
+    fn display_dir(&self, m: usize) -> String {
+        let name = &self.map.get(self.modules[m].file).name;
+        Path::new(name).parent().map(|p| p.display().to_string()).unwrap_or_default()
     }
 
     /// Adds in-memory source text as a module.
@@ -149,7 +160,8 @@ impl Session {
                 match self.base_dir(m) {
                     Some(dir) => {
                         let full = dir.join(&path);
-                        match self.load_file(&full) {
+                        let display = display_join(&self.display_dir(m), &path);
+                        match self.load_file_named(&full, display) {
                             Ok(t) => Some(t),
                             Err(e) => {
                                 self.diagnostics.push(
@@ -222,21 +234,20 @@ impl Session {
                     continue;
                 }
             };
+            let ef = self.map.add(display_join(&self.display_dir(m), &path), text);
             if is_prompt {
-                let pf = self.map.add(full.display().to_string(), text);
-                let (sig, diags) = prompt::load(pf, &self.map.get(pf).text);
+                let (sig, diags) = prompt::load(ef, &self.map.get(ef).text);
                 self.diagnostics.extend(diags);
                 self.ext.prompts.insert((file, path), sig);
             } else {
-                self.diagnostics.push(
-                    Diagnostic::new(
-                        codes::E0105,
-                        span,
-                        "agent files cannot be loaded by this build yet",
-                    )
-                    .label("`.af` support is not built in"),
-                );
-                self.ext.agents.insert((file, path), None);
+                let (agent, diags) = syntax::agent::parse_agent(ef, &self.map.get(ef).text);
+                self.diagnostics.extend(diags);
+                let sig = agent.map(|a| check::AgentSig {
+                    input: a.input_size as u32,
+                    output: a.output_size as u32,
+                    has_weights: a.weights.is_some(),
+                });
+                self.ext.agents.insert((file, path), sig);
             }
         }
     }
@@ -292,11 +303,36 @@ impl Session {
     }
 }
 
+/// `dir/rel` with `.` and `..` resolved lexically, for display.
+fn display_join(dir: &str, rel: &str) -> String {
+    normalize(&Path::new(dir).join(rel))
+}
+
+fn normalize(path: &Path) -> String {
+    use std::path::Component;
+    let mut parts: Vec<Component> = Vec::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir if matches!(parts.last(), Some(Component::Normal(_))) => {
+                parts.pop();
+            }
+            other => parts.push(other),
+        }
+    }
+    let p: PathBuf = parts.iter().collect();
+    if p.as_os_str().is_empty() { ".".into() } else { p.display().to_string() }
+}
+
 fn read(path: &Path) -> Result<String, DriverError> {
     let bytes = std::fs::read(path).map_err(|e| DriverError {
         path: path.to_path_buf(),
         message: io_message(&e),
     })?;
+    let bytes = match bytes.strip_prefix(b"\xEF\xBB\xBF") {
+        Some(rest) => rest.to_vec(),
+        None => bytes,
+    };
     String::from_utf8(bytes).map_err(|e| DriverError {
         path: path.to_path_buf(),
         message: format!("not valid UTF-8 (at byte {})", e.utf8_error().valid_up_to()),
@@ -349,6 +385,12 @@ fn check_files_here(files: &[PathBuf]) -> Result<CheckRun, DriverError> {
                 let (_, diags) = prompt::load(f, &s.map.get(f).text);
                 s.diagnostics.extend(diags);
             }
+            Some("af") => {
+                let text = read(path)?;
+                let f = s.map.add(path.display().to_string(), text);
+                let (_, diags) = syntax::agent::parse_agent(f, &s.map.get(f).text);
+                s.diagnostics.extend(diags);
+            }
             _ => mains.push(s.load_file(path)?),
         }
     }
@@ -366,6 +408,16 @@ pub fn check_source(name: &str, text: &str) -> CheckRun {
     let (name, text) = (name.to_string(), text.to_string());
     with_big_stack(move || {
         let mut s = Session::new();
+        if name.ends_with(".prompt") || name.ends_with(".af") {
+            let f = s.map.add(name.clone(), text);
+            let diags = if name.ends_with(".af") {
+                syntax::agent::parse_agent(f, &s.map.get(f).text).1
+            } else {
+                prompt::load(f, &s.map.get(f).text).1
+            };
+            s.diagnostics.extend(diags);
+            return s.finish();
+        }
         let m = s.load_text(&name, &text);
         s.check(m);
         s.finish()

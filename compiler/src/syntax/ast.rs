@@ -13,6 +13,9 @@ pub struct Ident {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Module {
     pub items: Vec<Item>,
+    /// Names declared by declarations that failed to parse: uses of them are not
+    /// reported again as unknown names.
+    pub broken: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -26,12 +26,17 @@ pub fn parse_module(file: FileId, text: &str) -> (Module, Vec<Diagnostic>) {
             }
         }
         b.finish();
-        return (Module { items }, diags);
+        return (Module { items, broken: Vec::new() }, diags);
     }
     let (chunks, mut diags) = split::split(file, text);
     let mut items = Vec::new();
-    for chunk in chunks.iter().filter(|c| !c.lexically_broken) {
+    let mut broken = Vec::new();
+    for chunk in &chunks {
         let src = &text[chunk.start..chunk.end];
+        if chunk.lexically_broken {
+            broken.extend(declared_name(src));
+            continue;
+        }
         match KilnParser::parse(Rule::decl_only, src) {
             Ok(mut pairs) => {
                 let mut b = Builder::new(file, chunk.start, &mut diags);
@@ -45,16 +50,13 @@ pub fn parse_module(file: FileId, text: &str) -> (Module, Vec<Diagnostic>) {
                 b.finish();
                 items.push(item);
             }
-            Err(_) => diags.push(errors::describe(
-                file,
-                text,
-                chunk.start,
-                src,
-                Rule::decl_only,
-            )),
+            Err(_) => {
+                broken.extend(declared_name(src));
+                diags.push(errors::describe(file, text, chunk.start, src, Rule::decl_only));
+            },
         }
     }
-    (Module { items }, diags)
+    (Module { items, broken }, diags)
 }
 
 /// Parses a single expression (the REPL and tests use this).
@@ -732,6 +734,16 @@ impl Builder<'_> {
             )
         }
     }
+}
+
+/// The name a (broken) declaration introduces: the identifier after its keyword.
+fn declared_name(src: &str) -> Option<String> {
+    let mut words = src.split(|c: char| !(c.is_alphanumeric() || c == '_')).filter(|w| !w.is_empty());
+    let kw = words.next()?;
+    if matches!(kw, "use" | "sink") {
+        return None;
+    }
+    words.next().map(str::to_string)
 }
 
 const KEYWORDS: &[&str] = &[
