@@ -13,23 +13,15 @@ use std::process::Command;
 fn main() {
     let dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
     let out = PathBuf::from(std::env::var("OUT_DIR").unwrap());
-    for p in [
-        "agentk/src",
-        "agentk/Cargo.toml",
-        "agentk/Cargo.lock",
-        "src/kernels",
-        "src/archive.rs",
-    ] {
+    for p in
+        ["agentk/src", "agentk/Cargo.toml", "agentk/Cargo.lock", "src/kernels", "src/archive.rs"]
+    {
         println!("cargo:rerun-if-changed={}", dir.join(p).display());
     }
     let target = std::env::var("TARGET").unwrap();
     let host = std::env::var("HOST").unwrap();
     let levels: &[(&str, Option<&str>)] = if target.starts_with("x86_64") {
-        &[
-            ("v1", Some("x86-64")),
-            ("v3", Some("x86-64-v3")),
-            ("v4", Some("x86-64-v4")),
-        ]
+        &[("v1", Some("x86-64")), ("v3", Some("x86-64-v3")), ("v4", Some("x86-64-v4"))]
     } else {
         &[("v1", None)]
     };
@@ -48,16 +40,10 @@ fn main() {
             format!("kiln_level=\"{level}\""),
         ]);
         let mut cmd = Command::new(&cargo);
-        cmd.args([
-            "build",
-            "--release",
-            "--offline",
-            "--locked",
-            "--manifest-path",
-        ])
-        .arg(dir.join("agentk/Cargo.toml"))
-        .arg("--target-dir")
-        .arg(&tdir);
+        cmd.args(["build", "--release", "--offline", "--locked", "--manifest-path"])
+            .arg(dir.join("agentk/Cargo.toml"))
+            .arg("--target-dir")
+            .arg(&tdir);
         if target != host {
             cmd.args(["--target", &target]);
         }
@@ -75,36 +61,20 @@ fn main() {
         }
         cmd.env("CARGO_ENCODED_RUSTFLAGS", flags.join("\x1f"));
         let status = cmd.status().expect("running cargo for the kernel objects");
-        assert!(
-            status.success(),
-            "building the {level} kernel objects failed"
-        );
-        let lib = if target != host {
-            tdir.join(&target)
-        } else {
-            tdir.clone()
-        }
-        .join("release/libkiln_agentk.a");
+        assert!(status.success(), "building the {level} kernel objects failed");
+        let lib = if target != host { tdir.join(&target) } else { tdir.clone() }
+            .join("release/libkiln_agentk.a");
         objects.push((level.to_string(), lto_object(&lib)));
     }
-    let names: Vec<String> = objects
-        .iter()
-        .map(|(l, _)| format!("kiln_kernels_{l}.o"))
-        .collect();
+    let names: Vec<String> = objects.iter().map(|(l, _)| format!("kiln_kernels_{l}.o")).collect();
     let symbols: Vec<Vec<String>> = objects.iter().map(|(_, b)| defined_globals(b)).collect();
-    let sym_refs: Vec<Vec<&str>> = symbols
-        .iter()
-        .map(|s| s.iter().map(String::as_str).collect())
-        .collect();
+    let sym_refs: Vec<Vec<&str>> =
+        symbols.iter().map(|s| s.iter().map(String::as_str).collect()).collect();
     let members: Vec<archive::Member> = objects
         .iter()
         .zip(&names)
         .zip(&sym_refs)
-        .map(|(((_, bytes), name), syms)| archive::Member {
-            name,
-            bytes,
-            symbols: syms,
-        })
+        .map(|(((_, bytes), name), syms)| archive::Member { name, bytes, symbols: syms })
         .collect();
     std::fs::write(out.join("libkiln_agentk.a"), archive::write(&members)).unwrap();
     let mut rs = String::from("&[\n");

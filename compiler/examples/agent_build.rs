@@ -12,5 +12,10 @@ fn main() {
     } else {
         kiln::agent::AgentEmit::StaticLib
     };
-    std::process::exit(kiln::agent::run_build_agent(args[0].as_ref(), args[1].as_ref(), emit, false));
+    std::process::exit(kiln::agent::run_build_agent(
+        args[0].as_ref(),
+        args[1].as_ref(),
+        emit,
+        false,
+    ));
 }

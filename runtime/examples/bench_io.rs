@@ -6,11 +6,7 @@
 fn cpu_now() -> f64 {
     std::fs::read_to_string("/proc/thread-self/schedstat")
         .ok()
-        .and_then(|s| {
-            s.split_whitespace()
-                .next()
-                .and_then(|t| t.parse::<f64>().ok())
-        })
+        .and_then(|s| s.split_whitespace().next().and_then(|t| t.parse::<f64>().ok()))
         .map_or(0.0, |ns| ns / 1e9)
 }
 
@@ -45,9 +41,7 @@ fn main() {
     for i in 0..n {
         let mut text = String::new();
         while text.len() < 150 {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
             text.push_str(words[(seed >> 33) as usize % words.len()]);
             text.push(' ');
         }
@@ -70,18 +64,10 @@ fn main() {
     }
     let input = std::sync::Arc::new(input);
     let mb = input.len() as f64 / 1e6;
-    println!(
-        "{} records, {:.1} MB, {:.0} bytes/record",
-        n,
-        mb,
-        input.len() as f64 / n as f64
-    );
+    println!("{} records, {:.1} MB, {:.0} bytes/record", n, mb, input.len() as f64 / n as f64);
 
     for (label, sig) in [
-        (
-            "4 of 9 fields",
-            "{ id: int, text: str, stars: int, tags: [str]? }",
-        ),
+        ("4 of 9 fields", "{ id: int, text: str, stars: int, tags: [str]? }"),
         (
             "all 9 fields",
             "{ id: int, user: str, stars: int, text: str, tags: [str]?, helpful: int, score: float, verified: bool, created: str }",

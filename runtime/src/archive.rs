@@ -35,11 +35,7 @@ pub fn write(members: &[Member]) -> Vec<u8> {
         }
     }
     let nsyms: usize = members.iter().map(|m| m.symbols.len()).sum();
-    let strtab: usize = members
-        .iter()
-        .flat_map(|m| m.symbols.iter())
-        .map(|s| s.len() + 1)
-        .sum();
+    let strtab: usize = members.iter().flat_map(|m| m.symbols.iter()).map(|s| s.len() + 1).sum();
     let symtab_size = 4 + 4 * nsyms + strtab;
     // Offsets of the member headers, after the magic, the index and the name table.
     let mut offset = 8 + 60 + symtab_size + symtab_size % 2;
@@ -94,10 +90,7 @@ pub fn read(bytes: &[u8]) -> Option<Vec<(String, &[u8])>> {
             let name = if let Some(off) = raw.strip_prefix('/') {
                 let off: usize = off.parse().ok()?;
                 let tail = names.get(off..)?;
-                let end = tail
-                    .windows(2)
-                    .position(|w| w == b"/\n")
-                    .unwrap_or(tail.len());
+                let end = tail.windows(2).position(|w| w == b"/\n").unwrap_or(tail.len());
                 String::from_utf8_lossy(&tail[..end]).into_owned()
             } else {
                 raw.trim_end_matches('/').to_string()
@@ -117,24 +110,13 @@ mod tests {
     #[test]
     fn round_trip() {
         let a = write(&[
-            Member {
-                name: "short.o",
-                bytes: b"abc",
-                symbols: &["f", "g"],
-            },
-            Member {
-                name: "a_rather_long_member_name.o",
-                bytes: b"hello!",
-                symbols: &["h"],
-            },
+            Member { name: "short.o", bytes: b"abc", symbols: &["f", "g"] },
+            Member { name: "a_rather_long_member_name.o", bytes: b"hello!", symbols: &["h"] },
         ]);
         let m = read(&a).unwrap();
         assert_eq!(m.len(), 2);
         assert_eq!(m[0], ("short.o".to_string(), &b"abc"[..]));
-        assert_eq!(
-            m[1],
-            ("a_rather_long_member_name.o".to_string(), &b"hello!"[..])
-        );
+        assert_eq!(m[1], ("a_rather_long_member_name.o".to_string(), &b"hello!"[..]));
         // The index: 3 symbols, the offsets point at the member headers.
         assert_eq!(&a[68..72], &3u32.to_be_bytes());
         let off = u32::from_be_bytes(a[72..76].try_into().unwrap()) as usize;

@@ -37,10 +37,7 @@ impl Drop for Block {
         // SAFETY: `ptr` was returned by `alloc` with exactly this layout (checked valid in
         // `Block::new`), and a Block is dropped once.
         unsafe {
-            dealloc(
-                self.ptr.as_ptr(),
-                Layout::from_size_align_unchecked(self.size, BLOCK_ALIGN),
-            )
+            dealloc(self.ptr.as_ptr(), Layout::from_size_align_unchecked(self.size, BLOCK_ALIGN))
         }
     }
 }
@@ -68,11 +65,7 @@ impl Default for Arena {
 impl Arena {
     /// An arena that takes no memory until the first allocation.
     pub fn new() -> Arena {
-        Arena {
-            blocks: Vec::new(),
-            used: 0,
-            used_before: 0,
-        }
+        Arena { blocks: Vec::new(), used: 0, used_before: 0 }
     }
 
     /// `size` bytes aligned to `align` (rounded up to a power of two), uninitialized.
@@ -89,9 +82,7 @@ impl Arena {
         }
         if let Some(block) = self.blocks.last() {
             let base = block.ptr.as_ptr() as usize;
-            let start = (base + self.used)
-                .checked_next_multiple_of(align)
-                .map(|a| a - base);
+            let start = (base + self.used).checked_next_multiple_of(align).map(|a| a - base);
             if let Some(start) = start
                 && let Some(end) = start.checked_add(size)
                 && end <= block.size
@@ -114,11 +105,7 @@ impl Arena {
         let Some(need) = size.checked_add(align.saturating_sub(BLOCK_ALIGN)) else {
             return std::ptr::null_mut();
         };
-        let block_size = if need > next / 4 {
-            need.max(next)
-        } else {
-            next
-        };
+        let block_size = if need > next / 4 { need.max(next) } else { next };
         let Some(block) = Block::new(block_size) else {
             return std::ptr::null_mut();
         };
@@ -208,10 +195,7 @@ mod tests {
         for (p, size, v) in spans {
             // SAFETY: still allocated (no reset), and `size` bytes were written.
             let s = unsafe { std::slice::from_raw_parts(p as *const u8, size) };
-            assert!(
-                s.iter().all(|&b| b == v),
-                "an allocation was overwritten or moved"
-            );
+            assert!(s.iter().all(|&b| b == v), "an allocation was overwritten or moved");
         }
     }
 
@@ -233,11 +217,7 @@ mod tests {
         assert_eq!(unsafe { std::slice::from_raw_parts(c, 5) }, b"hello");
         let z = a.alloc_zeroed(64, 8);
         // SAFETY: 64 zeroed bytes.
-        assert!(
-            unsafe { std::slice::from_raw_parts(z, 64) }
-                .iter()
-                .all(|&b| b == 0)
-        );
+        assert!(unsafe { std::slice::from_raw_parts(z, 64) }.iter().all(|&b| b == 0));
     }
 
     #[test]

@@ -4,21 +4,13 @@
 /// `a // b`, rounding toward negative infinity. `None` on division by zero or overflow.
 pub fn floor_div(a: i64, b: i64) -> Option<i64> {
     let q = a.checked_div(b)?;
-    if a % b != 0 && ((a < 0) != (b < 0)) {
-        q.checked_sub(1)
-    } else {
-        Some(q)
-    }
+    if a % b != 0 && ((a < 0) != (b < 0)) { q.checked_sub(1) } else { Some(q) }
 }
 
 /// `a % b` with the sign of `b`, so `a == b * (a // b) + a % b`. `None` on division by zero.
 pub fn floor_mod(a: i64, b: i64) -> Option<i64> {
     let r = a.checked_rem(b)?;
-    if r != 0 && ((r < 0) != (b < 0)) {
-        Some(r + b)
-    } else {
-        Some(r)
-    }
+    if r != 0 && ((r < 0) != (b < 0)) { Some(r + b) } else { Some(r) }
 }
 
 /// Float floor division and modulo, as Python defines them for floats.
@@ -28,11 +20,7 @@ pub fn floor_div_f64(a: f64, b: f64) -> f64 {
 
 pub fn floor_mod_f64(a: f64, b: f64) -> f64 {
     let r = a % b;
-    if r != 0.0 && ((r < 0.0) != (b < 0.0)) {
-        r + b
-    } else {
-        r
-    }
+    if r != 0.0 && ((r < 0.0) != (b < 0.0)) { r + b } else { r }
 }
 
 #[cfg(test)]

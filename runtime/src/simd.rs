@@ -148,18 +148,7 @@ pub fn dense_at(
         _ => kiln_dense,
     };
     // SAFETY: the lengths were checked above and `y` is a distinct, writable slice.
-    unsafe {
-        f(
-            w.as_ptr(),
-            bias.as_ptr(),
-            x.as_ptr(),
-            y.as_mut_ptr(),
-            n,
-            k,
-            m,
-            act as u32,
-        ) == 0
-    }
+    unsafe { f(w.as_ptr(), bias.as_ptr(), x.as_ptr(), y.as_mut_ptr(), n, k, m, act as u32) == 0 }
 }
 
 #[cfg(test)]
@@ -181,10 +170,8 @@ mod tests {
 
     #[test]
     fn every_level_agrees_with_the_portable_kernel() {
-        let levels: Vec<u8> = [1, 3, 4]
-            .into_iter()
-            .filter(|l| crate::kernels::cpu::best_level() >= *l)
-            .collect();
+        let levels: Vec<u8> =
+            [1, 3, 4].into_iter().filter(|l| crate::kernels::cpu::best_level() >= *l).collect();
         assert!(levels.contains(&1));
         for &(n, k, m) in &[(1, 784, 128), (256, 64, 10), (5, 3, 33), (9, 17, 64)] {
             // Weights scaled as a trained network's are (about 1/sqrt(k)), so outputs are O(1).
@@ -192,17 +179,9 @@ mod tests {
             let w: Vec<f32> = rand(m * k, 1).iter().map(|v| v * scale).collect();
             let (b, x) = (rand(m, 2), rand(n * k, 3));
             let (pw, pb) = (pack_weights(&w, k, m).unwrap(), pack_bias(&b));
-            for act in [
-                Act::Linear,
-                Act::Relu,
-                Act::Sigmoid,
-                Act::Tanh,
-                Act::Softmax,
-            ] {
+            for act in [Act::Linear, Act::Relu, Act::Sigmoid, Act::Tanh, Act::Softmax] {
                 let mut want = vec![0.0; n * m];
-                assert!(crate::kernels::gemv::dense(
-                    &pw, &pb, &x, &mut want, n, k, m, act
-                ));
+                assert!(crate::kernels::gemv::dense(&pw, &pb, &x, &mut want, n, k, m, act));
                 for &l in levels.iter().chain([0].iter()) {
                     let mut y = vec![f32::NAN; n * m];
                     assert!(dense_at(l, &pw, &pb, &x, &mut y, n, k, m, act), "level {l}");
@@ -251,10 +230,6 @@ mod tests {
             assert_eq!(a, [0.0, 5.0, -8.0]);
         }
         assert!(matches!(level(), 1 | 3 | 4));
-        assert!(
-            KERNEL_OBJECTS
-                .iter()
-                .any(|o| o.symbols.contains(&"kiln_dense"))
-        );
+        assert!(KERNEL_OBJECTS.iter().any(|o| o.symbols.contains(&"kiln_dense")));
     }
 }

@@ -16,15 +16,11 @@ use kiln_runtime::archive::{self, Member};
 /// the ISA level at run time.
 pub fn build_object(agent: &AgentFile) -> Result<Vec<u8>, String> {
     let weights = agent.weights.as_ref().ok_or_else(|| {
-        format!(
-            "agent `{}` has no trained weights (E0412); run `kiln train` first",
-            agent.name
-        )
+        format!("agent `{}` has no trained weights (E0412); run `kiln train` first", agent.name)
     })?;
     let mut flags = settings::builder();
     let set = |f: &mut settings::Builder, k: &str, v: &str| {
-        f.set(k, v)
-            .map_err(|e| format!("cranelift setting {k}: {e}"))
+        f.set(k, v).map_err(|e| format!("cranelift setting {k}: {e}"))
     };
     set(&mut flags, "opt_level", "speed")?;
     set(&mut flags, "is_pic", "true")?;
@@ -35,16 +31,8 @@ pub fn build_object(agent: &AgentFile) -> Result<Vec<u8>, String> {
     let builder = ObjectBuilder::new(isa, agent.c_name(), default_libcall_names())
         .map_err(|e| e.to_string())?;
     let mut module = ObjectModule::new(builder);
-    define_agent(
-        &mut module,
-        &agent.c_name(),
-        &pack_layers(agent, weights),
-        Linkage::Export,
-    )?;
-    module
-        .finish()
-        .emit()
-        .map_err(|e| format!("writing the object file failed: {e}"))
+    define_agent(&mut module, &agent.c_name(), &pack_layers(agent, weights), Linkage::Export)?;
+    module.finish().emit().map_err(|e| format!("writing the object file failed: {e}"))
 }
 
 /// The static library bytes: the agent's object and the kernel objects, indexed.
@@ -54,17 +42,9 @@ pub fn build_staticlib(agent: &AgentFile) -> Result<Vec<u8>, String> {
     let syms = [format!("{name}_predict"), format!("{name}_predict_batch")];
     let sym_refs: Vec<&str> = syms.iter().map(String::as_str).collect();
     let obj_name = format!("{name}.o");
-    let mut members = vec![Member {
-        name: &obj_name,
-        bytes: &obj,
-        symbols: &sym_refs,
-    }];
+    let mut members = vec![Member { name: &obj_name, bytes: &obj, symbols: &sym_refs }];
     for k in kiln_runtime::simd::KERNEL_OBJECTS {
-        members.push(Member {
-            name: k.name,
-            bytes: k.bytes,
-            symbols: k.symbols,
-        });
+        members.push(Member { name: k.name, bytes: k.bytes, symbols: k.symbols });
     }
     Ok(archive::write(&members))
 }

@@ -73,30 +73,20 @@ pub fn define_agent<M: Module>(
     }
     dense_sig.params.push(AbiParam::new(types::I32));
     dense_sig.returns.push(AbiParam::new(types::I32));
-    let dense = module
-        .declare_function("kiln_dense", Linkage::Import, &dense_sig)
-        .map_err(err)?;
+    let dense = module.declare_function("kiln_dense", Linkage::Import, &dense_sig).map_err(err)?;
 
     let mut batch_sig = module.make_signature();
-    batch_sig
-        .params
-        .extend([AbiParam::new(ptr), AbiParam::new(ptr), AbiParam::new(ptr)]);
+    batch_sig.params.extend([AbiParam::new(ptr), AbiParam::new(ptr), AbiParam::new(ptr)]);
     let batch_id = module
         .declare_function(&format!("{prefix}_predict_batch"), linkage, &batch_sig)
         .map_err(err)?;
     let mut one_sig = module.make_signature();
-    one_sig
-        .params
-        .extend([AbiParam::new(ptr), AbiParam::new(ptr)]);
-    let one_id = module
-        .declare_function(&format!("{prefix}_predict"), linkage, &one_sig)
-        .map_err(err)?;
+    one_sig.params.extend([AbiParam::new(ptr), AbiParam::new(ptr)]);
+    let one_id =
+        module.declare_function(&format!("{prefix}_predict"), linkage, &one_sig).map_err(err)?;
 
     let rows = chunk_rows(layers) as i64;
-    let (n_in, n_out) = (
-        layers[0].inputs as i64,
-        layers[layers.len() - 1].outputs as i64,
-    );
+    let (n_in, n_out) = (layers[0].inputs as i64, layers[layers.len() - 1].outputs as i64);
     let mut ctx = module.make_context();
     let mut fbc = FunctionBuilderContext::new();
     ctx.func.signature = batch_sig;
@@ -109,11 +99,8 @@ pub fn define_agent<M: Module>(
         b.append_block_params_for_function_params(entry);
         b.append_block_param(head, ptr);
         b.switch_to_block(entry);
-        let (input, output, n) = (
-            b.block_params(entry)[0],
-            b.block_params(entry)[1],
-            b.block_params(entry)[2],
-        );
+        let (input, output, n) =
+            (b.block_params(entry)[0], b.block_params(entry)[1], b.block_params(entry)[2]);
         let bytes = (BUFFER_FLOATS * 4) as u32;
         let bufs = [
             b.create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, bytes, 6)),
@@ -143,16 +130,12 @@ pub fn define_agent<M: Module>(
             let w = b.ins().symbol_value(ptr, gv);
             let bias_off = b.ins().iconst(ptr, (layer.weights.len() * 4) as i64);
             let bias = b.ins().iadd(w, bias_off);
-            let dst = if l + 1 == layers.len() {
-                y
-            } else {
-                b.ins().stack_addr(ptr, bufs[l % 2], 0)
-            };
+            let dst =
+                if l + 1 == layers.len() { y } else { b.ins().stack_addr(ptr, bufs[l % 2], 0) };
             let k = b.ins().iconst(ptr, layer.inputs as i64);
             let m = b.ins().iconst(ptr, layer.outputs as i64);
             let act = b.ins().iconst(types::I32, layer.act as i64);
-            b.ins()
-                .call(dense_ref, &[w, bias, cur, dst, count, k, m, act]);
+            b.ins().call(dense_ref, &[w, bias, cur, dst, count, k, m, act]);
             cur = dst;
         }
         let next = b.ins().iadd(i, r);
@@ -182,8 +165,5 @@ pub fn define_agent<M: Module>(
     }
     module.define_function(one_id, &mut ctx).map_err(err)?;
     module.clear_context(&mut ctx);
-    Ok(AgentFunctions {
-        predict: one_id,
-        predict_batch: batch_id,
-    })
+    Ok(AgentFunctions { predict: one_id, predict_batch: batch_id })
 }

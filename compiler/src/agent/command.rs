@@ -22,13 +22,7 @@ fn print_diags(map: &SourceMap, diags: &[Diagnostic]) {
     for d in diags {
         let f = map.get(d.primary.span.file);
         let (line, col) = f.line_col(d.primary.span.start as usize);
-        eprintln!(
-            "{}:{line}:{col}: {}[{}]: {}",
-            f.name,
-            d.severity.as_str(),
-            d.code,
-            d.message
-        );
+        eprintln!("{}:{line}:{col}: {}[{}]: {}", f.name, d.severity.as_str(), d.code, d.message);
         if let Some(h) = &d.help {
             eprintln!("  help: {h}");
         }
@@ -44,10 +38,7 @@ pub fn load_agent(file: &Path, quiet: bool) -> Result<(String, AgentFile), i32> 
     let mut map = SourceMap::new();
     let id = map.add(file.display().to_string(), text.clone());
     let (agent, diags) = parse_agent(id, &text);
-    let shown: Vec<Diagnostic> = diags
-        .into_iter()
-        .filter(|d| d.is_error() || !quiet)
-        .collect();
+    let shown: Vec<Diagnostic> = diags.into_iter().filter(|d| d.is_error() || !quiet).collect();
     print_diags(&map, &shown);
     match agent {
         Some(a) => Ok((text, a)),
@@ -107,11 +98,7 @@ pub fn run_train_command(
             }
         },
     };
-    let opts = TrainOptions {
-        epochs,
-        batch,
-        seed,
-    };
+    let opts = TrainOptions { epochs, batch, seed };
     let rows = dataset.rows();
     if !quiet {
         eprintln!(
@@ -171,10 +158,7 @@ pub fn run_build_agent(file: &Path, out: &Path, emit: AgentEmit, quiet: bool) ->
         AgentEmit::Obj => super::aot::build_object(&agent).and_then(|o| write(out, &o)),
         AgentEmit::StaticLib => super::aot::build_staticlib(&agent).and_then(|lib| {
             write(out, &lib)?;
-            let dir = out
-                .parent()
-                .filter(|p| !p.as_os_str().is_empty())
-                .unwrap_or(Path::new("."));
+            let dir = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
             let h = dir.join(format!("{}.h", agent.c_name()));
             write(&h, super::aot::header(&agent).as_bytes())?;
             if !quiet {

@@ -49,11 +49,7 @@ impl Dataset {
         input_size: usize,
         output_size: usize,
     ) -> Result<Dataset, String> {
-        let mut d = Dataset {
-            input_size,
-            output_size,
-            ..Dataset::default()
-        };
+        let mut d = Dataset { input_size, output_size, ..Dataset::default() };
         let mut labels = Vec::new();
         let mut with_y = 0;
         for (i, line) in text.lines().enumerate() {
@@ -77,16 +73,12 @@ impl Dataset {
                     with_y += 1;
                 }
                 (None, Some(l)) => {
-                    let k = l
-                        .as_u64()
-                        .filter(|k| (*k as usize) < output_size)
-                        .ok_or_else(|| {
-                            at(format!(
-                                "`label` must be an integer class in 0..{output_size}, found {l}"
-                            ))
-                        })? as usize;
-                    d.targets
-                        .extend((0..output_size).map(|j| if j == k { 1.0 } else { 0.0 }));
+                    let k = l.as_u64().filter(|k| (*k as usize) < output_size).ok_or_else(|| {
+                        at(format!(
+                            "`label` must be an integer class in 0..{output_size}, found {l}"
+                        ))
+                    })? as usize;
+                    d.targets.extend((0..output_size).map(|j| if j == k { 1.0 } else { 0.0 }));
                     labels.push(k);
                 }
                 (None, None) => return Err(at("the row has neither `y` nor `label`".into())),
@@ -116,10 +108,7 @@ fn numbers(
         .and_then(|v| v.as_array())
         .ok_or_else(|| format!("`{field}` must be an array of {want} numbers"))?;
     if arr.len() != want {
-        return Err(format!(
-            "`{field}` has {} numbers, the agent's {what} is {want}",
-            arr.len()
-        ));
+        return Err(format!("`{field}` has {} numbers, the agent's {what} is {want}", arr.len()));
     }
     arr.iter()
         .enumerate()
@@ -157,16 +146,11 @@ mod tests {
             1,
         )
         .unwrap_err();
-        assert_eq!(
-            e,
-            "d.jsonl:2: `x` has 1 numbers, the agent's input_size is 2"
-        );
+        assert_eq!(e, "d.jsonl:2: `x` has 1 numbers, the agent's input_size is 2");
         let e = Dataset::parse_jsonl("d", "{\"x\":[1,2],\"label\":5}", 2, 3).unwrap_err();
         assert!(e.starts_with("d:1: `label` must be"), "{e}");
         assert!(
-            Dataset::parse_jsonl("d", "nope", 2, 3)
-                .unwrap_err()
-                .starts_with("d:1: invalid JSON")
+            Dataset::parse_jsonl("d", "nope", 2, 3).unwrap_err().starts_with("d:1: invalid JSON")
         );
         assert!(Dataset::parse_jsonl("d", "", 2, 3).is_err());
         assert!(

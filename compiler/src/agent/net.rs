@@ -95,9 +95,7 @@ pub fn forward_f64(agent: &AgentFile, weights: &[f32], x: &[f32]) -> Vec<f64> {
         let mut next: Vec<f64> = (0..m)
             .map(|o| {
                 weights[b + o] as f64
-                    + (0..k)
-                        .map(|i| weights[w + o * k + i] as f64 * cur[i])
-                        .sum::<f64>()
+                    + (0..k).map(|i| weights[w + o * k + i] as f64 * cur[i]).sum::<f64>()
             })
             .collect();
         match act {
@@ -123,10 +121,7 @@ mod tests {
     use crate::syntax::agent::parse_agent;
 
     fn agent(sizes: &[usize], hidden: &str, out: &str) -> AgentFile {
-        let h: Vec<String> = sizes[1..sizes.len() - 1]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+        let h: Vec<String> = sizes[1..sizes.len() - 1].iter().map(|s| s.to_string()).collect();
         let text = format!(
             "name: t\nneural_config:\n  input_size: {}\n  output_size: {}\n  hidden_layers: [{}]\n  activation_function: {hidden}\n  output_activation: {out}\n",
             sizes[0],
@@ -165,9 +160,8 @@ mod tests {
                     }
                     let packed = pack_layers(&a, &w);
                     let n = 7;
-                    let x: Vec<f32> = (0..n * sizes[0])
-                        .map(|_| (rng.next_f64() * 2.0 - 1.0) as f32)
-                        .collect();
+                    let x: Vec<f32> =
+                        (0..n * sizes[0]).map(|_| (rng.next_f64() * 2.0 - 1.0) as f32).collect();
                     let batch = forward(&packed, &x, n);
                     for r in 0..n {
                         let xr = &x[r * sizes[0]..(r + 1) * sizes[0]];

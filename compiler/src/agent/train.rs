@@ -16,11 +16,7 @@ pub struct TrainOptions {
 
 impl Default for TrainOptions {
     fn default() -> TrainOptions {
-        TrainOptions {
-            epochs: 10,
-            batch: 32,
-            seed: 0,
-        }
+        TrainOptions { epochs: 10, batch: 32, seed: 0 }
     }
 }
 
@@ -64,11 +60,8 @@ pub fn train(
     let shape = layers(agent);
     let offs = offsets(agent);
     let ce = agent.output_activation == Activation::Softmax;
-    let (mut m1, mut m2, mut grad) = (
-        vec![0.0f32; w.len()],
-        vec![0.0f32; w.len()],
-        vec![0.0f32; w.len()],
-    );
+    let (mut m1, mut m2, mut grad) =
+        (vec![0.0f32; w.len()], vec![0.0f32; w.len()], vec![0.0f32; w.len()]);
     let mut acts: Vec<Vec<f32>> = agent.layer_sizes().iter().map(|n| vec![0.0; *n]).collect();
     let mut deltas: Vec<Vec<f32>> = agent.layer_sizes().iter().map(|n| vec![0.0; *n]).collect();
     let mut order: Vec<usize> = (0..data.rows()).collect();
@@ -158,12 +151,7 @@ fn forward(
         let (input, out) = (&lo[l], &mut hi[0]);
         for o in 0..m {
             let row = &w[wo + o * k..wo + (o + 1) * k];
-            out[o] = w[bo + o]
-                + row
-                    .iter()
-                    .zip(input.iter())
-                    .map(|(a, b)| a * b)
-                    .sum::<f32>();
+            out[o] = w[bo + o] + row.iter().zip(input.iter()).map(|(a, b)| a * b).sum::<f32>();
         }
         match act {
             Activation::Linear => {}
@@ -231,11 +219,7 @@ mod tests {
     }
 
     fn xor_data() -> Dataset {
-        let mut d = Dataset {
-            input_size: 2,
-            output_size: 1,
-            ..Dataset::default()
-        };
+        let mut d = Dataset { input_size: 2, output_size: 1, ..Dataset::default() };
         for (a, b) in [(0.0, 0.0), (0.0, 1.0), (1.0, 0.0), (1.0, 1.0)] {
             d.inputs.extend([a, b]);
             d.targets.push(if a != b { 1.0 } else { 0.0 });
@@ -246,18 +230,10 @@ mod tests {
     #[test]
     fn learns_xor_deterministically() {
         let (a, d) = (xor_agent(), xor_data());
-        let opts = TrainOptions {
-            epochs: 400,
-            batch: 4,
-            seed: 3,
-        };
+        let opts = TrainOptions { epochs: 400, batch: 4, seed: 3 };
         let mut losses = Vec::new();
         let w = train(&a, &d, &opts, &mut |r| losses.push(r.loss)).unwrap();
-        assert!(
-            losses[losses.len() - 1] < 0.01,
-            "final loss {}",
-            losses[losses.len() - 1]
-        );
+        assert!(losses[losses.len() - 1] < 0.01, "final loss {}", losses[losses.len() - 1]);
         assert!(losses[losses.len() - 1] < losses[0] / 10.0);
         for i in 0..4 {
             let y = super::super::net::forward_f64(&a, &w, d.x(i));
@@ -294,11 +270,7 @@ mod tests {
             p[i] += 1e-3;
             q[i] -= 1e-3;
             let num = (loss(&p) - loss(&q)) / 2e-3;
-            assert!(
-                (num - grad[i] as f64).abs() < 1e-3,
-                "weight {i}: {num} vs {}",
-                grad[i]
-            );
+            assert!((num - grad[i] as f64).abs() < 1e-3, "weight {i}: {num} vs {}", grad[i]);
         }
     }
 }

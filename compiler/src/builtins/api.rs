@@ -27,22 +27,27 @@ impl Container {
 impl Checker<'_> {
     /// Exactly `min..=max` positional arguments and no named ones.
     pub fn expect_args(&mut self, site: &CallSite, name: &str, min: usize, max: usize) -> bool {
-        self.arity(
-            site.name_span,
-            &format!("`{name}`"),
-            &site.args,
-            &site.named,
-            min,
-            max,
-        )
+        self.arity(site.name_span, &format!("`{name}`"), &site.args, &site.named, min, max)
     }
 
     /// Like [`Checker::expect_args`], allowing the named arguments in `allowed`.
-    pub fn expect_args_named(&mut self, site: &CallSite, name: &str, min: usize, max: usize, allowed: &[&str]) -> bool {
+    pub fn expect_args_named(
+        &mut self,
+        site: &CallSite,
+        name: &str,
+        min: usize,
+        max: usize,
+        allowed: &[&str],
+    ) -> bool {
         for (i, (n, _)) in site.named.iter().enumerate() {
             if site.named[..i].iter().any(|(m, _)| m.name == n.name) {
                 self.report(
-                    Diagnostic::new(codes::E0202, n.span, format!("argument `{}` is given twice", n.name)).label("given again here"),
+                    Diagnostic::new(
+                        codes::E0202,
+                        n.span,
+                        format!("argument `{}` is given twice", n.name),
+                    )
+                    .label("given again here"),
                 );
                 return false;
             }
@@ -53,14 +58,7 @@ impl Checker<'_> {
             .filter(|(n, _)| !allowed.contains(&n.name.as_str()))
             .copied()
             .collect();
-        self.arity(
-            site.name_span,
-            &format!("`{name}`"),
-            &site.args,
-            &named,
-            min,
-            max,
-        )
+        self.arity(site.name_span, &format!("`{name}`"), &site.args, &named, min, max)
     }
 
     /// Exactly `n` positional arguments; named ones are the caller's business.
@@ -73,12 +71,8 @@ impl Checker<'_> {
         if !self.expect_args(site, name, params.len(), params.len()) {
             return Typed::error();
         }
-        let args: Vec<TExpr> = site
-            .args
-            .iter()
-            .zip(params)
-            .map(|(a, t)| self.check_expr_as(a, t))
-            .collect();
+        let args: Vec<TExpr> =
+            site.args.iter().zip(params).map(|(a, t)| self.check_expr_as(a, t)).collect();
         if args.iter().any(|a| a.ty.is_error()) {
             return Typed::error();
         }
@@ -102,33 +96,15 @@ impl Checker<'_> {
         if let ExprKind::Name(id) = &e.kind {
             let arg_name = format!("\u{0}{}", id.name);
             let span = e.span;
-            let arg = Expr {
-                kind: ExprKind::Name(Ident {
-                    name: arg_name.clone(),
-                    span,
-                }),
-                span,
-            };
+            let arg = Expr { kind: ExprKind::Name(Ident { name: arg_name.clone(), span }), span };
             let call = Expr {
                 kind: ExprKind::Call {
                     callee: Box::new(e.clone()),
-                    args: vec![Arg {
-                        name: None,
-                        value: arg,
-                    }],
+                    args: vec![Arg { name: None, value: arg }],
                 },
                 span,
             };
-            return self.lambda(
-                &Ident {
-                    name: arg_name,
-                    span,
-                },
-                &call,
-                param,
-                ret,
-                span,
-            );
+            return self.lambda(&Ident { name: arg_name, span }, &call, param, ret, span);
         }
         let t = self.infer(e, None);
         if !t.ty.has_error() {

@@ -61,18 +61,10 @@ pub struct Typed {
 
 impl Typed {
     pub fn new(args: Vec<TExpr>, ty: Ty) -> Typed {
-        Typed {
-            args,
-            named: Vec::new(),
-            ty,
-        }
+        Typed { args, named: Vec::new(), ty }
     }
     pub fn error() -> Typed {
-        Typed {
-            args: Vec::new(),
-            named: Vec::new(),
-            ty: Ty::Error,
-        }
+        Typed { args: Vec::new(), named: Vec::new(), ty: Ty::Error }
     }
 }
 

@@ -129,7 +129,11 @@ impl Checker<'_> {
             }
             if !b.ty.has_error() {
                 self.report(
-                    Diagnostic::new(codes::E0203, id.span, format!("`{}` is {}, not a function", id.name, a_type(&b.ty)))
+                    Diagnostic::new(
+                        codes::E0203,
+                        id.span,
+                        format!("`{}` is {}, not a function", id.name, a_type(&b.ty)),
+                    )
                     .label("called here")
                     .secondary(b.span, "defined here"),
                 );
@@ -140,22 +144,26 @@ impl Checker<'_> {
             return self.call_global(g, id, args, named, span);
         }
         if let Some(b) = builtins::lookup(&id.name) {
-            let site = CallSite {
-                span,
-                name_span: id.span,
-                args,
-                named,
-                expected: expected.cloned(),
-            };
+            let site =
+                CallSite { span, name_span: id.span, args, named, expected: expected.cloned() };
             let typed = (b.check)(self, &site);
             if typed.ty.is_error() {
                 // Lambdas of a failed call still get checked, so later mistakes show and
                 // the names they use count as used. Identical diagnostics are merged.
-                let lambdas: Vec<&Expr> = site.args.iter().copied().filter(|a| matches!(a.kind, ExprKind::Lambda { .. })).collect();
+                let lambdas: Vec<&Expr> = site
+                    .args
+                    .iter()
+                    .copied()
+                    .filter(|a| matches!(a.kind, ExprKind::Lambda { .. }))
+                    .collect();
                 self.check_args_leniently(&lambdas);
                 for (_, v) in &site.named {
                     if let ExprKind::Call { args, .. } = &v.kind {
-                        let ls: Vec<&Expr> = args.iter().map(|a| &a.value).filter(|a| matches!(a.kind, ExprKind::Lambda { .. })).collect();
+                        let ls: Vec<&Expr> = args
+                            .iter()
+                            .map(|a| &a.value)
+                            .filter(|a| matches!(a.kind, ExprKind::Lambda { .. }))
+                            .collect();
                         self.check_args_leniently(&ls);
                     }
                 }
@@ -173,23 +181,29 @@ impl Checker<'_> {
         }
         if let Some(agg) = crate::builtins::aggregates::lookup(&id.name) {
             self.report(
-                Diagnostic::new(codes::E0216, id.span, format!("`{}` is an aggregate and only works inside `group_by` or `aggregate`", id.name))
-                    .label("not inside `group_by` or `aggregate`")
-                    .help(format!("write it as a named argument: `xs |> aggregate(total: {})`", agg.signature.split(" ->").next().unwrap_or(agg.name))),
+                Diagnostic::new(
+                    codes::E0216,
+                    id.span,
+                    format!(
+                        "`{}` is an aggregate and only works inside `group_by` or `aggregate`",
+                        id.name
+                    ),
+                )
+                .label("not inside `group_by` or `aggregate`")
+                .help(format!(
+                    "write it as a named argument: `xs |> aggregate(total: {})`",
+                    agg.signature.split(" ->").next().unwrap_or(agg.name)
+                )),
             );
             self.check_args_leniently(&args);
             return TExpr::error(span);
         }
         if let Some(def) = self.locals.is_hidden(&id.name) {
             self.report(
-                Diagnostic::new(
-                    codes::E0109,
-                    id.span,
-                    format!("`{}` cannot call itself", id.name),
-                )
-                .label("a lambda bound with `let` is not recursive")
-                .secondary(def, "defined here")
-                .help("write a recursive function as a top-level `fn`"),
+                Diagnostic::new(codes::E0109, id.span, format!("`{}` cannot call itself", id.name))
+                    .label("a lambda bound with `let` is not recursive")
+                    .secondary(def, "defined here")
+                    .help("write a recursive function as a top-level `fn`"),
             );
             return TExpr::error(span);
         }
@@ -200,13 +214,11 @@ impl Checker<'_> {
         }
         let mut cands: Vec<String> = builtins::names().map(String::from).collect();
         cands.extend(self.locals_and_globals());
-        let mut d = Diagnostic::new(
-            codes::E0106,
-            id.span,
-            format!("unknown function `{}`", id.name),
-        )
-        .label("not defined");
-        if let Some(s) = super::suggest::alias(&id.name).or_else(|| super::suggest::closest(&id.name, cands.iter().map(String::as_str)))
+        let mut d =
+            Diagnostic::new(codes::E0106, id.span, format!("unknown function `{}`", id.name))
+                .label("not defined");
+        if let Some(s) = super::suggest::alias(&id.name)
+            .or_else(|| super::suggest::closest(&id.name, cands.iter().map(String::as_str)))
         {
             d = d.help(format!("did you mean `{s}`?"));
         }
@@ -232,11 +244,7 @@ impl Checker<'_> {
                 self.ensure_checked(g);
                 (
                     Callee::Prompt(i),
-                    self.program.prompts[i]
-                        .params
-                        .iter()
-                        .map(|p| p.0.clone())
-                        .collect(),
+                    self.program.prompts[i].params.iter().map(|p| p.0.clone()).collect(),
                 )
             }
             _ if self.global_type(g, id.span).has_error() => {
@@ -245,7 +253,11 @@ impl Checker<'_> {
             }
             _ => {
                 self.report(
-                    Diagnostic::new(codes::E0203, id.span, format!("`{}` is a {kw}, not a function", id.name))
+                    Diagnostic::new(
+                        codes::E0203,
+                        id.span,
+                        format!("`{}` is a {kw}, not a function", id.name),
+                    )
                     .label("called here")
                     .secondary(def_span, format!("`{}` is defined here", id.name)),
                 );
@@ -344,11 +356,7 @@ impl Checker<'_> {
                 )
                 .label(format!(
                     "missing {}",
-                    missing
-                        .iter()
-                        .map(|m| format!("`{m}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    missing.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", ")
                 ))
                 .secondary(def_span, format!("`{}` is defined here", id.name)),
             );
@@ -363,23 +371,14 @@ impl Checker<'_> {
         if bad {
             return TExpr::error(span);
         }
-        TExpr::new(
-            TExprKind::Call {
-                callee,
-                args: typed,
-                named: Vec::new(),
-            },
-            (*ret).clone(),
-            span,
-        )
+        TExpr::new(TExprKind::Call { callee, args: typed, named: Vec::new() }, (*ret).clone(), span)
     }
 
     fn fn_param_names(&self, g: usize) -> Vec<Rc<str>> {
         match &self.globals[g].item.kind {
-            crate::syntax::ast::ItemKind::Fn { params, .. } => params
-                .iter()
-                .map(|p| Rc::from(p.name.name.as_str()))
-                .collect(),
+            crate::syntax::ast::ItemKind::Fn { params, .. } => {
+                params.iter().map(|p| Rc::from(p.name.name.as_str())).collect()
+            }
             _ => Vec::new(),
         }
     }
@@ -407,11 +406,7 @@ impl Checker<'_> {
             return false;
         }
         if args.len() < min || args.len() > max {
-            let want = if min == max {
-                format!("{min}")
-            } else {
-                format!("{min} to {max}")
-            };
+            let want = if min == max { format!("{min}") } else { format!("{min} to {max}") };
             let given = args.len();
             self.report(
                 Diagnostic::new(

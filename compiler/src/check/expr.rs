@@ -45,12 +45,9 @@ impl Checker<'_> {
             );
             return;
         }
-        let mut d = Diagnostic::new(
-            codes::E0200,
-            span,
-            format!("expected `{expected}`, found `{found}`"),
-        )
-        .label(format!("this is `{found}`"));
+        let mut d =
+            Diagnostic::new(codes::E0200, span, format!("expected `{expected}`, found `{found}`"))
+                .label(format!("this is `{found}`"));
         match (expected, found) {
             (Ty::Int, Ty::Float) => {
                 d = d.help("convert explicitly: `int(x)` truncates toward zero")
@@ -84,25 +81,15 @@ impl Checker<'_> {
         let span = t.span;
         match (&t.ty, to) {
             (a, b) if a == b => t,
-            (Ty::Never | Ty::Null, _) => TExpr {
-                ty: to.clone(),
-                ..t
-            },
-            (Ty::List(a), Ty::List(_)) if **a == Ty::Never => TExpr {
-                ty: to.clone(),
-                ..t
-            },
+            (Ty::Never | Ty::Null, _) => TExpr { ty: to.clone(), ..t },
+            (Ty::List(a), Ty::List(_)) if **a == Ty::Never => TExpr { ty: to.clone(), ..t },
             (Ty::Int, Ty::Float) => TExpr::new(TExprKind::Widen(Box::new(t)), Ty::Float, span),
             (Ty::Optional(a), Ty::Optional(b)) | (Ty::List(a), Ty::List(b)) => {
                 let (a, b) = ((**a).clone(), (**b).clone());
                 let binder = self.locals.fresh();
                 let body = self.convert(TExpr::new(TExprKind::Local(binder), a, span), &b);
                 TExpr::new(
-                    TExprKind::ConvertEach {
-                        value: Box::new(t),
-                        binder,
-                        body: Box::new(body),
-                    },
+                    TExprKind::ConvertEach { value: Box::new(t), binder, body: Box::new(body) },
                     to.clone(),
                     span,
                 )
@@ -129,16 +116,9 @@ impl Checker<'_> {
                     })
                     .collect();
                 let rec = TExpr::new(TExprKind::Record(fields), to.clone(), span);
-                TExpr::new(
-                    TExprKind::Let(binder, Box::new(t), Box::new(rec)),
-                    to.clone(),
-                    span,
-                )
+                TExpr::new(TExprKind::Let(binder, Box::new(t), Box::new(rec)), to.clone(), span)
             }
-            _ => TExpr {
-                ty: to.clone(),
-                ..t
-            },
+            _ => TExpr { ty: to.clone(), ..t },
         }
     }
 
@@ -200,11 +180,9 @@ impl Checker<'_> {
                 self.field(o, name, span)
             }
             ExprKind::Index(obj, idx) => self.index(obj, idx, span),
-            ExprKind::If {
-                cond,
-                then,
-                otherwise,
-            } => self.if_expr(cond, then, otherwise, expected, span),
+            ExprKind::If { cond, then, otherwise } => {
+                self.if_expr(cond, then, otherwise, expected, span)
+            }
             ExprKind::Block { lets, result } => self.block(lets, result, expected, span),
             ExprKind::Lambda { param, body } => match expected {
                 Some(Ty::Fn(ps, ret)) if ps.len() == 1 => {
@@ -224,7 +202,14 @@ impl Checker<'_> {
     }
 
     /// Checks `param => body` with the parameter of type `param_ty`.
-    pub(crate) fn lambda(&mut self, param: &Ident, body: &Expr, param_ty: &Ty, ret: Option<&Ty>, span: Span) -> TExpr {
+    pub(crate) fn lambda(
+        &mut self,
+        param: &Ident,
+        body: &Expr,
+        param_ty: &Ty,
+        ret: Option<&Ty>,
+        span: Span,
+    ) -> TExpr {
         // A lambda runs once per element: sources and stages are not values there.
         let saved_stream = std::mem::replace(&mut self.stream_context, false);
         let t = self.lambda_inner(param, body, param_ty, ret, span);
@@ -232,7 +217,14 @@ impl Checker<'_> {
         t
     }
 
-    fn lambda_inner(&mut self, param: &Ident, body: &Expr, param_ty: &Ty, ret: Option<&Ty>, span: Span) -> TExpr {
+    fn lambda_inner(
+        &mut self,
+        param: &Ident,
+        body: &Expr,
+        param_ty: &Ty,
+        ret: Option<&Ty>,
+        span: Span,
+    ) -> TExpr {
         self.locals.push_frame();
         let id = self.locals.fresh();
         self.locals.bind(Binding {
@@ -310,11 +302,19 @@ impl Checker<'_> {
                     let Ty::Record(fs) = v.ty.clone() else {
                         if !v.ty.is_error() {
                             if v.ty.is_optional() {
-                                self.operand_error(value.span, &v.ty, &format!("cannot spread `{}`: it may be null", v.ty));
+                                self.operand_error(
+                                    value.span,
+                                    &v.ty,
+                                    &format!("cannot spread `{}`: it may be null", v.ty),
+                                );
                             } else {
                                 self.report(
-                                    Diagnostic::new(codes::E0209, value.span, format!("only a record can be spread, found `{}`", v.ty))
-                                        .label("not a record"),
+                                    Diagnostic::new(
+                                        codes::E0209,
+                                        value.span,
+                                        format!("only a record can be spread, found `{}`", v.ty),
+                                    )
+                                    .label("not a record"),
                                 );
                             }
                         }
@@ -343,23 +343,14 @@ impl Checker<'_> {
         if error {
             return TExpr::error(span);
         }
-        let ty = Ty::record(
-            fields
-                .iter()
-                .map(|f| (f.0.clone(), f.1.ty.clone()))
-                .collect(),
-        );
+        let ty = Ty::record(fields.iter().map(|f| (f.0.clone(), f.1.ty.clone())).collect());
         let mut out = TExpr::new(
             TExprKind::Record(fields.into_iter().map(|f| f.1).collect()),
             ty.clone(),
             span,
         );
         for (binder, v) in lets.into_iter().rev() {
-            out = TExpr::new(
-                TExprKind::Let(binder, Box::new(v), Box::new(out)),
-                ty.clone(),
-                span,
-            );
+            out = TExpr::new(TExprKind::Let(binder, Box::new(v), Box::new(out)), ty.clone(), span);
         }
         out
     }
@@ -425,7 +416,8 @@ impl Checker<'_> {
         }
         let mut cands = self.locals_and_globals();
         cands.extend(crate::builtins::names().map(String::from));
-        let mut d = Diagnostic::new(codes::E0100, span, format!("unknown name `{}`", id.name)).label("not defined");
+        let mut d = Diagnostic::new(codes::E0100, span, format!("unknown name `{}`", id.name))
+            .label("not defined");
         if let Some(s) = super::suggest::closest(&id.name, cands.iter().map(String::as_str)) {
             d = d.help(format!("did you mean `{s}`?"));
         }
@@ -443,32 +435,17 @@ impl Checker<'_> {
         span: Span,
     ) -> TExpr {
         let arg_name = format!("\u{0}{}", id.name);
-        let arg = Expr {
-            kind: ExprKind::Name(Ident {
-                name: arg_name.clone(),
-                span,
-            }),
-            span,
-        };
-        let callee = Expr {
-            kind: ExprKind::Name(id.clone()),
-            span,
-        };
+        let arg = Expr { kind: ExprKind::Name(Ident { name: arg_name.clone(), span }), span };
+        let callee = Expr { kind: ExprKind::Name(id.clone()), span };
         let call = Expr {
             kind: ExprKind::Call {
                 callee: Box::new(callee),
-                args: vec![crate::syntax::ast::Arg {
-                    name: None,
-                    value: arg,
-                }],
+                args: vec![crate::syntax::ast::Arg { name: None, value: arg }],
             },
             span,
         };
         let _ = b;
-        let param = Ident {
-            name: arg_name,
-            span,
-        };
+        let param = Ident { name: arg_name, span };
         self.lambda(&param, &call, p, Some(ret), span)
     }
 
@@ -489,10 +466,7 @@ impl Checker<'_> {
             return TExpr::error(span);
         };
         if self.const_context
-            && matches!(
-                slot,
-                Global::Param(_) | Global::Source(_) | Global::Stage(_)
-            )
+            && matches!(slot, Global::Param(_) | Global::Source(_) | Global::Stage(_))
         {
             self.report(
                 Diagnostic::new(codes::E0213, span, format!("`{}` is a {kw}, not a compile-time constant", id.name))
@@ -503,7 +477,9 @@ impl Checker<'_> {
             return TExpr::error(span);
         }
         let ty = self.global_type(g, span);
-        if matches!(slot, Global::Fn(_) | Global::Agent(_) | Global::Prompt(_)) && !matches!(expected, Some(Ty::Fn(..))) {
+        if matches!(slot, Global::Fn(_) | Global::Agent(_) | Global::Prompt(_))
+            && !matches!(expected, Some(Ty::Fn(..)))
+        {
             if !ty.has_error() {
                 self.report(
                     Diagnostic::new(codes::E0205, span, format!("the {kw} `{}` is a function and must be called here", id.name))
@@ -540,18 +516,11 @@ impl Checker<'_> {
             );
             return TExpr::error(span);
         }
-        TExpr::new(
-            TExprKind::Global(Global::Errors),
-            Ty::stream(errors_record()),
-            span,
-        )
+        TExpr::new(TExprKind::Global(Global::Errors), Ty::stream(errors_record()), span)
     }
 
     pub(crate) fn locals_and_globals(&self) -> Vec<String> {
-        self.scopes[self.current_module]
-            .keys()
-            .map(|k| k.to_string())
-            .collect()
+        self.scopes[self.current_module].keys().map(|k| k.to_string()).collect()
     }
 
     /// Wraps a value whose path was proven non-null in `Unwrap`.
@@ -620,13 +589,19 @@ impl Checker<'_> {
             Ty::List(t) => (**t).clone(),
             Ty::Vec(_) => Ty::Float,
             other => {
-                if other.is_optional() && matches!(other.strip_optional(), Ty::List(_) | Ty::Vec(_)) {
+                if other.is_optional() && matches!(other.strip_optional(), Ty::List(_) | Ty::Vec(_))
+                {
                     let other = other.clone();
-                    self.operand_error(o.span, &other, &format!("cannot index `{other}`: it may be null"));
+                    self.operand_error(
+                        o.span,
+                        &other,
+                        &format!("cannot index `{other}`: it may be null"),
+                    );
                     return TExpr::error(span);
                 }
-                let d = Diagnostic::new(codes::E0208, o.span, format!("`{other}` cannot be indexed"))
-                    .label(format!("this is `{other}`"));
+                let d =
+                    Diagnostic::new(codes::E0208, o.span, format!("`{other}` cannot be indexed"))
+                        .label(format!("this is `{other}`"));
                 let d = match other {
                     Ty::Str => d.help("take characters with `substr(s, i, 1)`"),
                     Ty::Record(_) => d.help("read a record's field with `.`: `r.text`"),
@@ -677,10 +652,7 @@ impl Checker<'_> {
                     Diagnostic::new(
                         codes::E0211,
                         f.span,
-                        format!(
-                            "`if` branches have different types: `{}` and `{}`",
-                            t.ty, f.ty
-                        ),
+                        format!("`if` branches have different types: `{}` and `{}`", t.ty, f.ty),
                     )
                     .label(format!("this is `{}`", f.ty))
                     .secondary(t.span, format!("this is `{}`", t.ty)),
@@ -688,16 +660,9 @@ impl Checker<'_> {
                 Ty::Error
             }
         };
-        let (t, f) = if ty.is_error() {
-            (t, f)
-        } else {
-            (self.coerce(t, &ty), self.coerce(f, &ty))
-        };
-        TExpr::new(
-            TExprKind::If(Box::new(c), Box::new(t), Box::new(f)),
-            ty,
-            span,
-        )
+        let (t, f) =
+            if ty.is_error() { (t, f) } else { (self.coerce(t, &ty), self.coerce(f, &ty)) };
+        TExpr::new(TExprKind::If(Box::new(c), Box::new(t), Box::new(f)), ty, span)
     }
 
     fn block(
@@ -743,11 +708,7 @@ impl Checker<'_> {
         self.lint_unused_locals(frame);
         let ty = out.ty.clone();
         for (id, v) in bound.into_iter().rev() {
-            out = TExpr::new(
-                TExprKind::Let(id, Box::new(v), Box::new(out)),
-                ty.clone(),
-                span,
-            );
+            out = TExpr::new(TExprKind::Let(id, Box::new(v), Box::new(out)), ty.clone(), span);
         }
         out.span = span;
         out
@@ -764,11 +725,7 @@ impl Checker<'_> {
                 UnOp::Neg => ("-", "a number or a vector"),
                 UnOp::Not => ("not", "a `bool`"),
             };
-            self.operand_error(
-                v.span,
-                &v.ty,
-                &format!("`{sym}` needs {want}, found `{}`", v.ty),
-            );
+            self.operand_error(v.span, &v.ty, &format!("`{sym}` needs {want}, found `{}`", v.ty));
             return TExpr::error(span);
         }
         let ty = v.ty.clone();
@@ -845,11 +802,7 @@ fn non_null_paths(cond: &TExpr) -> (Vec<Path>, Vec<Path>) {
                 _ => None,
             };
             let p: Vec<Path> = p.into_iter().collect();
-            if *op == BinOp::Ne {
-                (p, Vec::new())
-            } else {
-                (Vec::new(), p)
-            }
+            if *op == BinOp::Ne { (p, Vec::new()) } else { (Vec::new(), p) }
         }
         TExprKind::Binary(BinOp::And, a, b) => {
             let (mut t, _) = non_null_paths(a);

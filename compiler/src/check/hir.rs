@@ -100,11 +100,7 @@ impl TExpr {
         TExpr { kind, ty, span }
     }
     pub fn error(span: Span) -> TExpr {
-        TExpr {
-            kind: TExprKind::Error,
-            ty: Ty::Error,
-            span,
-        }
+        TExpr { kind: TExprKind::Error, ty: Ty::Error, span }
     }
 }
 

@@ -27,13 +27,10 @@ impl<'a> Checker<'a> {
                 self.const_context = false;
                 let ty = declared.unwrap_or_else(|| v.ty.clone());
                 self.const_must_be_value(&v);
+                self.const_must_fold(&v);
                 self.global_types.insert(g, ty.clone());
-                self.program.consts[i] = ConstDef {
-                    name: name.name.as_str().into(),
-                    ty,
-                    value: v,
-                    span,
-                };
+                self.program.consts[i] =
+                    ConstDef { name: name.name.as_str().into(), ty, value: v, span };
             }
             (ItemKind::Param { name, ty, default }, Some(Global::Param(i))) => {
                 let t = self.resolve_type(ty);
@@ -49,22 +46,10 @@ impl<'a> Checker<'a> {
                 let d = default.as_ref().map(|e| self.check_expr_as(e, &t));
                 self.const_context = false;
                 self.global_types.insert(g, t.clone());
-                self.program.params[i] = ParamDef {
-                    name: name.name.as_str().into(),
-                    ty: t,
-                    default: d,
-                    span,
-                };
+                self.program.params[i] =
+                    ParamDef { name: name.name.as_str().into(), ty: t, default: d, span };
             }
-            (
-                ItemKind::Fn {
-                    name,
-                    params,
-                    ret,
-                    body,
-                },
-                Some(Global::Fn(i)),
-            ) => {
+            (ItemKind::Fn { name, params, ret, body }, Some(Global::Fn(i))) => {
                 let ptys: Vec<Ty> = params.iter().map(|p| self.resolve_type(&p.ty)).collect();
                 let rty = self.resolve_type(ret);
                 for (p, t) in params.iter().zip(&ptys) {
@@ -80,8 +65,7 @@ impl<'a> Checker<'a> {
                         );
                     }
                 }
-                self.global_types
-                    .insert(g, Ty::Fn(ptys.clone().into(), Rc::new(rty.clone())));
+                self.global_types.insert(g, Ty::Fn(ptys.clone().into(), Rc::new(rty.clone())));
                 self.locals.push_frame();
                 let mut hparams = Vec::new();
                 let mut seen: Vec<&str> = Vec::new();
@@ -121,14 +105,7 @@ impl<'a> Checker<'a> {
                     span,
                 };
             }
-            (
-                ItemKind::Agent {
-                    name,
-                    path,
-                    path_span,
-                },
-                Some(Global::Agent(i)),
-            ) => {
+            (ItemKind::Agent { name, path, path_span }, Some(Global::Agent(i))) => {
                 let key = (self.module_file(), path.clone());
                 let ty = match self.ext.agents.get(&key).cloned().flatten() {
                     Some(sig) => {
@@ -152,10 +129,7 @@ impl<'a> Checker<'a> {
                             output: sig.output,
                             span,
                         };
-                        Ty::Fn(
-                            vec![Ty::Vec(sig.input)].into(),
-                            Rc::new(Ty::Vec(sig.output)),
-                        )
+                        Ty::Fn(vec![Ty::Vec(sig.input)].into(), Rc::new(Ty::Vec(sig.output)))
                     }
                     None => Ty::Error,
                 };
@@ -170,10 +144,8 @@ impl<'a> Checker<'a> {
                             .iter()
                             .map(|(n, t)| (Rc::from(n.as_str()), self.resolve_type(t)))
                             .collect();
-                        let ty = Ty::Fn(
-                            params.iter().map(|p| p.1.clone()).collect(),
-                            Rc::new(Ty::Str),
-                        );
+                        let ty =
+                            Ty::Fn(params.iter().map(|p| p.1.clone()).collect(), Rc::new(Ty::Str));
                         self.program.prompts[i] = PromptDef {
                             name: name.name.as_str().into(),
                             params,
@@ -186,23 +158,12 @@ impl<'a> Checker<'a> {
                 };
                 self.global_types.insert(g, ty);
             }
-            (
-                ItemKind::PromptInline {
-                    name,
-                    params,
-                    template,
-                    ..
-                },
-                Some(Global::Prompt(i)),
-            ) => {
+            (ItemKind::PromptInline { name, params, template, .. }, Some(Global::Prompt(i))) => {
                 let params: Vec<(Rc<str>, Ty)> = params
                     .iter()
                     .map(|p| (Rc::from(p.name.name.as_str()), self.resolve_type(&p.ty)))
                     .collect();
-                let ty = Ty::Fn(
-                    params.iter().map(|p| p.1.clone()).collect(),
-                    Rc::new(Ty::Str),
-                );
+                let ty = Ty::Fn(params.iter().map(|p| p.1.clone()).collect(), Rc::new(Ty::Str));
                 self.program.prompts[i] = PromptDef {
                     name: name.name.as_str().into(),
                     params,
@@ -233,11 +194,8 @@ impl<'a> Checker<'a> {
                     }
                 };
                 self.global_types.insert(g, ty);
-                self.program.stages[i] = StageDef {
-                    name: name.name.as_str().into(),
-                    expr: e,
-                    span,
-                };
+                self.program.stages[i] =
+                    StageDef { name: name.name.as_str().into(), expr: e, span };
             }
             _ => {}
         }
@@ -267,11 +225,8 @@ impl<'a> Checker<'a> {
         let t = self.resolve_type(ty);
         self.current_module = saved_module;
         self.stack.pop();
-        self.globals[g].state = if saved_state == State::Unchecked {
-            State::Done
-        } else {
-            saved_state
-        };
+        self.globals[g].state =
+            if saved_state == State::Unchecked { State::Done } else { saved_state };
         let t = self.alias_types.get(&g).cloned().unwrap_or(t);
         self.alias_types.insert(g, t.clone());
         t
@@ -307,7 +262,8 @@ impl<'a> Checker<'a> {
                     }
                     None if self.is_broken(name) => Ty::Error,
                     None => {
-                        let mut cands: Vec<String> = ["int", "float", "bool", "str"].map(String::from).to_vec();
+                        let mut cands: Vec<String> =
+                            ["int", "float", "bool", "str"].map(String::from).to_vec();
                         cands.extend(self.type_names());
                         let mut d = Diagnostic::new(
                             codes::E0102,
@@ -361,10 +317,7 @@ impl<'a> Checker<'a> {
                         );
                         continue;
                     }
-                    out.push(Field {
-                        name: name.name.as_str().into(),
-                        ty,
-                    });
+                    out.push(Field { name: name.name.as_str().into(), ty });
                 }
                 Ty::Record(out.into())
             }
@@ -386,6 +339,17 @@ impl<'a> Checker<'a> {
         let e = self.infer(size, None);
         self.const_context = saved;
         if e.ty.is_error() {
+            return None;
+        }
+        if let super::consteval::Folded::Failed(why) = self.fold_int(&e) {
+            self.report(
+                Diagnostic::new(
+                    codes::E0221,
+                    size.span,
+                    format!("this size cannot be computed: {why}"),
+                )
+                .label(why),
+            );
             return None;
         }
         match self.eval_const_int(&e) {

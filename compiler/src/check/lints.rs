@@ -50,7 +50,8 @@ impl Checker<'_> {
     /// not make the stages it reads look unused.
     fn lint_unreachable_stages(&mut self, main: usize) {
         let mut reached = vec![false; self.globals.len()];
-        let mut work: Vec<usize> = self.stream_refs.iter().filter(|(o, _)| o.is_none()).map(|(_, t)| *t).collect();
+        let mut work: Vec<usize> =
+            self.stream_refs.iter().filter(|(o, _)| o.is_none()).map(|(_, t)| *t).collect();
         while let Some(g) = work.pop() {
             if std::mem::replace(&mut reached[g], true) {
                 continue;
@@ -65,9 +66,15 @@ impl Checker<'_> {
             let name = entry.name.name.clone();
             let span = entry.name.span;
             self.report(
-                Diagnostic::new(codes::W0001, span, format!("stage `{name}` feeds no sink and will not run"))
-                    .label("never written anywhere")
-                    .help(format!("add `sink {name} -> stdout()` (or another target), or remove the stage")),
+                Diagnostic::new(
+                    codes::W0001,
+                    span,
+                    format!("stage `{name}` feeds no sink and will not run"),
+                )
+                .label("never written anywhere")
+                .help(format!(
+                    "add `sink {name} -> stdout()` (or another target), or remove the stage"
+                )),
             );
         }
     }

@@ -94,17 +94,9 @@ impl Locals {
     }
     /// Finds a visible binding and marks it used.
     pub fn lookup(&mut self, name: &str) -> Option<&Binding> {
-        let pos = self
-            .frames
-            .iter()
-            .enumerate()
-            .rev()
-            .find_map(|(f, frame)| {
-                frame
-                    .iter()
-                    .rposition(|b| b.name == name && self.visible(b.seq))
-                    .map(|i| (f, i))
-            })?;
+        let pos = self.frames.iter().enumerate().rev().find_map(|(f, frame)| {
+            frame.iter().rposition(|b| b.name == name && self.visible(b.seq)).map(|i| (f, i))
+        })?;
         let b = &mut self.frames[pos.0][pos.1];
         b.used = true;
         Some(b)
@@ -115,11 +107,7 @@ impl Locals {
         if n < 2 {
             return None;
         }
-        self.frames[..n - 1]
-            .iter()
-            .rev()
-            .flat_map(|f| f.iter().rev())
-            .find(|b| b.name == name)
+        self.frames[..n - 1].iter().rev().flat_map(|f| f.iter().rev()).find(|b| b.name == name)
     }
     pub fn is_narrowed(&self, path: &Path) -> bool {
         self.narrowed.contains(path)
@@ -149,11 +137,6 @@ impl Locals {
 
     /// A binding of the innermost frame with this name, without marking it used.
     pub fn lookup_quiet(&self, name: &str) -> Option<crate::source::Span> {
-        self.frames
-            .last()?
-            .iter()
-            .rev()
-            .find(|b| b.name == name)
-            .map(|b| b.span)
+        self.frames.last()?.iter().rev().find(|b| b.name == name).map(|b| b.span)
     }
 }

@@ -286,19 +286,15 @@ impl<'a> Checker<'a> {
             return self.global_types.get(&g).cloned().unwrap_or(Ty::Error);
         }
         let pos = self.stack.iter().position(|&s| s == g).unwrap_or(0);
-        let names: Vec<String> = self.stack[pos..]
-            .iter()
-            .map(|&s| format!("`{}`", self.globals[s].name.name))
-            .collect();
+        let names: Vec<String> =
+            self.stack[pos..].iter().map(|&s| format!("`{}`", self.globals[s].name.name)).collect();
         let cycle = format!("{} → `{}`", names.join(" → "), entry.name.name);
         let (code, what) = match kind {
             "stage" | "source" => (codes::E0300, "stages form a cycle"),
             _ => (codes::E0109, "a constant refers to itself"),
         };
-        let mut d = Diagnostic::new(code, use_span, format!("{what}: {cycle}")).label(format!(
-            "`{}` is used here while it is being defined",
-            entry.name.name
-        ));
+        let mut d = Diagnostic::new(code, use_span, format!("{what}: {cycle}"))
+            .label(format!("`{}` is used here while it is being defined", entry.name.name));
         for &s in &self.stack[pos..] {
             d = d.secondary(
                 self.globals[s].name.span,

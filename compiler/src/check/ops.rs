@@ -21,11 +21,7 @@ pub(super) fn binary(cx: &mut Checker, op: BinOp, l: TExpr, r: TExpr, span: Span
                     cx.operand_error(
                         side.span,
                         &side.ty,
-                        &format!(
-                            "`{}` needs `bool` operands, found `{}`",
-                            op.as_str(),
-                            side.ty
-                        ),
+                        &format!("`{}` needs `bool` operands, found `{}`", op.as_str(), side.ty),
                     );
                     return TExpr::error(span);
                 }
@@ -65,11 +61,7 @@ pub(super) fn binary(cx: &mut Checker, op: BinOp, l: TExpr, r: TExpr, span: Span
         BinOp::Eq | BinOp::Ne => {
             let null_test = matches!(r.kind, TExprKind::Null) || matches!(l.kind, TExprKind::Null);
             if null_test {
-                let other = if matches!(r.kind, TExprKind::Null) {
-                    &l
-                } else {
-                    &r
-                };
+                let other = if matches!(r.kind, TExprKind::Null) { &l } else { &r };
                 if !other.ty.is_optional() {
                     cx.report(
                         Diagnostic::new(
@@ -154,10 +146,7 @@ fn arith(cx: &mut Checker, op: BinOp, l: TExpr, r: TExpr, span: Span) -> TExpr {
             cx.operand_error(
                 side.span,
                 &side.ty,
-                &format!(
-                    "`{}` cannot be applied to a value that may be null",
-                    op.as_str()
-                ),
+                &format!("`{}` cannot be applied to a value that may be null", op.as_str()),
             );
             return TExpr::error(span);
         }

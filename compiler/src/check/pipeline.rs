@@ -33,15 +33,10 @@ impl Checker<'_> {
             self.unknown_source(callee.span);
             return def;
         };
-        let positional: Vec<&Expr> = args
-            .iter()
-            .filter(|a| a.name.is_none())
-            .map(|a| &a.value)
-            .collect();
-        let named: Vec<(&Ident, &Expr)> = args
-            .iter()
-            .filter_map(|a| a.name.as_ref().map(|n| (n, &a.value)))
-            .collect();
+        let positional: Vec<&Expr> =
+            args.iter().filter(|a| a.name.is_none()).map(|a| &a.value).collect();
+        let named: Vec<(&Ident, &Expr)> =
+            args.iter().filter_map(|a| a.name.as_ref().map(|n| (n, &a.value))).collect();
         let (format, params): (SourceFormat, &[Ty]) = match fname.name.as_str() {
             "jsonl" => (SourceFormat::Jsonl, &[Ty::Str]),
             "csv" => (SourceFormat::Csv, &[Ty::Str]),
@@ -54,21 +49,10 @@ impl Checker<'_> {
         };
         def.format = format;
         let what = format!("`{}`", fname.name);
-        if !self.arity(
-            fname.span,
-            &what,
-            &positional,
-            &named,
-            params.len(),
-            params.len(),
-        ) {
+        if !self.arity(fname.span, &what, &positional, &named, params.len(), params.len()) {
             return def;
         }
-        def.args = positional
-            .iter()
-            .zip(params)
-            .map(|(a, t)| self.check_expr_as(a, t))
-            .collect();
+        def.args = positional.iter().zip(params).map(|(a, t)| self.check_expr_as(a, t)).collect();
         if elem.has_error() {
             return def;
         }
@@ -95,12 +79,8 @@ impl Checker<'_> {
                 .label("declared here"),
             ),
             SourceFormat::Jsonl if matches!(elem, Ty::Fn(..)) => self.report(
-                Diagnostic::new(
-                    codes::E0304,
-                    ty_span,
-                    "a JSONL source cannot hold functions",
-                )
-                .label("declared here"),
+                Diagnostic::new(codes::E0304, ty_span, "a JSONL source cannot hold functions")
+                    .label("declared here"),
             ),
             _ => {}
         }
@@ -160,7 +140,11 @@ impl Checker<'_> {
                 t if t.has_error() => None,
                 other => {
                     self.report(
-                        Diagnostic::new(codes::E0215, expr.span, format!("a sink needs a stream, found `{other}`"))
+                        Diagnostic::new(
+                            codes::E0215,
+                            expr.span,
+                            format!("a sink needs a stream, found `{other}`"),
+                        )
                         .label("a single value")
                         .help("sink a source or a stage: `sink good -> stdout()`"),
                     );
@@ -205,12 +189,7 @@ impl Checker<'_> {
                 }
             }
             let span = item.span;
-            self.program.sinks.push(SinkDef {
-                input,
-                format,
-                path,
-                span,
-            });
+            self.program.sinks.push(SinkDef { input, format, path, span });
         }
     }
 
@@ -229,15 +208,10 @@ impl Checker<'_> {
         let ExprKind::Name(name) = &callee.kind else {
             return bad(self, callee.span);
         };
-        let positional: Vec<&Expr> = args
-            .iter()
-            .filter(|a| a.name.is_none())
-            .map(|a| &a.value)
-            .collect();
-        let named: Vec<(&Ident, &Expr)> = args
-            .iter()
-            .filter_map(|a| a.name.as_ref().map(|n| (n, &a.value)))
-            .collect();
+        let positional: Vec<&Expr> =
+            args.iter().filter(|a| a.name.is_none()).map(|a| &a.value).collect();
+        let named: Vec<(&Ident, &Expr)> =
+            args.iter().filter_map(|a| a.name.as_ref().map(|n| (n, &a.value))).collect();
         let (format, takes_path) = match name.name.as_str() {
             "jsonl" => (SinkFormat::Jsonl, true),
             "csv" => (SinkFormat::Csv, true),

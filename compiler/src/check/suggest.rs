@@ -38,11 +38,7 @@ pub fn closest<'c>(name: &str, candidates: impl Iterator<Item = &'c str>) -> Opt
         if c == name || c.starts_with('\u{0}') {
             continue;
         }
-        let d = if c.eq_ignore_ascii_case(name) {
-            0
-        } else {
-            distance(name, c)
-        };
+        let d = if c.eq_ignore_ascii_case(name) { 0 } else { distance(name, c) };
         if d <= limit && best.is_none_or(|(bd, bc)| d < bd || (d == bd && c < bc)) {
             best = Some((d, c));
         }
@@ -100,14 +96,8 @@ mod tests {
     #[test]
     fn suggests_close_names_only() {
         assert_eq!(distance("kitten", "sitting"), 3);
-        assert_eq!(
-            closest("lenght", ["len", "length", "lower"].into_iter()),
-            Some("length")
-        );
-        assert_eq!(
-            closest("stras", ["stars", "text"].into_iter()),
-            Some("stars")
-        );
+        assert_eq!(closest("lenght", ["len", "length", "lower"].into_iter()), Some("length"));
+        assert_eq!(closest("stras", ["stars", "text"].into_iter()), Some("stars"));
         assert_eq!(closest("zzz", ["stars", "text"].into_iter()), None);
         assert_eq!(alias("lenght"), Some("len"));
         assert_eq!(alias("startsWith"), Some("starts_with"));

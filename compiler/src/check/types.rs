@@ -47,12 +47,7 @@ impl Ty {
         }
     }
     pub fn record(fields: Vec<(impl Into<Rc<str>>, Ty)>) -> Ty {
-        Ty::Record(
-            fields
-                .into_iter()
-                .map(|(n, ty)| Field { name: n.into(), ty })
-                .collect(),
-        )
+        Ty::Record(fields.into_iter().map(|(n, ty)| Field { name: n.into(), ty }).collect())
     }
     pub fn is_error(&self) -> bool {
         matches!(self, Ty::Error)
@@ -72,11 +67,9 @@ impl Ty {
     }
     pub fn field(&self, name: &str) -> Option<(usize, &Ty)> {
         match self {
-            Ty::Record(fs) => fs
-                .iter()
-                .enumerate()
-                .find(|(_, f)| &*f.name == name)
-                .map(|(i, f)| (i, &f.ty)),
+            Ty::Record(fs) => {
+                fs.iter().enumerate().find(|(_, f)| &*f.name == name).map(|(i, f)| (i, &f.ty))
+            }
             _ => None,
         }
     }
@@ -135,10 +128,8 @@ pub fn assignable(from: &Ty, to: &Ty) -> bool {
         (Ty::Stream(a), Ty::Stream(b)) => assignable(a, b),
         (Ty::Record(a), Ty::Record(b)) => {
             a.len() == b.len()
-                && b.iter().all(|fb| {
-                    a.iter()
-                        .any(|fa| fa.name == fb.name && assignable(&fa.ty, &fb.ty))
-                })
+                && b.iter()
+                    .all(|fb| a.iter().any(|fa| fa.name == fb.name && assignable(&fa.ty, &fb.ty)))
         }
         (Ty::Fn(pa, ra), Ty::Fn(pb, rb)) => {
             pa.len() == pb.len()
@@ -167,10 +158,7 @@ pub fn join(a: &Ty, b: &Ty) -> Option<Ty> {
             let mut fields = Vec::with_capacity(x.len());
             for fx in x.iter() {
                 let fy = y.iter().find(|f| f.name == fx.name)?;
-                fields.push(Field {
-                    name: fx.name.clone(),
-                    ty: join(&fx.ty, &fy.ty)?,
-                });
+                fields.push(Field { name: fx.name.clone(), ty: join(&fx.ty, &fy.ty)? });
             }
             Ty::Record(fields.into())
         }
@@ -246,10 +234,7 @@ mod tests {
     fn joins() {
         assert_eq!(join(&Ty::Int, &Ty::Float), Some(Ty::Float));
         assert_eq!(join(&Ty::Null, &Ty::Int), Some(Ty::optional(Ty::Int)));
-        assert_eq!(
-            join(&Ty::list(Ty::Never), &Ty::list(Ty::Str)),
-            Some(Ty::list(Ty::Str))
-        );
+        assert_eq!(join(&Ty::list(Ty::Never), &Ty::list(Ty::Str)), Some(Ty::list(Ty::Str)));
         assert_eq!(join(&Ty::Str, &Ty::Int), None);
     }
 }

@@ -34,9 +34,7 @@ impl Code {
     }
     /// Looks a code up by name, case-insensitively (`e0201` works too).
     pub fn lookup(name: &str) -> Option<Code> {
-        ALL.iter()
-            .copied()
-            .find(|c| c.as_str().eq_ignore_ascii_case(name.trim()))
+        ALL.iter().copied().find(|c| c.as_str().eq_ignore_ascii_case(name.trim()))
     }
 }
 

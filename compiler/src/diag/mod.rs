@@ -49,10 +49,7 @@ impl Diagnostic {
             code,
             severity: code.severity(),
             message: message.into(),
-            primary: Label {
-                span,
-                message: String::new(),
-            },
+            primary: Label { span, message: String::new() },
             secondary: Vec::new(),
             help: None,
         }
@@ -62,10 +59,7 @@ impl Diagnostic {
         self
     }
     pub fn secondary(mut self, span: Span, message: impl Into<String>) -> Diagnostic {
-        self.secondary.push(Label {
-            span,
-            message: message.into(),
-        });
+        self.secondary.push(Label { span, message: message.into() });
         self
     }
     pub fn help(mut self, help: impl Into<String>) -> Diagnostic {
@@ -80,18 +74,12 @@ impl Diagnostic {
 /// Orders diagnostics by file, position and code, so output is stable.
 pub fn sort(diags: &mut [Diagnostic]) {
     diags.sort_by(|a, b| {
-        (
-            a.primary.span.file,
-            a.primary.span.start,
-            a.primary.span.end,
-            a.code.as_str(),
-        )
-            .cmp(&(
-                b.primary.span.file,
-                b.primary.span.start,
-                b.primary.span.end,
-                b.code.as_str(),
-            ))
+        (a.primary.span.file, a.primary.span.start, a.primary.span.end, a.code.as_str()).cmp(&(
+            b.primary.span.file,
+            b.primary.span.start,
+            b.primary.span.end,
+            b.code.as_str(),
+        ))
     });
     // Identical diagnostics (the same module used twice, say) are reported once.
 }

@@ -98,11 +98,7 @@ impl Session {
 
     /// Adds in-memory source text as a module.
     pub fn load_text(&mut self, name: &str, text: &str) -> usize {
-        self.add_module(
-            Origin::Memory(name.to_string()),
-            name.to_string(),
-            text.to_string(),
-        )
+        self.add_module(Origin::Memory(name.to_string()), name.to_string(), text.to_string())
     }
 
     fn add_module(&mut self, origin: Origin, name: String, text: String) -> usize {
@@ -111,12 +107,7 @@ impl Session {
         self.diagnostics.extend(diags);
         let idx = self.modules.len();
         self.by_origin.insert(origin.clone(), idx);
-        self.modules.push(Loaded {
-            file,
-            origin,
-            ast,
-            uses: Vec::new(),
-        });
+        self.modules.push(Loaded { file, origin, ast, uses: Vec::new() });
         self.resolve_uses(idx);
         self.load_externals(idx);
         idx
@@ -202,12 +193,12 @@ impl Session {
             .items
             .iter()
             .filter_map(|i| match &i.kind {
-                ast::ItemKind::PromptFile {
-                    path, path_span, ..
-                } => Some((true, path.clone(), *path_span)),
-                ast::ItemKind::Agent {
-                    path, path_span, ..
-                } => Some((false, path.clone(), *path_span)),
+                ast::ItemKind::PromptFile { path, path_span, .. } => {
+                    Some((true, path.clone(), *path_span))
+                }
+                ast::ItemKind::Agent { path, path_span, .. } => {
+                    Some((false, path.clone(), *path_span))
+                }
                 _ => None,
             })
             .collect();
@@ -288,18 +279,12 @@ impl Session {
 
     /// Every module used by another module of this session.
     fn used_by_others(&self) -> Vec<usize> {
-        self.modules
-            .iter()
-            .flat_map(|l| l.uses.iter().map(|&(u, _)| u))
-            .collect()
+        self.modules.iter().flat_map(|l| l.uses.iter().map(|&(u, _)| u)).collect()
     }
 
     pub fn finish(mut self) -> CheckRun {
         diag::dedup(&mut self.diagnostics);
-        CheckRun {
-            map: self.map,
-            diagnostics: self.diagnostics,
-        }
+        CheckRun { map: self.map, diagnostics: self.diagnostics }
     }
 }
 
@@ -325,10 +310,8 @@ fn normalize(path: &Path) -> String {
 }
 
 fn read(path: &Path) -> Result<String, DriverError> {
-    let bytes = std::fs::read(path).map_err(|e| DriverError {
-        path: path.to_path_buf(),
-        message: io_message(&e),
-    })?;
+    let bytes = std::fs::read(path)
+        .map_err(|e| DriverError { path: path.to_path_buf(), message: io_message(&e) })?;
     let bytes = match bytes.strip_prefix(b"\xEF\xBB\xBF") {
         Some(rest) => rest.to_vec(),
         None => bytes,
@@ -361,11 +344,7 @@ pub fn check_files(files: &[PathBuf]) -> Result<CheckRun, DriverError> {
 /// (test threads have 2 MB). The memory is reserved, not committed, until used.
 pub fn with_big_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
     const STACK: usize = 1 << 30;
-    match std::thread::Builder::new()
-        .name("kiln-compile".into())
-        .stack_size(STACK)
-        .spawn(f)
-    {
+    match std::thread::Builder::new().name("kiln-compile".into()).stack_size(STACK).spawn(f) {
         Ok(handle) => match handle.join() {
             Ok(v) => v,
             Err(panic) => std::panic::resume_unwind(panic),

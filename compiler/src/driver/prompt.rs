@@ -9,13 +9,7 @@ use crate::syntax;
 use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 use serde_saphyr::Spanned;
 
-const KEYS: &[&str] = &[
-    "params",
-    "description",
-    "model",
-    "temperature",
-    "max_tokens",
-];
+const KEYS: &[&str] = &["params", "description", "model", "temperature", "max_tokens"];
 
 /// A YAML mapping kept in document order.
 struct Ordered<V>(Vec<(Spanned<String>, V)>);
@@ -49,9 +43,7 @@ struct Front {
 pub fn load(file: FileId, text: &str) -> (Option<PromptSig>, Vec<Diagnostic>) {
     let mut diags = Vec::new();
     let bad = |msg: &str, span: Span, help: &str| {
-        Diagnostic::new(codes::E0500, span, msg.to_string())
-            .label("here")
-            .help(help.to_string())
+        Diagnostic::new(codes::E0500, span, msg.to_string()).label("here").help(help.to_string())
     };
     let first_line_end = text.find('\n').unwrap_or(text.len());
     if text[..first_line_end].trim_end() != "---" {
@@ -78,10 +70,7 @@ pub fn load(file: FileId, text: &str) -> (Option<PromptSig>, Vec<Diagnostic>) {
     };
     if yaml.trim().is_empty() {
         return (
-            Some(PromptSig {
-                params: Vec::new(),
-                template: text[template_start..].to_string(),
-            }),
+            Some(PromptSig { params: Vec::new(), template: text[template_start..].to_string() }),
             diags,
         );
     }
@@ -103,10 +92,8 @@ pub fn load(file: FileId, text: &str) -> (Option<PromptSig>, Vec<Diagnostic>) {
             }
         }
         Err(e) => {
-            let span = e
-                .location()
-                .map(|l| at(&l, 1))
-                .unwrap_or(Span::new(file, body_start, yaml_end));
+            let span =
+                e.location().map(|l| at(&l, 1)).unwrap_or(Span::new(file, body_start, yaml_end));
             let msg = e.to_string();
             let first = msg.lines().next().unwrap_or("invalid YAML").to_string();
             diags.push(bad(
@@ -120,10 +107,8 @@ pub fn load(file: FileId, text: &str) -> (Option<PromptSig>, Vec<Diagnostic>) {
     let front: Front = match serde_saphyr::from_str(yaml) {
         Ok(f) => f,
         Err(e) => {
-            let span = e
-                .location()
-                .map(|l| at(&l, 1))
-                .unwrap_or(Span::new(file, body_start, yaml_end));
+            let span =
+                e.location().map(|l| at(&l, 1)).unwrap_or(Span::new(file, body_start, yaml_end));
             let msg = e.to_string();
             let first = msg.lines().next().unwrap_or("invalid YAML").to_string();
             diags.push(bad(
@@ -141,15 +126,9 @@ pub fn load(file: FileId, text: &str) -> (Option<PromptSig>, Vec<Diagnostic>) {
         // A quoted scalar's span starts at its quote.
         let quoted = matches!(text.as_bytes().get(raw_off), Some(b'"' | b'\''));
         let off = raw_off + usize::from(quoted);
-        let valid_name = name
-            .value
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-            && name
-                .value
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_');
+        let valid_name =
+            name.value.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                && name.value.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
         if !valid_name {
             diags.push(bad(
                 &format!("`{}` is not a valid parameter name", name.value),
@@ -167,10 +146,7 @@ pub fn load(file: FileId, text: &str) -> (Option<PromptSig>, Vec<Diagnostic>) {
             }
         }
     }
-    let sig = ok.then(|| PromptSig {
-        params,
-        template: text[template_start..].to_string(),
-    });
+    let sig = ok.then(|| PromptSig { params, template: text[template_start..].to_string() });
     (sig, diags)
 }
 

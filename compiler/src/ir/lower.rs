@@ -32,11 +32,7 @@ pub fn lower(program: &Program) -> Pipeline {
         let elem = l.out.graph[input].elem.clone();
         let node = l.out.graph.add_node(Node {
             name: Rc::from(format!("sink {}", sink_name(sink.format))),
-            kind: NodeKind::Sink {
-                input,
-                format: sink.format,
-                path: sink.path.clone(),
-            },
+            kind: NodeKind::Sink { input, format: sink.format, path: sink.path.clone() },
             elem,
             span: sink.span,
         });
@@ -68,10 +64,7 @@ impl Lowerer<'_> {
     fn source_node(&mut self, s: &SourceDef) -> NodeIndex {
         self.out.graph.add_node(Node {
             name: s.name.clone(),
-            kind: NodeKind::Source {
-                format: s.format,
-                args: s.args.clone(),
-            },
+            kind: NodeKind::Source { format: s.format, args: s.args.clone() },
             elem: s.elem.clone(),
             span: s.span,
         })
@@ -95,10 +88,7 @@ impl Lowerer<'_> {
                 let elem = self.out.graph[inner].elem.clone();
                 let n = self.out.graph.add_node(Node {
                     name: def.name.clone(),
-                    kind: NodeKind::Stage {
-                        input: inner,
-                        ops: Vec::new(),
-                    },
+                    kind: NodeKind::Stage { input: inner, ops: Vec::new() },
                     elem,
                     span: def.span,
                 });
@@ -123,19 +113,12 @@ impl Lowerer<'_> {
                     span: e.span,
                 })
             }),
-            TExprKind::Call {
-                callee: Callee::Builtin(b),
-                args,
-                named,
-            } => {
+            TExprKind::Call { callee: Callee::Builtin(b), args, named } => {
                 let elem = e.ty.element().cloned().unwrap_or(Ty::Error);
                 if b.name == "range" {
                     return self.out.graph.add_node(Node {
                         name: Rc::from(format!("range@{}", e.span.start)),
-                        kind: NodeKind::Source {
-                            format: SourceFormat::Range,
-                            args: args.clone(),
-                        },
+                        kind: NodeKind::Source { format: SourceFormat::Range, args: args.clone() },
                         elem,
                         span: e.span,
                     });
@@ -168,10 +151,7 @@ impl Lowerer<'_> {
             let name = Rc::from(format!("{}@{}", op.name(), span.start));
             let n = self.out.graph.add_node(Node {
                 name,
-                kind: NodeKind::Stage {
-                    input,
-                    ops: vec![op],
-                },
+                kind: NodeKind::Stage { input, ops: vec![op] },
                 elem,
                 span,
             });
@@ -180,11 +160,7 @@ impl Lowerer<'_> {
             n
         };
         if let Some(x) = extra {
-            let k = self
-                .out
-                .graph
-                .edges_directed(node, petgraph::Direction::Incoming)
-                .count();
+            let k = self.out.graph.edges_directed(node, petgraph::Direction::Incoming).count();
             self.out.graph.add_edge(x, node, k);
         }
         node
@@ -208,15 +184,9 @@ impl Lowerer<'_> {
             "distinct" => Op::Distinct(row_fn(&arg(1))),
             "sort_by" => Op::SortBy {
                 key: row_fn(&arg(1)),
-                desc: named
-                    .iter()
-                    .find(|(n, _)| &**n == "desc")
-                    .map(|(_, e)| e.clone()),
+                desc: named.iter().find(|(n, _)| &**n == "desc").map(|(_, e)| e.clone()),
             },
-            "group_by" => Op::GroupBy {
-                key: row_fn(&arg(1)),
-                aggs: aggs(named),
-            },
+            "group_by" => Op::GroupBy { key: row_fn(&arg(1)), aggs: aggs(named) },
             "aggregate" => Op::Aggregate { aggs: aggs(named) },
             "join" | "left_join" => {
                 let right = self.stream(&arg(1));
@@ -254,12 +224,7 @@ fn aggs(named: &[(Rc<str>, TExpr)]) -> Vec<Agg> {
     named
         .iter()
         .map(|(name, call)| {
-            let TExprKind::Call {
-                callee: Callee::Aggregate(a),
-                args,
-                ..
-            } = &call.kind
-            else {
+            let TExprKind::Call { callee: Callee::Aggregate(a), args, .. } = &call.kind else {
                 unreachable!("aggregates are checked calls")
             };
             let kind = match a.name {
@@ -272,12 +237,7 @@ fn aggs(named: &[(Rc<str>, TExpr)]) -> Vec<Agg> {
                 "last" => AggKind::Last,
                 _ => AggKind::Collect,
             };
-            Agg {
-                name: name.clone(),
-                kind,
-                arg: args.first().map(row_fn),
-                ty: call.ty.clone(),
-            }
+            Agg { name: name.clone(), kind, arg: args.first().map(row_fn), ty: call.ty.clone() }
         })
         .collect()
 }

@@ -125,7 +125,10 @@ pub enum NodeKind {
     /// The records that failed (LANGUAGE.md §1.6).
     Errors,
     /// `input |> op |> op ...`; `input` is the primary input node.
-    Stage { input: NodeIndex, ops: Vec<Op> },
+    Stage {
+        input: NodeIndex,
+        ops: Vec<Op>,
+    },
     Sink {
         input: NodeIndex,
         format: SinkFormat,
@@ -161,8 +164,6 @@ pub struct Pipeline {
 
 impl Pipeline {
     pub fn sinks(&self) -> impl Iterator<Item = NodeIndex> + '_ {
-        self.graph
-            .node_indices()
-            .filter(|&n| matches!(self.graph[n].kind, NodeKind::Sink { .. }))
+        self.graph.node_indices().filter(|&n| matches!(self.graph[n].kind, NodeKind::Sink { .. }))
     }
 }

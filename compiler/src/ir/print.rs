@@ -72,22 +72,14 @@ impl Printer<'_> {
             TExprKind::Widen(x) => self.wrap(s, "widen", x),
             TExprKind::WrapOptional(x) => self.wrap(s, "some", x),
             TExprKind::Unwrap(x) => self.wrap(s, "unwrap", x),
-            TExprKind::ConvertEach {
-                value,
-                binder,
-                body,
-            } => {
+            TExprKind::ConvertEach { value, binder, body } => {
                 s.push_str("convert_each(");
                 self.write(s, value);
                 write!(s, ", v{} => ", binder.0).unwrap();
                 self.write(s, body);
                 s.push(')');
             }
-            TExprKind::Call {
-                callee,
-                args,
-                named,
-            } => {
+            TExprKind::Call { callee, args, named } => {
                 s.push_str(&self.callee(callee));
                 s.push('(');
                 self.list(s, args);
@@ -196,12 +188,7 @@ impl Printer<'_> {
             },
             Op::GroupBy { key, aggs: a } => format!("group_by({}, {})", self.row(key), aggs(a)),
             Op::Aggregate { aggs: a } => format!("aggregate({})", aggs(a)),
-            Op::Join {
-                right,
-                left_key,
-                right_key,
-                ..
-            } => {
+            Op::Join { right, left_key, right_key, .. } => {
                 format!(
                     "{}({}, {}, {})",
                     op.name(),
@@ -265,11 +252,7 @@ pub fn text(p: &Pipeline) -> String {
                     writeln!(out, "    |> {}{fused}", pr.op(op)).unwrap();
                 }
             }
-            NodeKind::Sink {
-                input,
-                format,
-                path,
-            } => {
+            NodeKind::Sink { input, format, path } => {
                 let path = path.as_ref().map(|x| pr.expr(x)).unwrap_or_default();
                 writeln!(
                     out,
@@ -282,20 +265,10 @@ pub fn text(p: &Pipeline) -> String {
         }
     }
     for f in &p.fns {
-        let params: Vec<String> = f
-            .params
-            .iter()
-            .map(|(id, n, t)| format!("v{}/{n}: {t}", id.0))
-            .collect();
-        writeln!(
-            out,
-            "fn {}({}) -> {} = {}",
-            f.name,
-            params.join(", "),
-            f.ret,
-            pr.expr(&f.body)
-        )
-        .unwrap();
+        let params: Vec<String> =
+            f.params.iter().map(|(id, n, t)| format!("v{}/{n}: {t}", id.0)).collect();
+        writeln!(out, "fn {}({}) -> {} = {}", f.name, params.join(", "), f.ret, pr.expr(&f.body))
+            .unwrap();
     }
     out
 }
@@ -307,10 +280,9 @@ pub fn dot(p: &Pipeline) -> String {
     for n in p.graph.node_indices() {
         let node = &p.graph[n];
         let (shape, label) = match &node.kind {
-            NodeKind::Source { format, .. } => (
-                "invhouse",
-                format!("{}\\n{}", node.name, format!("{format:?}").to_lowercase()),
-            ),
+            NodeKind::Source { format, .. } => {
+                ("invhouse", format!("{}\\n{}", node.name, format!("{format:?}").to_lowercase()))
+            }
             NodeKind::Errors => ("invhouse", "errors".to_string()),
             NodeKind::Stage { ops, .. } => {
                 let ops: Vec<String> = ops.iter().map(|o| o.name().to_string()).collect();
@@ -337,18 +309,9 @@ pub fn dot(p: &Pipeline) -> String {
         .unwrap();
     }
     for e in (&p.graph).edge_references() {
-        let label = if *e.weight() > 0 {
-            format!(" [label=\"{}\"]", e.weight())
-        } else {
-            String::new()
-        };
-        writeln!(
-            out,
-            "  n{} -> n{}{label};",
-            e.source().index(),
-            e.target().index()
-        )
-        .unwrap();
+        let label =
+            if *e.weight() > 0 { format!(" [label=\"{}\"]", e.weight()) } else { String::new() };
+        writeln!(out, "  n{} -> n{}{label};", e.source().index(), e.target().index()).unwrap();
     }
     out.push_str("}\n");
     out

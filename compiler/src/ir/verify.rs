@@ -17,11 +17,8 @@ pub fn verify(p: &Pipeline) -> Result<(), String> {
             .edges_directed(n, Direction::Incoming)
             .map(|e| (petgraph::visit::EdgeRef::source(&e), *e.weight()))
             .collect();
-        let primary: Vec<NodeIndex> = inputs
-            .iter()
-            .filter(|(_, w)| *w == 0)
-            .map(|(s, _)| *s)
-            .collect();
+        let primary: Vec<NodeIndex> =
+            inputs.iter().filter(|(_, w)| *w == 0).map(|(s, _)| *s).collect();
         let here = || format!("node `{}`", node.name);
         match &node.kind {
             NodeKind::Source { .. } | NodeKind::Errors => {
@@ -37,10 +34,8 @@ pub fn verify(p: &Pipeline) -> Result<(), String> {
                     ));
                 }
                 let mut elem = p.graph[*input].elem.clone();
-                let extra = ops
-                    .iter()
-                    .filter(|o| matches!(o, Op::Join { .. } | Op::Union { .. }))
-                    .count();
+                let extra =
+                    ops.iter().filter(|o| matches!(o, Op::Join { .. } | Op::Union { .. })).count();
                 if inputs.len() != 1 + extra {
                     return Err(format!(
                         "{}: {} input edges for {} join/union operands",
@@ -83,10 +78,7 @@ fn takes(f: &RowFn, elem: &Ty) -> Result<(), String> {
     if f.param_ty == *elem {
         Ok(())
     } else {
-        Err(format!(
-            "row function takes `{}` but elements are `{elem}`",
-            f.param_ty
-        ))
+        Err(format!("row function takes `{}` but elements are `{elem}`", f.param_ty))
     }
 }
 
@@ -106,10 +98,7 @@ fn op_output(p: &Pipeline, op: &Op, elem: &Ty) -> Result<Ty, String> {
         }
         Op::FlatMap(f) => {
             takes(f, elem)?;
-            f.ret()
-                .element()
-                .cloned()
-                .ok_or("flat_map function does not return a list")?
+            f.ret().element().cloned().ok_or("flat_map function does not return a list")?
         }
         Op::Take(_) | Op::Skip(_) => elem.clone(),
         Op::Batch(_) => Ty::list(elem.clone()),
@@ -124,17 +113,10 @@ fn op_output(p: &Pipeline, op: &Op, elem: &Ty) -> Result<Ty, String> {
             fields.extend(aggs.iter().map(|a| (a.name.clone(), a.ty.clone())));
             Ty::record(fields)
         }
-        Op::Aggregate { aggs } => Ty::record(
-            aggs.iter()
-                .map(|a| (a.name.clone(), a.ty.clone()))
-                .collect(),
-        ),
-        Op::Join {
-            right,
-            left_key,
-            right_key,
-            outer,
-        } => {
+        Op::Aggregate { aggs } => {
+            Ty::record(aggs.iter().map(|a| (a.name.clone(), a.ty.clone())).collect())
+        }
+        Op::Join { right, left_key, right_key, outer } => {
             takes(left_key, elem)?;
             let r = p.graph[*right].elem.clone();
             takes(right_key, &r)?;

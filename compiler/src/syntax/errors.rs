@@ -10,9 +10,8 @@ use pest::Parser;
 use std::collections::BTreeSet;
 
 /// Tokens that can start an expression; when most of them are expected we say so.
-const EXPR_STARTS: &[&str] = &[
-    "(", "[", "{", "\"", "\"\"\"", "-", "not", "true", "false", "null", "if", "vec",
-];
+const EXPR_STARTS: &[&str] =
+    &["(", "[", "{", "\"", "\"\"\"", "-", "not", "true", "false", "null", "if", "vec"];
 const OPERATORS: &[&str] = &[
     "+", "-", "*", "/", "//", "%", "==", "!=", "<", "<=", ">", ">=", "and", "or", "??", "|>", ".",
     "=>",
@@ -46,9 +45,7 @@ pub(super) fn describe(
         positives = p.clone();
     }
     let mut expected: BTreeSet<String> = BTreeSet::new();
-    let mut wants_name = positives
-        .iter()
-        .any(|r| matches!(r, Rule::ident | Rule::field_name));
+    let mut wants_name = positives.iter().any(|r| matches!(r, Rule::ident | Rule::field_name));
     let mut wants_number = false;
     if let Some(attempts) = err.parse_attempts() {
         // pest does not export its token type, but prints a literal as itself, a char
@@ -67,10 +64,7 @@ pub(super) fn describe(
         }
     }
     let mut words: Vec<String> = Vec::new();
-    let expr_starts = EXPR_STARTS
-        .iter()
-        .filter(|t| expected.contains(**t))
-        .count();
+    let expr_starts = EXPR_STARTS.iter().filter(|t| expected.contains(**t)).count();
     if expr_starts >= 4 {
         expected.retain(|t| !EXPR_STARTS.contains(&t.as_str()) && t != "..");
         words.push("an expression".into());
@@ -113,10 +107,7 @@ pub(super) fn describe(
         if offset + src.len() >= full.trim_end().len() {
             "the end of the file".to_string()
         } else {
-            let next = full[offset + src.len()..]
-                .split_whitespace()
-                .next()
-                .unwrap_or("");
+            let next = full[offset + src.len()..].split_whitespace().next().unwrap_or("");
             format!("the next declaration (`{next}`)")
         }
     } else {
@@ -140,21 +131,14 @@ pub(super) fn describe(
         if words.first().map(String::as_str) == Some(close) {
             let what = opener_description(src, open).trim_end_matches(" is never closed");
             let what = what.strip_prefix("the ").unwrap_or(what);
-            message = format!(
-                "expected {expected_text} to close {}, found {found}",
-                what_of(what)
-            );
+            message = format!("expected {expected_text} to close {}, found {found}", what_of(what));
         }
     }
     let mut d =
         Diagnostic::new(codes::E0001, span, message).label(format!("expected {expected_text}"));
     if let Some(open) = opener {
         let desc = opener_description(src, open);
-        let desc = if desc.ends_with("never closed") {
-            "opened here"
-        } else {
-            desc
-        };
+        let desc = if desc.ends_with("never closed") { "opened here" } else { desc };
         d = d.secondary(Span::new(file, offset + open, offset + open + 1), desc);
     }
     d
@@ -162,11 +146,7 @@ pub(super) fn describe(
 
 /// "call started here" → "the call started here"; "this `(`" stays.
 fn what_of(desc: &str) -> String {
-    if desc.starts_with("this") {
-        desc.to_string()
-    } else {
-        format!("the {desc}")
-    }
+    if desc.starts_with("this") { desc.to_string() } else { format!("the {desc}") }
 }
 
 fn join_or(words: &[String]) -> String {
@@ -184,8 +164,7 @@ fn found_token(rest: &str) -> (String, usize) {
         return (String::new(), 0);
     };
     let len = if c.is_alphanumeric() || c == '_' {
-        rest.find(|ch: char| !(ch.is_alphanumeric() || ch == '_'))
-            .unwrap_or(rest.len())
+        rest.find(|ch: char| !(ch.is_alphanumeric() || ch == '_')).unwrap_or(rest.len())
     } else {
         let two = rest.get(..2).unwrap_or("");
         if ["==", "!=", "<=", ">=", "|>", "=>", "->", "??", "//", ".."].contains(&two) {

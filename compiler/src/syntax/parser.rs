@@ -41,11 +41,8 @@ pub fn parse_module(file: FileId, text: &str) -> (Module, Vec<Diagnostic>) {
             Ok(mut pairs) => {
                 let mut b = Builder::new(file, chunk.start, &mut diags);
                 let decl_only = pairs.next().expect("decl_only always yields one pair");
-                let decl = decl_only
-                    .into_inner()
-                    .filter(not_keyword)
-                    .next()
-                    .expect("a declaration");
+                let decl =
+                    decl_only.into_inner().filter(not_keyword).next().expect("a declaration");
                 let item = b.item(decl);
                 b.finish();
                 items.push(item);
@@ -53,7 +50,7 @@ pub fn parse_module(file: FileId, text: &str) -> (Module, Vec<Diagnostic>) {
             Err(_) => {
                 broken.extend(declared_name(src));
                 diags.push(errors::describe(file, text, chunk.start, src, Rule::decl_only));
-            },
+            }
         }
     }
     (Module { items, broken }, diags)
@@ -96,13 +93,7 @@ pub fn parse_type(file: FileId, text: &str, offset: usize) -> Result<TypeExpr, V
             let t = b.type_expr(inner);
             if diags.is_empty() { Ok(t) } else { Err(diags) }
         }
-        Err(_) => Err(vec![errors::describe(
-            file,
-            text,
-            offset,
-            text,
-            Rule::type_only,
-        )]),
+        Err(_) => Err(vec![errors::describe(file, text, offset, text, Rule::type_only)]),
     }
 }
 
@@ -118,13 +109,7 @@ struct Builder<'d> {
 
 impl Builder<'_> {
     fn new(file: FileId, offset: usize, diags: &mut Vec<Diagnostic>) -> Builder<'_> {
-        Builder {
-            file,
-            offset,
-            diags,
-            pending_min: Vec::new(),
-            parenthesized: Vec::new(),
-        }
+        Builder { file, offset, diags, pending_min: Vec::new(), parenthesized: Vec::new() }
     }
 
     /// Reports `9223372036854775808` literals that were not negated.
@@ -175,11 +160,7 @@ impl Builder<'_> {
     fn span(&self, p: &Pair<Rule>) -> Span {
         let s = p.as_span();
         let len = trimmed(p.as_str()).len();
-        Span::new(
-            self.file,
-            self.offset + s.start(),
-            self.offset + s.start() + len,
-        )
+        Span::new(self.file, self.offset + s.start(), self.offset + s.start() + len)
     }
 
     /// A name; a keyword in a name's place is reported (field names may be keywords).
@@ -187,9 +168,13 @@ impl Builder<'_> {
         let id = Ident { name: p.as_str().to_string(), span: self.span(&p) };
         if p.as_rule() == Rule::ident && KEYWORDS.contains(&id.name.as_str()) {
             self.diags.push(
-                Diagnostic::new(codes::E0001, id.span, format!("`{}` is a keyword and cannot be used as a name", id.name))
-                    .label("a keyword")
-                    .help(format!("rename it, e.g. `{}_`", id.name)),
+                Diagnostic::new(
+                    codes::E0001,
+                    id.span,
+                    format!("`{}` is a keyword and cannot be used as a name", id.name),
+                )
+                .label("a keyword")
+                .help(format!("rename it, e.g. `{}_`", id.name)),
             );
         }
         id
@@ -203,17 +188,11 @@ impl Builder<'_> {
             Rule::use_decl => {
                 let s = it.next().expect("string");
                 let path_span = self.span(&s);
-                ItemKind::Use {
-                    path: self.string(s),
-                    path_span,
-                }
+                ItemKind::Use { path: self.string(s), path_span }
             }
             Rule::type_decl => {
                 let name = self.ident(it.next().expect("name"));
-                ItemKind::Type {
-                    name,
-                    ty: self.type_expr(it.next().expect("type")),
-                }
+                ItemKind::Type { name, ty: self.type_expr(it.next().expect("type")) }
             }
             Rule::const_decl => {
                 let name = self.ident(it.next().expect("name"));
@@ -225,11 +204,7 @@ impl Builder<'_> {
                 } else {
                     None
                 };
-                ItemKind::Const {
-                    name,
-                    ty,
-                    value: self.expr(next),
-                }
+                ItemKind::Const { name, ty, value: self.expr(next) }
             }
             Rule::param_decl => {
                 let name = self.ident(it.next().expect("name"));
@@ -242,22 +217,13 @@ impl Builder<'_> {
                 let params = self.params(it.next().expect("params"));
                 let ret = self.type_expr(it.next().expect("return type"));
                 let body = self.expr(it.next().expect("body"));
-                ItemKind::Fn {
-                    name,
-                    params,
-                    ret,
-                    body,
-                }
+                ItemKind::Fn { name, params, ret, body }
             }
             Rule::agent_decl => {
                 let name = self.ident(it.next().expect("name"));
                 let s = it.next().expect("path");
                 let path_span = self.span(&s);
-                ItemKind::Agent {
-                    name,
-                    path: self.string(s),
-                    path_span,
-                }
+                ItemKind::Agent { name, path: self.string(s), path_span }
             }
             Rule::prompt_decl => {
                 let name = self.ident(it.next().expect("name"));
@@ -267,43 +233,24 @@ impl Builder<'_> {
                     let params = self.params(r.next().expect("params"));
                     let s = r.next().expect("template");
                     let (template, template_span) = self.template(s);
-                    ItemKind::PromptInline {
-                        name,
-                        params,
-                        template,
-                        template_span,
-                    }
+                    ItemKind::PromptInline { name, params, template, template_span }
                 } else {
                     let path_span = self.span(&rest);
-                    ItemKind::PromptFile {
-                        name,
-                        path: self.string(rest),
-                        path_span,
-                    }
+                    ItemKind::PromptFile { name, path: self.string(rest), path_span }
                 }
             }
             Rule::source_decl => {
                 let name = self.ident(it.next().expect("name"));
                 let ty = self.type_expr(it.next().expect("type"));
-                ItemKind::Source {
-                    name,
-                    ty,
-                    expr: self.expr(it.next().expect("expr")),
-                }
+                ItemKind::Source { name, ty, expr: self.expr(it.next().expect("expr")) }
             }
             Rule::stage_decl => {
                 let name = self.ident(it.next().expect("name"));
-                ItemKind::Stage {
-                    name,
-                    expr: self.expr(it.next().expect("expr")),
-                }
+                ItemKind::Stage { name, expr: self.expr(it.next().expect("expr")) }
             }
             Rule::sink_decl => {
                 let expr = self.expr(it.next().expect("expr"));
-                ItemKind::Sink {
-                    expr,
-                    target: self.expr(it.next().expect("target")),
-                }
+                ItemKind::Sink { expr, target: self.expr(it.next().expect("target")) }
             }
             r => unreachable!("not a declaration rule: {r:?}"),
         };
@@ -316,10 +263,7 @@ impl Builder<'_> {
             .map(|param| {
                 let mut it = param.into_inner().filter(not_keyword);
                 let name = self.ident(it.next().expect("name"));
-                Param {
-                    name,
-                    ty: self.type_expr(it.next().expect("type")),
-                }
+                Param { name, ty: self.type_expr(it.next().expect("type")) }
             })
             .collect()
     }
@@ -331,10 +275,8 @@ impl Builder<'_> {
         let mut ty = self.type_atom(atom);
         for mark in it {
             let end = self.span(&mark).end;
-            ty = TypeExpr {
-                kind: TypeExprKind::Optional(Box::new(ty)),
-                span: Span { end, ..span },
-            };
+            ty =
+                TypeExpr { kind: TypeExprKind::Optional(Box::new(ty)), span: Span { end, ..span } };
         }
         ty
     }
@@ -374,13 +316,7 @@ impl Builder<'_> {
                 let mut it = p.into_inner().filter(not_keyword);
                 let param = self.ident(it.next().expect("param"));
                 let body = self.expr(it.next().expect("body"));
-                Expr {
-                    kind: ExprKind::Lambda {
-                        param,
-                        body: Box::new(body),
-                    },
-                    span,
-                }
+                Expr { kind: ExprKind::Lambda { param, body: Box::new(body) }, span }
             }
             Rule::infix_expr => self.infix(p),
             _ => self.primary(p),
@@ -406,30 +342,17 @@ impl Builder<'_> {
             // `-9223372036854775808` is the one literal that only exists negated.
             if let Some(pos) = self.pending_min.iter().position(|s| *s == rhs.span) {
                 self.pending_min.remove(pos);
-                return Expr {
-                    kind: ExprKind::Int(i64::MIN),
-                    span,
-                };
+                return Expr { kind: ExprKind::Int(i64::MIN), span };
             }
         }
-        let op = if op.as_rule() == Rule::op_neg {
-            UnOp::Neg
-        } else {
-            UnOp::Not
-        };
-        Expr {
-            kind: ExprKind::Unary(op, Box::new(rhs)),
-            span,
-        }
+        let op = if op.as_rule() == Rule::op_neg { UnOp::Neg } else { UnOp::Not };
+        Expr { kind: ExprKind::Unary(op, Box::new(rhs)), span }
     }
 
     fn infix_op(&mut self, lhs: Expr, op: Pair<Rule>, rhs: Expr) -> Expr {
         let span = lhs.span.to(rhs.span);
         if op.as_rule() == Rule::op_pipe {
-            return Expr {
-                kind: ExprKind::Pipe(Box::new(lhs), Box::new(rhs)),
-                span,
-            };
+            return Expr { kind: ExprKind::Pipe(Box::new(lhs), Box::new(rhs)), span };
         }
         let bin = match op.as_rule() {
             Rule::op_or => BinOp::Or,
@@ -464,17 +387,11 @@ impl Builder<'_> {
                         .secondary(lhs.span, "first comparison")
                         .help("combine the comparisons with `and`: `a < b and b < c`"),
                     );
-                    return Expr {
-                        kind: ExprKind::Error,
-                        span,
-                    };
+                    return Expr { kind: ExprKind::Error, span };
                 }
             }
         }
-        Expr {
-            kind: ExprKind::Binary(bin, Box::new(lhs), Box::new(rhs)),
-            span,
-        }
+        Expr { kind: ExprKind::Binary(bin, Box::new(lhs), Box::new(rhs)), span }
     }
 
     fn postfix(&mut self, acc: Expr, op: Pair<Rule>) -> Expr {
@@ -482,15 +399,8 @@ impl Builder<'_> {
         let span = acc.span.to(op_span);
         let kind = match op.as_rule() {
             Rule::call_args => {
-                let args = op
-                    .into_inner()
-                    .filter(not_keyword)
-                    .map(|a| self.arg(a))
-                    .collect();
-                ExprKind::Call {
-                    callee: Box::new(acc),
-                    args,
-                }
+                let args = op.into_inner().filter(not_keyword).map(|a| self.arg(a)).collect();
+                ExprKind::Call { callee: Box::new(acc), args }
             }
             Rule::field_access => {
                 let name = self.ident(op.into_inner().next().expect("field"));
@@ -509,14 +419,8 @@ impl Builder<'_> {
         let mut it = p.into_inner().filter(not_keyword);
         let first = it.next().expect("arg");
         match it.next() {
-            Some(value) => Arg {
-                name: Some(self.ident(first)),
-                value: self.expr(value),
-            },
-            None => Arg {
-                name: None,
-                value: self.expr(first),
-            },
+            Some(value) => Arg { name: Some(self.ident(first)), value: self.expr(value) },
+            None => Arg { name: None, value: self.expr(first) },
         }
     }
 
@@ -556,12 +460,9 @@ impl Builder<'_> {
                     .expr(p.into_inner().filter(not_keyword).next().expect("inner"))
                     .with_span(span);
             }
-            Rule::list => ExprKind::List(
-                p.into_inner()
-                    .filter(not_keyword)
-                    .map(|e| self.expr(e))
-                    .collect(),
-            ),
+            Rule::list => {
+                ExprKind::List(p.into_inner().filter(not_keyword).map(|e| self.expr(e)).collect())
+            }
             Rule::record => ExprKind::Record(
                 p.into_inner()
                     .filter(not_keyword)
@@ -586,19 +487,12 @@ impl Builder<'_> {
                         let mut it = part.into_inner().filter(not_keyword);
                         let name = self.ident(it.next().expect("name"));
                         let value = self.expr(it.next().expect("value"));
-                        lets.push(Let {
-                            name,
-                            value,
-                            span: lspan,
-                        });
+                        lets.push(Let { name, value, span: lspan });
                     } else {
                         result = Some(self.expr(part));
                     }
                 }
-                ExprKind::Block {
-                    lets,
-                    result: Box::new(result.expect("block result")),
-                }
+                ExprKind::Block { lets, result: Box::new(result.expect("block result")) }
             }
             Rule::if_expr => {
                 let mut it = p.into_inner().filter(not_keyword);
@@ -641,11 +535,7 @@ impl Builder<'_> {
 
     /// Decodes a `"..."` literal's escapes, reporting each bad one.
     fn string(&mut self, p: Pair<Rule>) -> String {
-        let inner = p
-            .into_inner()
-            .filter(not_keyword)
-            .next()
-            .expect("string_inner");
+        let inner = p.into_inner().filter(not_keyword).next().expect("string_inner");
         let base = self.offset + inner.as_span().start();
         let raw = inner.as_str();
         let mut out = String::with_capacity(raw.len());
@@ -676,14 +566,8 @@ impl Builder<'_> {
                 'u' => {
                     let rest = &raw[i + 2..];
                     let close = rest.find('}');
-                    let hex = if rest.starts_with('{') {
-                        close.map(|c| &rest[1..c])
-                    } else {
-                        None
-                    };
-                    match hex
-                        .and_then(|h| u32::from_str_radix(h, 16).ok())
-                        .and_then(char::from_u32)
+                    let hex = if rest.starts_with('{') { close.map(|c| &rest[1..c]) } else { None };
+                    match hex.and_then(|h| u32::from_str_radix(h, 16).ok()).and_then(char::from_u32)
                     {
                         Some(ch) if hex.is_some_and(|h| !h.is_empty() && h.len() <= 6) => {
                             out.push(ch);
@@ -693,20 +577,13 @@ impl Builder<'_> {
                             }
                         }
                         _ => {
-                            let len = if rest.starts_with('{') {
-                                close.map_or(2, |c| c + 3)
-                            } else {
-                                2
-                            };
+                            let len =
+                                if rest.starts_with('{') { close.map_or(2, |c| c + 3) } else { 2 };
                             bad(self, len, "invalid unicode escape");
                         }
                     }
                 }
-                other => bad(
-                    self,
-                    1 + other.len_utf8(),
-                    &format!("unknown escape `\\{other}`"),
-                ),
+                other => bad(self, 1 + other.len_utf8(), &format!("unknown escape `\\{other}`")),
             }
         }
         out
@@ -714,11 +591,7 @@ impl Builder<'_> {
 
     fn template(&mut self, p: Pair<Rule>) -> (String, Span) {
         if p.as_rule() == Rule::triple_string {
-            let inner = p
-                .into_inner()
-                .filter(not_keyword)
-                .next()
-                .expect("triple_inner");
+            let inner = p.into_inner().filter(not_keyword).next().expect("triple_inner");
             let span = self.span(&inner);
             (inner.as_str().to_string(), span)
         } else {
@@ -738,7 +611,8 @@ impl Builder<'_> {
 
 /// The name a (broken) declaration introduces: the identifier after its keyword.
 fn declared_name(src: &str) -> Option<String> {
-    let mut words = src.split(|c: char| !(c.is_alphanumeric() || c == '_')).filter(|w| !w.is_empty());
+    let mut words =
+        src.split(|c: char| !(c.is_alphanumeric() || c == '_')).filter(|w| !w.is_empty());
     let kw = words.next()?;
     if matches!(kw, "use" | "sink") {
         return None;
@@ -769,9 +643,7 @@ fn trimmed(text: &str) -> &str {
                 continue;
             }
             b'"' if text[i..].starts_with("\"\"\"") => {
-                i += 3 + text[i + 3..]
-                    .find("\"\"\"")
-                    .map_or(text.len() - i - 3, |n| n + 3);
+                i += 3 + text[i + 3..].find("\"\"\"").map_or(text.len() - i - 3, |n| n + 3);
                 end = i;
                 continue;
             }

@@ -13,9 +13,8 @@ use crate::source::{FileId, Span};
 /// Deeper nesting than this is refused up front, so recursion in later stages stays bounded.
 pub const MAX_DEPTH: usize = 256;
 
-const DECL_KEYWORDS: &[&str] = &[
-    "use", "type", "const", "param", "fn", "agent", "prompt", "source", "stage", "sink",
-];
+const DECL_KEYWORDS: &[&str] =
+    &["use", "type", "const", "param", "fn", "agent", "prompt", "source", "stage", "sink"];
 
 /// One top-level declaration's text range, and whether a lexical error was found in it
 /// (then the grammar is not run on it: the lexical diagnostic says it all).
@@ -232,11 +231,7 @@ pub fn split(file: FileId, text: &str) -> (Vec<Chunk>, Vec<Diagnostic>) {
                         report_garbage(file, text, g, i, &mut diags);
                     }
                     finish(&mut current, &mut stack, i, &mut chunks, &mut diags);
-                    current = Some(Chunk {
-                        start: i,
-                        end: i,
-                        lexically_broken: false,
-                    });
+                    current = Some(Chunk { start: i, end: i, lexically_broken: false });
                 }
                 let start = i;
                 while i < bytes.len() && is_ident_byte(bytes[i]) {
@@ -257,13 +252,7 @@ pub fn split(file: FileId, text: &str) -> (Vec<Chunk>, Vec<Diagnostic>) {
     if let Some(g) = garbage_start.take() {
         report_garbage(file, text, g, bytes.len(), &mut diags);
     }
-    finish(
-        &mut current,
-        &mut stack,
-        bytes.len(),
-        &mut chunks,
-        &mut diags,
-    );
+    finish(&mut current, &mut stack, bytes.len(), &mut chunks, &mut diags);
     (chunks, diags)
 }
 
@@ -296,11 +285,7 @@ mod tests {
     use super::*;
 
     fn chunks(text: &str) -> Vec<String> {
-        split(FileId(0), text)
-            .0
-            .iter()
-            .map(|c| text[c.start..c.end].trim().to_string())
-            .collect()
+        split(FileId(0), text).0.iter().map(|c| text[c.start..c.end].trim().to_string()).collect()
     }
 
     #[test]
@@ -308,11 +293,7 @@ mod tests {
         let t = "const A = 1\nfn f(x: int) -> int = x\n  |> abs\nsink s -> stdout()";
         assert_eq!(
             chunks(t),
-            [
-                "const A = 1",
-                "fn f(x: int) -> int = x\n  |> abs",
-                "sink s -> stdout()"
-            ]
+            ["const A = 1", "fn f(x: int) -> int = x\n  |> abs", "sink s -> stdout()"]
         );
     }
 

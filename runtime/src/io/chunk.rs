@@ -35,11 +35,7 @@ enum Source {
     /// The whole input in memory (a map or a buffer); `pos` is where the next chunk starts.
     Shared { data: Shared, pos: usize },
     /// A stream; `buf` holds the bytes read but not yet handed out.
-    Stream {
-        reader: Box<dyn Read + Send>,
-        buf: Vec<u8>,
-        eof: bool,
-    },
+    Stream { reader: Box<dyn Read + Send>, buf: Vec<u8>, eof: bool },
 }
 
 enum Data {
@@ -71,12 +67,7 @@ impl Chunk {
     /// The records in this chunk, each with its 1-based line number (a CSV record spanning
     /// several lines has the number of its first line).
     pub fn records(&self, format: Format) -> Records<'_> {
-        Records {
-            data: self,
-            pos: 0,
-            line: self.first_line,
-            format,
-        }
+        Records { data: self, pos: 0, line: self.first_line, format }
     }
 }
 
@@ -112,14 +103,7 @@ impl ChunkReader {
 
     /// Reads from a stream (standard input, a pipe, a socket...).
     pub fn from_reader(reader: Box<dyn Read + Send>, format: Format) -> ChunkReader {
-        ChunkReader::with_source(
-            Source::Stream {
-                reader,
-                buf: Vec::new(),
-                eof: false,
-            },
-            format,
-        )
+        ChunkReader::with_source(Source::Stream { reader, buf: Vec::new(), eof: false }, format)
     }
 
     /// Reads from bytes already in memory, without copying them.
@@ -214,11 +198,7 @@ impl ChunkReader {
                 }
             }
         };
-        let chunk = Chunk {
-            data,
-            first_line: self.next_line,
-            index: self.next_index,
-        };
+        let chunk = Chunk { data, first_line: self.next_line, index: self.next_index };
         self.next_index += 1;
         self.next_line += count_newlines(&chunk);
         Ok(Some(chunk))
@@ -387,8 +367,7 @@ impl<'a> Iterator for Records<'a> {
 
 /// Whether a JSONL line holds only whitespace (such lines are skipped).
 pub fn is_blank(line: &[u8]) -> bool {
-    line.iter()
-        .all(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+    line.iter().all(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
 }
 
 #[cfg(test)]
@@ -413,29 +392,17 @@ mod tests {
     fn check(input: &[u8], format: Format, want: &[(u64, &str)]) {
         for size in [1, 2, 3, 5, 7, 64, 1 << 20] {
             let r = ChunkReader::from_bytes(input.to_vec(), format).with_chunk_size(size);
-            assert_eq!(
-                all_records(r, format),
-                recs(want),
-                "shared, chunk size {size}"
-            );
+            assert_eq!(all_records(r, format), recs(want), "shared, chunk size {size}");
             let r =
                 ChunkReader::from_reader(Box::new(std::io::Cursor::new(input.to_vec())), format)
                     .with_chunk_size(size);
-            assert_eq!(
-                all_records(r, format),
-                recs(want),
-                "stream, chunk size {size}"
-            );
+            assert_eq!(all_records(r, format), recs(want), "stream, chunk size {size}");
         }
     }
 
     #[test]
     fn lines_crlf_bom_and_no_final_newline() {
-        check(
-            b"a\r\nbb\n\nccc",
-            Format::Lines,
-            &[(1, "a"), (2, "bb"), (3, ""), (4, "ccc")],
-        );
+        check(b"a\r\nbb\n\nccc", Format::Lines, &[(1, "a"), (2, "bb"), (3, ""), (4, "ccc")]);
         check(b"\xEF\xBB\xBFx\ny\n", Format::Lines, &[(1, "x"), (2, "y")]);
         check(b"", Format::Lines, &[]);
         check(b"\n", Format::Lines, &[(1, "")]);
@@ -445,11 +412,7 @@ mod tests {
 
     #[test]
     fn jsonl_skips_blank_lines_but_counts_them() {
-        check(
-            b"{}\n  \n\r\n{\"a\":1}\r\n",
-            Format::Jsonl,
-            &[(1, "{}"), (4, "{\"a\":1}")],
-        );
+        check(b"{}\n  \n\r\n{\"a\":1}\r\n", Format::Jsonl, &[(1, "{}"), (4, "{\"a\":1}")]);
     }
 
     #[test]
@@ -480,12 +443,7 @@ mod tests {
     #[test]
     fn chunks_are_near_the_target_size() {
         let line = b"{\"id\": 12345, \"text\": \"hello\"}\n";
-        let input: Vec<u8> = line
-            .iter()
-            .copied()
-            .cycle()
-            .take(line.len() * 10_000)
-            .collect();
+        let input: Vec<u8> = line.iter().copied().cycle().take(line.len() * 10_000).collect();
         let mut r = ChunkReader::from_bytes(input, Format::Jsonl).with_chunk_size(4096);
         let mut n = 0;
         let mut lines = 0;
@@ -519,10 +477,7 @@ mod tests {
         let p = dir.path().join("in.jsonl");
         std::fs::write(&p, b"1\n2\n3").unwrap();
         let r = ChunkReader::open(p.to_str().unwrap(), Format::Jsonl).unwrap();
-        assert_eq!(
-            all_records(r, Format::Jsonl),
-            recs(&[(1, "1"), (2, "2"), (3, "3")])
-        );
+        assert_eq!(all_records(r, Format::Jsonl), recs(&[(1, "1"), (2, "2"), (3, "3")]));
         let e = dir.path().join("empty");
         std::fs::write(&e, b"").unwrap();
         let r = ChunkReader::open(e.to_str().unwrap(), Format::Jsonl).unwrap();

@@ -96,18 +96,9 @@ impl CsvDecoder {
                     ));
                 }
             }
-            fields.push(Field {
-                name: name.clone(),
-                offset,
-                tag,
-                kind,
-            });
+            fields.push(Field { name: name.clone(), offset, tag, kind });
         }
-        Ok(CsvDecoder {
-            size: ty.size(),
-            fields,
-            columns,
-        })
+        Ok(CsvDecoder { size: ty.size(), fields, columns })
     }
 
     /// The size of the buffer `decode` fills.
@@ -131,10 +122,7 @@ impl CsvDecoder {
             )));
         };
         if let Err(e) = std::str::from_utf8(record) {
-            return Err(RecordError::new(format!(
-                "invalid UTF-8 at byte {}",
-                e.valid_up_to() + 1
-            )));
+            return Err(RecordError::new(format!("invalid UTF-8 at byte {}", e.valid_up_to() + 1)));
         }
         out.fill(0);
         let ncols = self.columns.len();
@@ -244,13 +232,7 @@ fn for_each_cell(
                     col + 1
                 )));
             }
-            (
-                Cell {
-                    text,
-                    quoted: false,
-                },
-                end,
-            )
+            (Cell { text, quoted: false }, end)
         };
         f(col, cell)?;
         col += 1;
@@ -287,13 +269,7 @@ fn quoted_cell<'a>(s: &'a [u8], arena: &'a mut Arena) -> Result<(Cell<'a>, usize
     }
     let raw = body.get(..end).unwrap_or(&[]);
     if doubled == 0 {
-        return Ok((
-            Cell {
-                text: raw,
-                quoted: true,
-            },
-            used,
-        ));
+        return Ok((Cell { text: raw, quoted: true }, used));
     }
     let n = raw.len() - doubled;
     let p = arena.alloc(n, 1);
@@ -320,14 +296,8 @@ fn quoted_cell<'a>(s: &'a [u8], arena: &'a mut Arena) -> Result<(Cell<'a>, usize
 }
 
 fn trim(s: &[u8]) -> &[u8] {
-    let start = s
-        .iter()
-        .position(|c| !matches!(c, b' ' | b'\t'))
-        .unwrap_or(s.len());
-    let end = s
-        .iter()
-        .rposition(|c| !matches!(c, b' ' | b'\t'))
-        .map_or(start, |e| e + 1);
+    let start = s.iter().position(|c| !matches!(c, b' ' | b'\t')).unwrap_or(s.len());
+    let end = s.iter().rposition(|c| !matches!(c, b' ' | b'\t')).map_or(start, |e| e + 1);
     s.get(start..end).unwrap_or(&[])
 }
 
@@ -349,15 +319,10 @@ fn shorten(raw: &[u8]) -> String {
 /// (16 bytes: pointer into `line`, length) at the start of `out`.
 pub fn decode_line(line: &[u8], out: &mut [u8]) -> Result<(), RecordError> {
     if let Err(e) = std::str::from_utf8(line) {
-        return Err(RecordError::new(format!(
-            "invalid UTF-8 at byte {}",
-            e.valid_up_to() + 1
-        )));
+        return Err(RecordError::new(format!("invalid UTF-8 at byte {}", e.valid_up_to() + 1)));
     }
     if out.len() < 16 {
-        return Err(RecordError::new(
-            "internal: output buffer smaller than a string",
-        ));
+        return Err(RecordError::new("internal: output buffer smaller than a string"));
     }
     put(out, 0, &(line.as_ptr() as usize).to_ne_bytes());
     put(out, 8, &(line.len() as u64).to_ne_bytes());
@@ -400,9 +365,7 @@ mod tests {
     }
 
     fn rows(v: &[(u64, Result<&str, &str>)]) -> Rows {
-        v.iter()
-            .map(|(l, r)| (*l, r.map(str::to_string).map_err(str::to_string)))
-            .collect()
+        v.iter().map(|(l, r)| (*l, r.map(str::to_string).map_err(str::to_string))).collect()
     }
 
     const T: &str = "{ id: int, name: str?, score: float?, ok: bool }";
@@ -414,10 +377,7 @@ mod tests {
             read(T, input).unwrap(),
             rows(&[
                 (2, Ok(r#"{"id":1,"name":"Smith, J","score":2.5,"ok":true}"#)),
-                (
-                    3,
-                    Ok(r#"{"id":2,"name":"say \"hi\"\nbye","score":null,"ok":false}"#)
-                ),
+                (3, Ok(r#"{"id":2,"name":"say \"hi\"\nbye","score":null,"ok":false}"#)),
                 (6, Ok(r#"{"id":3,"name":null,"score":1000.0,"ok":true}"#)),
                 (7, Ok(r#"{"id":4,"name":"","score":-0.5,"ok":true}"#)),
             ])
@@ -432,17 +392,11 @@ mod tests {
             rows(&[
                 (2, Err("field `id`: expected an integer, found \"1.5\"")),
                 (3, Err("field `id`: expected an integer, found \"x\"")),
-                (
-                    4,
-                    Err("field `id`: empty cell (null), but the field is not optional")
-                ),
+                (4, Err("field `id`: empty cell (null), but the field is not optional")),
                 (5, Err("field `ok`: expected true or false, found \"yes\"")),
                 (6, Err("expected 2 cells as in the header, found 1")),
                 (7, Err("expected 2 cells as in the header, found 3")),
-                (
-                    8,
-                    Err("field `id`: integer 99999999999999999999 is out of range for int")
-                ),
+                (8, Err("field `id`: integer 99999999999999999999 is out of range for int")),
                 (
                     9,
                     Err(
@@ -469,10 +423,7 @@ mod tests {
             read("{ id: int, t: [str] }", "id\n").unwrap_err(),
             "field `t` is not a number, bool or string, so CSV cannot hold it"
         );
-        assert_eq!(
-            read("int", "id\n").unwrap_err(),
-            "a CSV source needs a record type"
-        );
+        assert_eq!(read("int", "id\n").unwrap_err(), "a CSV source needs a record type");
         assert_eq!(read(T, "").unwrap_err(), "no header");
         let bad = CsvDecoder::new(&parse_type("{ a: int }").unwrap(), b"a,\"b").unwrap_err();
         assert_eq!(bad, "the CSV header: cell 2: a quoted cell is not closed");
@@ -505,10 +456,7 @@ mod tests {
         let mut out = [0u8; 16];
         decode_line(b"h\xC3\xA9", &mut out).unwrap();
         assert_eq!(u64::from_ne_bytes(out[8..].try_into().unwrap()), 3);
-        assert_eq!(
-            decode_line(b"a\xFF", &mut out).unwrap_err().message,
-            "invalid UTF-8 at byte 2"
-        );
+        assert_eq!(decode_line(b"a\xFF", &mut out).unwrap_err().message, "invalid UTF-8 at byte 2");
         assert!(decode_line(b"a", &mut out[..8]).is_err());
         let mut s = Vec::new();
         crate::io::write::write_text_line(&mut s, b"x");

@@ -60,15 +60,9 @@ fn report(arena: &mut Arena, err: *mut KStr, message: &str) -> i32 {
     if !err.is_null() {
         let p = arena.alloc_copy(message.as_bytes());
         let s = if p.is_null() {
-            KStr {
-                ptr: std::ptr::null(),
-                len: 0,
-            }
+            KStr { ptr: std::ptr::null(), len: 0 }
         } else {
-            KStr {
-                ptr: p,
-                len: message.len() as u64,
-            }
+            KStr { ptr: p, len: message.len() as u64 }
         };
         // SAFETY: the caller passes either null (checked) or a writable KStr.
         unsafe { err.write_unaligned(s) };
@@ -81,9 +75,7 @@ fn report(arena: &mut Arena, err: *mut KStr, message: &str) -> i32 {
 /// A new, empty arena.
 #[unsafe(no_mangle)]
 pub extern "C" fn kiln_arena_new() -> *mut Arena {
-    guard(std::ptr::null_mut(), || {
-        Box::into_raw(Box::new(Arena::new()))
-    })
+    guard(std::ptr::null_mut(), || Box::into_raw(Box::new(Arena::new())))
 }
 
 /// Frees an arena and everything allocated in it.
@@ -134,11 +126,9 @@ pub unsafe extern "C" fn kiln_json_decoder_new(
     type_text: *const u8,
     len: usize,
 ) -> *mut JsonDecoder {
-    guard(std::ptr::null_mut(), || {
-        match parse_type_text(type_text, len) {
-            Some(t) => Box::into_raw(Box::new(JsonDecoder::new(&t))),
-            None => std::ptr::null_mut(),
-        }
+    guard(std::ptr::null_mut(), || match parse_type_text(type_text, len) {
+        Some(t) => Box::into_raw(Box::new(JsonDecoder::new(&t))),
+        None => std::ptr::null_mut(),
     })
 }
 
@@ -298,9 +288,7 @@ pub unsafe extern "C" fn kiln_lines_decode(
 /// A new, empty output buffer.
 #[unsafe(no_mangle)]
 pub extern "C" fn kiln_buf_new() -> *mut Vec<u8> {
-    guard(std::ptr::null_mut(), || {
-        Box::into_raw(Box::new(Vec::with_capacity(1 << 16)))
-    })
+    guard(std::ptr::null_mut(), || Box::into_raw(Box::new(Vec::with_capacity(1 << 16))))
 }
 
 /// # Safety
@@ -352,11 +340,9 @@ pub unsafe extern "C" fn kiln_json_encoder_new(
     type_text: *const u8,
     len: usize,
 ) -> *mut JsonEncoder {
-    guard(std::ptr::null_mut(), || {
-        match parse_type_text(type_text, len) {
-            Some(t) => Box::into_raw(Box::new(JsonEncoder::new(&t))),
-            None => std::ptr::null_mut(),
-        }
+    guard(std::ptr::null_mut(), || match parse_type_text(type_text, len) {
+        Some(t) => Box::into_raw(Box::new(JsonEncoder::new(&t))),
+        None => std::ptr::null_mut(),
     })
 }
 
@@ -550,14 +536,8 @@ pub fn c_symbols() -> Vec<(&'static str, *const u8)> {
         ("kiln_arena_alloc", kiln_arena_alloc as *const u8),
         ("kiln_arena_reset", kiln_arena_reset as *const u8),
         ("kiln_json_decoder_new", kiln_json_decoder_new as *const u8),
-        (
-            "kiln_json_decoder_free",
-            kiln_json_decoder_free as *const u8,
-        ),
-        (
-            "kiln_json_decoder_size",
-            kiln_json_decoder_size as *const u8,
-        ),
+        ("kiln_json_decoder_free", kiln_json_decoder_free as *const u8),
+        ("kiln_json_decoder_size", kiln_json_decoder_size as *const u8),
         ("kiln_json_decode", kiln_json_decode as *const u8),
         ("kiln_csv_decoder_new", kiln_csv_decoder_new as *const u8),
         ("kiln_csv_decoder_free", kiln_csv_decoder_free as *const u8),
@@ -570,10 +550,7 @@ pub fn c_symbols() -> Vec<(&'static str, *const u8)> {
         ("kiln_buf_len", kiln_buf_len as *const u8),
         ("kiln_buf_clear", kiln_buf_clear as *const u8),
         ("kiln_json_encoder_new", kiln_json_encoder_new as *const u8),
-        (
-            "kiln_json_encoder_free",
-            kiln_json_encoder_free as *const u8,
-        ),
+        ("kiln_json_encoder_free", kiln_json_encoder_free as *const u8),
         ("kiln_json_write_line", kiln_json_write_line as *const u8),
         ("kiln_csv_encoder_new", kiln_csv_encoder_new as *const u8),
         ("kiln_csv_encoder_free", kiln_csv_encoder_free as *const u8),
@@ -610,10 +587,7 @@ mod tests {
             let size = kiln_json_decoder_size(dec);
             assert_eq!(size, 40);
             let mut out = vec![0u64; size / 8];
-            let mut err = KStr {
-                ptr: std::ptr::null(),
-                len: 0,
-            };
+            let mut err = KStr { ptr: std::ptr::null(), len: 0 };
             let line = br#"{"text":"a\"b","id":5,"v":[0.5,2]}"#;
             let rc = kiln_json_decode(
                 dec,
@@ -681,10 +655,7 @@ mod tests {
         // SAFETY (whole test): every pointer passed is live and sized as documented.
         unsafe {
             let arena = kiln_arena_new();
-            let mut err = KStr {
-                ptr: std::ptr::null(),
-                len: 0,
-            };
+            let mut err = KStr { ptr: std::ptr::null(), len: 0 };
             let none =
                 kiln_csv_decoder_new(ty.as_ptr(), ty.len(), b"x".as_ptr(), 1, arena, &mut err);
             assert!(none.is_null());
@@ -709,14 +680,8 @@ mod tests {
             let buf = kiln_buf_new();
             kiln_csv_write_header(enc, buf);
             kiln_csv_write_row(enc, out.as_ptr().cast(), buf);
-            assert_eq!(
-                bytes(kiln_buf_data(buf), kiln_buf_len(buf)),
-                b"a,b\n7,\"q\"\"\"\n"
-            );
-            let mut s = KStr {
-                ptr: std::ptr::null(),
-                len: 0,
-            };
+            assert_eq!(bytes(kiln_buf_data(buf), kiln_buf_len(buf)), b"a,b\n7,\"q\"\"\"\n");
+            let mut s = KStr { ptr: std::ptr::null(), len: 0 };
             assert_eq!(
                 kiln_lines_decode(b"xy".as_ptr(), 2, (&raw mut s).cast(), arena, &mut err),
                 0

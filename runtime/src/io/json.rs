@@ -33,17 +33,10 @@ enum Plan {
     Float,
     Bool,
     Str,
-    List {
-        elem: Box<Plan>,
-        stride: usize,
-        align: usize,
-    },
+    List { elem: Box<Plan>, stride: usize, align: usize },
     Vec(usize),
     Record(Box<RecordPlan>),
-    Optional {
-        payload: usize,
-        inner: Box<Plan>,
-    },
+    Optional { payload: usize, inner: Box<Plan> },
 }
 
 #[derive(Debug)]
@@ -101,11 +94,7 @@ impl RecordPlan {
                 *e = i as u32 + 1;
             }
         }
-        RecordPlan {
-            fields,
-            table,
-            size,
-        }
+        RecordPlan { fields, table, size }
     }
 
     #[inline]
@@ -133,16 +122,12 @@ impl Plan {
             TypeDesc::Bool => Plan::Bool,
             TypeDesc::Str => Plan::Str,
             TypeDesc::Vec(n) => Plan::Vec(*n as usize),
-            TypeDesc::List(e) => Plan::List {
-                elem: Box::new(Plan::new(e)),
-                stride: e.stride(),
-                align: e.align(),
-            },
-            TypeDesc::Record(fields) => Plan::Record(Box::new(RecordPlan::new(
-                fields,
-                t.size(),
-                &t.field_offsets(),
-            ))),
+            TypeDesc::List(e) => {
+                Plan::List { elem: Box::new(Plan::new(e)), stride: e.stride(), align: e.align() }
+            }
+            TypeDesc::Record(fields) => {
+                Plan::Record(Box::new(RecordPlan::new(fields, t.size(), &t.field_offsets())))
+            }
             TypeDesc::Optional(inner) => Plan::Optional {
                 payload: t.optional_payload_offset(),
                 inner: Box::new(Plan::new(inner)),
@@ -168,10 +153,7 @@ impl JsonDecoder {
     /// Compiles a decoder for values of type `ty` (usually a record holding only the fields
     /// the program reads).
     pub fn new(ty: &TypeDesc) -> JsonDecoder {
-        JsonDecoder {
-            plan: Plan::new(ty),
-            size: ty.size(),
-        }
+        JsonDecoder { plan: Plan::new(ty), size: ty.size() }
     }
 
     /// The size of the buffer `decode` fills.
@@ -196,16 +178,9 @@ impl JsonDecoder {
             )));
         };
         if let Err(e) = std::str::from_utf8(line) {
-            return Err(RecordError::new(format!(
-                "invalid UTF-8 at byte {}",
-                e.valid_up_to() + 1
-            )));
+            return Err(RecordError::new(format!("invalid UTF-8 at byte {}", e.valid_up_to() + 1)));
         }
-        let mut p = Parser {
-            s: line,
-            i: 0,
-            arena,
-        };
+        let mut p = Parser { s: line, i: 0, arena };
         let r = p.value(&self.plan, out).and_then(|()| {
             p.ws();
             if p.i < p.s.len() {
@@ -304,13 +279,8 @@ pub(crate) fn find_special(s: &[u8]) -> Option<usize> {
         };
         // SAFETY (both blocks): SSE2 is part of the x86-64 baseline, so these intrinsics are
         // available on every x86-64 CPU; they only compute on values.
-        let (quote, backslash, ctrl) = unsafe {
-            (
-                _mm_set1_epi8(b'"' as i8),
-                _mm_set1_epi8(b'\\' as i8),
-                _mm_set1_epi8(0x1F),
-            )
-        };
+        let (quote, backslash, ctrl) =
+            unsafe { (_mm_set1_epi8(b'"' as i8), _mm_set1_epi8(b'\\' as i8), _mm_set1_epi8(0x1F)) };
         while let Some(w) = s.get(i..i + 16) {
             // SAFETY: as above, and `w` holds 16 readable bytes; the unaligned load has no
             // alignment requirement.
@@ -354,10 +324,7 @@ fn find_special_swar(s: &[u8], mut i: usize) -> Option<usize> {
         }
         i += 8;
     }
-    s.get(i..)?
-        .iter()
-        .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
-        .map(|j| i + j)
+    s.get(i..)?.iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20).map(|j| i + j)
 }
 
 struct Parser<'a, 'r> {
@@ -385,27 +352,15 @@ impl<'a> Parser<'a, '_> {
         } else {
             format!("invalid JSON at column {}: {what}", self.i + 1)
         };
-        Box::new(Fail {
-            kind: FailKind::Syntax,
-            message,
-            path: Vec::new(),
-        })
+        Box::new(Fail { kind: FailKind::Syntax, message, path: Vec::new() })
     }
 
     fn type_error(&mut self, message: String) -> Box<Fail> {
-        Box::new(Fail {
-            kind: FailKind::Type,
-            message,
-            path: Vec::new(),
-        })
+        Box::new(Fail { kind: FailKind::Type, message, path: Vec::new() })
     }
 
     fn oom(&mut self) -> Box<Fail> {
-        Box::new(Fail {
-            kind: FailKind::Syntax,
-            message: "out of memory".into(),
-            path: Vec::new(),
-        })
+        Box::new(Fail { kind: FailKind::Syntax, message: "out of memory".into(), path: Vec::new() })
     }
 
     /// Error for a value that is not what `plan` wants; describes the value found.
@@ -501,11 +456,7 @@ impl<'a> Parser<'a, '_> {
                 Some(b'{') => self.record(rec, out),
                 _ => Err(self.mismatch(plan)),
             },
-            Plan::List {
-                elem,
-                stride,
-                align,
-            } => match c {
+            Plan::List { elem, stride, align } => match c {
                 Some(b'[') => self.list(elem, *stride, *align, out),
                 _ => Err(self.mismatch(plan)),
             },
@@ -635,11 +586,8 @@ impl<'a> Parser<'a, '_> {
             };
             r += 4;
             let code = if (0xD800..0xDC00).contains(&hi) {
-                let lo = if raw.get(r..r + 2) == Some(b"\\u") {
-                    hex4(raw.get(r + 2..))
-                } else {
-                    None
-                };
+                let lo =
+                    if raw.get(r..r + 2) == Some(b"\\u") { hex4(raw.get(r + 2..)) } else { None };
                 match lo {
                     Some(lo) if (0xDC00..0xE000).contains(&lo) => {
                         r += 6;
@@ -853,9 +801,7 @@ impl<'a> Parser<'a, '_> {
     /// Skips (and validates) one value.
     fn skip(&mut self, depth: u32) -> PResult<()> {
         if depth > MAX_SKIP_DEPTH {
-            return Err(self.syntax(&format!(
-                "values nested deeper than {MAX_SKIP_DEPTH} levels"
-            )));
+            return Err(self.syntax(&format!("values nested deeper than {MAX_SKIP_DEPTH} levels")));
         }
         self.ws();
         match self.peek() {

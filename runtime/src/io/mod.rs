@@ -28,9 +28,7 @@ pub struct RecordError {
 
 impl RecordError {
     pub fn new(message: impl Into<String>) -> RecordError {
-        RecordError {
-            message: message.into(),
-        }
+        RecordError { message: message.into() }
     }
 }
 

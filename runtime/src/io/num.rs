@@ -92,14 +92,7 @@ pub(crate) fn scan(s: &[u8]) -> Option<Scanned> {
         }
         exp10 += if eneg { -e } else { e };
     }
-    Some(Scanned {
-        end: i,
-        neg,
-        mant,
-        exp10,
-        truncated,
-        integer,
-    })
+    Some(Scanned { end: i, neg, mant, exp10, truncated, integer })
 }
 
 /// Why a number does not fit the wanted type.
@@ -214,9 +207,9 @@ mod tests {
 
     #[test]
     fn grammar_is_jsons() {
-        for bad in [
-            "", "-", "01", "1.", ".5", "1e", "1e+", "--1", "+-1", "0x10", "1 ", "NaN", "inf",
-        ] {
+        for bad in
+            ["", "-", "01", "1.", ".5", "1e", "1e+", "--1", "+-1", "0x10", "1 ", "NaN", "inf"]
+        {
             assert!(scan_all(bad.as_bytes()).is_none(), "{bad:?} accepted");
         }
         assert_eq!(scan(b"12,").map(|n| n.end), Some(2));
@@ -246,11 +239,7 @@ mod tests {
             "0e0",
             "0.00",
         ] {
-            assert_eq!(
-                f64_of(s).map(f64::to_bits),
-                Ok(s.parse::<f64>().unwrap().to_bits()),
-                "{s}"
-            );
+            assert_eq!(f64_of(s).map(f64::to_bits), Ok(s.parse::<f64>().unwrap().to_bits()), "{s}");
             let (n, t) = scan_all(s.as_bytes()).unwrap();
             if let Ok(want) = s.parse::<f32>()
                 && want.is_finite()

@@ -7,10 +7,7 @@ use crate::layout::TypeDesc;
 
 /// Parses a type. The error says what was expected where.
 pub fn parse_type(text: &str) -> Result<TypeDesc, String> {
-    let mut p = P {
-        s: text.as_bytes(),
-        i: 0,
-    };
+    let mut p = P { s: text.as_bytes(), i: 0 };
     let t = p.ty(0)?;
     p.ws();
     if p.i != p.s.len() {
@@ -96,11 +93,7 @@ impl P<'_> {
     fn ident(&mut self) -> Option<String> {
         self.ws();
         let start = self.i;
-        while self
-            .s
-            .get(self.i)
-            .is_some_and(|&c| c.is_ascii_alphanumeric() || c == b'_')
-        {
+        while self.s.get(self.i).is_some_and(|&c| c.is_ascii_alphanumeric() || c == b'_') {
             self.i += 1;
         }
         let word = std::str::from_utf8(self.s.get(start..self.i)?).ok()?;
@@ -217,10 +210,7 @@ mod tests {
 
     #[test]
     fn errors_say_where() {
-        assert_eq!(
-            parse_type("{ a: in }").unwrap_err(),
-            "type text: expected a type at byte 6"
-        );
+        assert_eq!(parse_type("{ a: in }").unwrap_err(), "type text: expected a type at byte 6");
         assert!(parse_type("vec[x]").is_err());
         assert!(parse_type("[int").is_err());
         assert!(parse_type("int int").is_err());

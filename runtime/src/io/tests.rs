@@ -15,8 +15,7 @@ fn rt_bytes(sig: &str, line: &[u8]) -> Result<String, String> {
     let mut arena = Arena::new();
     // Garbage in the buffer must not leak into the result.
     let mut out = vec![0xA5u8; dec.size()];
-    dec.decode(line, &mut out, &mut arena)
-        .map_err(|e| e.message)?;
+    dec.decode(line, &mut out, &mut arena).map_err(|e| e.message)?;
     let mut s = Vec::new();
     // SAFETY: `out` was filled by a successful decode of the same type; the line and the
     // arena it points into are alive.
@@ -41,11 +40,7 @@ fn records_in_declared_order_skipping_unread_fields() {
         r#"{"stars": 4, "extra": {"deep": [1, {"x": null}], "s": "\"}"}, "text": "good", "id": 7, "tags": ["a", "b"]}"#,
         r#"{"id":7,"text":"good","stars":4,"tags":["a","b"]}"#,
     );
-    ok(
-        REVIEW,
-        r#"{"id":1,"text":"","stars":0}"#,
-        r#"{"id":1,"text":"","stars":0,"tags":null}"#,
-    );
+    ok(REVIEW, r#"{"id":1,"text":"","stars":0}"#, r#"{"id":1,"text":"","stars":0,"tags":null}"#);
     ok(
         REVIEW,
         r#"{"id":1,"text":"","stars":0,"tags":null}"#,
@@ -75,29 +70,13 @@ fn scalars_at_the_top_level() {
 
 #[test]
 fn strings_unescape_and_keep_unicode() {
-    ok(
-        "str",
-        r#""h\u00e9llo \"w\"\\/\b\f\n\r\t""#,
-        r#""héllo \"w\"\\/\b\f\n\r\t""#,
-    );
-    ok(
-        "str",
-        r#""\uD83D\uDE00 and 😀 and \u0001""#,
-        r#""😀 and 😀 and \u0001""#,
-    );
+    ok("str", r#""h\u00e9llo \"w\"\\/\b\f\n\r\t""#, r#""héllo \"w\"\\/\b\f\n\r\t""#);
+    ok("str", r#""\uD83D\uDE00 and 😀 and \u0001""#, r#""😀 and 😀 and \u0001""#);
     ok("str", r#""日本語""#, r#""日本語""#);
     ok("{ \"k\\\"ey\": int }", r#"{"k\"ey": 5}"#, r#"{"k\"ey":5}"#);
     ok("{ \"é\": int }", r#"{"\u00e9": 5}"#, r#"{"é":5}"#);
-    err(
-        "str",
-        r#""\uD83D""#,
-        "invalid JSON at column 8: unpaired surrogate in a \\u escape",
-    );
-    err(
-        "str",
-        r#""\uDE00x""#,
-        "invalid JSON at column 8: unpaired surrogate in a \\u escape",
-    );
+    err("str", r#""\uD83D""#, "invalid JSON at column 8: unpaired surrogate in a \\u escape");
+    err("str", r#""\uDE00x""#, "invalid JSON at column 8: unpaired surrogate in a \\u escape");
     err(
         "str",
         r#""\uD83Dx\uDE00""#,
@@ -108,35 +87,16 @@ fn strings_unescape_and_keep_unicode() {
         r#""\u12G4""#,
         "invalid JSON at column 4: invalid \\u escape (four hex digits needed)",
     );
-    err(
-        "str",
-        r#""\x""#,
-        "invalid JSON at column 3: invalid escape in a string",
-    );
-    err(
-        "str",
-        "\"a\tb\"",
-        "invalid JSON at column 3: control character in a string (escape it)",
-    );
+    err("str", r#""\x""#, "invalid JSON at column 3: invalid escape in a string");
+    err("str", "\"a\tb\"", "invalid JSON at column 3: control character in a string (escape it)");
     err(
         "str",
         "\"a\\n\tb\"",
         "invalid JSON at column 5: control character in a string (escape it)",
     );
-    err(
-        "str",
-        r#""abc"#,
-        "invalid JSON: unterminated string (the line ends early)",
-    );
-    err(
-        "str",
-        r#""a\"#,
-        "invalid JSON: unterminated string (the line ends early)",
-    );
-    assert_eq!(
-        rt_bytes("str", b"\"a\xFFb\"").unwrap_err(),
-        "invalid UTF-8 at byte 3"
-    );
+    err("str", r#""abc"#, "invalid JSON: unterminated string (the line ends early)");
+    err("str", r#""a\"#, "invalid JSON: unterminated string (the line ends early)");
+    assert_eq!(rt_bytes("str", b"\"a\xFFb\"").unwrap_err(), "invalid UTF-8 at byte 3");
     assert_eq!(
         rt_bytes("{ a: int }", b"{\"a\":1,\"b\":\"\xC3\"}").unwrap_err(),
         "invalid UTF-8 at byte 13"
@@ -160,21 +120,9 @@ fn numbers_per_type() {
         r#"{"stars": "five"}"#,
         "field `stars`: expected an integer, found \"five\"",
     );
-    err(
-        "{ stars: int }",
-        r#"{"stars": 1.5}"#,
-        "field `stars`: expected an integer, found 1.5",
-    );
-    err(
-        "{ stars: int }",
-        r#"{"stars": 1e3}"#,
-        "field `stars`: expected an integer, found 1e3",
-    );
-    err(
-        "{ stars: int }",
-        r#"{"stars": 1.0}"#,
-        "field `stars`: expected an integer, found 1.0",
-    );
+    err("{ stars: int }", r#"{"stars": 1.5}"#, "field `stars`: expected an integer, found 1.5");
+    err("{ stars: int }", r#"{"stars": 1e3}"#, "field `stars`: expected an integer, found 1e3");
+    err("{ stars: int }", r#"{"stars": 1.0}"#, "field `stars`: expected an integer, found 1.0");
     err(
         "{ id: int }",
         r#"{"id": 9223372036854775808}"#,
@@ -185,51 +133,23 @@ fn numbers_per_type() {
         r#"{"id": 123456789012345678901234567890}"#,
         "field `id`: integer 123456789012345678901234567890 is out of range for int",
     );
-    ok(
-        "{ id: int }",
-        r#"{"id": 9223372036854775807}"#,
-        r#"{"id":9223372036854775807}"#,
-    );
+    ok("{ id: int }", r#"{"id": 9223372036854775807}"#, r#"{"id":9223372036854775807}"#);
     ok(
         "{ x: float }",
         r#"{"x": 123456789012345678901234567890}"#,
         r#"{"x":1.2345678901234568e29}"#,
     );
-    err(
-        "{ x: float }",
-        r#"{"x": 1e999}"#,
-        "field `x`: number 1e999 is out of range for float",
-    );
-    err(
-        "{ x: float }",
-        r#"{"x": true}"#,
-        "field `x`: expected a number, found true",
-    );
+    err("{ x: float }", r#"{"x": 1e999}"#, "field `x`: number 1e999 is out of range for float");
+    err("{ x: float }", r#"{"x": true}"#, "field `x`: expected a number, found true");
     err(
         "{ x: float }",
         r#"{"x": 01}"#,
         "invalid JSON at column 8: expected `,` or `}` in an object",
     );
-    err(
-        "{ x: float }",
-        r#"{"x": -}"#,
-        "invalid JSON at column 7: invalid number",
-    );
-    err(
-        "{ x: float }",
-        r#"{"x": .5}"#,
-        "invalid JSON at column 7: expected a value",
-    );
-    err(
-        "{ b: bool }",
-        r#"{"b": 1}"#,
-        "field `b`: expected true or false, found 1",
-    );
-    err(
-        "{ b: bool }",
-        r#"{"b": tru}"#,
-        "invalid JSON at column 7: expected a value",
-    );
+    err("{ x: float }", r#"{"x": -}"#, "invalid JSON at column 7: invalid number");
+    err("{ x: float }", r#"{"x": .5}"#, "invalid JSON at column 7: expected a value");
+    err("{ b: bool }", r#"{"b": 1}"#, "field `b`: expected true or false, found 1");
+    err("{ b: bool }", r#"{"b": tru}"#, "invalid JSON at column 7: expected a value");
 }
 
 #[test]
@@ -240,27 +160,15 @@ fn nulls_and_missing_fields() {
         r#"{"id":1,"text":"x","stars":null}"#,
         "field `stars`: expected an integer, found null",
     );
-    err(
-        "{ u: { name: str } }",
-        r#"{"u": {}}"#,
-        "missing field `u.name`",
-    );
-    err(
-        "{ u: { name: str } }",
-        r#"{"u": null}"#,
-        "field `u`: expected an object, found null",
-    );
+    err("{ u: { name: str } }", r#"{"u": {}}"#, "missing field `u.name`");
+    err("{ u: { name: str } }", r#"{"u": null}"#, "field `u`: expected an object, found null");
     ok(
         "{ u: { name: str, n: int? }? }",
         r#"{"u": {"name":"a"}}"#,
         r#"{"u":{"name":"a","n":null}}"#,
     );
     ok("{ u: { name: str, n: int? }? }", r#"{}"#, r#"{"u":null}"#);
-    ok(
-        "{ u: { name: str, n: int? }? }",
-        r#"{"u":null}"#,
-        r#"{"u":null}"#,
-    );
+    ok("{ u: { name: str, n: int? }? }", r#"{"u":null}"#, r#"{"u":null}"#);
     err(
         "{ u: { name: str }? }",
         r#"{"u":{"name":3}}"#,
@@ -275,11 +183,7 @@ fn nulls_and_missing_fields() {
 
 #[test]
 fn lists_and_nesting() {
-    ok(
-        "[[int]]",
-        "[[], [1], [1,2,3,4,5], []]",
-        "[[],[1],[1,2,3,4,5],[]]",
-    );
+    ok("[[int]]", "[[], [1], [1,2,3,4,5], []]", "[[],[1],[1,2,3,4,5],[]]");
     let many: Vec<String> = (0..1000).map(|i| format!("\"s{i}\"")).collect();
     let many = format!("[{}]", many.join(","));
     ok("[str]", &many, &many.replace(' ', ""));
@@ -288,39 +192,23 @@ fn lists_and_nesting() {
         r#"[{"a":true,"b":1},{"b":2,"a":false}]"#,
         r#"[{"a":true,"b":1},{"a":false,"b":2}]"#,
     );
-    err(
-        "{ tags: [str] }",
-        r#"{"tags": ["a", 2]}"#,
-        "field `tags[1]`: expected a string, found 2",
-    );
+    err("{ tags: [str] }", r#"{"tags": ["a", 2]}"#, "field `tags[1]`: expected a string, found 2");
     err(
         "{ m: [[int]] }",
         r#"{"m": [[1], [2, "x"]]}"#,
         "field `m[1][1]`: expected an integer, found \"x\"",
     );
-    err(
-        "{ tags: [str] }",
-        r#"{"tags": "a"}"#,
-        "field `tags`: expected an array, found \"a\"",
-    );
+    err("{ tags: [str] }", r#"{"tags": "a"}"#, "field `tags`: expected an array, found \"a\"");
     err(
         "{ tags: [str] }",
         r#"{"tags": ["a" "b"]}"#,
         "invalid JSON at column 15: expected `,` or `]` in an array",
     );
-    err(
-        "{ tags: [str] }",
-        r#"{"tags": ["a",]}"#,
-        "invalid JSON at column 15: expected a value",
-    );
+    err("{ tags: [str] }", r#"{"tags": ["a",]}"#, "invalid JSON at column 15: expected a value");
     let deep = format!("{{\"a\":1,\"x\":{}{}}}", "[".repeat(127), "]".repeat(127));
     ok("{ a: int }", &deep, r#"{"a":1}"#);
     let too_deep = format!("{{\"a\":1,\"x\":{}{}}}", "[".repeat(200), "]".repeat(200));
-    assert!(
-        rt("{ a: int }", &too_deep)
-            .unwrap_err()
-            .contains("nested deeper than 128")
-    );
+    assert!(rt("{ a: int }", &too_deep).unwrap_err().contains("nested deeper than 128"));
     let deep_type = format!("{}int{}", "[".repeat(30), "]".repeat(30));
     let deep_val = format!("{}7{}", "[".repeat(30), "]".repeat(30));
     ok(&deep_type, &deep_val, &deep_val);
@@ -328,86 +216,45 @@ fn lists_and_nesting() {
 
 #[test]
 fn vectors() {
-    ok(
-        "{ v: vec[3] }",
-        r#"{"v": [1, 0.1, -2.5e-3]}"#,
-        r#"{"v":[1.0,0.1,-0.0025]}"#,
-    );
+    ok("{ v: vec[3] }", r#"{"v": [1, 0.1, -2.5e-3]}"#, r#"{"v":[1.0,0.1,-0.0025]}"#);
     ok("vec[0]", "[]", "[]");
     ok("vec[1]", "[16777217]", "[16777216.0]");
-    err(
-        "{ v: vec[3] }",
-        r#"{"v": [1, 2]}"#,
-        "field `v`: expected an array of 3 numbers, found 2",
-    );
+    err("{ v: vec[3] }", r#"{"v": [1, 2]}"#, "field `v`: expected an array of 3 numbers, found 2");
     err(
         "{ v: vec[3] }",
         r#"{"v": [1, 2, 3, 4, 5]}"#,
         "field `v`: expected an array of 3 numbers, found 5",
     );
-    err(
-        "{ v: vec[3] }",
-        r#"{"v": [1, "2", 3]}"#,
-        "field `v[1]`: expected a number, found \"2\"",
-    );
-    err(
-        "{ v: vec[1] }",
-        r#"{"v": [1e39]}"#,
-        "field `v[0]`: number 1e39 is out of range for f32",
-    );
+    err("{ v: vec[3] }", r#"{"v": [1, "2", 3]}"#, "field `v[1]`: expected a number, found \"2\"");
+    err("{ v: vec[1] }", r#"{"v": [1e39]}"#, "field `v[0]`: number 1e39 is out of range for f32");
     let t = parse_type("{ a: bool, v: vec[8] }").unwrap();
     let dec = JsonDecoder::new(&t);
     let mut arena = Arena::new();
     let mut out = vec![0u8; dec.size()];
-    dec.decode(br#"{"a":true,"v":[1,2,3,4,5,6,7,8]}"#, &mut out, &mut arena)
-        .unwrap();
+    dec.decode(br#"{"a":true,"v":[1,2,3,4,5,6,7,8]}"#, &mut out, &mut arena).unwrap();
     let p = usize::from_ne_bytes(out[8..16].try_into().unwrap());
     assert_eq!(p % 32, 0, "vectors are 32-byte aligned");
 }
 
 #[test]
 fn syntax_errors() {
-    err(
-        REVIEW,
-        "",
-        "invalid JSON: expected a value (the line ends early)",
-    );
-    err(
-        REVIEW,
-        "{",
-        "invalid JSON: expected a key in double quotes (the line ends early)",
-    );
+    err(REVIEW, "", "invalid JSON: expected a value (the line ends early)");
+    err(REVIEW, "{", "invalid JSON: expected a key in double quotes (the line ends early)");
     err(
         REVIEW,
         r#"{"id":1,"#,
         "invalid JSON: expected a key in double quotes (the line ends early)",
     );
-    err(
-        REVIEW,
-        r#"{"id" 1}"#,
-        "invalid JSON at column 7: expected `:` after the key",
-    );
-    err(
-        REVIEW,
-        r#"{id: 1}"#,
-        "invalid JSON at column 2: expected a key in double quotes",
-    );
+    err(REVIEW, r#"{"id" 1}"#, "invalid JSON at column 7: expected `:` after the key");
+    err(REVIEW, r#"{id: 1}"#, "invalid JSON at column 2: expected a key in double quotes");
     err(
         REVIEW,
         r#"{"id":1,"text":"x","stars":1} x"#,
         "invalid JSON at column 31: unexpected characters after the value",
     );
     err(REVIEW, "[1]", "expected an object, found an array");
-    err(
-        "{ a: int }",
-        r#"{"a":1,"b":[1,}"#,
-        "invalid JSON at column 15: expected a value",
-    );
-    err(
-        "{ a: int }",
-        r#"{"a":1,"b":nul}"#,
-        "invalid JSON at column 12: expected a value",
-    );
+    err("{ a: int }", r#"{"a":1,"b":[1,}"#, "invalid JSON at column 15: expected a value");
+    err("{ a: int }", r#"{"a":1,"b":nul}"#, "invalid JSON at column 12: expected a value");
 }
 
 #[test]
@@ -426,16 +273,12 @@ fn writer_number_formats() {
     for v in [2.0, 0.1, 1e300, 1e-7, 5e-324, -3.25, 1e16, 123456789.125] {
         let s = f(v);
         assert_eq!(
-            serde_json::from_str::<serde_json::Value>(&s)
-                .unwrap()
-                .as_f64(),
+            serde_json::from_str::<serde_json::Value>(&s).unwrap().as_f64(),
             Some(v),
             "{s} is JSON"
         );
         assert!(
-            serde_json::from_str::<serde_json::Value>(&s)
-                .unwrap()
-                .is_f64(),
+            serde_json::from_str::<serde_json::Value>(&s).unwrap().is_f64(),
             "{s} reads back as a float"
         );
     }
@@ -447,10 +290,7 @@ fn writer_number_formats() {
     format_f32(&mut out, f32::NAN);
     out.push(b' ');
     format_i64(&mut out, i64::MIN);
-    assert_eq!(
-        String::from_utf8(out).unwrap(),
-        "0.1 16777216.0 null -9223372036854775808"
-    );
+    assert_eq!(String::from_utf8(out).unwrap(), "0.1 16777216.0 null -9223372036854775808");
 }
 
 #[test]
@@ -467,10 +307,7 @@ fn json_string_escaping_matches_serde_json() {
     for s in samples {
         let mut out = Vec::new();
         write_json_str(&mut out, s);
-        assert_eq!(
-            String::from_utf8(out).unwrap(),
-            serde_json::to_string(s).unwrap()
-        );
+        assert_eq!(String::from_utf8(out).unwrap(), serde_json::to_string(s).unwrap());
     }
 }
 
@@ -491,10 +328,7 @@ fn error_records() {
     assert_eq!(v["source"], "data/r.jsonl");
     assert_eq!(v["line"], 12);
     assert_eq!(v["stage"], "good");
-    assert_eq!(
-        v["message"],
-        "field `stars`: expected an integer, found \"five\""
-    );
+    assert_eq!(v["message"], "field `stars`: expected an integer, found \"five\"");
     assert_eq!(v["raw"], "{\"stars\":\"five\"}\u{FFFD}");
     let keys: Vec<&String> = v.as_object().unwrap().keys().collect();
     assert_eq!(keys, ["source", "line", "stage", "message", "raw"]);

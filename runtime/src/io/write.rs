@@ -151,10 +151,7 @@ impl WPlan {
             TypeDesc::Bool => WPlan::Bool,
             TypeDesc::Str => WPlan::Str,
             TypeDesc::Vec(n) => WPlan::Vec(*n as usize),
-            TypeDesc::List(e) => WPlan::List {
-                elem: Box::new(WPlan::new(e)),
-                stride: e.stride(),
-            },
+            TypeDesc::List(e) => WPlan::List { elem: Box::new(WPlan::new(e)), stride: e.stride() },
             TypeDesc::Record(fields) => WPlan::Record(
                 fields
                     .iter()
@@ -184,11 +181,9 @@ impl WPlan {
             match self {
                 WPlan::Int => format_i64(out, read::<i64>(p, 0)),
                 WPlan::Float => format_f64(out, read::<f64>(p, 0)),
-                WPlan::Bool => out.extend_from_slice(if read::<u8>(p, 0) != 0 {
-                    b"true"
-                } else {
-                    b"false"
-                }),
+                WPlan::Bool => {
+                    out.extend_from_slice(if read::<u8>(p, 0) != 0 { b"true" } else { b"false" })
+                }
                 WPlan::Str => write_json_bytes(out, str_at(p)),
                 WPlan::Vec(n) => {
                     let v = read::<*const f32>(p, 0);
@@ -242,9 +237,7 @@ pub struct JsonEncoder {
 
 impl JsonEncoder {
     pub fn new(ty: &TypeDesc) -> JsonEncoder {
-        JsonEncoder {
-            plan: WPlan::new(ty),
-        }
+        JsonEncoder { plan: WPlan::new(ty) }
     }
 
     /// Appends the value at `value` as JSON (no newline).

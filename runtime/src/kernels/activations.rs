@@ -55,11 +55,7 @@ mod tests {
             assert!(map(act, &x, &mut out));
             for (a, b) in out.iter().zip(&x) {
                 let want = f(*b as f64);
-                let tol = if want.abs() < 1e-30 {
-                    0.0
-                } else {
-                    2e-6 * want.abs()
-                };
+                let tol = if want.abs() < 1e-30 { 0.0 } else { 2e-6 * want.abs() };
                 assert!(
                     (*a as f64 - want).abs() <= tol.max(1e-37),
                     "{act:?}({b}) = {a}, want {want}"

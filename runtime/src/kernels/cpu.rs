@@ -11,16 +11,8 @@ pub fn best_level() -> u8 {
         let max = __cpuid(0).eax;
         let ext = __cpuid(0x8000_0000).eax;
         let l1 = __cpuid(1);
-        let l7 = if max >= 7 {
-            __cpuid_count(7, 0)
-        } else {
-            __cpuid(0)
-        };
-        let e1 = if ext >= 0x8000_0001 {
-            __cpuid(0x8000_0001).ecx
-        } else {
-            0
-        };
+        let l7 = if max >= 7 { __cpuid_count(7, 0) } else { __cpuid(0) };
+        let e1 = if ext >= 0x8000_0001 { __cpuid(0x8000_0001).ecx } else { 0 };
         (max, l1, l7, e1)
     };
     let bit = |r: u32, b: u32| r & (1 << b) != 0;

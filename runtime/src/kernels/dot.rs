@@ -31,15 +31,8 @@ mod tests {
         for n in [0, 1, 7, 8, 31, 32, 33, 100, 1000] {
             let (a, b) = (rand_vec(n, 1), rand_vec(n, 2));
             let want: f64 = a.iter().zip(&b).map(|(x, y)| *x as f64 * *y as f64).sum();
-            let scale: f64 = a
-                .iter()
-                .zip(&b)
-                .map(|(x, y)| (*x as f64 * *y as f64).abs())
-                .sum();
-            assert!(
-                (dot(&a, &b) as f64 - want).abs() <= 1e-6 * scale.max(1.0),
-                "n={n}"
-            );
+            let scale: f64 = a.iter().zip(&b).map(|(x, y)| (*x as f64 * *y as f64).abs()).sum();
+            assert!((dot(&a, &b) as f64 - want).abs() <= 1e-6 * scale.max(1.0), "n={n}");
             assert!(close(dot(&a, &b), want, 1e-4));
         }
     }

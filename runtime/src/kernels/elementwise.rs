@@ -67,22 +67,10 @@ pub fn scalar(op: BinOp, a: &[f32], s: f32, scalar_first: bool, out: &mut [f32])
     let body = a.len() / LANES * LANES;
     for i in (0..body).step_by(LANES) {
         let v = load(a, i);
-        store(
-            if scalar_first {
-                op.v(sv, v)
-            } else {
-                op.v(v, sv)
-            },
-            out,
-            i,
-        );
+        store(if scalar_first { op.v(sv, v) } else { op.v(v, sv) }, out, i);
     }
     for i in body..a.len() {
-        out[i] = if scalar_first {
-            op.s(s, a[i])
-        } else {
-            op.s(a[i], s)
-        };
+        out[i] = if scalar_first { op.s(s, a[i]) } else { op.s(a[i], s) };
     }
     true
 }

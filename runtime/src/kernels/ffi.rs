@@ -79,12 +79,7 @@ pub unsafe extern "C" fn dense(
     };
     // SAFETY: the caller guarantees the lengths above; rd/wr reject null pointers.
     let parts = unsafe {
-        (
-            rd(w, pack::packed_len(k, m)),
-            rd(bias, pack::bias_len(m)),
-            rd(x, nk),
-            wr(y, nm),
-        )
+        (rd(w, pack::packed_len(k, m)), rd(bias, pack::bias_len(m)), rd(x, nk), wr(y, nm))
     };
     let (Some(w), Some(b), Some(x), Some(y)) = parts else {
         return -1;
@@ -92,11 +87,7 @@ pub unsafe extern "C" fn dense(
     if n == 0 {
         return 0;
     }
-    if gemv::dense(w, b, x, y, n, k, m, act) {
-        0
-    } else {
-        -1
-    }
+    if gemv::dense(w, b, x, y, n, k, m, act) { 0 } else { -1 }
 }
 
 /// `sum(a[i] * b[i])`; NaN on a null pointer.
@@ -219,11 +210,7 @@ pub unsafe extern "C" fn vscalar(
     let (Some(a), Some(o)) = (unsafe { rd(a, n) }, unsafe { wr(out, n) }) else {
         return -1;
     };
-    if elementwise::scalar(op, a, s, scalar_first != 0, o) {
-        0
-    } else {
-        -1
-    }
+    if elementwise::scalar(op, a, s, scalar_first != 0, o) { 0 } else { -1 }
 }
 
 /// `out = act(x)` elementwise (codes as in `Act`; 4 = softmax over the whole vector).
@@ -254,10 +241,6 @@ pub unsafe extern "C" fn vmap(act: u32, x: *const f32, out: *mut f32, n: usize) 
     let (Some(x), Some(o)) = (unsafe { rd(x, n) }, unsafe { wr(out, n) }) else {
         return -1;
     };
-    let ok = if act == Act::Softmax {
-        softmax::softmax(x, o)
-    } else {
-        activations::map(act, x, o)
-    };
+    let ok = if act == Act::Softmax { softmax::softmax(x, o) } else { activations::map(act, x, o) };
     if ok { 0 } else { -1 }
 }

@@ -134,12 +134,7 @@ pub(crate) mod tests {
     /// The f64 reference of one dense layer.
     pub fn reference(w: &[f32], b: &[f32], x: &[f32], k: usize, m: usize, act: Act) -> Vec<f64> {
         let mut y: Vec<f64> = (0..m)
-            .map(|o| {
-                b[o] as f64
-                    + (0..k)
-                        .map(|i| w[o * k + i] as f64 * x[i] as f64)
-                        .sum::<f64>()
-            })
+            .map(|o| b[o] as f64 + (0..k).map(|i| w[o * k + i] as f64 * x[i] as f64).sum::<f64>())
             .collect();
         match act {
             Act::Linear => {}
@@ -157,43 +152,25 @@ pub(crate) mod tests {
 
     pub fn check(got: &[f32], want: &[f64], what: &str) {
         for (g, w) in got.iter().zip(want) {
-            assert!(
-                (*g as f64 - w).abs() <= 1e-5 * w.abs().max(1.0),
-                "{what}: {g} vs {w}"
-            );
+            assert!((*g as f64 - w).abs() <= 1e-5 * w.abs().max(1.0), "{what}: {g} vs {w}");
         }
     }
 
     #[test]
     fn matches_reference() {
-        for &(n, k, m) in &[
-            (1, 1, 1),
-            (2, 5, 3),
-            (7, 64, 10),
-            (17, 33, 70),
-            (9, 100, 32),
-            (3, 8, 129),
-        ] {
+        for &(n, k, m) in
+            &[(1, 1, 1), (2, 5, 3), (7, 64, 10), (17, 33, 70), (9, 100, 32), (3, 8, 129)]
+        {
             let w = rand_vec(m * k, 11);
             let b = rand_vec(m, 12);
             let x = rand_vec(n * k, 13);
             let (pw, pb) = (pack_weights(&w, k, m).unwrap(), pack_bias(&b));
-            for act in [
-                Act::Linear,
-                Act::Relu,
-                Act::Sigmoid,
-                Act::Tanh,
-                Act::Softmax,
-            ] {
+            for act in [Act::Linear, Act::Relu, Act::Sigmoid, Act::Tanh, Act::Softmax] {
                 let mut y = vec![f32::NAN; n * m];
                 assert!(gemm(&pw, &pb, &x, &mut y, n, k, m, act));
                 for r in 0..n {
                     let want = reference(&w, &b, &x[r * k..(r + 1) * k], k, m, act);
-                    check(
-                        &y[r * m..(r + 1) * m],
-                        &want,
-                        &format!("{n}x{k}x{m} {act:?}"),
-                    );
+                    check(&y[r * m..(r + 1) * m], &want, &format!("{n}x{k}x{m} {act:?}"));
                 }
             }
         }
@@ -202,25 +179,7 @@ pub(crate) mod tests {
     #[test]
     fn rejects_bad_shapes() {
         let mut y = [0.0; 4];
-        assert!(!gemm(
-            &[0.0; NR],
-            &[0.0; NR],
-            &[0.0; 2],
-            &mut y,
-            2,
-            2,
-            2,
-            Act::Linear
-        ));
-        assert!(!gemm(
-            &[0.0; NR],
-            &[0.0; NR],
-            &[0.0; 1],
-            &mut y,
-            1,
-            0,
-            2,
-            Act::Linear
-        ));
+        assert!(!gemm(&[0.0; NR], &[0.0; NR], &[0.0; 2], &mut y, 2, 2, 2, Act::Linear));
+        assert!(!gemm(&[0.0; NR], &[0.0; NR], &[0.0; 1], &mut y, 1, 0, 2, Act::Linear));
     }
 }

@@ -99,20 +99,10 @@ mod tests {
             let b = rand_vec(m, 22);
             let x = rand_vec(k, 23);
             let (pw, pb) = (pack_weights(&w, k, m).unwrap(), pack_bias(&b));
-            for act in [
-                Act::Linear,
-                Act::Relu,
-                Act::Sigmoid,
-                Act::Tanh,
-                Act::Softmax,
-            ] {
+            for act in [Act::Linear, Act::Relu, Act::Sigmoid, Act::Tanh, Act::Softmax] {
                 let mut y = vec![f32::NAN; m];
                 assert!(gemv(&pw, &pb, &x, &mut y, k, m, act));
-                check(
-                    &y,
-                    &reference(&w, &b, &x, k, m, act),
-                    &format!("{k}x{m} {act:?}"),
-                );
+                check(&y, &reference(&w, &b, &x, k, m, act), &format!("{k}x{m} {act:?}"));
                 let mut y2 = vec![f32::NAN; m];
                 assert!(dense(&pw, &pb, &x, &mut y2, 1, k, m, act));
                 assert_eq!(y, y2);

@@ -33,9 +33,7 @@ pub fn max(x: &[f32]) -> f32 {
         acc = acc.fast_max(load(x, i));
     }
     let lanes = acc.to_array();
-    let m = lanes
-        .iter()
-        .fold(f32::NEG_INFINITY, |m, v| if *v > m { *v } else { m });
+    let m = lanes.iter().fold(f32::NEG_INFINITY, |m, v| if *v > m { *v } else { m });
     x[body..].iter().fold(m, |m, v| if *v > m { *v } else { m })
 }
 

@@ -18,10 +18,7 @@ fn trained_digits(dir: &Path) -> (PathBuf, AgentFile) {
     let af = dir.join("digits.af");
     std::fs::copy(examples().join("digits_untrained.af"), &af).unwrap();
     let data = examples().join("digits_train.jsonl");
-    assert_eq!(
-        run_train_command(&af, Some(&data), 25, 32, 7, None, true),
-        0
-    );
+    assert_eq!(run_train_command(&af, Some(&data), 25, 32, 7, None, true), 0);
     let text = std::fs::read_to_string(&af).unwrap();
     let (a, d) = parse_agent(FileId(0), &text);
     assert!(d.is_empty(), "{d:?}");
@@ -73,11 +70,7 @@ fn train_reports_bad_data_with_file_and_line() {
     let bad = dir.path().join("bad.jsonl");
     std::fs::write(&bad, "{\"x\": [1, 2], \"label\": 3}\n").unwrap();
     assert_eq!(run_train_command(&af, Some(&bad), 1, 8, 0, None, true), 1);
-    assert_eq!(
-        run_train_command(&af, None, 1, 8, 0, None, true),
-        1,
-        "no training_data section"
-    );
+    assert_eq!(run_train_command(&af, None, 1, 8, 0, None, true), 1, "no training_data section");
     assert_eq!(
         std::fs::read_to_string(&af).unwrap(),
         std::fs::read_to_string(examples().join("digits_untrained.af")).unwrap()
@@ -119,10 +112,7 @@ fn c_program_links_the_static_library() {
     let test = std::fs::read_to_string(examples().join("digits_test.jsonl")).unwrap();
     let test = Dataset::parse_jsonl("t", &test, 64, 10).unwrap();
     let n = 37;
-    let xs: Vec<String> = test.inputs[..n * 64]
-        .iter()
-        .map(|v| format!("{v:?}f"))
-        .collect();
+    let xs: Vec<String> = test.inputs[..n * 64].iter().map(|v| format!("{v:?}f")).collect();
     let main = format!(
         r#"#include <stdio.h>
 #include "digits.h"
@@ -170,10 +160,7 @@ int main(void) {{
         }
     }
     // The library's undefined symbols are libc's and libm's only.
-    let nm = Command::new("nm")
-        .args(["-u", "--format=posix"])
-        .arg(&lib)
-        .output();
+    let nm = Command::new("nm").args(["-u", "--format=posix"]).arg(&lib).output();
     if let Ok(nm) = nm {
         let text = String::from_utf8_lossy(&nm.stdout);
         let undefined: std::collections::BTreeSet<&str> = text

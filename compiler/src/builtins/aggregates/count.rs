@@ -13,6 +13,5 @@ pub static AGG: Aggregate = Aggregate {
 };
 
 fn check(cx: &mut Checker, site: &AggSite) -> Option<(Vec<TExpr>, Ty)> {
-    cx.arity(site.name_span, "`count`", &site.args, &[], 0, 0)
-        .then(|| (Vec::new(), Ty::Int))
+    cx.arity(site.name_span, "`count`", &site.args, &[], 0, 0).then(|| (Vec::new(), Ty::Int))
 }

@@ -16,11 +16,7 @@ fn check(cx: &mut Checker, site: &AggSite) -> Option<(Vec<TExpr>, Ty)> {
     let f = one_fn(cx, site, "mean")?;
     let t = Checker::func_ret(&f);
     if !t.is_numeric() {
-        cx.bad_arg(
-            "mean",
-            &TExpr { ty: t, ..f },
-            "a function returning a number",
-        );
+        cx.bad_arg("mean", &TExpr { ty: t, ..f }, "a function returning a number");
         return None;
     }
     Some((vec![f], maybe_empty(site, Ty::Float)))

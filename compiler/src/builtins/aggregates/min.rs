@@ -16,11 +16,7 @@ fn check(cx: &mut Checker, site: &AggSite) -> Option<(Vec<TExpr>, Ty)> {
     let f = one_fn(cx, site, "min")?;
     let t = Checker::func_ret(&f);
     if !t.is_ordered() || t.is_optional() {
-        cx.bad_arg(
-            "min",
-            &TExpr { ty: t, ..f },
-            "a function returning an ordered, non-null value",
-        );
+        cx.bad_arg("min", &TExpr { ty: t, ..f }, "a function returning an ordered, non-null value");
         return None;
     }
     Some((vec![f], maybe_empty(site, t)))

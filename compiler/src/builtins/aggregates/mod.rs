@@ -149,11 +149,7 @@ pub fn check_all(
             Some((args, ty)) => {
                 fields.push((Rc::from(name.name.as_str()), ty.clone()));
                 let call = TExpr::new(
-                    TExprKind::Call {
-                        callee: Callee::Aggregate(agg),
-                        args,
-                        named: Vec::new(),
-                    },
+                    TExprKind::Call { callee: Callee::Aggregate(agg), args, named: Vec::new() },
                     ty,
                     value.span,
                 );

@@ -97,18 +97,11 @@ impl AgentFile {
     }
     /// `(inputs, outputs)` of each weight layer in order.
     pub fn layers(&self) -> Vec<(usize, usize)> {
-        self.layer_sizes()
-            .windows(2)
-            .map(|w| (w[0], w[1]))
-            .collect()
+        self.layer_sizes().windows(2).map(|w| (w[0], w[1])).collect()
     }
     /// The activation applied after layer `i`.
     pub fn activation_of(&self, i: usize) -> Activation {
-        if i + 1 == self.hidden_layers.len() + 1 {
-            self.output_activation
-        } else {
-            self.activation
-        }
+        if i + 1 == self.hidden_layers.len() + 1 { self.output_activation } else { self.activation }
     }
     /// How many values `neural_weights` must hold.
     pub fn weight_count(&self) -> usize {
@@ -123,23 +116,15 @@ impl AgentFile {
 
 /// The number of weights and biases of a network with these widths.
 pub fn weight_count(sizes: &[usize]) -> usize {
-    sizes.windows(2).fold(0usize, |acc, w| {
-        acc.saturating_add(w[1].saturating_mul(w[0].saturating_add(1)))
-    })
+    sizes
+        .windows(2)
+        .fold(0usize, |acc, w| acc.saturating_add(w[1].saturating_mul(w[0].saturating_add(1))))
 }
 
 /// `name` with every character outside `[A-Za-z0-9_]` replaced by `_`.
 pub fn c_identifier(name: &str) -> String {
-    let mut s: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
+    let mut s: String =
+        name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' }).collect();
     if s.is_empty() || s.starts_with(|c: char| c.is_ascii_digit()) {
         s.insert(0, '_');
     }
@@ -150,12 +135,7 @@ pub fn c_identifier(name: &str) -> String {
 /// (warnings may still be present), and every diagnostic found.
 pub fn parse_agent(file: FileId, text: &str) -> (Option<AgentFile>, Vec<Diagnostic>) {
     let mut diags = Vec::new();
-    let agent = validate::Validator {
-        file,
-        text,
-        diags: &mut diags,
-    }
-    .run();
+    let agent = validate::Validator { file, text, diags: &mut diags }.run();
     crate::diag::sort(&mut diags);
     let ok = !diags.iter().any(Diagnostic::is_error);
     (agent.filter(|_| ok), diags)
@@ -171,11 +151,7 @@ pub fn rewrite_weights(text: &str, weights: &[f32]) -> String {
             let mut out = String::with_capacity(text.len() + body.len());
             out.push_str(&text[..s.header.end]);
             // Keep the header's own line ending (\n or \r\n).
-            let eol = if text[s.header.end..].starts_with("\r\n") {
-                "\r\n"
-            } else {
-                "\n"
-            };
+            let eol = if text[s.header.end..].starts_with("\r\n") { "\r\n" } else { "\n" };
             out.push_str(eol);
             out.push_str(&body);
             out.push_str(&text[s.body.end..]);

@@ -46,36 +46,24 @@ pub fn split(text: &str) -> Layout {
     let mut bad_headers = Vec::new();
     for (i, (range, name)) in headers.iter().enumerate() {
         let body_start = (range.end + 1).min(text.len());
-        let body_end = headers
-            .get(i + 1)
-            .map(|h| h.0.start)
-            .unwrap_or(text.len())
-            .max(body_start);
+        let body_end = headers.get(i + 1).map(|h| h.0.start).unwrap_or(text.len()).max(body_start);
         match name {
             Some(name) => sections.push(Section {
                 name: name.clone(),
                 header: range.clone(),
                 body: body_start..body_end,
             }),
-            None => bad_headers.push(BadHeader {
-                range: range.clone(),
-            }),
+            None => bad_headers.push(BadHeader { range: range.clone() }),
         }
     }
-    Layout {
-        yaml: 0..yaml_end,
-        sections,
-        bad_headers,
-    }
+    Layout { yaml: 0..yaml_end, sections, bad_headers }
 }
 
 fn header_name(line: &str) -> Option<String> {
     let rest = line.trim_end().strip_prefix(MARKER)?.strip_prefix(':')?;
     let name = rest.strip_suffix("---")?;
     let ok = !name.is_empty()
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.');
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.');
     ok.then(|| name.to_string())
 }
 
@@ -163,10 +151,7 @@ pub fn decode_f32(text: &str, body: Range<usize>) -> Result<Vec<f32>, DecodeErro
             range: end_range(),
         });
     }
-    Ok(out
-        .chunks_exact(4)
-        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-        .collect())
+    Ok(out.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect())
 }
 
 /// Base64 (standard alphabet, padded) of `values` as little-endian `f32`, wrapped at 76
@@ -176,11 +161,7 @@ pub fn encode_f32(values: &[f32]) -> String {
     let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
     let mut flat = String::with_capacity(bytes.len() * 4 / 3 + 4);
     for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
+        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
         let acc = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
         for k in 0..4 {
             if k <= chunk.len() {
@@ -229,11 +210,6 @@ mod tests {
         let t = "AAAA\nA*AA";
         assert_eq!(decode_f32(t, 0..t.len()).unwrap_err().range, 6..7);
         let t = "AAAAA";
-        assert!(
-            decode_f32(t, 0..t.len())
-                .unwrap_err()
-                .message
-                .contains("truncated")
-        );
+        assert!(decode_f32(t, 0..t.len()).unwrap_err().message.contains("truncated"));
     }
 }

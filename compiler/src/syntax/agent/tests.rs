@@ -3,106 +3,86 @@ use crate::source::SourceMap;
 
 /// Every fixture under tests/ui/agents/ with the codes it must produce (sorted).
 const FIXTURES: &[(&str, &str, &[&str])] = &[
-    (
-        "ok_tiny.af",
-        include_str!("../../../../tests/ui/agents/ok_tiny.af"),
-        &[],
-    ),
-    (
-        "bad_yaml.af",
-        include_str!("../../../../tests/ui/agents/bad_yaml.af"),
-        &["E0400"],
-    ),
+    ("ok_tiny.af", include_str!("../../../../tests/ui/agents/ok_tiny.af"), &[]),
+    ("bad_yaml.af", include_str!("../../../../tests/ui/agents/e0400_bad_yaml.af"), &["E0400"]),
     (
         "wrong_count.af",
-        include_str!("../../../../tests/ui/agents/wrong_count.af"),
+        include_str!("../../../../tests/ui/agents/e0406_wrong_count.af"),
         &["E0406"],
     ),
     (
         "unknown_activation.af",
-        include_str!("../../../../tests/ui/agents/unknown_activation.af"),
+        include_str!("../../../../tests/ui/agents/e0404_unknown_activation.af"),
         &["E0404", "E0404"],
     ),
     (
         "truncated_base64.af",
-        include_str!("../../../../tests/ui/agents/truncated_base64.af"),
+        include_str!("../../../../tests/ui/agents/e0407_truncated_base64.af"),
         &["E0407"],
     ),
     (
         "invalid_base64.af",
-        include_str!("../../../../tests/ui/agents/invalid_base64.af"),
+        include_str!("../../../../tests/ui/agents/e0407_invalid_base64.af"),
         &["E0407"],
     ),
     (
         "missing_sections.af",
-        include_str!("../../../../tests/ui/agents/missing_sections.af"),
+        include_str!("../../../../tests/ui/agents/e0402_missing_sections.af"),
         &["E0402", "E0402"],
     ),
     (
         "missing_size.af",
-        include_str!("../../../../tests/ui/agents/missing_size.af"),
+        include_str!("../../../../tests/ui/agents/e0402_missing_size.af"),
         &["E0402"],
     ),
     (
         "bad_types.af",
-        include_str!("../../../../tests/ui/agents/bad_types.af"),
+        include_str!("../../../../tests/ui/agents/e0401_bad_types.af"),
         &["E0401", "E0405", "E0405", "E0410"],
     ),
-    (
-        "recurrent.af",
-        include_str!("../../../../tests/ui/agents/recurrent.af"),
-        &["E0403"],
-    ),
+    ("recurrent.af", include_str!("../../../../tests/ui/agents/e0403_recurrent.af"), &["E0403"]),
     (
         "unknown_keys.af",
-        include_str!("../../../../tests/ui/agents/unknown_keys.af"),
+        include_str!("../../../../tests/ui/agents/w0400_unknown_keys.af"),
         &["W0400", "W0401"],
     ),
     (
         "bad_training_rows.af",
-        include_str!("../../../../tests/ui/agents/bad_training_rows.af"),
+        include_str!("../../../../tests/ui/agents/e0408_bad_training_rows.af"),
         &["E0408"],
     ),
-    (
-        "bad_header.af",
-        include_str!("../../../../tests/ui/agents/bad_header.af"),
-        &["E0409"],
-    ),
+    ("bad_header.af", include_str!("../../../../tests/ui/agents/e0409_bad_header.af"), &["E0409"]),
     (
         "duplicate_section.af",
-        include_str!("../../../../tests/ui/agents/duplicate_section.af"),
+        include_str!("../../../../tests/ui/agents/e0409_duplicate_section.af"),
         &["E0409"],
     ),
     (
         "softmax_hidden.af",
-        include_str!("../../../../tests/ui/agents/softmax_hidden.af"),
+        include_str!("../../../../tests/ui/agents/e0404_softmax_hidden.af"),
         &["E0404"],
     ),
     (
         "not_a_mapping.af",
-        include_str!("../../../../tests/ui/agents/not_a_mapping.af"),
+        include_str!("../../../../tests/ui/agents/e0401_not_a_mapping.af"),
         &["E0401"],
     ),
     (
         "nan_weights.af",
-        include_str!("../../../../tests/ui/agents/nan_weights.af"),
+        include_str!("../../../../tests/ui/agents/e0413_nan_weights.af"),
         &["E0413"],
     ),
     (
         "many_problems.af",
-        include_str!("../../../../tests/ui/agents/many_problems.af"),
+        include_str!("../../../../tests/ui/agents/e0403_many_problems.af"),
         &["E0403", "E0404", "E0407", "W0400"],
     ),
     (
         "bad_limits.af",
-        include_str!("../../../../tests/ui/agents/bad_limits.af"),
+        include_str!("../../../../tests/ui/agents/e0411_bad_limits.af"),
         &["E0401", "E0411"],
     ),
-    (
-        "empty.af",
-        include_str!("../../../../tests/ui/agents/empty.af"),
-        &["E0402"],
-    ),
+    ("empty.af", include_str!("../../../../tests/ui/agents/e0402_empty.af"), &["E0402"]),
 ];
 
 fn load(name: &str, text: &str) -> (SourceMap, Option<AgentFile>, Vec<Diagnostic>) {
@@ -136,47 +116,30 @@ fn fixtures_give_expected_codes_with_locations() {
 
 #[test]
 fn spans_point_at_the_culprit() {
-    let (map, _, d) = load(
-        "u.af",
-        include_str!("../../../../tests/ui/agents/unknown_activation.af"),
-    );
+    let (map, _, d) =
+        load("u.af", include_str!("../../../../tests/ui/agents/e0404_unknown_activation.af"));
     assert_eq!(map.text(d[0].primary.span), "\"tanhh\"");
-    assert_eq!(
-        map.get(d[0].primary.span.file)
-            .line_col(d[0].primary.span.start as usize),
-        (8, 24)
-    );
+    assert_eq!(map.get(d[0].primary.span.file).line_col(d[0].primary.span.start as usize), (8, 24));
     assert_eq!(d[0].help.as_deref(), Some("did you mean `tanh`?"));
-    let (_, _, d) = load(
-        "w.af",
-        include_str!("../../../../tests/ui/agents/wrong_count.af"),
-    );
+    let (_, _, d) = load("w.af", include_str!("../../../../tests/ui/agents/e0406_wrong_count.af"));
     assert!(
         d[0].message.contains("holds 12 values") && d[0].message.contains("needs 13"),
         "{}",
         d[0].message
     );
-    let (map, _, d) = load(
-        "i.af",
-        include_str!("../../../../tests/ui/agents/invalid_base64.af"),
-    );
+    let (map, _, d) =
+        load("i.af", include_str!("../../../../tests/ui/agents/e0407_invalid_base64.af"));
     assert_eq!(map.text(d[0].primary.span), "$");
 }
 
 #[test]
 fn valid_file_loads_everything() {
-    let (_, a, d) = load(
-        "ok.af",
-        include_str!("../../../../tests/ui/agents/ok_tiny.af"),
-    );
+    let (_, a, d) = load("ok.af", include_str!("../../../../tests/ui/agents/ok_tiny.af"));
     assert!(d.is_empty());
     let a = a.unwrap();
     assert_eq!(a.name, "tiny");
     assert_eq!(a.layer_sizes(), vec![2, 3, 1]);
-    assert_eq!(
-        (a.activation, a.output_activation),
-        (Activation::Tanh, Activation::Sigmoid)
-    );
+    assert_eq!((a.activation, a.output_activation), (Activation::Tanh, Activation::Sigmoid));
     assert_eq!(a.learning_rate, 0.5);
     let w = a.weights.unwrap();
     assert_eq!(w.len(), 13);
@@ -196,11 +159,7 @@ fn rewrite_keeps_everything_else() {
     // Everything but the weights body is unchanged.
     let cut = |t: &str| {
         let l = sections::split(t);
-        let s = l
-            .sections
-            .iter()
-            .find(|s| s.name == "neural_weights")
-            .unwrap();
+        let s = l.sections.iter().find(|s| s.name == "neural_weights").unwrap();
         format!("{}{}", &t[..s.body.start], &t[s.body.end..])
     };
     assert_eq!(cut(text), cut(&out));
@@ -208,10 +167,7 @@ fn rewrite_keeps_everything_else() {
     let bare = text.split("---BINARY_SECTION").next().unwrap();
     let out = rewrite_weights(bare, &new);
     assert!(out.starts_with(bare));
-    assert_eq!(
-        load("b.af", &out).1.unwrap().weights.as_deref(),
-        Some(&new[..])
-    );
+    assert_eq!(load("b.af", &out).1.unwrap().weights.as_deref(), Some(&new[..]));
 }
 
 #[test]
@@ -224,9 +180,7 @@ fn c_names() {
 /// Arbitrary bytes never panic, and every diagnostic stays inside the text.
 #[test]
 fn fuzz_no_panic() {
-    let base = include_str!("../../../../tests/ui/agents/ok_tiny.af")
-        .as_bytes()
-        .to_vec();
+    let base = include_str!("../../../../tests/ui/agents/ok_tiny.af").as_bytes().to_vec();
     let mut state = 0x1234_5678_9abc_def0u64;
     let mut next = || {
         state ^= state << 13;

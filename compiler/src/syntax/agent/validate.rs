@@ -56,10 +56,7 @@ impl Validator<'_> {
         self.report(d);
     }
     fn unknown_key(&mut self, key: &Node, place: &str, known: &[&str]) {
-        let name = key
-            .as_str()
-            .map(str::to_string)
-            .unwrap_or_else(|| format!("{:?}", key.value));
+        let name = key.as_str().map(str::to_string).unwrap_or_else(|| format!("{:?}", key.value));
         let mut d = Diagnostic::new(
             codes::W0400,
             self.span(&key.range),
@@ -264,12 +261,7 @@ impl Validator<'_> {
             self.wrong_type(config, "neural_config", "a mapping");
             return None;
         };
-        let get = |k: &str| {
-            entries
-                .iter()
-                .find(|(key, _)| key.as_str() == Some(k))
-                .map(|(_, v)| v)
-        };
+        let get = |k: &str| entries.iter().find(|(key, _)| key.as_str() == Some(k)).map(|(_, v)| v);
         let mut ok = true;
         for (k, _) in entries {
             if !k.as_str().is_some_and(|k| CONFIG_KEYS.contains(&k)) {
@@ -559,10 +551,7 @@ impl Validator<'_> {
 
 /// The range of the `neural_config` key's first entry (for "missing field" reports).
 fn config_key_range(entries: &[(Node, Node)], config: &Node) -> Range<usize> {
-    entries
-        .first()
-        .map(|(k, _)| k.range.clone())
-        .unwrap_or_else(|| config.range.clone())
+    entries.first().map(|(k, _)| k.range.clone()).unwrap_or_else(|| config.range.clone())
 }
 
 /// The closest known word within edit distance 2, for "did you mean" help.
@@ -582,11 +571,7 @@ fn edit_distance(a: &str, b: &str) -> usize {
     for (i, ca) in a.chars().enumerate() {
         let mut cur = vec![i + 1];
         for (j, cb) in b.iter().enumerate() {
-            cur.push(
-                (prev[j] + usize::from(ca != *cb))
-                    .min(prev[j + 1] + 1)
-                    .min(cur[j] + 1),
-            );
+            cur.push((prev[j] + usize::from(ca != *cb)).min(prev[j + 1] + 1).min(cur[j] + 1));
         }
         prev = cur;
     }

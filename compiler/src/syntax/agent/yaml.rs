@@ -131,10 +131,7 @@ impl<'de> Visitor<'de> for RawVisitor {
 
 /// A node whose range still holds serde-saphyr's raw location; [`fix_ranges`] converts it.
 fn pending(s: Spanned<Raw>) -> Node {
-    Node {
-        value: s.value.0,
-        range: encode(s.referenced),
-    }
+    Node { value: s.value.0, range: encode(s.referenced) }
 }
 
 /// Locations are stashed as (byte offset, byte length) when known, else (line, column)
@@ -185,9 +182,7 @@ fn fix_ranges(node: &mut Node, text: &str) {
     if e == s {
         // Widen an empty range to the token that starts there, so it underlines something.
         let rest = &text[s..];
-        let tok = rest
-            .find(|c: char| c == '\n' || c == '#')
-            .unwrap_or(rest.len());
+        let tok = rest.find(|c: char| c == '\n' || c == '#').unwrap_or(rest.len());
         e = s + rest[..tok].trim_end().len();
     }
     node.range = s..e;
@@ -211,10 +206,7 @@ pub struct YamlError {
 /// Parses one YAML document into a located tree. An empty document is `Null`.
 pub fn parse(text: &str) -> Result<Node, YamlError> {
     if text.trim().is_empty() {
-        return Ok(Node {
-            value: Value::Null,
-            range: 0..0,
-        });
+        return Ok(Node { value: Value::Null, range: 0..0 });
     }
     let parsed = std::panic::catch_unwind(|| serde_saphyr::from_str::<Spanned<Raw>>(text));
     match parsed {
@@ -226,19 +218,13 @@ pub fn parse(text: &str) -> Result<Node, YamlError> {
         Ok(Err(e)) => {
             let range = match e.location() {
                 Some(loc) => {
-                    let mut n = Node {
-                        value: Value::Null,
-                        range: encode(loc),
-                    };
+                    let mut n = Node { value: Value::Null, range: encode(loc) };
                     fix_ranges(&mut n, text);
                     n.range
                 }
                 None => 0..0,
             };
-            Err(YamlError {
-                message: clean_message(&e.without_snippet().to_string()),
-                range,
-            })
+            Err(YamlError { message: clean_message(&e.without_snippet().to_string()), range })
         }
         Err(_) => Err(YamlError {
             message: "the YAML parser failed on this document".into(),
@@ -250,10 +236,7 @@ pub fn parse(text: &str) -> Result<Node, YamlError> {
 /// serde-saphyr's messages end with " at line L column C"; the diagnostic already says where.
 fn clean_message(msg: &str) -> String {
     let first = msg.lines().next().unwrap_or("invalid YAML").trim();
-    let cut = first
-        .find(" at line ")
-        .map(|i| &first[..i])
-        .unwrap_or(first);
+    let cut = first.find(" at line ").map(|i| &first[..i]).unwrap_or(first);
     cut.trim_end_matches(['.', ':']).to_string()
 }
 
@@ -269,9 +252,7 @@ mod tests {
         assert_eq!(&text[m[0].0.range.clone()], "a");
         assert_eq!(&text[m[0].1.range.clone()], "1");
         let inner = m[1].1.as_map().unwrap();
-        let Value::Seq(items) = &inner[0].1.value else {
-            panic!()
-        };
+        let Value::Seq(items) = &inner[0].1.value else { panic!() };
         assert_eq!(&text[items[1].range.clone()], "\"yé\"");
         assert_eq!(&text[inner[1].1.range.clone()], "2.5");
         assert_eq!(inner[1].1.as_f64(), Some(2.5));
