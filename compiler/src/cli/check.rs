@@ -81,7 +81,7 @@ pub(super) fn run(args: &CheckArgs, global: &GlobalArgs) -> Status {
 }
 
 /// Whether human output on standard output gets ANSI colours.
-fn use_color(choice: ColorChoice) -> bool {
+pub(crate) fn use_color(choice: ColorChoice) -> bool {
     match choice {
         ColorChoice::Always => true,
         ColorChoice::Never => false,

@@ -6,9 +6,12 @@
 //! (or a warning under `--deny-warnings`), 2 bad command-line usage. An internal compiler
 //! error (a panic) prints a short report request and exits with 101.
 
+mod build;
 mod check;
 mod explain;
 mod ice;
+mod train;
+mod view;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::process::ExitCode;
@@ -47,6 +50,12 @@ pub enum Command {
     Check(check::CheckArgs),
     /// Print the long explanation of a diagnostic code.
     Explain(explain::ExplainArgs),
+    /// Print a pipeline's dataflow graph (IR) as text or Graphviz.
+    View(view::ViewArgs),
+    /// Train an agent's weights and write them into its `neural_weights` section.
+    Train(train::TrainArgs),
+    /// Compile ahead of time (agents: a static library with a C header).
+    Build(build::BuildArgs),
 }
 
 /// The process exit status of a command.
@@ -83,6 +92,9 @@ pub fn run(cli: Cli) -> Status {
     match cli.command {
         Command::Check(args) => check::run(&args, &cli.global),
         Command::Explain(args) => explain::run(&args),
+        Command::View(args) => view::run(&args, &cli.global),
+        Command::Train(args) => train::run(&args, &cli.global),
+        Command::Build(args) => build::run(&args, &cli.global),
     }
 }
 
@@ -105,6 +117,6 @@ mod tests {
     fn only_working_commands_exist() {
         let names: Vec<String> =
             Cli::command().get_subcommands().map(|c| c.get_name().to_string()).collect();
-        assert_eq!(names, ["check", "explain"]);
+        assert_eq!(names, ["check", "explain", "view", "train", "build"]);
     }
 }
