@@ -312,10 +312,25 @@ impl Builder<'_> {
     fn expr(&mut self, p: Pair<Rule>) -> Expr {
         let span = self.span(&p);
         match p.as_rule() {
-            Rule::lambda => {
-                let mut it = p.into_inner().filter(not_keyword);
-                let param = self.ident(it.next().expect("param"));
-                let body = self.expr(it.next().expect("body"));
+            Rule::expr => {
+                let mut it = p.into_inner();
+                let lhs = it.next().expect("operand");
+                let Some(body) = it.next() else { return self.expr(lhs) };
+                // `x => body`: the operand before `=>` must be a single name.
+                let lhs_span = self.span(&lhs);
+                let mut parts = lhs.into_inner();
+                let param = match (parts.next(), parts.next()) {
+                    (Some(only), None) if only.as_rule() == Rule::ident => self.ident(only),
+                    _ => {
+                        self.diags.push(
+                            Diagnostic::new(codes::E0001, lhs_span, "a lambda's parameter must be a single name")
+                                .label("expected a name before `=>`")
+                                .help("write `x => ...`; put a lambda used inside a longer expression in parentheses"),
+                        );
+                        return Expr { kind: ExprKind::Error, span };
+                    }
+                };
+                let body = self.expr(body.into_inner().next().expect("lambda body"));
                 Expr { kind: ExprKind::Lambda { param, body: Box::new(body) }, span }
             }
             Rule::infix_expr => self.infix(p),
@@ -427,8 +442,8 @@ impl Builder<'_> {
     fn primary(&mut self, p: Pair<Rule>) -> Expr {
         let span = self.span(&p);
         let kind = match p.as_rule() {
-            Rule::int => self.int(&p),
-            Rule::float => {
+            Rule::number if !p.as_str().contains(['.', 'e', 'E']) => self.int(&p),
+            Rule::number => {
                 let digits: String = p.as_str().chars().filter(|&c| c != '_').collect();
                 match digits.parse::<f64>() {
                     Ok(f) if f.is_finite() => ExprKind::Float(f),
@@ -449,9 +464,12 @@ impl Builder<'_> {
                     .map(|s| s.as_str().to_string())
                     .unwrap_or_default(),
             ),
-            Rule::bool_lit => ExprKind::Bool(p.as_str() == "true"),
-            Rule::null_lit => ExprKind::Null,
-            Rule::ident => ExprKind::Name(self.ident(p)),
+            Rule::ident => match p.as_str() {
+                "true" => ExprKind::Bool(true),
+                "false" => ExprKind::Bool(false),
+                "null" => ExprKind::Null,
+                _ => ExprKind::Name(self.ident(p)),
+            },
             Rule::vec_ctor => ExprKind::VecCtor(Box::new(
                 self.expr(p.into_inner().filter(not_keyword).next().expect("size")),
             )),
