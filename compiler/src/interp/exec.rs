@@ -171,6 +171,17 @@ impl<'p> Exec<'p> {
 
     /// Runs the whole pipeline.
     pub fn run(mut self) -> Result<Summary, Fatal> {
+        let r = self.run_all();
+        if r.is_err() {
+            // Keep what was produced before the failure.
+            for sink in self.sinks.values_mut() {
+                let _ = sink.finish();
+            }
+        }
+        r.map(|()| self.summary)
+    }
+
+    fn run_all(&mut self) -> Result<(), Fatal> {
         let p = self.p;
         let sources: Vec<NodeIndex> = p
             .graph
@@ -191,7 +202,7 @@ impl<'p> Exec<'p> {
                     .map_err(|m| Box::new(Diagnostic::new(codes::E0608, p.graph[n].span, m).label("this sink")))?;
             }
         }
-        Ok(self.summary)
+        Ok(())
     }
 
     fn read_source(&mut self, n: NodeIndex) -> Result<(), Fatal> {
@@ -476,7 +487,10 @@ impl<'p> Exec<'p> {
             Some(prov) => {
                 let what = if &*prov.source == "-" { "standard input".to_string() } else { prov.source.to_string() };
                 d = d.label(format!("failed on line {} of {what}", prov.line));
-                if node.span != e.span {
+                let inside = node.span.file == e.span.file
+                    && node.span.start <= e.span.start
+                    && e.span.end <= node.span.end;
+                if !inside {
                     d = d.secondary(node.span, format!("in stage `{stage}`"));
                 }
                 d = d.help(format!(
