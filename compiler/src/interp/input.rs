@@ -139,10 +139,11 @@ fn convert(v: &serde_json::Value, ty: &Ty, path: &mut String) -> Result<Value, S
     Ok(match (ty, v) {
         (Ty::Optional(_), J::Null) => Value::Null,
         (Ty::Optional(t), _) => convert(v, t, path)?,
-        (_, J::Null) if path.is_empty() => return Err(mismatch(path)),
         (Ty::Int, J::Number(n)) => match n.as_i64() {
             Some(i) => Value::Int(i),
-            None if n.is_u64() => {
+            // serde_json reads integers beyond u64 as floats: an integral value that large
+            // is reported as an integer out of range.
+            None if n.is_u64() || n.as_f64().is_some_and(|f| f.fract() == 0.0 && f.abs() >= 9.2e18) => {
                 return Err(type_error(path, format!("integer {n} is out of range for int")));
             }
             None => return Err(type_error(path, format!("expected an integer, found {n}"))),
