@@ -89,10 +89,7 @@ sink s -> stdout()
 "#,
         &[],
     );
-    assert_eq!(
-        out,
-        "{\"index\":0,\"item\":[1,20,21,40]}\n{\"index\":1,\"item\":[41,60]}\n"
-    );
+    assert_eq!(out, "{\"index\":0,\"item\":[1,20,21,40]}\n{\"index\":1,\"item\":[41,60]}\n");
 }
 
 #[test]
@@ -106,7 +103,10 @@ stage down = rs |> sort_by(r => r.k, desc: true) |> map(r => r.v)
 stage all = union(d, union(up, down))
 sink all -> stdout()
 "#,
-        &[("r.jsonl", "{\"k\":\"b\",\"v\":1}\n{\"k\":\"a\",\"v\":2}\n{\"k\":\"b\",\"v\":3}\n{\"k\":\"a\",\"v\":4}\n{\"k\":\"c\",\"v\":5}\n")],
+        &[(
+            "r.jsonl",
+            "{\"k\":\"b\",\"v\":1}\n{\"k\":\"a\",\"v\":2}\n{\"k\":\"b\",\"v\":3}\n{\"k\":\"a\",\"v\":4}\n{\"k\":\"c\",\"v\":5}\n",
+        )],
     );
     // distinct: first of each key; sort: stable; desc keeps equal keys in input order.
     assert_eq!(out.lines().collect::<Vec<_>>().join(" "), "1 2 5 2 4 1 3 5 5 1 3 2 4");
@@ -126,7 +126,10 @@ sink g -> stdout()
 sink total -> jsonl("total.jsonl")
 sink none -> jsonl("none.jsonl")
 "#,
-        &[("r.jsonl", "{\"k\":\"x\",\"v\":1,\"f\":0.5}\n{\"k\":\"y\",\"v\":2,\"f\":2}\n{\"k\":\"x\",\"v\":4,\"f\":-1.5}\n")],
+        &[(
+            "r.jsonl",
+            "{\"k\":\"x\",\"v\":1,\"f\":0.5}\n{\"k\":\"y\",\"v\":2,\"f\":2}\n{\"k\":\"x\",\"v\":4,\"f\":-1.5}\n",
+        )],
     );
     assert_eq!(
         out,
@@ -216,7 +219,13 @@ fn params_from_the_cli_win_over_the_environment_over_defaults() {
     let (_d, r) = run_with(PARAMS, &[], &[], &[], None);
     assert_eq!(r.stdout, "{\"x\":0,\"label\":\"default\",\"y\":0.0,\"on\":false,\"tag\":null}\n");
     let env = [("KILN_PARAM_LABEL", "env"), ("KILN_PARAM_n", "2"), ("KILN_PARAM_TAG", "t")];
-    let (_d, r) = run_with(PARAMS, &[], &["--param", "label=cli", "--param", "scale=2.5", "--param", "on=true"], &env, None);
+    let (_d, r) = run_with(
+        PARAMS,
+        &[],
+        &["--param", "label=cli", "--param", "scale=2.5", "--param", "on=true"],
+        &env,
+        None,
+    );
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(
         r.stdout,
@@ -238,7 +247,13 @@ fn bad_and_missing_params_are_rejected_before_reading() {
     let (_d, r) = run(missing, &[]);
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("E0307") && r.stderr.contains("`input`"), "{}", r.stderr);
-    let (_d, r) = run_with(missing, &[("in.jsonl", "{\"id\":5}\n")], &["--param", "input=in.jsonl"], &[], None);
+    let (_d, r) = run_with(
+        missing,
+        &[("in.jsonl", "{\"id\":5}\n")],
+        &["--param", "input=in.jsonl"],
+        &[],
+        None,
+    );
     assert_eq!((r.code, r.stdout.as_str()), (0, "{\"id\":5}\n"), "{}", r.stderr);
 }
 
@@ -255,7 +270,14 @@ fn without_an_errors_sink_the_first_failure_stops_the_run() {
     let (_d, r) = run(FAILING, &[("in.jsonl", FAILING_INPUT)]);
     assert_eq!(r.code, 1);
     assert_eq!(r.stdout, "{\"id\":1,\"q\":20,\"v\":7}\n");
-    for want in ["E0601", "integer division by zero", "line 3 of in.jsonl", "stage `out`", "p.kiln:3:43", "100 // r.n"] {
+    for want in [
+        "E0601",
+        "integer division by zero",
+        "line 3 of in.jsonl",
+        "stage `out`",
+        "p.kiln:3:43",
+        "100 // r.n",
+    ] {
         assert!(r.stderr.contains(want), "missing {want:?} in:\n{}", r.stderr);
     }
 }
@@ -270,10 +292,8 @@ fn with_an_errors_sink_every_failing_record_goes_there() {
     let errors = read(dir.path(), "errors.jsonl");
     let rows: Vec<serde_json::Value> =
         errors.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    let summary: Vec<(i64, &str)> = rows
-        .iter()
-        .map(|v| (v["line"].as_i64().unwrap(), v["stage"].as_str().unwrap()))
-        .collect();
+    let summary: Vec<(i64, &str)> =
+        rows.iter().map(|v| (v["line"].as_i64().unwrap(), v["stage"].as_str().unwrap())).collect();
     assert_eq!(summary, [(3, "out"), (4, "out"), (5, "rs"), (6, "rs")]);
     assert_eq!(rows[0]["source"], "in.jsonl");
     assert_eq!(rows[0]["raw"], "{\"id\":2,\"n\":0,\"s\":\"1\"}");
@@ -293,7 +313,12 @@ fn malformed_records_follow_the_input_rules() {
     assert_eq!(r.stdout, "{\"id\":4,\"v\":[0.1,2.0],\"t\":null}\n");
     let msgs: Vec<String> = read(dir.path(), "e.jsonl")
         .lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["message"].as_str().unwrap().to_string())
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["message"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
         .collect();
     assert_eq!(msgs[0], "field `id`: expected an integer, found 1.5");
     assert!(msgs[2].ends_with("is out of range for int"), "{}", msgs[2]);
@@ -310,7 +335,10 @@ fn empty_inputs_and_standard_input() {
     assert_eq!((r.code, r.stdout.as_str()), (0, "{\"n\":0,\"s\":0}\n"), "{}", r.stderr);
     let (_d, r) = run_with(pipeline, &[], &[], &[], Some("{\"id\":2}\r\n\r\n{\"id\":3}"));
     assert_eq!(r.stdout, "{\"n\":2,\"s\":5}\n");
-    let (_d, r) = run("type R = { id: int }\nsource rs: R = csv(\"e.csv\")\nsink rs -> csv(\"o.csv\")\n", &[("e.csv", "")]);
+    let (_d, r) = run(
+        "type R = { id: int }\nsource rs: R = csv(\"e.csv\")\nsink rs -> csv(\"o.csv\")\n",
+        &[("e.csv", "")],
+    );
     assert_eq!(r.code, 0, "{}", r.stderr);
 }
 
@@ -347,14 +375,21 @@ fn prompts_fail_clearly_before_reading() {
         &[],
     );
     assert_eq!(r.code, 1);
-    assert!(r.stderr.contains("E0610") && r.stderr.contains("not supported by this build yet"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("E0610") && r.stderr.contains("not supported by this build yet"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
 fn compile_errors_missing_files_threads_and_quiet() {
     let (_d, r) = run("source xs: int = range(0, 3)\nsink ys -> stdout()\n", &[]);
     assert_eq!(r.code, 1);
-    let (_d, r) = run("type R = { id: int }\nsource rs: R = jsonl(\"nope.jsonl\")\nsink rs -> stdout()\n", &[]);
+    let (_d, r) = run(
+        "type R = { id: int }\nsource rs: R = jsonl(\"nope.jsonl\")\nsink rs -> stdout()\n",
+        &[],
+    );
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("E0608") && r.stderr.contains("no such file"), "{}", r.stderr);
     let p = "source xs: int = range(0, 3)\nstage unused = xs |> take(1)\nsink xs -> stdout()\n";
@@ -387,7 +422,8 @@ fn copy_dir(from: &Path, to: &Path) {
 fn examples_produce_their_expected_output() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples");
     let mut checked = 0;
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut dirs: Vec<PathBuf> =
+        std::fs::read_dir(&root).unwrap().map(|e| e.unwrap().path()).collect();
     dirs.sort();
     for dir in dirs {
         let expected = dir.join("expected");
@@ -418,7 +454,10 @@ fn examples_produce_their_expected_output() {
             );
         }
         let produced = std::fs::read_dir(tmp.path().join("out")).map(|d| d.count()).unwrap_or(0);
-        let listed = std::fs::read_dir(&expected).unwrap().filter(|e| e.as_ref().unwrap().file_name() != "stdout").count();
+        let listed = std::fs::read_dir(&expected)
+            .unwrap()
+            .filter(|e| e.as_ref().unwrap().file_name() != "stdout")
+            .count();
         assert_eq!(produced, listed, "{name}: out/ and expected/ hold different files");
         checked += 1;
     }

@@ -30,7 +30,9 @@ fn parse_param(s: &str) -> Result<(String, String), String> {
 }
 
 enum Outcome {
-    Done { errors: u64 },
+    Done {
+        errors: u64,
+    },
     /// Diagnostics to render (compile errors, or the run-time failure), with the map.
     Failed(crate::driver::CheckRun),
     Usage(String),

@@ -82,10 +82,10 @@ impl State {
     /// Whether adding `v` would fail (an int sum overflowing), checked before any state
     /// of a group changes so a failing element leaves every aggregate untouched.
     pub fn check(&self, v: &Value, span: Span) -> R<()> {
-        if let (State::SumInt(s), Value::Int(x)) = (self, v) {
-            if s.checked_add(*x).is_none() {
-                return Err(EvalError::overflow(span, format!("sum {s} + {x}")));
-            }
+        if let (State::SumInt(s), Value::Int(x)) = (self, v)
+            && s.checked_add(*x).is_none()
+        {
+            return Err(EvalError::overflow(span, format!("sum {s} + {x}")));
         }
         Ok(())
     }
@@ -148,12 +148,7 @@ impl Group {
     }
 
     /// Adds one element: evaluates every aggregate's function, checks, then commits.
-    pub fn add(
-        &mut self,
-        cx: &mut super::Interp,
-        specs: &[Spec],
-        elem: &Value,
-    ) -> R<()> {
+    pub fn add(&mut self, cx: &mut super::Interp, specs: &[Spec], elem: &Value) -> R<()> {
         let mut vals = Vec::with_capacity(specs.len());
         for (spec, st) in specs.iter().zip(&self.states) {
             let v = match spec.arg {

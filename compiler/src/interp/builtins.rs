@@ -6,11 +6,11 @@
 //! `sigmoid`, `tanh` and `softmax` compute in f64 and round each result to f32.
 
 use super::eval::Interp;
-use crate::check::types::Ty;
 use super::text::{self, NumErr};
 use super::value::{Value, compare, equal, to_text};
 use super::{EvalError, R};
 use crate::check::hir::TExpr;
+use crate::check::types::Ty;
 use crate::diag::codes;
 use crate::source::Span;
 use std::rc::Rc;
@@ -35,10 +35,11 @@ pub fn call(
         let ty = args.first().map(|a| a.ty.clone()).unwrap_or(Ty::Error);
         return Ok(Value::str(&to_text(vals.first().unwrap_or(&Value::Null), &ty)));
     }
-    if let (Some(Value::List(xs)), Some(a)) = (vals.first(), args.first()) {
-        if name == "sum" && a.ty == Ty::list(Ty::Float) {
-            return Ok(Value::Float(xs.iter().map(f).sum()));
-        }
+    if let (Some(Value::List(xs)), Some(a)) = (vals.first(), args.first())
+        && name == "sum"
+        && a.ty == Ty::list(Ty::Float)
+    {
+        return Ok(Value::Float(xs.iter().map(f).sum()));
     }
     scalar(name, &vals, span)
 }
@@ -103,7 +104,8 @@ pub fn scalar(name: &str, a: &[Value], span: Span) -> R<Value> {
             _ => V::Float(f(a0).min(f(a2)).max(f(a1))),
         },
         "min" | "max" if a.len() == 2 => {
-            let want = if name == "min" { std::cmp::Ordering::Less } else { std::cmp::Ordering::Greater };
+            let want =
+                if name == "min" { std::cmp::Ordering::Less } else { std::cmp::Ordering::Greater };
             match (a0, a1) {
                 (V::Int(x), V::Int(y)) => V::Int(if x.cmp(y) == want { *x } else { *y }),
                 _ if name == "min" => V::Float(f(a0).min(f(a1))),
@@ -116,7 +118,11 @@ pub fn scalar(name: &str, a: &[Value], span: Span) -> R<Value> {
                 V::Float(f64::from(xs.iter().copied().reduce(pick).unwrap_or(f32::NAN)))
             }
             V::List(xs) => {
-                let want = if name == "min" { std::cmp::Ordering::Less } else { std::cmp::Ordering::Greater };
+                let want = if name == "min" {
+                    std::cmp::Ordering::Less
+                } else {
+                    std::cmp::Ordering::Greater
+                };
                 let mut best: Option<&Value> = None;
                 for x in xs.iter() {
                     if best.is_none_or(|b| compare(x, b) == want) {
@@ -146,9 +152,9 @@ pub fn scalar(name: &str, a: &[Value], span: Span) -> R<Value> {
                     let mut s: i64 = 0;
                     for x in xs.iter() {
                         let n = int(x)?;
-                        s = s.checked_add(n).ok_or_else(|| {
-                            EvalError::overflow(span, format!("sum {s} + {n}"))
-                        })?;
+                        s = s
+                            .checked_add(n)
+                            .ok_or_else(|| EvalError::overflow(span, format!("sum {s} + {n}")))?;
                     }
                     V::Int(s)
                 }
@@ -156,13 +162,15 @@ pub fn scalar(name: &str, a: &[Value], span: Span) -> R<Value> {
             _ => return Err(bad(span, name)),
         },
         "dot" => match (a0, a1) {
-            (V::Vec(x), V::Vec(y)) => V::Float(
-                x.iter().zip(y.iter()).map(|(p, q)| f64::from(*p) * f64::from(*q)).sum(),
-            ),
+            (V::Vec(x), V::Vec(y)) => {
+                V::Float(x.iter().zip(y.iter()).map(|(p, q)| f64::from(*p) * f64::from(*q)).sum())
+            }
             _ => return Err(bad(span, name)),
         },
         "norm" => match a0 {
-            V::Vec(xs) => V::Float(xs.iter().map(|x| f64::from(*x) * f64::from(*x)).sum::<f64>().sqrt()),
+            V::Vec(xs) => {
+                V::Float(xs.iter().map(|x| f64::from(*x) * f64::from(*x)).sum::<f64>().sqrt())
+            }
             _ => return Err(bad(span, name)),
         },
         "argmax" => match a0 {
@@ -187,7 +195,9 @@ pub fn scalar(name: &str, a: &[Value], span: Span) -> R<Value> {
             _ => return Err(bad(span, name)),
         },
         "relu" => match a0 {
-            V::Vec(xs) => V::Vec(xs.iter().map(|x| if *x > 0.0 { *x } else if x.is_nan() { *x } else { 0.0 }).collect()),
+            V::Vec(xs) => {
+                V::Vec(xs.iter().map(|x| if *x > 0.0 || x.is_nan() { *x } else { 0.0 }).collect())
+            }
             _ => V::Float(if f(a0) > 0.0 || f(a0).is_nan() { f(a0) } else { 0.0 }),
         },
         "sigmoid" => match a0 {
@@ -313,7 +323,9 @@ pub fn scalar(name: &str, a: &[Value], span: Span) -> R<Value> {
                 return Err(EvalError::new(
                     codes::E0606,
                     span,
-                    format!("`range({lo}, {hi})` as a list would hold {n} elements (at most {MAX_RANGE_LIST})"),
+                    format!(
+                        "`range({lo}, {hi})` as a list would hold {n} elements (at most {MAX_RANGE_LIST})"
+                    ),
                 ));
             }
             V::list((lo..hi).map(V::Int).collect())

@@ -166,8 +166,12 @@ impl<'p> Interp<'p> {
                 let p = self.p;
                 let f = p.fns.get(*i).ok_or_else(|| EvalError::internal(e.span, "no fn"))?;
                 let vals = self.eval_all(args)?;
-                let olds: Vec<(LocalId, Value)> =
-                    f.params.iter().zip(vals).map(|((id, _, _), v)| (*id, self.bind(*id, v))).collect();
+                let olds: Vec<(LocalId, Value)> = f
+                    .params
+                    .iter()
+                    .zip(vals)
+                    .map(|((id, _, _), v)| (*id, self.bind(*id, v)))
+                    .collect();
                 let r = self.eval(&f.body);
                 for (id, old) in olds.into_iter().rev() {
                     self.restore(id, old);
@@ -176,11 +180,13 @@ impl<'p> Interp<'p> {
             }
             Callee::Builtin(b) => super::builtins::call(self, b.name, args, named, e),
             Callee::VecFromList(n) => {
-                let v = self.eval(args.first().ok_or_else(|| EvalError::internal(e.span, "arity"))?)?;
+                let v =
+                    self.eval(args.first().ok_or_else(|| EvalError::internal(e.span, "arity"))?)?;
                 vec_from(&v, *n, e.span)
             }
             Callee::Agent(i) => {
-                let x = self.eval(args.first().ok_or_else(|| EvalError::internal(e.span, "arity"))?)?;
+                let x =
+                    self.eval(args.first().ok_or_else(|| EvalError::internal(e.span, "arity"))?)?;
                 let Some(Some(layers)) = self.agents.get(*i).cloned() else {
                     return Err(EvalError::unsupported(e.span, "calling this agent"));
                 };

@@ -48,15 +48,40 @@ type Fatal = Box<Diagnostic>;
 
 enum OpState {
     None,
-    Count { n: i64, seen: i64 },
-    Batch { n: usize, buf: Vec<Value>, prov: Option<Rc<Prov>> },
+    Count {
+        n: i64,
+        seen: i64,
+    },
+    Batch {
+        n: usize,
+        buf: Vec<Value>,
+        prov: Option<Rc<Prov>>,
+    },
     Enumerate(i64),
     Distinct(HashSet<Vec<u8>>),
-    Sort { desc: bool, items: Vec<(Value, Item)> },
-    Group { index: HashMap<Vec<u8>, usize>, groups: Vec<(Value, Group, Rc<Prov>)> },
-    Aggregate { group: Option<Group>, prov: Option<Rc<Prov>> },
-    Join { table: HashMap<Vec<u8>, Vec<Value>>, pending: Vec<Item>, left_done: bool, right_done: bool },
-    Union { left_done: bool, other: Vec<Item>, other_done: bool },
+    Sort {
+        desc: bool,
+        items: Vec<(Value, Item)>,
+    },
+    Group {
+        index: HashMap<Vec<u8>, usize>,
+        groups: Vec<(Value, Group, Rc<Prov>)>,
+    },
+    Aggregate {
+        group: Option<Group>,
+        prov: Option<Rc<Prov>>,
+    },
+    Join {
+        table: HashMap<Vec<u8>, Vec<Value>>,
+        pending: Vec<Item>,
+        left_done: bool,
+        right_done: bool,
+    },
+    Union {
+        left_done: bool,
+        other: Vec<Item>,
+        other_done: bool,
+    },
 }
 
 /// What a run did.
@@ -95,8 +120,11 @@ impl<'p> Exec<'p> {
             summary: Summary::default(),
         };
         for n in p.graph.node_indices() {
-            let mut cons: Vec<(NodeIndex, usize)> =
-                p.graph.edges_directed(n, Direction::Outgoing).map(|e| (e.target(), *e.weight())).collect();
+            let mut cons: Vec<(NodeIndex, usize)> = p
+                .graph
+                .edges_directed(n, Direction::Outgoing)
+                .map(|e| (e.target(), *e.weight()))
+                .collect();
             cons.sort_by_key(|(t, w)| (t.index(), *w));
             ex.consumers.insert(n, cons);
             match &p.graph[n].kind {
@@ -122,8 +150,13 @@ impl<'p> Exec<'p> {
                         },
                         None => None,
                     };
-                    let sink = Sink::open(*format, path.as_deref(), &p.graph[n].elem)
-                        .map_err(|m| Box::new(Diagnostic::new(codes::E0608, p.graph[n].span, m).label("this sink")))?;
+                    let sink =
+                        Sink::open(*format, path.as_deref(), &p.graph[n].elem).map_err(|m| {
+                            Box::new(
+                                Diagnostic::new(codes::E0608, p.graph[n].span, m)
+                                    .label("this sink"),
+                            )
+                        })?;
                     ex.sinks.insert(n, sink);
                 }
                 NodeKind::Source { .. } => {}
@@ -142,7 +175,11 @@ impl<'p> Exec<'p> {
             Op::Batch(e) => {
                 let n = count(&mut self.cx, e)?;
                 check_batch(n, e.span)?;
-                OpState::Batch { n: usize::try_from(n).unwrap_or(usize::MAX), buf: Vec::new(), prov: None }
+                OpState::Batch {
+                    n: usize::try_from(n).unwrap_or(usize::MAX),
+                    buf: Vec::new(),
+                    prov: None,
+                }
             }
             Op::Enumerate => OpState::Enumerate(0),
             Op::Distinct(_) => OpState::Distinct(HashSet::new()),
@@ -164,7 +201,9 @@ impl<'p> Exec<'p> {
                 left_done: false,
                 right_done: false,
             },
-            Op::Union { .. } => OpState::Union { left_done: false, other: Vec::new(), other_done: false },
+            Op::Union { .. } => {
+                OpState::Union { left_done: false, other: Vec::new(), other_done: false }
+            }
             Op::Map(_) | Op::Filter(_) | Op::FlatMap(_) => OpState::None,
         })
     }
@@ -198,8 +237,9 @@ impl<'p> Exec<'p> {
         }
         for n in p.graph.node_indices() {
             if let Some(sink) = self.sinks.get_mut(&n) {
-                sink.finish()
-                    .map_err(|m| Box::new(Diagnostic::new(codes::E0608, p.graph[n].span, m).label("this sink")))?;
+                sink.finish().map_err(|m| {
+                    Box::new(Diagnostic::new(codes::E0608, p.graph[n].span, m).label("this sink"))
+                })?;
             }
         }
         Ok(())
@@ -243,9 +283,10 @@ impl<'p> Exec<'p> {
         };
         let mut reader = Reader::open(&path, *format, &node.elem).map_err(&io_fatal)?;
         let source: Rc<str> = Rc::from(path.as_str());
-        while let Some(rec) = reader.next().map_err(&io_fatal)? {
+        while let Some(rec) = reader.next_record().map_err(&io_fatal)? {
             let raw: Rc<str> = Rc::from(String::from_utf8_lossy(&rec.raw).as_ref());
-            let prov = Rc::new(Prov { source: source.clone(), line: rec.line, raw, from_errors: false });
+            let prov =
+                Rc::new(Prov { source: source.clone(), line: rec.line, raw, from_errors: false });
             match rec.value {
                 Ok(v) => self.emit(n, vec![Item { v, prov }])?,
                 Err(m) => self.read_failure(n, m, &prov)?,
@@ -273,7 +314,9 @@ impl<'p> Exec<'p> {
             NodeKind::Sink { .. } => {
                 if let Some(sink) = self.sinks.get_mut(&n) {
                     sink.write(&item.v).map_err(|m| {
-                        Box::new(Diagnostic::new(codes::E0608, p.graph[n].span, m).label("this sink"))
+                        Box::new(
+                            Diagnostic::new(codes::E0608, p.graph[n].span, m).label("this sink"),
+                        )
                     })?;
                 }
                 Ok(())
@@ -285,15 +328,17 @@ impl<'p> Exec<'p> {
             NodeKind::Stage { ops, .. } => {
                 let Some(&k) = self.extra.get(&(n, w)) else { return Ok(()) };
                 match &ops[k] {
-                    Op::Join { right_key, .. } => match self.cx.apply_row(right_key, item.v.clone()) {
-                        Ok(key) => {
-                            if let Some(OpState::Join { table, .. }) = self.state(n, k) {
-                                table.entry(key_of(&key)).or_default().push(item.v);
+                    Op::Join { right_key, .. } => {
+                        match self.cx.apply_row(right_key, item.v.clone()) {
+                            Ok(key) => {
+                                if let Some(OpState::Join { table, .. }) = self.state(n, k) {
+                                    table.entry(key_of(&key)).or_default().push(item.v);
+                                }
+                                Ok(())
                             }
-                            Ok(())
+                            Err(e) => self.fail(n, e, &item.prov),
                         }
-                        Err(e) => self.fail(n, e, &item.prov),
-                    },
+                    }
                     _ => {
                         let pass = match self.state(n, k) {
                             Some(OpState::Union { left_done: true, .. }) => true,
@@ -320,7 +365,12 @@ impl<'p> Exec<'p> {
     }
 
     /// Runs `items` through the ops of stage `n` from op `start`; returns what comes out.
-    fn feed(&mut self, n: NodeIndex, start: usize, mut items: Vec<Item>) -> Result<Vec<Item>, Fatal> {
+    fn feed(
+        &mut self,
+        n: NodeIndex,
+        start: usize,
+        mut items: Vec<Item>,
+    ) -> Result<Vec<Item>, Fatal> {
         let p = self.p;
         let NodeKind::Stage { ops, .. } = &p.graph[n].kind else { return Ok(items) };
         for (i, op) in ops.iter().enumerate().skip(start) {
@@ -383,9 +433,9 @@ impl<'p> Exec<'p> {
         let count = self.ops.get(&n).map_or(0, Vec::len);
         let p = self.p;
         let NodeKind::Stage { ops, .. } = &p.graph[n].kind else { return Ok(()) };
-        for i in k..count {
+        for (i, op) in ops.iter().enumerate().take(count).skip(k) {
             let (out, go_on) = match self.ops.get_mut(&n).and_then(|v| v.get_mut(i)) {
-                Some(st) => flush(&ops[i], st),
+                Some(st) => flush(op, st),
                 None => (Vec::new(), true),
             };
             let out = self.feed(n, i + 1, out)?;
@@ -410,12 +460,12 @@ impl<'p> Exec<'p> {
     /// A human name for a node: its declared name, or `op@line:col` for anonymous ones.
     pub fn stage_name(&self, n: NodeIndex) -> String {
         let node = &self.p.graph[n];
-        if let Some((op, off)) = node.name.split_once('@') {
-            if let Ok(off) = off.parse::<usize>() {
-                let file = self.map.get(node.span.file);
-                let (l, c) = file.line_col(off);
-                return format!("{op}@{l}:{c}");
-            }
+        if let Some((op, off)) = node.name.split_once('@')
+            && let Ok(off) = off.parse::<usize>()
+        {
+            let file = self.map.get(node.span.file);
+            let (l, c) = file.line_col(off);
+            return format!("{op}@{l}:{c}");
         }
         node.name.to_string()
     }
@@ -439,10 +489,19 @@ impl<'p> Exec<'p> {
         self.error_record(&stage, message, prov)
     }
 
-    fn read_failure(&mut self, n: NodeIndex, message: String, prov: &Rc<Prov>) -> Result<(), Fatal> {
+    fn read_failure(
+        &mut self,
+        n: NodeIndex,
+        message: String,
+        prov: &Rc<Prov>,
+    ) -> Result<(), Fatal> {
         let node = &self.p.graph[n];
         if !self.errors_enabled(prov) {
-            let what = if &*prov.source == "-" { "standard input".to_string() } else { prov.source.to_string() };
+            let what = if &*prov.source == "-" {
+                "standard input".to_string()
+            } else {
+                prov.source.to_string()
+            };
             return Err(Box::new(
                 Diagnostic::new(
                     codes::E0607,
@@ -450,7 +509,11 @@ impl<'p> Exec<'p> {
                     format!("cannot read line {} of {what}: {message}", prov.line),
                 )
                 .label(format!("source `{}`", node.name))
-                .help(format!("the line is: {}\n{}", super::text::shorten(&prov.raw), ERRORS_HELP)),
+                .help(format!(
+                    "the line is: {}\n{}",
+                    super::text::shorten(&prov.raw),
+                    ERRORS_HELP
+                )),
             ));
         }
         let stage = node.name.to_string();
@@ -461,7 +524,14 @@ impl<'p> Exec<'p> {
         let Some(errors) = self.errors_node else { return Ok(()) };
         self.summary.errors += 1;
         let mut raw_json = Vec::new();
-        kiln_runtime::io::error_record(&mut raw_json, &prov.source, prov.line, stage, &message, prov.raw.as_bytes());
+        kiln_runtime::io::error_record(
+            &mut raw_json,
+            &prov.source,
+            prov.line,
+            stage,
+            &message,
+            prov.raw.as_bytes(),
+        );
         let v = Value::record(vec![
             Value::Str(prov.source.clone()),
             Value::Int(i64::try_from(prov.line).unwrap_or(i64::MAX)),
@@ -469,7 +539,8 @@ impl<'p> Exec<'p> {
             Value::str(&message),
             Value::Str(prov.raw.clone()),
         ]);
-        let text = String::from_utf8_lossy(raw_json.strip_suffix(b"\n").unwrap_or(&raw_json)).into_owned();
+        let text =
+            String::from_utf8_lossy(raw_json.strip_suffix(b"\n").unwrap_or(&raw_json)).into_owned();
         let prov = Rc::new(Prov {
             source: Rc::from("errors"),
             line: self.summary.errors,
@@ -485,7 +556,11 @@ impl<'p> Exec<'p> {
         let mut d = Diagnostic::new(e.code, e.span, e.message);
         match prov {
             Some(prov) => {
-                let what = if &*prov.source == "-" { "standard input".to_string() } else { prov.source.to_string() };
+                let what = if &*prov.source == "-" {
+                    "standard input".to_string()
+                } else {
+                    prov.source.to_string()
+                };
                 d = d.label(format!("failed on line {} of {what}", prov.line));
                 let inside = node.span.file == e.span.file
                     && node.span.start <= e.span.start
@@ -509,7 +584,13 @@ impl<'p> Exec<'p> {
 const ERRORS_HELP: &str = "to send failing records to a file and keep going, add `sink errors -> jsonl(\"errors.jsonl\")`";
 
 /// Applies one op to one element.
-fn step(cx: &mut Interp, op: &Op, st: &mut OpState, item: &Item, out: &mut Vec<Item>) -> Result<(), EvalError> {
+fn step(
+    cx: &mut Interp,
+    op: &Op,
+    st: &mut OpState,
+    item: &Item,
+    out: &mut Vec<Item>,
+) -> Result<(), EvalError> {
     let with = |v: Value| Item { v, prov: item.prov.clone() };
     match (op, st) {
         (Op::Map(f), _) => out.push(with(cx.apply_row(f, item.v.clone())?)),
@@ -591,13 +672,20 @@ fn step(cx: &mut Interp, op: &Op, st: &mut OpState, item: &Item, out: &mut Vec<I
             }
             let k = cx.apply_row(left_key, item.v.clone())?;
             match table.get(&key_of(&k)) {
-                Some(rs) => out.extend(rs.iter().map(|r| with(Value::record(vec![item.v.clone(), r.clone()])))),
+                Some(rs) => out.extend(
+                    rs.iter().map(|r| with(Value::record(vec![item.v.clone(), r.clone()]))),
+                ),
                 None if *outer => out.push(with(Value::record(vec![item.v.clone(), Value::Null]))),
                 None => {}
             }
         }
         (Op::Union { .. }, _) => out.push(item.clone()),
-        _ => return Err(EvalError::internal(Span::default(), format!("`{}` in a bad state", op.name()))),
+        _ => {
+            return Err(EvalError::internal(
+                Span::default(),
+                format!("`{}` in a bad state", op.name()),
+            ));
+        }
     }
     Ok(())
 }
@@ -607,7 +695,9 @@ fn flush(op: &Op, st: &mut OpState) -> (Vec<Item>, bool) {
     match st {
         OpState::Batch { buf, prov, .. } => {
             let out = match prov.take() {
-                Some(prov) if !buf.is_empty() => vec![Item { v: Value::list(std::mem::take(buf)), prov }],
+                Some(prov) if !buf.is_empty() => {
+                    vec![Item { v: Value::list(std::mem::take(buf)), prov }]
+                }
                 _ => Vec::new(),
             };
             (out, true)
@@ -633,7 +723,12 @@ fn flush(op: &Op, st: &mut OpState) -> (Vec<Item>, bool) {
             let out = match group.take() {
                 Some(g) => {
                     let prov = prov.take().unwrap_or_else(|| {
-                        Rc::new(Prov { source: Rc::from(""), line: 0, raw: Rc::from(""), from_errors: false })
+                        Rc::new(Prov {
+                            source: Rc::from(""),
+                            line: 0,
+                            raw: Rc::from(""),
+                            from_errors: false,
+                        })
                     });
                     vec![Item { v: Value::record(g.finish()), prov }]
                 }

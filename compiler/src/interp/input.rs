@@ -33,7 +33,11 @@ pub struct Reader {
 impl Reader {
     /// Opens a `jsonl`, `csv` or `lines` source at `path` (`-`: standard input). `Err` is a
     /// message: the file cannot be opened, or a CSV header does not fit the type.
-    pub fn open(path: &str, format: crate::check::hir::SourceFormat, elem: &Ty) -> Result<Reader, String> {
+    pub fn open(
+        path: &str,
+        format: crate::check::hir::SourceFormat,
+        elem: &Ty,
+    ) -> Result<Reader, String> {
         use crate::check::hir::SourceFormat as S;
         let fmt = match format {
             S::Jsonl => Format::Jsonl,
@@ -56,7 +60,7 @@ impl Reader {
     }
 
     /// The next record, `Ok(None)` at the end, `Err` when reading fails.
-    pub fn next(&mut self) -> Result<Option<Rec>, String> {
+    pub fn next_record(&mut self) -> Result<Option<Rec>, String> {
         while self.pending.is_empty() {
             let Some(chunk) = self.chunks.next_chunk().map_err(|e| io_message(&e))? else {
                 return Ok(None);
@@ -135,7 +139,8 @@ fn type_error(path: &str, msg: String) -> String {
 
 fn convert(v: &serde_json::Value, ty: &Ty, path: &mut String) -> Result<Value, String> {
     use serde_json::Value as J;
-    let mismatch = |path: &str| type_error(path, format!("expected {}, found {}", expected(ty), found(v)));
+    let mismatch =
+        |path: &str| type_error(path, format!("expected {}, found {}", expected(ty), found(v)));
     Ok(match (ty, v) {
         (Ty::Optional(_), J::Null) => Value::Null,
         (Ty::Optional(t), _) => convert(v, t, path)?,
@@ -143,7 +148,9 @@ fn convert(v: &serde_json::Value, ty: &Ty, path: &mut String) -> Result<Value, S
             Some(i) => Value::Int(i),
             // serde_json reads integers beyond u64 as floats: an integral value that large
             // is reported as an integer out of range.
-            None if n.is_u64() || n.as_f64().is_some_and(|f| f.fract() == 0.0 && f.abs() >= 9.2e18) => {
+            None if n.is_u64()
+                || n.as_f64().is_some_and(|f| f.fract() == 0.0 && f.abs() >= 9.2e18) =>
+            {
                 return Err(type_error(path, format!("integer {n} is out of range for int")));
             }
             None => return Err(type_error(path, format!("expected an integer, found {n}"))),
@@ -265,7 +272,8 @@ fn csv_plan(elem: &Ty, header: &[u8]) -> Result<Decode, String> {
     let Ty::Record(decl) = elem else {
         return Err("a CSV source needs a record type".into());
     };
-    let h = std::str::from_utf8(header).map_err(|_| "the CSV header is not valid UTF-8".to_string())?;
+    let h =
+        std::str::from_utf8(header).map_err(|_| "the CSV header is not valid UTF-8".to_string())?;
     let names = split_cells(h).map_err(|e| format!("the CSV header: {e}"))?;
     let mut fields = Vec::new();
     for f in decl.iter() {

@@ -22,8 +22,19 @@ pub fn call(
     let span = e.span;
     let is_op = matches!(
         name,
-        "map" | "filter" | "flat_map" | "take" | "skip" | "batch" | "enumerate" | "distinct"
-            | "sort_by" | "group_by" | "aggregate" | "left_join" | "union"
+        "map"
+            | "filter"
+            | "flat_map"
+            | "take"
+            | "skip"
+            | "batch"
+            | "enumerate"
+            | "distinct"
+            | "sort_by"
+            | "group_by"
+            | "aggregate"
+            | "left_join"
+            | "union"
     ) || (name == "join" && args.len() == 4);
     if !is_op {
         return Ok(None);
@@ -103,7 +114,9 @@ pub fn call(
         "group_by" | "aggregate" => {
             let specs: Vec<Spec> = named
                 .iter()
-                .map(|(_, c)| Spec::of_call(c).ok_or_else(|| EvalError::internal(span, "aggregate")))
+                .map(|(_, c)| {
+                    Spec::of_call(c).ok_or_else(|| EvalError::internal(span, "aggregate"))
+                })
                 .collect::<R<_>>()?;
             if name == "aggregate" {
                 let mut g = Group::new(&specs);

@@ -84,9 +84,9 @@ impl Sink {
             SinkFormat::Lines => {
                 match v {
                     Value::Str(s) => self.buf.extend_from_slice(s.as_bytes()),
-                    other => {
-                        self.buf.extend_from_slice(super::value::to_text(other, &self.ty).as_bytes())
-                    }
+                    other => self
+                        .buf
+                        .extend_from_slice(super::value::to_text(other, &self.ty).as_bytes()),
                 }
                 self.buf.push(b'\n');
             }
@@ -105,7 +105,11 @@ impl Sink {
     }
 
     fn error(&self, e: &std::io::Error) -> String {
-        let what = if self.path == "-" { "standard output".to_string() } else { format!("`{}`", self.path) };
+        let what = if self.path == "-" {
+            "standard output".to_string()
+        } else {
+            format!("`{}`", self.path)
+        };
         format!("cannot write {what}: {e}")
     }
 

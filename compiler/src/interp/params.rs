@@ -40,7 +40,9 @@ pub fn resolve(
         let from_cli = cli.iter().rev().find(|(n, _)| *n == *d.name).map(|(_, v)| v.clone());
         let upper = format!("KILN_PARAM_{}", d.name.to_uppercase());
         let exact = format!("KILN_PARAM_{}", d.name);
-        let from_env = env(&exact).map(|v| (exact.clone(), v)).or_else(|| env(&upper).map(|v| (upper.clone(), v)));
+        let from_env = env(&exact)
+            .map(|v| (exact.clone(), v))
+            .or_else(|| env(&upper).map(|v| (upper.clone(), v)));
         let (text, origin) = match (from_cli, from_env) {
             (Some(v), _) => (v, format!("--param {}", d.name)),
             (None, Some((var, v))) => (v, format!("the environment variable {var}")),

@@ -46,21 +46,17 @@ impl Scan {
                     .label("calls a language model")
                 });
             }
-            TExprKind::Call { callee: Callee::Fn(i), .. } => {
-                if self.fns.insert(*i) {
-                    if let Some(f) = p.fns.get(*i) {
-                        todo.push(f.body.clone());
-                    }
+            TExprKind::Call { callee: Callee::Fn(i), .. } if self.fns.insert(*i) => {
+                if let Some(f) = p.fns.get(*i) {
+                    todo.push(f.body.clone());
                 }
             }
             TExprKind::Call { callee: Callee::Agent(i), .. } => {
                 self.agents.insert(*i);
             }
-            TExprKind::Global(Global::Const(i)) => {
-                if self.consts.insert(*i) {
-                    if let Some(c) = p.consts.get(*i) {
-                        todo.push(c.value.clone());
-                    }
+            TExprKind::Global(Global::Const(i)) if self.consts.insert(*i) => {
+                if let Some(c) = p.consts.get(*i) {
+                    todo.push(c.value.clone());
                 }
             }
             _ => {}
@@ -86,7 +82,9 @@ fn scan(p: &Pipeline) -> Scan {
             NodeKind::Stage { ops, .. } => {
                 for op in ops {
                     match op {
-                        Op::Map(f) | Op::Filter(f) | Op::FlatMap(f) | Op::Distinct(f) => s.expr(p, &f.body),
+                        Op::Map(f) | Op::Filter(f) | Op::FlatMap(f) | Op::Distinct(f) => {
+                            s.expr(p, &f.body)
+                        }
                         Op::Take(e) | Op::Skip(e) | Op::Batch(e) => s.expr(p, e),
                         Op::SortBy { key, desc } => {
                             s.expr(p, &key.body);
@@ -96,11 +94,14 @@ fn scan(p: &Pipeline) -> Scan {
                         }
                         Op::GroupBy { key, aggs } => {
                             s.expr(p, &key.body);
-                            aggs.iter().filter_map(|a| a.arg.as_ref()).for_each(|f| s.expr(p, &f.body));
+                            aggs.iter()
+                                .filter_map(|a| a.arg.as_ref())
+                                .for_each(|f| s.expr(p, &f.body));
                         }
-                        Op::Aggregate { aggs } => {
-                            aggs.iter().filter_map(|a| a.arg.as_ref()).for_each(|f| s.expr(p, &f.body))
-                        }
+                        Op::Aggregate { aggs } => aggs
+                            .iter()
+                            .filter_map(|a| a.arg.as_ref())
+                            .for_each(|f| s.expr(p, &f.body)),
                         Op::Join { left_key, right_key, .. } => {
                             s.expr(p, &left_key.body);
                             s.expr(p, &right_key.body);
@@ -128,8 +129,12 @@ pub fn prepare(p: &Pipeline, map: &SourceMap) -> Result<Agents, Box<Diagnostic>>
         let Some(def) = p.agents.get(i) else { continue };
         let fail = |m: String| {
             Box::new(
-                Diagnostic::new(codes::E0608, def.span, format!("cannot load agent `{}`: {m}", def.name))
-                    .label("declared here"),
+                Diagnostic::new(
+                    codes::E0608,
+                    def.span,
+                    format!("cannot load agent `{}`: {m}", def.name),
+                )
+                .label("declared here"),
             )
         };
         let dir = std::path::Path::new(&map.get(def.span.file).name)
@@ -140,11 +145,11 @@ pub fn prepare(p: &Pipeline, map: &SourceMap) -> Result<Agents, Box<Diagnostic>>
         let text = std::fs::read_to_string(&path)
             .map_err(|e| fail(format!("{}: {}", path.display(), super::input::io_message(&e))))?;
         let (agent, _) = crate::syntax::agent::parse_agent(def.span.file, &text);
-        let agent = agent.ok_or_else(|| fail(format!("{} is not a valid agent file", path.display())))?;
-        let weights = agent
-            .weights
-            .clone()
-            .ok_or_else(|| fail(format!("{} has no trained weights (run `kiln train`)", path.display())))?;
+        let agent =
+            agent.ok_or_else(|| fail(format!("{} is not a valid agent file", path.display())))?;
+        let weights = agent.weights.clone().ok_or_else(|| {
+            fail(format!("{} has no trained weights (run `kiln train`)", path.display()))
+        })?;
         agents[i] = Some(Rc::new(pack_layers(&agent, &weights)));
     }
     Ok(agents)

@@ -93,9 +93,18 @@ fn semantics_beyond_the_examples() {
         ("norm(hash_embed(\"x y z\", 16)) > 0.999", "true"),
         ("[1, 2, 3, 4, 5] |> batch(2) |> map(b => sum(b))", "[3,7,5]"),
         ("[3, 1, 2, 1] |> sort_by(x => x)", "[1,1,2,3]"),
-        ("[{a: 1, b: 1}, {a: 0, b: 2}, {a: 1, b: 3}] |> sort_by(x => x.a, desc: true) |> map(x => x.b)", "[1,3,2]"),
-        ("[1] |> filter(x => x > 1) |> aggregate(n: count(), s: sum(x => x), m: mean(x => x), lo: min(x => x))", "{\"n\":0,\"s\":0,\"m\":null,\"lo\":null}"),
-        ("[1, 2] |> left_join([{k: 1, v: \"a\"}, {k: 1, v: \"b\"}], l => l, r => r.k) |> map(p => p.right)", "[{\"k\":1,\"v\":\"a\"},{\"k\":1,\"v\":\"b\"},null]"),
+        (
+            "[{a: 1, b: 1}, {a: 0, b: 2}, {a: 1, b: 3}] |> sort_by(x => x.a, desc: true) |> map(x => x.b)",
+            "[1,3,2]",
+        ),
+        (
+            "[1] |> filter(x => x > 1) |> aggregate(n: count(), s: sum(x => x), m: mean(x => x), lo: min(x => x))",
+            "{\"n\":0,\"s\":0,\"m\":null,\"lo\":null}",
+        ),
+        (
+            "[1, 2] |> left_join([{k: 1, v: \"a\"}, {k: 1, v: \"b\"}], l => l, r => r.k) |> map(p => p.right)",
+            "[{\"k\":1,\"v\":\"a\"},{\"k\":1,\"v\":\"b\"},null]",
+        ),
         ("str({ a: 1.0, b: [null, \"x\"] })", "\"{\\\"a\\\":1.0,\\\"b\\\":[null,\\\"x\\\"]}\""),
         ("parse_float(\" -1.5e2 \")", "-150.0"),
         ("max([\"b\", \"c\", \"a\"])", "\"c\""),

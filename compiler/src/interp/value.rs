@@ -131,7 +131,8 @@ pub fn key_bytes(v: &Value, out: &mut Vec<u8>) {
         }
         Value::Float(f) => {
             let t = *f;
-            if t.fract() == 0.0 && t >= -9.223_372_036_854_776e18 && t < 9.223_372_036_854_776e18
+            if t.fract() == 0.0
+                && (-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&t)
             {
                 out.push(2);
                 out.extend_from_slice(&(t as i64).to_le_bytes());
