@@ -463,3 +463,63 @@ fn examples_produce_their_expected_output() {
     }
     assert!(checked >= 4, "only {checked} examples");
 }
+
+/// The UI inputs for run-time codes (tests/ui/runtime/) check cleanly; run with a fitting
+/// input, each reports its code.
+#[test]
+fn runtime_ui_inputs_report_their_codes() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/ui/runtime");
+    let cases: &[(&str, &[(&str, &str)], &[&str])] = &[
+        ("e0600", &[("rows.jsonl", "{\"n\": 4000000000}\n")], &[]),
+        ("e0601", &[("rows.jsonl", "{\"total\": 1, \"count\": 0}\n")], &[]),
+        ("e0602", &[("app.log", "single\n")], &[]),
+        ("e0603", &[("rows.jsonl", "{\"xs\": [1, 2]}\n")], &[]),
+        ("e0604", &[("numbers.txt", "12\nx\n")], &[]),
+        ("e0605", &[("rows.jsonl", "{\"scores\": []}\n")], &[]),
+        ("e0606", &[], &[]),
+        ("e0607", &[("reviews.jsonl", "{\"id\": 7}\n")], &[]),
+        ("e0608", &[], &[]),
+        ("e0609", &[], &["--param", "limit=ten"]),
+        ("e0610", &[("names.txt", "Ada\n")], &[]),
+    ];
+    for (code, files, args) in cases {
+        let file = std::fs::read_dir(&root)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.file_name().unwrap().to_string_lossy().starts_with(code))
+            .unwrap_or_else(|| panic!("no UI input for {code}"));
+        let text = std::fs::read_to_string(&file).unwrap();
+        let (_d, r) = run_with(&text, files, args, &[], None);
+        assert_eq!(r.code, 1, "{code}: {}", r.stderr);
+        assert!(r.stderr.contains(&code.to_uppercase()), "{code}: {}", r.stderr);
+    }
+}
+
+#[test]
+fn agents_run_their_forward_pass() {
+    let agents = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/agents");
+    let dir = tempfile::tempdir().unwrap();
+    for f in ["digits.af", "digits_test.jsonl"] {
+        std::fs::copy(agents.join(f), dir.path().join(f)).unwrap();
+    }
+    write(
+        dir.path(),
+        "p.kiln",
+        r#"agent digits = "digits.af"
+type Row = { x: vec[64], label: int }
+source rows: Row = jsonl("digits_test.jsonl")
+stage acc = rows
+  |> map(r => { label: r.label, p: digits(r.x) })
+  |> aggregate(n: count(), right: sum(r => if argmax(r.p) == r.label { 1 } else { 0 }),
+       total: sum(r => sum(r.p)))
+sink acc -> stdout()
+"#,
+    );
+    let out = kiln_in(dir.path(), &["run", "p.kiln"], &[], None);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["n"], 359);
+    assert!(v["right"].as_i64().unwrap() > 330, "{v}");
+    // Softmax outputs sum to 1 per row.
+    assert!((v["total"].as_f64().unwrap() - 359.0).abs() < 0.01, "{v}");
+}
