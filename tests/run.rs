@@ -469,7 +469,8 @@ fn examples_produce_their_expected_output() {
 #[test]
 fn runtime_ui_inputs_report_their_codes() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/ui/runtime");
-    let cases: &[(&str, &[(&str, &str)], &[&str])] = &[
+    type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a [&'a str]);
+    let cases: &[Case] = &[
         ("e0600", &[("rows.jsonl", "{\"n\": 4000000000}\n")], &[]),
         ("e0601", &[("rows.jsonl", "{\"total\": 1, \"count\": 0}\n")], &[]),
         ("e0602", &[("app.log", "single\n")], &[]),
