@@ -10,6 +10,7 @@ pub mod check;
 pub mod cli;
 pub mod diag;
 pub mod driver;
+pub mod interp;
 pub mod ir;
 pub mod source;
 pub mod syntax;

@@ -3,13 +3,14 @@
 //! `train`) means a module, a [`Command`] variant and a match arm in [`run`].
 //!
 //! Exit codes follow the language contract: 0 success, 1 a compile error or failed check
-//! (or a warning under `--deny-warnings`), 2 bad command-line usage. An internal compiler
+//! (or a warning under `--deny-warnings`) or a failed run, 2 bad command-line usage. An internal compiler
 //! error (a panic) prints a short report request and exits with 101.
 
 mod build;
 mod check;
 mod explain;
 mod ice;
+mod run;
 mod train;
 mod view;
 
@@ -50,6 +51,8 @@ pub enum Command {
     Check(check::CheckArgs),
     /// Print the long explanation of a diagnostic code.
     Explain(explain::ExplainArgs),
+    /// Run a pipeline (interpreted in this build; JIT-compiled later, with the same output).
+    Run(run::RunArgs),
     /// Print a pipeline's dataflow graph (IR) as text or Graphviz.
     View(view::ViewArgs),
     /// Train an agent's weights and write them into its `neural_weights` section.
@@ -92,6 +95,7 @@ pub fn run(cli: Cli) -> Status {
     match cli.command {
         Command::Check(args) => check::run(&args, &cli.global),
         Command::Explain(args) => explain::run(&args),
+        Command::Run(args) => run::run(&args, &cli.global),
         Command::View(args) => view::run(&args, &cli.global),
         Command::Train(args) => train::run(&args, &cli.global),
         Command::Build(args) => build::run(&args, &cli.global),
@@ -117,6 +121,6 @@ mod tests {
     fn only_working_commands_exist() {
         let names: Vec<String> =
             Cli::command().get_subcommands().map(|c| c.get_name().to_string()).collect();
-        assert_eq!(names, ["check", "explain", "view", "train", "build"]);
+        assert_eq!(names, ["check", "explain", "run", "view", "train", "build"]);
     }
 }

@@ -128,6 +128,19 @@ registry! {
     E0413 Error "non-finite value in a binary section";
     // Prompts (E05xx)
     E0500 Error "invalid prompt front matter";
+    // Run-time errors (E06xx): reported by `kiln run` while a pipeline runs
+    E0600 Error "integer overflow";
+    E0601 Error "integer division by zero";
+    E0602 Error "index out of range";
+    E0603 Error "value cannot be converted";
+    E0604 Error "text is not a number";
+    E0605 Error "empty list has no minimum, maximum or mean";
+    E0606 Error "invalid argument";
+    E0607 Error "input record cannot be read";
+    E0608 Error "input or output cannot be opened";
+    E0609 Error "invalid parameter value";
+    E0610 Error "not supported by this build yet";
+    E0611 Error "internal interpreter error";
     // Warnings (W0xxx)
     W0001 Warning "stage feeds no sink";
     W0002 Warning "unused parameter";

@@ -1,0 +1,117 @@
+//! `kiln run FILE [--param K=V]... [--threads N] [--quiet]`: checks the pipeline, then runs
+//! it with the reference interpreter (`crate::interp`) until the Cranelift JIT lands. See
+//! docs/run.md.
+
+use super::check::use_color;
+use super::{GlobalArgs, Status, report_error};
+use crate::diag::Diagnostic;
+use crate::diag::render::{self, Format};
+use crate::interp::params::ParamError;
+use std::path::PathBuf;
+
+#[derive(clap::Args, Debug)]
+pub struct RunArgs {
+    /// The pipeline file.
+    pub file: PathBuf,
+    /// Set a param: `--param NAME=VALUE` (repeatable; wins over KILN_PARAM_<NAME>).
+    #[arg(long = "param", value_name = "NAME=VALUE", value_parser = parse_param)]
+    pub params: Vec<(String, String)>,
+    /// Worker threads. Accepted for compatibility with the JIT, which will use them; the
+    /// interpreter of this build runs on one thread (output is the same either way).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub threads: Option<u32>,
+}
+
+fn parse_param(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.to_string())),
+        _ => Err(format!("expected NAME=VALUE, found `{s}`")),
+    }
+}
+
+enum Outcome {
+    Done {
+        errors: u64,
+    },
+    /// Diagnostics to render (compile errors, or the run-time failure), with the map.
+    Failed(crate::driver::CheckRun),
+    Usage(String),
+    Other(String),
+}
+
+pub fn run(args: &RunArgs, global: &GlobalArgs) -> Status {
+    let file = args.file.clone();
+    let params = args.params.clone();
+    let quiet = global.quiet;
+    let outcome = crate::driver::with_big_stack(move || run_here(&file, &params, quiet));
+    let color = use_color(global.color);
+    match outcome {
+        Outcome::Done { errors } => {
+            if errors > 0 {
+                let s = if errors == 1 { "" } else { "s" };
+                eprintln!("note: {errors} record{s} failed and went to the errors sink");
+            }
+            Status::Success
+        }
+        Outcome::Failed(run) => {
+            let shown: Vec<Diagnostic> =
+                run.diagnostics.into_iter().filter(|d| d.is_error() || !quiet).collect();
+            let mut err = std::io::stderr().lock();
+            let _ = render::render(Format::Human { color }, &run.map, &shown, &mut err);
+            Status::Failure
+        }
+        Outcome::Usage(m) => {
+            report_error(m);
+            Status::Usage
+        }
+        Outcome::Other(m) => {
+            report_error(m);
+            Status::Failure
+        }
+    }
+}
+
+fn run_here(file: &std::path::Path, params: &[(String, String)], quiet: bool) -> Outcome {
+    let mut s = crate::driver::Session::new();
+    let m = match s.load_file(file) {
+        Ok(m) => m,
+        Err(e) => return Outcome::Other(e.to_string()),
+    };
+    let program = s.check(m);
+    let mut run = s.finish();
+    if run.has_errors() {
+        return Outcome::Failed(run);
+    }
+    if !quiet && !run.diagnostics.is_empty() {
+        let mut err = std::io::stderr().lock();
+        let _ = render::render(Format::Short, &run.map, &run.diagnostics, &mut err);
+    }
+    let pipeline = crate::ir::lower::lower(&program);
+    if let Err(e) = crate::ir::verify::verify(&pipeline) {
+        return Outcome::Other(format!("internal compiler error: the IR verifier failed: {e}"));
+    }
+    let fail = |mut run: crate::driver::CheckRun, d: Diagnostic| {
+        run.diagnostics = vec![d];
+        Outcome::Failed(run)
+    };
+    let agents = match crate::interp::prepare::prepare(&pipeline, &run.map) {
+        Ok(a) => a,
+        Err(d) => return fail(run, *d),
+    };
+    let env = |k: &str| std::env::var(k).ok();
+    let values = match crate::interp::params::resolve(&pipeline, params, &env) {
+        Ok(v) => v,
+        Err(ParamError::Usage(m)) => return Outcome::Usage(m),
+        Err(ParamError::Diag(d)) => return fail(run, *d),
+    };
+    let mut cx = crate::interp::Interp::new(&pipeline, values);
+    cx.agents = agents;
+    let result = crate::interp::exec::Exec::new(cx, &run.map).and_then(|ex| ex.run());
+    match result {
+        Ok(summary) => Outcome::Done { errors: summary.errors },
+        Err(d) => {
+            run.diagnostics.clear();
+            fail(run, *d)
+        }
+    }
+}

@@ -1,0 +1,156 @@
+//! Checks made before a run reads anything: features this build cannot run yet (prompt
+//! templates, `complete`) are reported at their call, and the agents the pipeline calls
+//! are loaded (weights packed for the runtime kernels).
+
+use crate::agent::net::{PackedLayer, pack_layers};
+use crate::check::hir::{Callee, Global, TExpr, TExprKind, visit};
+use crate::diag::{Diagnostic, codes};
+use crate::ir::{NodeKind, Op, Pipeline};
+use crate::source::SourceMap;
+use std::collections::HashSet;
+use std::rc::Rc;
+
+pub type Agents = Vec<Option<Rc<Vec<PackedLayer>>>>;
+
+#[derive(Default)]
+struct Scan {
+    fns: HashSet<usize>,
+    consts: HashSet<usize>,
+    agents: HashSet<usize>,
+    unsupported: Option<Diagnostic>,
+}
+
+impl Scan {
+    fn expr(&mut self, p: &Pipeline, e: &TExpr) {
+        let mut todo: Vec<TExpr> = Vec::new();
+        visit(e, &mut |x| match &x.kind {
+            TExprKind::Call { callee: Callee::Prompt(i), .. } => {
+                let name = p.prompts.get(*i).map(|d| d.name.to_string()).unwrap_or_default();
+                self.unsupported.get_or_insert_with(|| {
+                    Diagnostic::new(
+                        codes::E0610,
+                        x.span,
+                        format!("rendering the prompt `{name}` is not supported by this build yet"),
+                    )
+                    .label("a prompt template")
+                    .help("`kiln check` type-checks prompts; running them arrives with the prompt renderer")
+                });
+            }
+            TExprKind::Call { callee: Callee::Builtin(b), .. } if b.name == "complete" => {
+                self.unsupported.get_or_insert_with(|| {
+                    Diagnostic::new(
+                        codes::E0610,
+                        x.span,
+                        "calling a language model (`complete`) is not supported by this build yet",
+                    )
+                    .label("calls a language model")
+                });
+            }
+            TExprKind::Call { callee: Callee::Fn(i), .. } if self.fns.insert(*i) => {
+                if let Some(f) = p.fns.get(*i) {
+                    todo.push(f.body.clone());
+                }
+            }
+            TExprKind::Call { callee: Callee::Agent(i), .. } => {
+                self.agents.insert(*i);
+            }
+            TExprKind::Global(Global::Const(i)) if self.consts.insert(*i) => {
+                if let Some(c) = p.consts.get(*i) {
+                    todo.push(c.value.clone());
+                }
+            }
+            _ => {}
+        });
+        for t in todo {
+            self.expr(p, &t);
+        }
+    }
+}
+
+/// Everything the run will evaluate.
+fn scan(p: &Pipeline) -> Scan {
+    let mut s = Scan::default();
+    for d in &p.params {
+        if let Some(e) = &d.default {
+            s.expr(p, e);
+        }
+    }
+    for n in p.graph.node_indices() {
+        match &p.graph[n].kind {
+            NodeKind::Source { args, .. } => args.iter().for_each(|a| s.expr(p, a)),
+            NodeKind::Sink { path: Some(e), .. } => s.expr(p, e),
+            NodeKind::Stage { ops, .. } => {
+                for op in ops {
+                    match op {
+                        Op::Map(f) | Op::Filter(f) | Op::FlatMap(f) | Op::Distinct(f) => {
+                            s.expr(p, &f.body)
+                        }
+                        Op::Take(e) | Op::Skip(e) | Op::Batch(e) => s.expr(p, e),
+                        Op::SortBy { key, desc } => {
+                            s.expr(p, &key.body);
+                            if let Some(d) = desc {
+                                s.expr(p, d);
+                            }
+                        }
+                        Op::GroupBy { key, aggs } => {
+                            s.expr(p, &key.body);
+                            aggs.iter()
+                                .filter_map(|a| a.arg.as_ref())
+                                .for_each(|f| s.expr(p, &f.body));
+                        }
+                        Op::Aggregate { aggs } => aggs
+                            .iter()
+                            .filter_map(|a| a.arg.as_ref())
+                            .for_each(|f| s.expr(p, &f.body)),
+                        Op::Join { left_key, right_key, .. } => {
+                            s.expr(p, &left_key.body);
+                            s.expr(p, &right_key.body);
+                        }
+                        Op::Enumerate | Op::Union { .. } => {}
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    s
+}
+
+/// Reports unsupported features and loads the agents that are called.
+pub fn prepare(p: &Pipeline, map: &SourceMap) -> Result<Agents, Box<Diagnostic>> {
+    let s = scan(p);
+    if let Some(d) = s.unsupported {
+        return Err(Box::new(d));
+    }
+    let mut agents: Agents = vec![None; p.agents.len()];
+    let mut used: Vec<usize> = s.agents.into_iter().collect();
+    used.sort_unstable();
+    for i in used {
+        let Some(def) = p.agents.get(i) else { continue };
+        let fail = |m: String| {
+            Box::new(
+                Diagnostic::new(
+                    codes::E0608,
+                    def.span,
+                    format!("cannot load agent `{}`: {m}", def.name),
+                )
+                .label("declared here"),
+            )
+        };
+        let dir = std::path::Path::new(&map.get(def.span.file).name)
+            .parent()
+            .map(std::path::Path::to_path_buf)
+            .unwrap_or_default();
+        let path = dir.join(&def.path);
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| fail(format!("{}: {}", path.display(), super::input::io_message(&e))))?;
+        let (agent, _) = crate::syntax::agent::parse_agent(def.span.file, &text);
+        let agent =
+            agent.ok_or_else(|| fail(format!("{} is not a valid agent file", path.display())))?;
+        let weights = agent.weights.clone().ok_or_else(|| {
+            fail(format!("{} has no trained weights (run `kiln train`)", path.display()))
+        })?;
+        agents[i] = Some(Rc::new(pack_layers(&agent, &weights)));
+    }
+    Ok(agents)
+}
