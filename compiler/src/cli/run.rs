@@ -106,6 +106,7 @@ fn run_here(file: &std::path::Path, params: &[(String, String)], quiet: bool) ->
     };
     let mut cx = crate::interp::Interp::new(&pipeline, values);
     cx.agents = agents;
+    cx.param_given = crate::interp::params::given(&pipeline, params, &env);
     let result = crate::interp::exec::Exec::new(cx, &run.map).and_then(|ex| ex.run());
     match result {
         Ok(summary) => Outcome::Done { errors: summary.errors },

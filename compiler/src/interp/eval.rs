@@ -22,11 +22,16 @@ pub struct Interp<'p> {
     pub params: Vec<Value>,
     /// Loaded agents, by agent index (`None`: not loaded, calling it is an error).
     pub agents: Vec<Option<Rc<Vec<PackedLayer>>>>,
+    /// Per param: was its value given on the command line or in the environment? Such
+    /// paths are relative to the current folder; paths written in the source are
+    /// relative to the file that declares them.
+    pub param_given: Vec<bool>,
 }
 
 impl<'p> Interp<'p> {
     pub fn new(p: &'p Pipeline, params: Vec<Value>) -> Interp<'p> {
         Interp {
+            param_given: Vec::new(),
             p,
             env: vec![Value::Null; p.locals as usize],
             consts: vec![None; p.consts.len()],

@@ -145,7 +145,7 @@ impl<'p> Exec<'p> {
                 NodeKind::Sink { format, path, .. } => {
                     let path = match path {
                         Some(e) => match ex.cx.eval(e).map_err(|e| ex.eval_fatal(n, e, None))? {
-                            Value::Str(s) => Some(s.to_string()),
+                            Value::Str(s) => Some(ex.data_path(e, &s)),
                             _ => None,
                         },
                         None => None,
@@ -209,6 +209,33 @@ impl<'p> Exec<'p> {
     }
 
     /// Runs the whole pipeline.
+    /// Where a source or sink path points: paths written in the source (a literal, a
+    /// constant, params left at their defaults) are relative to the declaring file's folder,
+    /// like `use`, `agent` and `prompt` paths; a value given with `--param` or the
+    /// environment is relative to the current folder, as typed in the shell.
+    fn data_path(&self, e: &crate::check::hir::TExpr, value: &str) -> String {
+        use crate::check::hir::{Global, TExprKind};
+        let path = std::path::Path::new(value);
+        if value == "-" || path.is_absolute() {
+            return value.to_string();
+        }
+        // Written in the source unless some param it uses was given from outside.
+        let mut written_in_source = true;
+        crate::check::hir::visit(e, &mut |x| {
+            if let TExprKind::Global(Global::Param(i)) = x.kind {
+                written_in_source &= !self.cx.param_given.get(i).copied().unwrap_or(false);
+            }
+        });
+        if !written_in_source {
+            return value.to_string();
+        }
+        let file = std::path::Path::new(&self.map.get(e.span.file).name);
+        match file.parent().filter(|d| !d.as_os_str().is_empty()) {
+            Some(dir) => dir.join(path).display().to_string(),
+            None => value.to_string(),
+        }
+    }
+
     pub fn run(mut self) -> Result<Summary, Fatal> {
         let r = self.run_all();
         if r.is_err() {
@@ -270,8 +297,8 @@ impl<'p> Exec<'p> {
             }
             return Ok(());
         }
-        let path = match vals.first() {
-            Some(Value::Str(s)) => s.to_string(),
+        let path = match (vals.first(), args.first()) {
+            (Some(Value::Str(s)), Some(e)) => self.data_path(e, s),
             _ => "-".to_string(),
         };
         let io_fatal = |m: String| {

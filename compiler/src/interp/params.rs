@@ -122,3 +122,20 @@ pub fn parse(s: &str, ty: &Ty) -> Option<Value> {
         _ => return None,
     })
 }
+
+/// Per param: does its value come from the command line or the environment (rather than
+/// its default)?
+pub fn given(
+    p: &Pipeline,
+    cli: &[(String, String)],
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Vec<bool> {
+    p.params
+        .iter()
+        .map(|d| {
+            cli.iter().any(|(n, _)| *n == *d.name)
+                || env(&format!("KILN_PARAM_{}", d.name)).is_some()
+                || env(&format!("KILN_PARAM_{}", d.name.to_uppercase())).is_some()
+        })
+        .collect()
+}
