@@ -95,10 +95,10 @@ impl Checker<'_> {
 fn uses_failed_const(cx: &Checker, e: &TExpr) -> bool {
     let mut found = false;
     super::hir::visit(e, &mut |x| {
-        if let TExprKind::Global(Global::Const(i)) = x.kind {
-            if let Some(c) = cx.program.consts.get(i) {
-                found |= matches!(cx.fold_int(&c.value), Folded::Failed(_));
-            }
+        if let TExprKind::Global(Global::Const(i)) = x.kind
+            && let Some(c) = cx.program.consts.get(i)
+        {
+            found |= matches!(cx.fold_int(&c.value), Folded::Failed(_));
         }
     });
     found

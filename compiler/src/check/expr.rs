@@ -395,10 +395,10 @@ impl Checker<'_> {
             return self.errors_stream(span);
         }
         if let Some(b) = crate::builtins::lookup(&id.name) {
-            if let Some(Ty::Fn(ps, ret)) = expected {
-                if ps.len() == 1 {
-                    return self.builtin_as_function(b, id, &ps[0].clone(), &ret.clone(), span);
-                }
+            if let Some(Ty::Fn(ps, ret)) = expected
+                && ps.len() == 1
+            {
+                return self.builtin_as_function(b, id, &ps[0].clone(), &ret.clone(), span);
             }
             self.report(
                 Diagnostic::new(
@@ -525,14 +525,13 @@ impl Checker<'_> {
 
     /// Wraps a value whose path was proven non-null in `Unwrap`.
     fn narrowed(&mut self, t: TExpr) -> TExpr {
-        if let Ty::Optional(inner) = &t.ty {
-            if let Some(p) = path_of(&t) {
-                if self.locals.is_narrowed(&p) {
-                    let inner = (**inner).clone();
-                    let span = t.span;
-                    return TExpr::new(TExprKind::Unwrap(Box::new(t)), inner, span);
-                }
-            }
+        if let Ty::Optional(inner) = &t.ty
+            && let Some(p) = path_of(&t)
+            && self.locals.is_narrowed(&p)
+        {
+            let inner = (**inner).clone();
+            let span = t.span;
+            return TExpr::new(TExprKind::Unwrap(Box::new(t)), inner, span);
         }
         t
     }

@@ -58,13 +58,14 @@ impl Checker<'_> {
             }
             work.extend(self.stream_refs.iter().filter(|(o, _)| *o == Some(g)).map(|(_, t)| *t));
         }
-        for g in 0..self.globals.len() {
-            let entry = &self.globals[g];
-            if entry.module != main || reached[g] || !matches!(entry.slot, Some(Global::Stage(_))) {
-                continue;
-            }
-            let name = entry.name.name.clone();
-            let span = entry.name.span;
+        let unreached: Vec<(String, crate::source::Span)> = self
+            .globals
+            .iter()
+            .zip(&reached)
+            .filter(|(e, r)| e.module == main && !**r && matches!(e.slot, Some(Global::Stage(_))))
+            .map(|(e, _)| (e.name.name.clone(), e.name.span))
+            .collect();
+        for (name, span) in unreached {
             self.report(
                 Diagnostic::new(
                     codes::W0001,

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::rc::Rc;
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub enum Ty {
     Int,
     Float,
@@ -23,6 +23,7 @@ pub enum Ty {
     Fn(Rc<[Ty]>, Rc<Ty>),
     /// A type that failed to check. It is compatible with everything, so one mistake
     /// gives one diagnostic.
+    #[default]
     Error,
 }
 
@@ -236,11 +237,5 @@ mod tests {
         assert_eq!(join(&Ty::Null, &Ty::Int), Some(Ty::optional(Ty::Int)));
         assert_eq!(join(&Ty::list(Ty::Never), &Ty::list(Ty::Str)), Some(Ty::list(Ty::Str)));
         assert_eq!(join(&Ty::Str, &Ty::Int), None);
-    }
-}
-
-impl Default for Ty {
-    fn default() -> Ty {
-        Ty::Error
     }
 }

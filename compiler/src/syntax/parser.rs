@@ -41,8 +41,7 @@ pub fn parse_module(file: FileId, text: &str) -> (Module, Vec<Diagnostic>) {
             Ok(mut pairs) => {
                 let mut b = Builder::new(file, chunk.start, &mut diags);
                 let decl_only = pairs.next().expect("decl_only always yields one pair");
-                let decl =
-                    decl_only.into_inner().filter(not_keyword).next().expect("a declaration");
+                let decl = decl_only.into_inner().find(not_keyword).expect("a declaration");
                 let item = b.item(decl);
                 b.finish();
                 items.push(item);
@@ -62,13 +61,8 @@ pub fn parse_expr(file: FileId, text: &str) -> Result<Expr, Vec<Diagnostic>> {
         Ok(mut pairs) => {
             let mut diags = Vec::new();
             let mut b = Builder::new(file, 0, &mut diags);
-            let inner = pairs
-                .next()
-                .expect("expr_only")
-                .into_inner()
-                .filter(not_keyword)
-                .next()
-                .expect("expr");
+            let inner =
+                pairs.next().expect("expr_only").into_inner().find(not_keyword).expect("expr");
             let e = b.expr(inner);
             b.finish();
             if diags.is_empty() { Ok(e) } else { Err(diags) }
@@ -83,13 +77,8 @@ pub fn parse_type(file: FileId, text: &str, offset: usize) -> Result<TypeExpr, V
         Ok(mut pairs) => {
             let mut diags = Vec::new();
             let mut b = Builder::new(file, offset, &mut diags);
-            let inner = pairs
-                .next()
-                .expect("type_only")
-                .into_inner()
-                .filter(not_keyword)
-                .next()
-                .expect("type");
+            let inner =
+                pairs.next().expect("type_only").into_inner().find(not_keyword).expect("type");
             let t = b.type_expr(inner);
             if diags.is_empty() { Ok(t) } else { Err(diags) }
         }
@@ -286,13 +275,13 @@ impl Builder<'_> {
         let kind = match p.as_rule() {
             Rule::ident => TypeExprKind::Named(self.ident(p)),
             Rule::list_type => TypeExprKind::List(Box::new(
-                self.type_expr(p.into_inner().filter(not_keyword).next().expect("elem")),
+                self.type_expr(p.into_inner().find(not_keyword).expect("elem")),
             )),
             Rule::vec_type => TypeExprKind::Vec(Box::new(
-                self.expr(p.into_inner().filter(not_keyword).next().expect("size")),
+                self.expr(p.into_inner().find(not_keyword).expect("size")),
             )),
             Rule::stream_type => TypeExprKind::Stream(Box::new(
-                self.type_expr(p.into_inner().filter(not_keyword).next().expect("t")),
+                self.type_expr(p.into_inner().find(not_keyword).expect("t")),
             )),
             Rule::record_type => TypeExprKind::Record(
                 p.into_inner()
@@ -388,23 +377,19 @@ impl Builder<'_> {
             r => unreachable!("not an infix operator: {r:?}"),
         };
         // Comparisons do not chain: `a < b < c` is reported, not silently grouped.
-        if bin.is_comparison() {
-            if let ExprKind::Binary(prev, ..) = &lhs.kind {
-                if prev.is_comparison() && !self.parenthesized.contains(&lhs.span) {
-                    let op_span = self.span(&op);
-                    self.diags.push(
-                        Diagnostic::new(
-                            codes::E0006,
-                            op_span,
-                            "comparison operators cannot be chained",
-                        )
-                        .label("second comparison")
-                        .secondary(lhs.span, "first comparison")
-                        .help("combine the comparisons with `and`: `a < b and b < c`"),
-                    );
-                    return Expr { kind: ExprKind::Error, span };
-                }
-            }
+        if bin.is_comparison()
+            && let ExprKind::Binary(prev, ..) = &lhs.kind
+            && prev.is_comparison()
+            && !self.parenthesized.contains(&lhs.span)
+        {
+            let op_span = self.span(&op);
+            self.diags.push(
+                Diagnostic::new(codes::E0006, op_span, "comparison operators cannot be chained")
+                    .label("second comparison")
+                    .secondary(lhs.span, "first comparison")
+                    .help("combine the comparisons with `and`: `a < b and b < c`"),
+            );
+            return Expr { kind: ExprKind::Error, span };
         }
         Expr { kind: ExprKind::Binary(bin, Box::new(lhs), Box::new(rhs)), span }
     }
@@ -459,8 +444,7 @@ impl Builder<'_> {
             Rule::string => ExprKind::Str(self.string(p)),
             Rule::triple_string => ExprKind::Str(
                 p.into_inner()
-                    .filter(not_keyword)
-                    .next()
+                    .find(not_keyword)
                     .map(|s| s.as_str().to_string())
                     .unwrap_or_default(),
             ),
@@ -471,12 +455,10 @@ impl Builder<'_> {
                 _ => ExprKind::Name(self.ident(p)),
             },
             Rule::vec_ctor => ExprKind::VecCtor(Box::new(
-                self.expr(p.into_inner().filter(not_keyword).next().expect("size")),
+                self.expr(p.into_inner().find(not_keyword).expect("size")),
             )),
             Rule::paren => {
-                return self
-                    .expr(p.into_inner().filter(not_keyword).next().expect("inner"))
-                    .with_span(span);
+                return self.expr(p.into_inner().find(not_keyword).expect("inner")).with_span(span);
             }
             Rule::list => {
                 ExprKind::List(p.into_inner().filter(not_keyword).map(|e| self.expr(e)).collect())
@@ -486,7 +468,7 @@ impl Builder<'_> {
                     .filter(not_keyword)
                     .map(|entry| match entry.as_rule() {
                         Rule::spread => RecordEntry::Spread(
-                            self.expr(entry.into_inner().filter(not_keyword).next().expect("e")),
+                            self.expr(entry.into_inner().find(not_keyword).expect("e")),
                         ),
                         _ => {
                             let mut it = entry.into_inner().filter(not_keyword);
@@ -553,7 +535,7 @@ impl Builder<'_> {
 
     /// Decodes a `"..."` literal's escapes, reporting each bad one.
     fn string(&mut self, p: Pair<Rule>) -> String {
-        let inner = p.into_inner().filter(not_keyword).next().expect("string_inner");
+        let inner = p.into_inner().find(not_keyword).expect("string_inner");
         let base = self.offset + inner.as_span().start();
         let raw = inner.as_str();
         let mut out = String::with_capacity(raw.len());
@@ -609,7 +591,7 @@ impl Builder<'_> {
 
     fn template(&mut self, p: Pair<Rule>) -> (String, Span) {
         if p.as_rule() == Rule::triple_string {
-            let inner = p.into_inner().filter(not_keyword).next().expect("triple_inner");
+            let inner = p.into_inner().find(not_keyword).expect("triple_inner");
             let span = self.span(&inner);
             (inner.as_str().to_string(), span)
         } else {

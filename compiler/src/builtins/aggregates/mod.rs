@@ -28,8 +28,11 @@ pub struct Aggregate {
     pub signature: &'static str,
     pub doc: &'static str,
     /// Types the call: `(argument lambdas, result type)`, or `None` after reporting.
-    pub check: fn(&mut Checker, &AggSite) -> Option<(Vec<TExpr>, Ty)>,
+    pub check: fn(&mut Checker, &AggSite) -> Option<AggTyped>,
 }
+
+/// A typed aggregate call: its argument lambdas and the result type.
+pub type AggTyped = (Vec<TExpr>, Ty);
 
 impl std::fmt::Debug for Aggregate {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
