@@ -7,7 +7,7 @@
 
 use kiln::diag::render::{Format, render};
 use kiln::diag::{Diagnostic, codes};
-use kiln::driver::check_source;
+use kiln::driver::check_source_here as check_source;
 use kiln::source::{SourceMap, Span};
 use libfuzzer_sys::fuzz_target;
 
