@@ -16,6 +16,8 @@ pub enum AgentEmit {
     StaticLib,
     /// The object file alone (it needs the kernel objects to link).
     Obj,
+    /// A JSONL stdin-to-stdout program (see [`super::exe`]).
+    Exe,
 }
 
 fn print_diags(map: &SourceMap, diags: &[Diagnostic]) {
@@ -98,6 +100,10 @@ pub fn run_train_command(
             }
         },
     };
+    if let Err(e) = super::limits::check_training(&agent, &dataset, text.len()) {
+        eprintln!("error: {e}");
+        return 1;
+    }
     let opts = TrainOptions { epochs, batch, seed };
     let rows = dataset.rows();
     if !quiet {
@@ -138,7 +144,7 @@ pub fn run_train_command(
     0
 }
 
-/// `kiln build FILE.af -o OUT --emit staticlib|obj`. For a static library `OUT` is
+/// `kiln build FILE.af -o OUT --emit staticlib|obj|exe`. For a static library `OUT` is
 /// `DIR/libNAME.a` and the header goes to `DIR/<name>.h` (the agent's C name).
 pub fn run_build_agent(file: &Path, out: &Path, emit: AgentEmit, quiet: bool) -> i32 {
     let (_, agent) = match load_agent(file, quiet) {
@@ -156,6 +162,11 @@ pub fn run_build_agent(file: &Path, out: &Path, emit: AgentEmit, quiet: bool) ->
     }
     let result = match emit {
         AgentEmit::Obj => super::aot::build_object(&agent).and_then(|o| write(out, &o)),
+        AgentEmit::Exe => super::exe::build_exe(&agent, out).map(|()| {
+            if !quiet {
+                eprintln!("wrote {}", out.display());
+            }
+        }),
         AgentEmit::StaticLib => super::aot::build_staticlib(&agent).and_then(|lib| {
             write(out, &lib)?;
             let dir = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));

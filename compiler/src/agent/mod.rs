@@ -6,6 +6,8 @@ pub mod aot;
 pub mod codegen;
 pub mod command;
 pub mod data;
+pub mod exe;
+pub mod limits;
 pub mod net;
 pub mod rng;
 pub mod train;

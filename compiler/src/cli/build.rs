@@ -1,6 +1,6 @@
 //! `kiln build FILE -o OUT [--emit ...]`: ahead-of-time compilation. Agent files build
-//! into a static library with a C header, or an object file. Pipelines (`.kiln`) and
-//! `--emit exe` for agents are not built yet: they come with Cranelift code generation for
+//! into a static library with a C header, an object file, or a JSONL executable.
+//! Pipelines (`.kiln`) are not built yet: they come with Cranelift code generation for
 //! pipelines, and the command says so instead of pretending.
 
 use super::{GlobalArgs, Status, report_error};
@@ -39,9 +39,10 @@ pub fn run(args: &BuildArgs, global: &GlobalArgs) -> Status {
     let emit = match args.emit {
         Emit::Staticlib => crate::agent::AgentEmit::StaticLib,
         Emit::Obj => crate::agent::AgentEmit::Obj,
+        Emit::Exe => crate::agent::AgentEmit::Exe,
         other => {
             report_error(format_args!(
-                "`--emit {}` is not available for agent files yet; use `--emit staticlib` or `--emit obj`",
+                "`--emit {}` is not available for agent files; use `--emit staticlib`, `obj` or `exe`",
                 format!("{other:?}").to_lowercase()
             ));
             return Status::Usage;
