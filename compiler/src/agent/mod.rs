@@ -12,6 +12,6 @@ pub mod net;
 pub mod rng;
 pub mod train;
 
-pub use command::{AgentEmit, run_build_agent, run_train_command};
+pub use command::{AgentEmit, Ui, run_build_agent, run_train_command};
 pub use data::Dataset;
 pub use train::{EpochReport, TrainOptions, train};

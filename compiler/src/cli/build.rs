@@ -48,7 +48,8 @@ pub fn run(args: &BuildArgs, global: &GlobalArgs) -> Status {
             return Status::Usage;
         }
     };
-    match crate::agent::run_build_agent(&args.file, &args.output, emit, global.quiet) {
+    let ui = crate::agent::Ui { quiet: global.quiet, color: super::check::use_color(global.color) };
+    match crate::agent::run_build_agent(&args.file, &args.output, emit, ui) {
         0 => Status::Success,
         2 => Status::Usage,
         _ => Status::Failure,

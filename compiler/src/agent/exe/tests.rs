@@ -1,7 +1,7 @@
 //! End to end: build agent executables, run them on JSONL rows, and compare their outputs
 //! with the forward pass of `agent::net` (no interpreter involved).
 
-use crate::agent::command::{AgentEmit, run_build_agent};
+use crate::agent::command::{AgentEmit, Ui, run_build_agent};
 use crate::agent::net::{forward, pack_layers};
 use crate::source::FileId;
 use crate::syntax::agent::{AgentFile, parse_agent, rewrite_weights};
@@ -28,7 +28,12 @@ fn agent(dir: &Path, name: &str, out: usize, act: &str, limits: &str) -> (PathBu
 
 fn build(af: &Path, dir: &Path) -> PathBuf {
     let exe = dir.join(af.file_stem().unwrap());
-    assert_eq!(run_build_agent(af, &exe, AgentEmit::Exe, true), 0, "building {}", af.display());
+    assert_eq!(
+        run_build_agent(af, &exe, AgentEmit::Exe, Ui::QUIET),
+        0,
+        "building {}",
+        af.display()
+    );
     exe
 }
 
