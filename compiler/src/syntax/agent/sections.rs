@@ -122,7 +122,7 @@ pub fn decode_f32(text: &str, body: Range<usize>) -> Result<Vec<f32>, DecodeErro
         let e = pad.map(|p| p + pads).unwrap_or(last + 1).min(text.len());
         last.min(e)..e
     };
-    if digits.len() % 4 == 1 || (pads > 0 && (digits.len() + pads) % 4 != 0) || pads > 2 {
+    if digits.len() % 4 == 1 || (pads > 0 && !(digits.len() + pads).is_multiple_of(4)) || pads > 2 {
         return Err(DecodeError {
             message: format!(
                 "truncated base64 data: {} digits do not form whole bytes",

@@ -182,7 +182,7 @@ fn fix_ranges(node: &mut Node, text: &str) {
     if e == s {
         // Widen an empty range to the token that starts there, so it underlines something.
         let rest = &text[s..];
-        let tok = rest.find(|c: char| c == '\n' || c == '#').unwrap_or(rest.len());
+        let tok = rest.find(['\n', '#']).unwrap_or(rest.len());
         e = s + rest[..tok].trim_end().len();
     }
     node.range = s..e;
