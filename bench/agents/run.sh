@@ -42,6 +42,8 @@ lat_gf() { python3 -c "print(f'{$flops / ($1 * 1e-6) / 1e9:.1f} GFLOP/s ({$flops
   echo "| FANN 2.2 (C) | ${f_lat} µs | $(lat_gf "$f_lat") | ${f_rows} | $(gf "$f_rows") |"
   echo "| numpy, 1 BLAS thread | ${n_lat} µs | $(lat_gf "$n_lat") | ${n_rows} | $(gf "$n_rows") |"
   echo
-  python3 -c "print(f'Kiln batch-1 latency is 1/{$f_lat / $k_lat:.0f} of FANN\'s (goal: 1/20); batch-256 throughput is {$k_rows / $n_rows:.1f}x numpy\'s (goal: 2x).')"
+  python3 -c "print(f'Kiln batch-1 latency is 1/{$f_lat / $k_lat:.1f} of FANN\'s (goal: 1/20); batch-256 throughput is {$k_rows / $n_rows:.2f}x numpy\'s (goal: 2x).')"
+  echo
+  python3 -c "print(f'Bounds: 2x numpy would be {2 * $n_rows * $flops / 1e9:.0f} GFLOP/s on one thread, {2 * $n_rows * $flops / 1e9 / $peak * 100:.0f}% of the core\'s FMA peak; at 100% of peak one thread does {$peak * 1e9 / $flops:.0f} rows/s. Batch 1 streams the {4 * (784*128 + 128*64 + 64*32 + 32*10 + 128 + 64 + 32 + 10) / 1024:.0f} KiB of weights from L2 on every call: Kiln reads them at {4 * (784*128 + 128*64 + 64*32 + 32*10) / ($k_lat * 1e-6) / 1e9:.0f} GB/s.')"
 } > "$here/RESULTS.md"
 cat "$here/RESULTS.md"
