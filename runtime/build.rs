@@ -13,59 +13,32 @@ use std::process::Command;
 fn main() {
     let dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
     let out = PathBuf::from(std::env::var("OUT_DIR").unwrap());
-    for p in
-        ["agentk/src", "agentk/Cargo.toml", "agentk/Cargo.lock", "src/kernels", "src/archive.rs"]
-    {
+    for p in [
+        "agentk/src",
+        "agentk/Cargo.toml",
+        "agentk/Cargo.lock",
+        "src/kernels",
+        "src/agentdrv",
+        "src/archive.rs",
+    ] {
         println!("cargo:rerun-if-changed={}", dir.join(p).display());
     }
     let target = std::env::var("TARGET").unwrap();
-    let host = std::env::var("HOST").unwrap();
     let levels: &[(&str, Option<&str>)] = if target.starts_with("x86_64") {
         &[("v1", Some("x86-64")), ("v3", Some("x86-64-v3")), ("v4", Some("x86-64-v4"))]
     } else {
         &[("v1", None)]
     };
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut objects = Vec::new();
     for (level, cpu) in levels {
-        let tdir = out.join(format!("agentk-{level}"));
-        let mut flags = Vec::new();
-        if let Some(cpu) = cpu {
-            flags.push(format!("-Ctarget-cpu={cpu}"));
-        }
-        flags.extend([
-            "--cfg".into(),
-            "kiln_freestanding".into(),
-            "--cfg".into(),
-            format!("kiln_level=\"{level}\""),
-        ]);
-        let mut cmd = Command::new(&cargo);
-        cmd.args(["build", "--release", "--offline", "--locked", "--manifest-path"])
-            .arg(dir.join("agentk/Cargo.toml"))
-            .arg("--target-dir")
-            .arg(&tdir);
-        if target != host {
-            cmd.args(["--target", &target]);
-        }
-        for var in [
-            "RUSTFLAGS",
-            "CARGO_TARGET_DIR",
-            "RUSTC_WRAPPER",
-            "RUSTC_WORKSPACE_WRAPPER",
-            "CARGO_BUILD_RUSTFLAGS",
-            "CARGO_BUILD_TARGET",
-            "CARGO_PROFILE_RELEASE_LTO",
-            "CARGO_PROFILE_RELEASE_PANIC",
-        ] {
-            cmd.env_remove(var);
-        }
-        cmd.env("CARGO_ENCODED_RUSTFLAGS", flags.join("\x1f"));
-        let status = cmd.status().expect("running cargo for the kernel objects");
-        assert!(status.success(), "building the {level} kernel objects failed");
-        let lib = if target != host { tdir.join(&target) } else { tdir.clone() }
-            .join("release/libkiln_agentk.a");
+        let cfgs = ["kiln_freestanding".to_string(), format!("kiln_level=\"{level}\"")];
+        let lib = build_agentk(&dir, &out.join(format!("agentk-{level}")), *cpu, &cfgs);
         objects.push((level.to_string(), lto_object(&lib)));
     }
+    // The agent executable driver: baseline code, no kernels.
+    let cfgs = ["kiln_freestanding".to_string(), "kiln_driver".to_string()];
+    let lib = build_agentk(&dir, &out.join("agentk-driver"), levels[0].1, &cfgs);
+    std::fs::write(out.join("kiln_agent_driver.o"), lto_object(&lib)).unwrap();
     let names: Vec<String> = objects.iter().map(|(l, _)| format!("kiln_kernels_{l}.o")).collect();
     let symbols: Vec<Vec<String>> = objects.iter().map(|(_, b)| defined_globals(b)).collect();
     let sym_refs: Vec<Vec<&str>> =
@@ -90,6 +63,46 @@ fn main() {
     std::fs::write(out.join("agentk_members.rs"), rs).unwrap();
     println!("cargo:rustc-link-search=native={}", out.display());
     println!("cargo:rustc-link-lib=static=kiln_agentk");
+}
+
+/// Builds `agentk` with `-C target-cpu=cpu` and `--cfg` each of `cfgs` into `tdir`;
+/// returns the path of its static library.
+fn build_agentk(dir: &Path, tdir: &Path, cpu: Option<&str>, cfgs: &[String]) -> PathBuf {
+    let target = std::env::var("TARGET").unwrap();
+    let host = std::env::var("HOST").unwrap();
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut flags = Vec::new();
+    if let Some(cpu) = cpu {
+        flags.push(format!("-Ctarget-cpu={cpu}"));
+    }
+    for c in cfgs {
+        flags.extend(["--cfg".to_string(), c.clone()]);
+    }
+    let mut cmd = Command::new(&cargo);
+    cmd.args(["build", "--release", "--offline", "--locked", "--manifest-path"])
+        .arg(dir.join("agentk/Cargo.toml"))
+        .arg("--target-dir")
+        .arg(tdir);
+    if target != host {
+        cmd.args(["--target", &target]);
+    }
+    for var in [
+        "RUSTFLAGS",
+        "CARGO_TARGET_DIR",
+        "RUSTC_WRAPPER",
+        "RUSTC_WORKSPACE_WRAPPER",
+        "CARGO_BUILD_RUSTFLAGS",
+        "CARGO_BUILD_TARGET",
+        "CARGO_PROFILE_RELEASE_LTO",
+        "CARGO_PROFILE_RELEASE_PANIC",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.env("CARGO_ENCODED_RUSTFLAGS", flags.join("\x1f"));
+    let status = cmd.status().expect("running cargo for the freestanding objects");
+    assert!(status.success(), "building the freestanding objects ({cfgs:?}) failed");
+    if target != host { tdir.join(&target) } else { tdir.to_path_buf() }
+        .join("release/libkiln_agentk.a")
 }
 
 /// The one LTO'd object of a staticlib built with `lto = "fat"` (compiler_builtins members

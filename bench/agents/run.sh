@@ -15,7 +15,7 @@ cc -O2 -I"$work" "$here/bench_kiln.c" "$work/libbench.a" -lm -o "$work/bench_kil
 cc -O2 "$here/bench_fann.c" -lfann -lm -o "$work/bench_fann"
 cc -O2 -march=native "$here/fma_peak.c" -o "$work/fma_peak"
 
-read -r _ peak _ < <("$work/fma_peak")
+read -r _ peak < <("$work/fma_peak")
 read -r _ k_lat k_rows < <("$work/bench_kiln")
 read -r _ f_lat f_rows < <("$work/bench_fann")
 read -r _ n_lat n_rows < <(python3 "$here/bench_numpy.py")
@@ -28,7 +28,13 @@ lat_gf() { python3 -c "print(f'{$flops / ($1 * 1e-6) / 1e9:.1f} GFLOP/s ({$flops
 {
   echo "## Agents: 784-128-64-32-10 relu/softmax ($(date -u +%Y-%m-%d), $(nproc) cores, one thread)"
   echo
-  echo "One core's FP32 FMA peak (fma_peak.c): ${peak} GFLOP/s."
+  echo "One core's FP32 FMA peak (fma_peak.c: 12 independent 512-bit FMA chains in registers): ${peak} GFLOP/s."
+  echo
+  echo "Method: every engine runs on one thread and is timed with that thread's CPU clock"
+  echo "(CLOCK_THREAD_CPUTIME_ID, Python's time.thread_time), best of 5-7 trials, so time spent"
+  echo "descheduled on the shared machine does not count (it has no hardware counters: perf stat"
+  echo "reports cycles and instructions as not supported). Batch-1 latency is the mean of"
+  echo "thousands of single-row calls cycling through 256 different rows."
   echo
   echo "| engine | batch-1 latency | batch-1 GFLOP/s | batch-256 rows/s | batch-256 GFLOP/s |"
   echo "|---|---|---|---|---|"
@@ -36,6 +42,8 @@ lat_gf() { python3 -c "print(f'{$flops / ($1 * 1e-6) / 1e9:.1f} GFLOP/s ({$flops
   echo "| FANN 2.2 (C) | ${f_lat} µs | $(lat_gf "$f_lat") | ${f_rows} | $(gf "$f_rows") |"
   echo "| numpy, 1 BLAS thread | ${n_lat} µs | $(lat_gf "$n_lat") | ${n_rows} | $(gf "$n_rows") |"
   echo
-  python3 -c "print(f'Kiln batch-1 latency is 1/{$f_lat / $k_lat:.0f} of FANN\'s (goal: 1/20); batch-256 throughput is {$k_rows / $n_rows:.1f}x numpy\'s (goal: 2x).')"
+  python3 -c "print(f'Kiln batch-1 latency is 1/{$f_lat / $k_lat:.1f} of FANN\'s (goal: 1/20); batch-256 throughput is {$k_rows / $n_rows:.2f}x numpy\'s (goal: 2x).')"
+  echo
+  python3 -c "print(f'Bounds: 2x numpy would be {2 * $n_rows * $flops / 1e9:.0f} GFLOP/s on one thread, {2 * $n_rows * $flops / 1e9 / $peak * 100:.0f}% of the core\'s FMA peak; at 100% of peak one thread does {$peak * 1e9 / $flops:.0f} rows/s. Batch 1 streams the {4 * (784*128 + 128*64 + 64*32 + 32*10 + 128 + 64 + 32 + 10) / 1024:.0f} KiB of weights from L2 on every call: Kiln reads them at {4 * (784*128 + 128*64 + 64*32 + 32*10) / ($k_lat * 1e-6) / 1e9:.0f} GB/s.')"
 } > "$here/RESULTS.md"
 cat "$here/RESULTS.md"

@@ -16,6 +16,6 @@ fn main() {
         args[0].as_ref(),
         args[1].as_ref(),
         emit,
-        false,
+        kiln::agent::Ui { quiet: false, color: false },
     ));
 }

@@ -9,6 +9,7 @@ pub mod arena;
 
 pub mod io;
 
+pub mod agentdrv;
 pub mod archive;
 pub mod kernels;
 pub mod simd;

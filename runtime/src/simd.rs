@@ -173,7 +173,15 @@ mod tests {
         let levels: Vec<u8> =
             [1, 3, 4].into_iter().filter(|l| crate::kernels::cpu::best_level() >= *l).collect();
         assert!(levels.contains(&1));
-        for &(n, k, m) in &[(1, 784, 128), (256, 64, 10), (5, 3, 33), (9, 17, 64)] {
+        for &(n, k, m) in &[
+            (1, 784, 128),
+            (256, 64, 10),
+            (5, 3, 33),
+            (9, 17, 64),
+            (3, 20, 5),
+            (2, 40, 100),
+            (1, 32, 10),
+        ] {
             // Weights scaled as a trained network's are (about 1/sqrt(k)), so outputs are O(1).
             let scale = 1.0 / (k as f32).sqrt();
             let w: Vec<f32> = rand(m * k, 1).iter().map(|v| v * scale).collect();

@@ -15,6 +15,16 @@ use kiln_runtime::archive::{self, Member};
 /// `kiln_dense`, which the kernel objects define). Portable x86-64 code: the kernels pick
 /// the ISA level at run time.
 pub fn build_object(agent: &AgentFile) -> Result<Vec<u8>, String> {
+    build(agent, false)
+}
+
+/// [`build_object`] plus a `main` that runs the agent executable driver (see
+/// [`super::exe`]).
+pub fn build_exe_object(agent: &AgentFile) -> Result<Vec<u8>, String> {
+    build(agent, true)
+}
+
+fn build(agent: &AgentFile, with_main: bool) -> Result<Vec<u8>, String> {
     let weights = agent.weights.as_ref().ok_or_else(|| {
         format!("agent `{}` has no trained weights (E0412); run `kiln train` first", agent.name)
     })?;
@@ -31,7 +41,11 @@ pub fn build_object(agent: &AgentFile) -> Result<Vec<u8>, String> {
     let builder = ObjectBuilder::new(isa, agent.c_name(), default_libcall_names())
         .map_err(|e| e.to_string())?;
     let mut module = ObjectModule::new(builder);
-    define_agent(&mut module, &agent.c_name(), &pack_layers(agent, weights), Linkage::Export)?;
+    let layers = pack_layers(agent, weights);
+    let f = define_agent(&mut module, &agent.c_name(), &layers, Linkage::Export)?;
+    if with_main {
+        super::exe::define_main(&mut module, f.predict_batch, agent)?;
+    }
     module.finish().emit().map_err(|e| format!("writing the object file failed: {e}"))
 }
 

@@ -4,7 +4,8 @@
 
 use super::data::Dataset;
 use super::train::{TrainOptions, train};
-use crate::diag::Diagnostic;
+use crate::diag::render::{Format, render};
+use crate::diag::{Diagnostic, codes};
 use crate::source::SourceMap;
 use crate::syntax::agent::{AgentFile, parse_agent, rewrite_weights};
 use std::path::Path;
@@ -16,21 +17,33 @@ pub enum AgentEmit {
     StaticLib,
     /// The object file alone (it needs the kernel objects to link).
     Obj,
+    /// A JSONL stdin-to-stdout program (see [`super::exe`]).
+    Exe,
 }
 
-fn print_diags(map: &SourceMap, diags: &[Diagnostic]) {
-    for d in diags {
-        let f = map.get(d.primary.span.file);
-        let (line, col) = f.line_col(d.primary.span.start as usize);
-        eprintln!("{}:{line}:{col}: {}[{}]: {}", f.name, d.severity.as_str(), d.code, d.message);
-        if let Some(h) = &d.help {
-            eprintln!("  help: {h}");
-        }
+/// How the commands report: `quiet` keeps only errors; `color` styles diagnostics.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Ui {
+    pub quiet: bool,
+    pub color: bool,
+}
+
+impl Ui {
+    /// Errors only, no color (tests, scripts).
+    pub const QUIET: Ui = Ui { quiet: true, color: false };
+}
+
+/// Prints diagnostics with the renderer `kiln check` uses (human format).
+fn print_diags(map: &SourceMap, diags: &[Diagnostic], ui: Ui) {
+    if diags.is_empty() {
+        return;
     }
+    let mut err = std::io::stderr().lock();
+    let _ = render(Format::Human { color: ui.color }, map, diags, &mut err);
 }
 
 /// Loads and validates an agent file, printing its diagnostics. `Err(code)` on failure.
-pub fn load_agent(file: &Path, quiet: bool) -> Result<(String, AgentFile), i32> {
+pub fn load_agent(file: &Path, ui: Ui) -> Result<(String, SourceMap, AgentFile), i32> {
     let text = std::fs::read_to_string(file).map_err(|e| {
         eprintln!("error: cannot read {}: {e}", file.display());
         1
@@ -38,10 +51,10 @@ pub fn load_agent(file: &Path, quiet: bool) -> Result<(String, AgentFile), i32> 
     let mut map = SourceMap::new();
     let id = map.add(file.display().to_string(), text.clone());
     let (agent, diags) = parse_agent(id, &text);
-    let shown: Vec<Diagnostic> = diags.into_iter().filter(|d| d.is_error() || !quiet).collect();
-    print_diags(&map, &shown);
+    let shown: Vec<Diagnostic> = diags.into_iter().filter(|d| d.is_error() || !ui.quiet).collect();
+    print_diags(&map, &shown, ui);
     match agent {
-        Some(a) => Ok((text, a)),
+        Some(a) => Ok((text, map, a)),
         None => Err(1),
     }
 }
@@ -55,13 +68,14 @@ pub fn run_train_command(
     batch: usize,
     seed: u64,
     out: Option<&Path>,
-    quiet: bool,
+    ui: Ui,
 ) -> i32 {
+    let quiet = ui.quiet;
     if epochs == 0 || batch == 0 {
         eprintln!("error: --epochs and --batch must be at least 1");
         return 2;
     }
-    let (text, agent) = match load_agent(file, quiet) {
+    let (text, _, agent) = match load_agent(file, ui) {
         Ok(x) => x,
         Err(code) => return code,
     };
@@ -98,6 +112,10 @@ pub fn run_train_command(
             }
         },
     };
+    if let Err(e) = super::limits::check_training(&agent, &dataset, text.len()) {
+        eprintln!("error: {e}");
+        return 1;
+    }
     let opts = TrainOptions { epochs, batch, seed };
     let rows = dataset.rows();
     if !quiet {
@@ -138,24 +156,32 @@ pub fn run_train_command(
     0
 }
 
-/// `kiln build FILE.af -o OUT --emit staticlib|obj`. For a static library `OUT` is
+/// `kiln build FILE.af -o OUT --emit staticlib|obj|exe`. For a static library `OUT` is
 /// `DIR/libNAME.a` and the header goes to `DIR/<name>.h` (the agent's C name).
-pub fn run_build_agent(file: &Path, out: &Path, emit: AgentEmit, quiet: bool) -> i32 {
-    let (_, agent) = match load_agent(file, quiet) {
+pub fn run_build_agent(file: &Path, out: &Path, emit: AgentEmit, ui: Ui) -> i32 {
+    let quiet = ui.quiet;
+    let (_, map, agent) = match load_agent(file, ui) {
         Ok(x) => x,
         Err(code) => return code,
     };
     if agent.weights.is_none() {
-        eprintln!(
-            "{}: error[E0412]: agent `{}` has no trained weights\n  help: run `kiln train {} --data DATA.jsonl` first",
-            file.display(),
-            agent.name,
-            file.display()
-        );
+        let d = Diagnostic::new(
+            codes::E0412,
+            agent.name_span,
+            format!("agent `{}` has no trained weights", agent.name),
+        )
+        .label("this agent has no `neural_weights` section")
+        .help(format!("run `kiln train {} --data DATA.jsonl` first", file.display()));
+        print_diags(&map, &[d], ui);
         return 1;
     }
     let result = match emit {
         AgentEmit::Obj => super::aot::build_object(&agent).and_then(|o| write(out, &o)),
+        AgentEmit::Exe => super::exe::build_exe(&agent, out).map(|()| {
+            if !quiet {
+                eprintln!("wrote {}", out.display());
+            }
+        }),
         AgentEmit::StaticLib => super::aot::build_staticlib(&agent).and_then(|lib| {
             write(out, &lib)?;
             let dir = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));

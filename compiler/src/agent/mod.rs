@@ -6,10 +6,12 @@ pub mod aot;
 pub mod codegen;
 pub mod command;
 pub mod data;
+pub mod exe;
+pub mod limits;
 pub mod net;
 pub mod rng;
 pub mod train;
 
-pub use command::{AgentEmit, run_build_agent, run_train_command};
+pub use command::{AgentEmit, Ui, run_build_agent, run_train_command};
 pub use data::Dataset;
 pub use train::{EpochReport, TrainOptions, train};

@@ -1,6 +1,6 @@
 //! `kiln build FILE -o OUT [--emit ...]`: ahead-of-time compilation. Agent files build
-//! into a static library with a C header, or an object file. Pipelines (`.kiln`) and
-//! `--emit exe` for agents are not built yet: they come with Cranelift code generation for
+//! into a static library with a C header, an object file, or a JSONL executable.
+//! Pipelines (`.kiln`) are not built yet: they come with Cranelift code generation for
 //! pipelines, and the command says so instead of pretending.
 
 use super::{GlobalArgs, Status, report_error};
@@ -39,15 +39,17 @@ pub fn run(args: &BuildArgs, global: &GlobalArgs) -> Status {
     let emit = match args.emit {
         Emit::Staticlib => crate::agent::AgentEmit::StaticLib,
         Emit::Obj => crate::agent::AgentEmit::Obj,
+        Emit::Exe => crate::agent::AgentEmit::Exe,
         other => {
             report_error(format_args!(
-                "`--emit {}` is not available for agent files yet; use `--emit staticlib` or `--emit obj`",
+                "`--emit {}` is not available for agent files; use `--emit staticlib`, `obj` or `exe`",
                 format!("{other:?}").to_lowercase()
             ));
             return Status::Usage;
         }
     };
-    match crate::agent::run_build_agent(&args.file, &args.output, emit, global.quiet) {
+    let ui = crate::agent::Ui { quiet: global.quiet, color: super::check::use_color(global.color) };
+    match crate::agent::run_build_agent(&args.file, &args.output, emit, ui) {
         0 => Status::Success,
         2 => Status::Usage,
         _ => Status::Failure,

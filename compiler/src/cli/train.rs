@@ -33,7 +33,7 @@ pub fn run(args: &TrainArgs, global: &GlobalArgs) -> Status {
         args.batch,
         args.seed,
         args.output.as_deref(),
-        global.quiet,
+        crate::agent::Ui { quiet: global.quiet, color: super::check::use_color(global.color) },
     );
     match code {
         0 => Status::Success,

@@ -1,9 +1,15 @@
-//! Freestanding kernel objects for C libraries: the kernels of `kiln_runtime` without `std`,
-//! built for one ISA level (`--cfg kiln_level="v1"|"v3"|"v4"`, see `runtime/build.rs`).
+//! Freestanding objects for C libraries and agent executables, built by `runtime/build.rs`:
+//! the kernels of `kiln_runtime` without `std` for one ISA level (`--cfg
+//! kiln_level="v1"|"v3"|"v4"`), or, with `--cfg kiln_driver`, the executable driver.
 #![no_std]
 
+#[cfg(not(kiln_driver))]
 #[path = "../../src/kernels/mod.rs"]
 pub mod kernels;
+
+#[cfg(kiln_driver)]
+#[path = "../../src/agentdrv/mod.rs"]
+pub mod agentdrv;
 
 unsafe extern "C" {
     fn abort() -> !;

@@ -1,6 +1,7 @@
 //! Elementwise activations on `vec[N]`: `relu`, `sigmoid`, `tanh` (and `linear`).
 
-use super::{Act, LANES, V, activate, activate1, load, store};
+use super::partial::{load_n, store_n};
+use super::{Act, LANES, V, activate, load, store};
 
 /// `1 / (1 + e^-x)` on each lane.
 #[inline(always)]
@@ -29,8 +30,8 @@ pub fn map(act: Act, x: &[f32], out: &mut [f32]) -> bool {
     for i in (0..body).step_by(LANES) {
         store(activate(load(x, i), act), out, i);
     }
-    for i in body..x.len() {
-        out[i] = activate1(x[i], act);
+    if body < x.len() {
+        store_n(activate(load_n(x, body, x.len() - body, 0.0), act), out, body, x.len() - body);
     }
     true
 }

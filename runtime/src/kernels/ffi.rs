@@ -3,6 +3,7 @@
 //! bad arguments: null pointers, zero sizes and unknown codes return an error value.
 
 use super::elementwise::BinOp;
+use super::partial::{load_n, store_n};
 use super::{Act, argmax, dot, elementwise, gemv, norm, softmax};
 use super::{activations, pack};
 
@@ -231,8 +232,9 @@ pub unsafe extern "C" fn vmap(act: u32, x: *const f32, out: *mut f32, n: usize) 
         if act == Act::Softmax {
             softmax::softmax_in_place(o);
         } else {
-            for v in o.iter_mut() {
-                *v = super::activate1(*v, act);
+            for c in o.chunks_mut(super::LANES) {
+                let n = c.len();
+                store_n(super::activate(load_n(c, 0, n, 0.0), act), c, 0, n);
             }
         }
         return 0;

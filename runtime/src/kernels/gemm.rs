@@ -7,7 +7,8 @@
 //! stream from L2.
 
 use super::pack::{bias_len, packed_len, panels};
-use super::softmax::softmax_in_place;
+use super::partial::store_n;
+use super::softmax::{softmax_in_place, softmax_panel};
 use super::{Act, LANES, NR, NV, V, activate};
 
 /// Rows per micro-kernel: sized so that `MR * NV` accumulators fit the register file
@@ -65,7 +66,7 @@ pub fn gemm(
         }
         i += 1;
     }
-    if act == Act::Softmax {
+    if act == Act::Softmax && !fused_softmax(m) {
         for row in y[..n * m].chunks_exact_mut(m) {
             softmax_in_place(row);
         }
@@ -112,17 +113,30 @@ fn micro<const R: usize>(
     }
 }
 
-/// Adds the bias of panel `p`, applies `act` and stores the panel's columns of `row`.
+/// Adds the bias of panel `p`, applies `act` and stores the panel's columns of `row`. A
+/// softmax over a row of at most `NR` values is done here too (see [`fused_softmax`]).
 #[inline(always)]
 pub(crate) fn epilogue(acc: &[V; NV], bias: &[f32], p: usize, act: Act, row: &mut [f32]) {
-    let base = p * NR;
-    let mut out = [0.0f32; NR];
-    for j in 0..NV {
-        let v = activate(acc[j] + super::load(bias, base + j * LANES), act);
-        super::store(v, &mut out, j * LANES);
+    if act == Act::Softmax && fused_softmax(row.len()) {
+        softmax_panel(acc, bias, row);
+        return;
     }
-    let n = (row.len() - base).min(NR);
-    row[base..base + n].copy_from_slice(&out[..n]);
+    let base = p * NR;
+    for j in 0..NV {
+        let at = base + j * LANES;
+        let v = activate(acc[j] + super::load(bias, at), act);
+        if at + LANES <= row.len() {
+            super::store(v, row, at);
+        } else if at < row.len() {
+            store_n(v, row, at, row.len() - at);
+        }
+    }
+}
+
+/// Whether a softmax over `m` outputs happens in the epilogue (one panel holds the row);
+/// wider rows get [`softmax_in_place`] after the layer.
+pub(crate) const fn fused_softmax(m: usize) -> bool {
+    m <= NR
 }
 
 #[cfg(test)]

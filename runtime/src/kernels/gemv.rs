@@ -4,7 +4,7 @@
 //! accumulators (so consecutive multiply-adds do not wait on each other), walks the inputs
 //! `U` at a time, and sums the sets in the epilogue.
 
-use super::gemm::{epilogue, shapes_ok};
+use super::gemm::{epilogue, fused_softmax, shapes_ok};
 use super::pack::panels;
 use super::softmax::softmax_in_place;
 use super::{Act, LANES, NR, NV, V};
@@ -60,7 +60,7 @@ pub fn gemv(
         }
         epilogue(&sum, bias, p, act, &mut y[..m]);
     }
-    if act == Act::Softmax {
+    if act == Act::Softmax && !fused_softmax(m) {
         softmax_in_place(&mut y[..m]);
     }
     true

@@ -28,6 +28,7 @@ pub mod gemm;
 pub mod gemv;
 pub mod norm;
 pub mod pack;
+pub mod partial;
 pub mod softmax;
 
 pub mod cpu;
@@ -108,16 +109,6 @@ pub fn activate(v: V, act: Act) -> V {
         Act::Sigmoid => activations::sigmoid_v(v),
         Act::Tanh => activations::tanh_v(v),
     }
-}
-
-/// Scalar form of [`activate`], for tails shorter than a vector.
-#[inline]
-pub fn activate1(x: f32, act: Act) -> f32 {
-    let mut a = [0.0f32; LANES];
-    a[0] = x;
-    let mut out = [0.0f32; LANES];
-    store(activate(load(&a, 0), act), &mut out, 0);
-    out[0]
 }
 
 #[cfg(test)]

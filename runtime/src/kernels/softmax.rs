@@ -1,7 +1,11 @@
 //! `softmax(v)`: `exp(v[i] - max) / sum(exp(v - max))`, numerically stable.
+//!
+//! Every `exp` is a vector operation: a tail shorter than a vector is padded (one vector
+//! `exp` for the rows of 10 classes a classifier ends with, not ten).
 
 use super::norm::max;
-use super::{LANES, V, load, store};
+use super::partial::{load_n, store_n};
+use super::{LANES, NV, V, load, store};
 
 /// Writes the softmax of `x` into `out`. Returns `false` when the lengths differ; an empty
 /// input is a no-op.
@@ -9,66 +13,56 @@ pub fn softmax(x: &[f32], out: &mut [f32]) -> bool {
     if x.len() != out.len() {
         return false;
     }
-    if x.is_empty() {
-        return true;
-    }
-    let m = max(x);
-    let mv = V::splat(m);
-    let body = x.len() / LANES * LANES;
-    let mut acc = V::ZERO;
-    for i in (0..body).step_by(LANES) {
-        let e = (load(x, i) - mv).exp();
-        acc += e;
-        store(e, out, i);
-    }
-    let mut sum = acc.reduce_add();
-    for i in body..x.len() {
-        let mut t = [m; LANES];
-        t[0] = x[i];
-        let e = (load(&t, 0) - mv).exp();
-        let mut o = [0.0; LANES];
-        store(e, &mut o, 0);
-        out[i] = o[0];
-        sum += o[0];
-    }
-    softmax_scale(out, sum);
+    out.copy_from_slice(x);
+    softmax_in_place(out);
     true
 }
 
-/// Softmax in place (used after a dense layer).
+/// Softmax in place (also used after a dense layer wider than one panel).
 pub fn softmax_in_place(x: &mut [f32]) {
     if x.is_empty() {
         return;
     }
-    let m = max(x);
-    let mv = V::splat(m);
-    let body = x.len() / LANES * LANES;
-    let mut sum = 0.0;
+    let mv = V::splat(max(x));
+    let (body, rest) = (x.len() / LANES * LANES, x.len() % LANES);
+    let mut acc = V::ZERO;
     for i in (0..body).step_by(LANES) {
         let e = (load(x, i) - mv).exp();
-        sum += e.reduce_add();
+        acc += e;
         store(e, x, i);
     }
-    for i in body..x.len() {
-        let mut t = [m; LANES];
-        t[0] = x[i];
-        let mut o = [0.0; LANES];
-        store((load(&t, 0) - mv).exp(), &mut o, 0);
-        x[i] = o[0];
-        sum += o[0];
+    // Padding lanes are -inf, so their `exp` is 0.
+    let tail = (load_n(x, body, rest, f32::NEG_INFINITY) - mv).exp();
+    let inv = V::splat(1.0 / (acc + tail).reduce_add());
+    for i in (0..body).step_by(LANES) {
+        store(load(x, i) * inv, x, i);
     }
-    softmax_scale(x, sum);
+    store_n(tail * inv, x, body, rest);
 }
 
-fn softmax_scale(x: &mut [f32], sum: f32) {
-    let inv = 1.0 / sum;
-    let body = x.len() / LANES * LANES;
-    for i in (0..body).step_by(LANES) {
-        let v = load(x, i) * V::splat(inv);
-        store(v, x, i);
+/// The softmax of a row that fits one weight panel (`row.len() <= NR`), fused into the
+/// dense layer's epilogue: the sums `acc` plus `bias` never leave the registers.
+#[inline(always)]
+pub fn softmax_panel(acc: &[V; NV], bias: &[f32], row: &mut [f32]) {
+    let m = row.len();
+    // Vectors wholly past the row are skipped; in the last one, lanes past the row are
+    // -inf: they lose the max and their `exp` is 0.
+    let used = m.div_ceil(LANES).min(NV);
+    let mut v = [V::ZERO; NV];
+    let mut mx = V::splat(f32::NEG_INFINITY);
+    for j in 0..used {
+        v[j] = acc[j] + load_n(bias, j * LANES, m - j * LANES, f32::NEG_INFINITY);
+        mx = mx.fast_max(v[j]);
     }
-    for v in &mut x[body..] {
-        *v *= inv;
+    let top = V::splat(mx.to_array().iter().fold(f32::NEG_INFINITY, |a, b| a.max(*b)));
+    let mut sum = V::ZERO;
+    for j in 0..used {
+        v[j] = (v[j] - top).exp();
+        sum += v[j];
+    }
+    let inv = V::splat(1.0 / sum.reduce_add());
+    for j in 0..used {
+        store_n(v[j] * inv, row, j * LANES, m - j * LANES);
     }
 }
 
@@ -79,7 +73,7 @@ mod tests {
 
     #[test]
     fn matches_f64() {
-        for n in [1, 5, 8, 10, 33] {
+        for n in [1, 5, 8, 10, 16, 17, 33] {
             let mut x = rand_vec(n, 9);
             x.iter_mut().for_each(|v| *v *= 30.0);
             let m = x.iter().cloned().fold(f64::MIN, |a, b| a.max(b as f64));
@@ -98,5 +92,6 @@ mod tests {
                 assert!((inplace[i] - out[i]).abs() <= 1e-6);
             }
         }
+        assert!(!softmax(&[1.0], &mut []));
     }
 }

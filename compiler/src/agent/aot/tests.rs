@@ -2,7 +2,7 @@
 //! program linked against the static library.
 
 use super::*;
-use crate::agent::command::{AgentEmit, run_build_agent, run_train_command};
+use crate::agent::command::{AgentEmit, Ui, run_build_agent, run_train_command};
 use crate::agent::data::Dataset;
 use crate::agent::net::{forward, forward_f64};
 use crate::source::FileId;
@@ -18,7 +18,7 @@ fn trained_digits(dir: &Path) -> (PathBuf, AgentFile) {
     let af = dir.join("digits.af");
     std::fs::copy(examples().join("digits_untrained.af"), &af).unwrap();
     let data = examples().join("digits_train.jsonl");
-    assert_eq!(run_train_command(&af, Some(&data), 25, 32, 7, None, true), 0);
+    assert_eq!(run_train_command(&af, Some(&data), 25, 32, 7, None, Ui::QUIET), 0);
     let text = std::fs::read_to_string(&af).unwrap();
     let (a, d) = parse_agent(FileId(0), &text);
     assert!(d.is_empty(), "{d:?}");
@@ -52,7 +52,7 @@ fn digits_reach_90_percent_held_out_and_training_is_deterministic() {
             32,
             7,
             None,
-            true
+            Ui::QUIET
         ),
         0
     );
@@ -69,8 +69,12 @@ fn train_reports_bad_data_with_file_and_line() {
     std::fs::copy(examples().join("digits_untrained.af"), &af).unwrap();
     let bad = dir.path().join("bad.jsonl");
     std::fs::write(&bad, "{\"x\": [1, 2], \"label\": 3}\n").unwrap();
-    assert_eq!(run_train_command(&af, Some(&bad), 1, 8, 0, None, true), 1);
-    assert_eq!(run_train_command(&af, None, 1, 8, 0, None, true), 1, "no training_data section");
+    assert_eq!(run_train_command(&af, Some(&bad), 1, 8, 0, None, Ui::QUIET), 1);
+    assert_eq!(
+        run_train_command(&af, None, 1, 8, 0, None, Ui::QUIET),
+        1,
+        "no training_data section"
+    );
     assert_eq!(
         std::fs::read_to_string(&af).unwrap(),
         std::fs::read_to_string(examples().join("digits_untrained.af")).unwrap()
@@ -78,7 +82,7 @@ fn train_reports_bad_data_with_file_and_line() {
     // The xor example trains from its own training_data section.
     let xor = dir.path().join("xor.af");
     std::fs::copy(examples().join("xor.af"), &xor).unwrap();
-    assert_eq!(run_train_command(&xor, None, 50, 4, 1, None, true), 0);
+    assert_eq!(run_train_command(&xor, None, 50, 4, 1, None, Ui::QUIET), 0);
     let (a, d) = parse_agent(FileId(0), &std::fs::read_to_string(&xor).unwrap());
     assert!(d.is_empty() && a.unwrap().weights.is_some());
 }
@@ -102,7 +106,7 @@ fn c_program_links_the_static_library() {
     let (af, agent) = trained_digits(dir.path());
     let lib = dir.path().join("out/libdigits.a");
     std::fs::create_dir_all(lib.parent().unwrap()).unwrap();
-    assert_eq!(run_build_agent(&af, &lib, AgentEmit::StaticLib, true), 0);
+    assert_eq!(run_build_agent(&af, &lib, AgentEmit::StaticLib, Ui::QUIET), 0);
     let header = std::fs::read_to_string(dir.path().join("out/digits.h")).unwrap();
     assert!(header.contains("void digits_predict(const float *input, float *output);"));
     assert!(
@@ -191,6 +195,6 @@ int main(void) {{
     let bare = dir.path().join("bare.af");
     std::fs::copy(examples().join("digits_untrained.af"), &bare).unwrap();
     let lib2 = dir.path().join("libbare.a");
-    assert_eq!(run_build_agent(&bare, &lib2, AgentEmit::StaticLib, true), 1);
+    assert_eq!(run_build_agent(&bare, &lib2, AgentEmit::StaticLib, Ui::QUIET), 1);
     assert!(!lib2.exists());
 }
