@@ -16,43 +16,113 @@ pub(super) struct KilnParser;
 /// Parses a whole `.kiln` file. Always returns a module (with the declarations that
 /// parsed) and every syntax diagnostic of the file.
 pub fn parse_module(file: FileId, text: &str) -> (Module, Vec<Diagnostic>) {
-    if let Ok(mut pairs) = KilnParser::parse(Rule::file, text) {
-        let mut diags = Vec::new();
-        let mut items = Vec::new();
-        let mut b = Builder::new(file, 0, &mut diags);
-        for decl in pairs.next().expect("file").into_inner() {
-            if decl.as_rule() != Rule::EOI {
-                items.push(b.item(decl));
-            }
-        }
-        b.finish();
-        return (Module { items, broken: Vec::new() }, diags);
-    }
     let (chunks, mut diags) = split::split(file, text);
-    let mut items = Vec::new();
+    // Consecutive declarations are parsed in groups, the groups in parallel; a group with
+    // a mistake is parsed again declaration by declaration, so every broken declaration is
+    // reported. Failures are worded afterwards, on this thread: pest's error-detail switch
+    // is process-wide.
+    let groups = group(&chunks, text.len());
+    let parsed: Vec<Vec<Parsed>> = pool().install(|| {
+        use rayon::prelude::*;
+        groups.par_iter().map(|g| parse_group(file, text, &chunks[g.clone()])).collect()
+    });
+    let mut items = Vec::with_capacity(chunks.len());
     let mut broken = Vec::new();
-    for chunk in &chunks {
-        let src = &text[chunk.start..chunk.end];
-        if chunk.lexically_broken {
-            broken.extend(declared_name(src));
-            continue;
-        }
-        match KilnParser::parse(Rule::decl_only, src) {
-            Ok(mut pairs) => {
-                let mut b = Builder::new(file, chunk.start, &mut diags);
-                let decl_only = pairs.next().expect("decl_only always yields one pair");
-                let decl = decl_only.into_inner().find(not_keyword).expect("a declaration");
-                let item = b.item(decl);
-                b.finish();
+    for result in parsed.into_iter().flatten() {
+        match result {
+            Parsed::Item(item, d) => {
+                diags.extend(d);
                 items.push(item);
             }
-            Err(_) => {
+            Parsed::Broken(range) => broken.extend(declared_name(&text[range])),
+            Parsed::Failed(range) => {
+                let src = &text[range.clone()];
                 broken.extend(declared_name(src));
-                diags.push(errors::describe(file, text, chunk.start, src, Rule::decl_only));
+                diags.push(errors::describe(file, text, range.start, src, Rule::decl_only));
             }
         }
     }
     (Module { items, broken }, diags)
+}
+
+enum Parsed {
+    Item(Item, Vec<Diagnostic>),
+    /// The lexical pass already reported this declaration.
+    Broken(std::ops::Range<usize>),
+    /// The grammar rejected it; it is described later.
+    Failed(std::ops::Range<usize>),
+}
+
+/// Cuts the declarations into a few groups of similar size (a few per core).
+fn group(chunks: &[split::Chunk], len: usize) -> Vec<std::ops::Range<usize>> {
+    let parts = (rayon::current_num_threads().max(pool().current_num_threads()) * 2).max(1);
+    let target = len / parts + 1;
+    let mut out = Vec::new();
+    let mut start = 0;
+    for (i, c) in chunks.iter().enumerate() {
+        if c.end - chunks[start].start >= target || i + 1 == chunks.len() {
+            out.push(start..i + 1);
+            start = i + 1;
+        }
+    }
+    out
+}
+
+fn parse_group(file: FileId, text: &str, chunks: &[split::Chunk]) -> Vec<Parsed> {
+    let (Some(first), Some(last)) = (chunks.first(), chunks.last()) else { return Vec::new() };
+    if chunks.iter().all(|c| !c.lexically_broken) {
+        let src = &text[first.start..last.end];
+        if let Ok(mut pairs) = KilnParser::parse(Rule::decls_only, src) {
+            let mut diags = Vec::new();
+            let mut b = Builder::new(file, first.start, &mut diags);
+            let mut items = Vec::with_capacity(chunks.len());
+            for decl in pairs.next().expect("decls_only").into_inner() {
+                if decl.as_rule() != Rule::EOI {
+                    items.push(b.item(decl));
+                }
+            }
+            b.finish();
+            let mut out: Vec<Parsed> =
+                items.into_iter().map(|i| Parsed::Item(i, Vec::new())).collect();
+            if let Some(Parsed::Item(_, d)) = out.first_mut() {
+                *d = diags;
+            }
+            return out;
+        }
+    }
+    chunks.iter().map(|c| parse_chunk(file, text, c)).collect()
+}
+
+fn parse_chunk(file: FileId, text: &str, chunk: &split::Chunk) -> Parsed {
+    let range = chunk.start..chunk.end;
+    if chunk.lexically_broken {
+        return Parsed::Broken(range);
+    }
+    match KilnParser::parse(Rule::decl_only, &text[range.clone()]) {
+        Ok(mut pairs) => {
+            let mut diags = Vec::new();
+            let mut b = Builder::new(file, chunk.start, &mut diags);
+            let decl_only = pairs.next().expect("decl_only always yields one pair");
+            let decl = decl_only.into_inner().find(not_keyword).expect("a declaration");
+            let item = b.item(decl);
+            b.finish();
+            Parsed::Item(item, diags)
+        }
+        Err(_) => Parsed::Failed(range),
+    }
+}
+
+/// The parser's worker threads: one per core, with stacks deep enough for the maximum
+/// bracket nesting the lexical pass lets through.
+fn pool() -> &'static rayon::ThreadPool {
+    static POOL: std::sync::OnceLock<rayon::ThreadPool> = std::sync::OnceLock::new();
+    POOL.get_or_init(|| {
+        rayon::ThreadPoolBuilder::new()
+            .thread_name(|i| format!("kiln-parse-{i}"))
+            .stack_size(256 << 20)
+            .build()
+            .expect("starting the parser threads")
+    })
 }
 
 /// Parses a single expression (the REPL and tests use this).
