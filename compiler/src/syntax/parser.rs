@@ -32,7 +32,7 @@ pub fn parse_module(file: FileId, text: &str) -> (Module, Vec<Diagnostic>) {
         match result {
             Parsed::Item(item, d) => {
                 diags.extend(d);
-                items.push(item);
+                items.push(*item);
             }
             Parsed::Broken(range) => broken.extend(declared_name(&text[range])),
             Parsed::Failed(range) => {
@@ -46,7 +46,7 @@ pub fn parse_module(file: FileId, text: &str) -> (Module, Vec<Diagnostic>) {
 }
 
 enum Parsed {
-    Item(Item, Vec<Diagnostic>),
+    Item(Box<Item>, Vec<Diagnostic>),
     /// The lexical pass already reported this declaration.
     Broken(std::ops::Range<usize>),
     /// The grammar rejected it; it is described later.
@@ -83,7 +83,7 @@ fn parse_group(file: FileId, text: &str, chunks: &[split::Chunk]) -> Vec<Parsed>
             }
             b.finish();
             let mut out: Vec<Parsed> =
-                items.into_iter().map(|i| Parsed::Item(i, Vec::new())).collect();
+                items.into_iter().map(|i| Parsed::Item(Box::new(i), Vec::new())).collect();
             if let Some(Parsed::Item(_, d)) = out.first_mut() {
                 *d = diags;
             }
@@ -106,7 +106,7 @@ fn parse_chunk(file: FileId, text: &str, chunk: &split::Chunk) -> Parsed {
             let decl = decl_only.into_inner().find(not_keyword).expect("a declaration");
             let item = b.item(decl);
             b.finish();
-            Parsed::Item(item, diags)
+            Parsed::Item(Box::new(item), diags)
         }
         Err(_) => Parsed::Failed(range),
     }
