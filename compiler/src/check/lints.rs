@@ -50,13 +50,20 @@ impl Checker<'_> {
     /// not make the stages it reads look unused.
     fn lint_unreachable_stages(&mut self, main: usize) {
         let mut reached = vec![false; self.globals.len()];
-        let mut work: Vec<usize> =
-            self.stream_refs.iter().filter(|(o, _)| o.is_none()).map(|(_, t)| *t).collect();
+        // Who reads what, built once: `reads[g]` lists the streams global `g` reads.
+        let mut reads: Vec<Vec<usize>> = vec![Vec::new(); self.globals.len()];
+        let mut work: Vec<usize> = Vec::new();
+        for &(owner, target) in &self.stream_refs {
+            match owner {
+                Some(o) => reads[o].push(target),
+                None => work.push(target),
+            }
+        }
         while let Some(g) = work.pop() {
             if std::mem::replace(&mut reached[g], true) {
                 continue;
             }
-            work.extend(self.stream_refs.iter().filter(|(o, _)| *o == Some(g)).map(|(_, t)| *t));
+            work.extend_from_slice(&reads[g]);
         }
         let unreached: Vec<(String, crate::source::Span)> = self
             .globals

@@ -286,6 +286,13 @@ impl Session {
         diag::dedup(&mut self.diagnostics);
         CheckRun { map: self.map, diagnostics: self.diagnostics }
     }
+
+    /// Like [`Session::finish`], leaving the syntax trees allocated: freeing them is a
+    /// measurable share of a one-shot `kiln check`, and the process exits right after.
+    fn finish_without_freeing(mut self) -> CheckRun {
+        std::mem::forget(std::mem::take(&mut self.modules));
+        self.finish()
+    }
 }
 
 /// `dir/rel` with `.` and `..` resolved lexically, for display.
@@ -331,9 +338,13 @@ fn io_message(e: &std::io::Error) -> String {
     }
 }
 
-/// Parses, type-checks and lints `files` (`.kiln` and `.prompt` files; folders are
+/// Parses, type-checks and lints `files` (`.kiln`, `.af` and `.prompt` files; folders are
 /// expanded by the caller). A `.kiln` file used by another one in the list is checked as
 /// part of that program, not on its own.
+///
+/// Meant for one-shot use (the `kiln check` command): the syntax trees and typed programs
+/// are not freed, because freeing them costs time a process about to exit does not need to
+/// spend. Long-running callers use [`Session`] or [`check_source`], which free everything.
 pub fn check_files(files: &[PathBuf]) -> Result<CheckRun, DriverError> {
     let files = files.to_vec();
     with_big_stack(move || check_files_here(&files))
@@ -376,10 +387,11 @@ fn check_files_here(files: &[PathBuf]) -> Result<CheckRun, DriverError> {
     let used = s.used_by_others();
     for m in mains {
         if !used.contains(&m) {
-            s.check(m);
+            // A one-shot check: the typed program is not needed and not freed (see `check_files`).
+            std::mem::forget(s.check(m));
         }
     }
-    Ok(s.finish())
+    Ok(s.finish_without_freeing())
 }
 
 /// Checks one in-memory `.kiln` text (the fuzzer and tests use this).
