@@ -195,4 +195,53 @@ impl Checker<'_> {
     pub fn in_stream_context(&self) -> bool {
         self.stream_context
     }
+
+    /// `relu`, `sigmoid`, `tanh`: elementwise on a vector, or on one number as a `float`.
+    pub fn vec_or_number(&mut self, site: &CallSite, name: &str) -> Typed {
+        if !self.expect_args(site, name, 1, 1) {
+            return Typed::error();
+        }
+        let a = self.arg(site.args[0]);
+        match a.ty {
+            Ty::Vec(_) => {
+                let ty = a.ty.clone();
+                Typed::new(vec![a], ty)
+            }
+            Ty::Int | Ty::Float => {
+                let a = self.coerce(a, &Ty::Float);
+                Typed::new(vec![a], Ty::Float)
+            }
+            _ => {
+                self.bad_arg(name, &a, "a vector or a number");
+                Typed::error()
+            }
+        }
+    }
+
+    /// `min` / `max`: of two numbers, of a list of ordered values, or of a vector.
+    pub fn min_max(&mut self, site: &CallSite, name: &str) -> Typed {
+        if !self.expect_args(site, name, 1, 2) {
+            return Typed::error();
+        }
+        let a = self.arg(site.args[0]);
+        if site.args.len() == 2 {
+            let b = self.arg(site.args[1]);
+            return match self.numeric_join(a.clone(), b.clone()) {
+                Some((a, b, ty)) => Typed::new(vec![a, b], ty),
+                None => {
+                    let bad = if a.ty.is_numeric() { b } else { a };
+                    self.bad_arg(name, &bad, "numbers");
+                    Typed::error()
+                }
+            };
+        }
+        match a.ty.clone() {
+            Ty::List(t) if t.is_ordered() && *t != Ty::Never => Typed::new(vec![a], (*t).clone()),
+            Ty::Vec(_) => Typed::new(vec![a], Ty::Float),
+            _ => {
+                self.bad_arg(name, &a, "two numbers, a list of ordered values or a vector");
+                Typed::error()
+            }
+        }
+    }
 }

@@ -28,22 +28,27 @@ fn check(cx: &mut Checker, site: &CallSite) -> Typed {
     if site.args.len() == 2 && site.named.is_empty() {
         return join_strings(cx, site);
     }
-    if !cx.expect_args(site, "join", 4, 4) {
+    relational(cx, site, "join", false)
+}
+
+/// `join` and `left_join` on streams or lists: `{ left, right }` (`right: R?` when `outer`).
+pub(super) fn relational(cx: &mut Checker, site: &CallSite, name: &str, outer: bool) -> Typed {
+    if !cx.expect_args(site, name, 4, 4) {
         return Typed::error();
     }
-    let Some((l, el, cl)) = cx.collection(site.args[0], "join") else { return Typed::error() };
-    let Some((r, er, cr)) = cx.collection(site.args[1], "join") else { return Typed::error() };
+    let Some((l, el, cl)) = cx.collection(site.args[0], name) else { return Typed::error() };
+    let Some((r, er, cr)) = cx.collection(site.args[1], name) else { return Typed::error() };
     if cl == Container::List && cr == Container::Stream {
         cx.report(
             Diagnostic::new(codes::E0215, r.span, "a list cannot be joined with a stream")
                 .label("a stream")
-                .help("put the stream on the left: `stream |> join(list, ...)`"),
+                .help(format!("put the stream on the left: `stream |> {name}(list, ...)`")),
         );
         return Typed::error();
     }
     let lk = cx.func_arg(site.args[2], &el, None);
     let rk = cx.func_arg(site.args[3], &er, None);
-    if !key_ok(cx, &lk, site.args[2].span, "join") || !key_ok(cx, &rk, site.args[3].span, "join") {
+    if !key_ok(cx, &lk, site.args[2].span, name) || !key_ok(cx, &rk, site.args[3].span, name) {
         return Typed::error();
     }
     let (lt, rt) = (Checker::func_ret(&lk), Checker::func_ret(&rk));
@@ -55,7 +60,7 @@ fn check(cx: &mut Checker, site: &CallSite) -> Typed {
         );
         return Typed::error();
     }
-    let right_ty = er;
+    let right_ty = if outer { Ty::optional(er) } else { er };
     let ty = cl.wrap(Ty::record(vec![("left", el), ("right", right_ty)]));
     Typed::new(vec![l, r, lk, rk], ty)
 }

@@ -7,7 +7,6 @@
 
 use super::{Builtin, CallSite, Typed};
 use crate::check::Checker;
-use crate::check::types::Ty;
 
 
 pub static BUILTIN: Builtin = Builtin {
@@ -21,22 +20,5 @@ pub static BUILTIN: Builtin = Builtin {
 };
 
 fn check(cx: &mut Checker, site: &CallSite) -> Typed {
-    if !cx.expect_args(site, "sigmoid", 1, 1) {
-        return Typed::error();
-    }
-    let a = cx.arg(site.args[0]);
-    match a.ty {
-        Ty::Vec(_) => {
-            let ty = a.ty.clone();
-            Typed::new(vec![a], ty)
-        }
-        Ty::Int | Ty::Float => {
-            let a = cx.coerce(a, &Ty::Float);
-            Typed::new(vec![a], Ty::Float)
-        }
-        _ => {
-            cx.bad_arg("sigmoid", &a, "a vector or a number");
-            Typed::error()
-        }
-    }
+    cx.vec_or_number(site, "sigmoid")
 }
