@@ -398,7 +398,9 @@ impl Checker<'_> {
             if let Some(Ty::Fn(ps, ret)) = expected
                 && ps.len() == 1
             {
-                return self.builtin_as_function(b, id, &ps[0].clone(), &ret.clone(), span);
+                let (p, ret) = (ps[0].clone(), (**ret).clone());
+                let e = Expr { kind: ExprKind::Name(id.clone()), span };
+                return self.func_arg(&e, &p, Some(&ret));
             }
             self.report(
                 Diagnostic::new(
@@ -423,30 +425,6 @@ impl Checker<'_> {
         }
         self.report(d);
         TExpr::error(span)
-    }
-
-    /// `map(upper)`: a builtin passed where a one-argument function is expected.
-    fn builtin_as_function(
-        &mut self,
-        b: &'static crate::builtins::Builtin,
-        id: &Ident,
-        p: &Ty,
-        ret: &Ty,
-        span: Span,
-    ) -> TExpr {
-        let arg_name = format!("\u{0}{}", id.name);
-        let arg = Expr { kind: ExprKind::Name(Ident { name: arg_name.clone(), span }), span };
-        let callee = Expr { kind: ExprKind::Name(id.clone()), span };
-        let call = Expr {
-            kind: ExprKind::Call {
-                callee: Box::new(callee),
-                args: vec![crate::syntax::ast::Arg { name: None, value: arg }],
-            },
-            span,
-        };
-        let _ = b;
-        let param = Ident { name: arg_name, span };
-        self.lambda(&param, &call, p, Some(ret), span)
     }
 
     fn global_value(&mut self, g: usize, id: &Ident, expected: Option<&Ty>) -> TExpr {

@@ -169,9 +169,6 @@ impl<'a> Checker<'a> {
                     );
                     continue;
                 }
-                if crate::builtins::lookup(&name.name).is_some() && !input.is_std {
-                    // Shadowing a builtin is allowed; the user's definition wins in this module.
-                }
                 names.insert(&name.name, idx);
                 let slot = self.allocate_slot(&item.kind);
                 self.globals.push(GlobalEntry {

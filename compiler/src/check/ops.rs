@@ -4,7 +4,7 @@
 
 use super::Checker;
 use super::hir::{TExpr, TExprKind};
-use super::types::{Ty, assignable, join};
+use super::types::{Ty, join};
 use crate::diag::{Diagnostic, codes};
 use crate::source::Span;
 use crate::syntax::ast::BinOp;
@@ -82,16 +82,13 @@ pub(super) fn binary(cx: &mut Checker, op: BinOp, l: TExpr, r: TExpr, span: Span
                     mk(l, r, Ty::Bool)
                 }
                 _ => {
-                    cx.report(
-                        Diagnostic::new(
-                            codes::E0206,
-                            span,
-                            format!("cannot compare `{lt}` with `{rt}`"),
-                        )
-                        .label("values of different types are never equal")
-                        .secondary(l.span, format!("this is `{lt}`"))
-                        .secondary(r.span, format!("this is `{rt}`")),
-                    );
+                    cx.report(operands_error(
+                        span,
+                        format!("cannot compare `{lt}` with `{rt}`"),
+                        "values of different types are never equal",
+                        &l,
+                        &r,
+                    ));
                     TExpr::error(span)
                 }
             }
@@ -114,14 +111,13 @@ pub(super) fn binary(cx: &mut Checker, op: BinOp, l: TExpr, r: TExpr, span: Span
                 }
                 _ => {
                     cx.report(
-                        Diagnostic::new(
-                            codes::E0206,
+                        operands_error(
                             span,
                             format!("cannot order `{lt}` and `{rt}` with `{}`", op.as_str()),
+                            "not comparable",
+                            &l,
+                            &r,
                         )
-                        .label("not comparable")
-                        .secondary(l.span, format!("this is `{lt}`"))
-                        .secondary(r.span, format!("this is `{rt}`"))
                         .help(
                             "numbers, strings, bools, and lists or records of them can be ordered",
                         ),
@@ -169,16 +165,13 @@ fn arith(cx: &mut Checker, op: BinOp, l: TExpr, r: TExpr, span: Span) -> TExpr {
                 mk(l, r, j)
             }
             None => {
-                cx.report(
-                    Diagnostic::new(
-                        codes::E0206,
-                        span,
-                        format!("cannot concatenate `{lt}` and `{rt}`"),
-                    )
-                    .label("the element types differ")
-                    .secondary(l.span, format!("this is `{lt}`"))
-                    .secondary(r.span, format!("this is `{rt}`")),
-                );
+                cx.report(operands_error(
+                    span,
+                    format!("cannot concatenate `{lt}` and `{rt}`"),
+                    "the element types differ",
+                    &l,
+                    &r,
+                ));
                 TExpr::error(span)
             }
         },
@@ -207,20 +200,26 @@ fn arith(cx: &mut Checker, op: BinOp, l: TExpr, r: TExpr, span: Span) -> TExpr {
             mk(l, r, rt)
         }
         _ => {
-            let mut d = Diagnostic::new(
-                codes::E0206,
+            let mut d = operands_error(
                 span,
                 format!("`{}` cannot be applied to `{lt}` and `{rt}`", op.as_str()),
-            )
-            .label("unsupported operand types")
-            .secondary(l.span, format!("this is `{lt}`"))
-            .secondary(r.span, format!("this is `{rt}`"));
+                "unsupported operand types",
+                &l,
+                &r,
+            );
             if op == BinOp::Add && (lt == Ty::Str || rt == Ty::Str) {
                 d = d.help("convert the other side with `str(x)` to concatenate");
             }
-            let _ = assignable;
             cx.report(d);
             TExpr::error(span)
         }
     }
+}
+
+/// E0206 for a binary operator whose operand types do not fit, labelling both operands.
+fn operands_error(span: Span, message: String, label: &str, l: &TExpr, r: &TExpr) -> Diagnostic {
+    Diagnostic::new(codes::E0206, span, message)
+        .label(label)
+        .secondary(l.span, format!("this is `{}`", l.ty))
+        .secondary(r.span, format!("this is `{}`", r.ty))
 }

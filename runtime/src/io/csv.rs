@@ -114,16 +114,7 @@ impl CsvDecoder {
         out: &mut [u8],
         arena: &mut Arena,
     ) -> Result<(), RecordError> {
-        let Some(out) = out.get_mut(..self.size) else {
-            return Err(RecordError::new(format!(
-                "internal: output buffer of {} bytes, {} needed",
-                out.len(),
-                self.size
-            )));
-        };
-        if let Err(e) = std::str::from_utf8(record) {
-            return Err(RecordError::new(format!("invalid UTF-8 at byte {}", e.valid_up_to() + 1)));
-        }
+        let out = super::decode_target(out, self.size, record)?;
         out.fill(0);
         let ncols = self.columns.len();
         let count = for_each_cell(record, arena, |col, cell| {

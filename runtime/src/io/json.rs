@@ -170,16 +170,7 @@ impl JsonDecoder {
         out: &mut [u8],
         arena: &mut Arena,
     ) -> Result<(), RecordError> {
-        let Some(out) = out.get_mut(..self.size) else {
-            return Err(RecordError::new(format!(
-                "internal: output buffer of {} bytes, {} needed",
-                out.len(),
-                self.size
-            )));
-        };
-        if let Err(e) = std::str::from_utf8(line) {
-            return Err(RecordError::new(format!("invalid UTF-8 at byte {}", e.valid_up_to() + 1)));
-        }
+        let out = super::decode_target(out, self.size, line)?;
         let mut p = Parser { s: line, i: 0, arena };
         let r = p.value(&self.plan, out).and_then(|()| {
             p.ws();

@@ -32,6 +32,25 @@ impl RecordError {
     }
 }
 
+/// What every decoder checks first: the output buffer is large enough (its first `size`
+/// bytes are returned) and the record is valid UTF-8.
+pub(crate) fn decode_target<'o>(
+    out: &'o mut [u8],
+    size: usize,
+    record: &[u8],
+) -> Result<&'o mut [u8], RecordError> {
+    let len = out.len();
+    let Some(out) = out.get_mut(..size) else {
+        return Err(RecordError::new(format!(
+            "internal: output buffer of {len} bytes, {size} needed"
+        )));
+    };
+    if let Err(e) = std::str::from_utf8(record) {
+        return Err(RecordError::new(format!("invalid UTF-8 at byte {}", e.valid_up_to() + 1)));
+    }
+    Ok(out)
+}
+
 impl std::fmt::Display for RecordError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.message)
