@@ -62,6 +62,17 @@ impl<'p> Interp<'p> {
         r
     }
 
+    /// `e` with the given locals bound (compiled code's bridge to the interpreter).
+    pub fn eval_with(&mut self, binds: &[(LocalId, Value)], e: &TExpr) -> R<Value> {
+        let olds: Vec<(LocalId, Value)> =
+            binds.iter().map(|(id, v)| (*id, self.bind(*id, v.clone()))).collect();
+        let r = self.eval(e);
+        for (id, old) in olds.into_iter().rev() {
+            self.restore(id, old);
+        }
+        r
+    }
+
     pub fn apply_row(&mut self, f: &RowFn, arg: Value) -> R<Value> {
         self.apply(f.param, &f.body, arg)
     }

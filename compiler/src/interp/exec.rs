@@ -214,26 +214,7 @@ impl<'p> Exec<'p> {
     /// like `use`, `agent` and `prompt` paths; a value given with `--param` or the
     /// environment is relative to the current folder, as typed in the shell.
     fn data_path(&self, e: &crate::check::hir::TExpr, value: &str) -> String {
-        use crate::check::hir::{Global, TExprKind};
-        let path = std::path::Path::new(value);
-        if value == "-" || path.is_absolute() {
-            return value.to_string();
-        }
-        // Written in the source unless some param it uses was given from outside.
-        let mut written_in_source = true;
-        crate::check::hir::visit(e, &mut |x| {
-            if let TExprKind::Global(Global::Param(i)) = x.kind {
-                written_in_source &= !self.cx.param_given.get(i).copied().unwrap_or(false);
-            }
-        });
-        if !written_in_source {
-            return value.to_string();
-        }
-        let file = std::path::Path::new(&self.map.get(e.span.file).name);
-        match file.parent().filter(|d| !d.as_os_str().is_empty()) {
-            Some(dir) => dir.join(path).display().to_string(),
-            None => value.to_string(),
-        }
+        data_path(&self.cx, self.map, e, value)
     }
 
     pub fn run(mut self) -> Result<Summary, Fatal> {
@@ -486,21 +467,11 @@ impl<'p> Exec<'p> {
 
     /// A human name for a node: its declared name, or `op@line:col` for anonymous ones.
     pub fn stage_name(&self, n: NodeIndex) -> String {
-        let node = &self.p.graph[n];
-        if let Some((op, off)) = node.name.split_once('@')
-            && let Ok(off) = off.parse::<usize>()
-        {
-            let file = self.map.get(node.span.file);
-            let (l, c) = file.line_col(off);
-            return format!("{op}@{l}:{c}");
-        }
-        node.name.to_string()
+        super::report::stage_name(self.p, self.map, n)
     }
 
     fn location(&self, span: Span) -> String {
-        let file = self.map.get(span.file);
-        let (l, c) = file.line_col(span.start as usize);
-        format!("{}:{l}:{c}", file.name)
+        super::report::location(self.map, span)
     }
 
     fn errors_enabled(&self, prov: &Prov) -> bool {
@@ -524,23 +495,13 @@ impl<'p> Exec<'p> {
     ) -> Result<(), Fatal> {
         let node = &self.p.graph[n];
         if !self.errors_enabled(prov) {
-            let what = if &*prov.source == "-" {
-                "standard input".to_string()
-            } else {
-                prov.source.to_string()
-            };
-            return Err(Box::new(
-                Diagnostic::new(
-                    codes::E0607,
-                    node.span,
-                    format!("cannot read line {} of {what}: {message}", prov.line),
-                )
-                .label(format!("source `{}`", node.name))
-                .help(format!(
-                    "the line is: {}\n{}",
-                    super::text::shorten(&prov.raw),
-                    ERRORS_HELP
-                )),
+            return Err(super::report::read_fatal(
+                self.p,
+                n,
+                &prov.source,
+                prov.line,
+                &prov.raw,
+                &message,
             ));
         }
         let stage = node.name.to_string();
@@ -578,37 +539,33 @@ impl<'p> Exec<'p> {
     }
 
     fn eval_fatal(&self, n: NodeIndex, e: EvalError, prov: Option<&Rc<Prov>>) -> Fatal {
-        let node = &self.p.graph[n];
-        let stage = self.stage_name(n);
-        let mut d = Diagnostic::new(e.code, e.span, e.message);
-        match prov {
-            Some(prov) => {
-                let what = if &*prov.source == "-" {
-                    "standard input".to_string()
-                } else {
-                    prov.source.to_string()
-                };
-                d = d.label(format!("failed on line {} of {what}", prov.line));
-                let inside = node.span.file == e.span.file
-                    && node.span.start <= e.span.start
-                    && e.span.end <= node.span.end;
-                if !inside {
-                    d = d.secondary(node.span, format!("in stage `{stage}`"));
-                }
-                d = d.help(format!(
-                    "stage `{stage}` failed on line {} of {what}: {}\n{}",
-                    prov.line,
-                    super::text::shorten(&prov.raw),
-                    ERRORS_HELP
-                ));
-            }
-            None => d = d.label(format!("failed before stage `{stage}` could start")),
-        }
-        Box::new(d)
+        let at = prov.map(|p| (&*p.source, p.line, &*p.raw));
+        super::report::eval_fatal(self.p, self.map, n, e, at)
     }
 }
 
-const ERRORS_HELP: &str = "to send failing records to a file and keep going, add `sink errors -> jsonl(\"errors.jsonl\")`";
+pub fn data_path(cx: &Interp, map: &SourceMap, e: &crate::check::hir::TExpr, value: &str) -> String {
+    use crate::check::hir::{Global, TExprKind};
+    let path = std::path::Path::new(value);
+    if value == "-" || path.is_absolute() {
+        return value.to_string();
+    }
+    // Written in the source unless some param it uses was given from outside.
+    let mut written_in_source = true;
+    crate::check::hir::visit(e, &mut |x| {
+        if let TExprKind::Global(Global::Param(i)) = x.kind {
+            written_in_source &= !cx.param_given.get(i).copied().unwrap_or(false);
+        }
+    });
+    if !written_in_source {
+        return value.to_string();
+    }
+    let file = std::path::Path::new(&map.get(e.span.file).name);
+    match file.parent().filter(|d| !d.as_os_str().is_empty()) {
+        Some(dir) => dir.join(path).display().to_string(),
+        None => value.to_string(),
+    }
+}
 
 /// Applies one op to one element.
 fn step(

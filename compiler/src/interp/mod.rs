@@ -17,6 +17,7 @@ pub mod lists;
 pub mod output;
 pub mod params;
 pub mod prepare;
+pub mod report;
 pub mod text;
 pub mod value;
 

@@ -1,0 +1,594 @@
+//! Expressions to Cranelift IR. [`Gen`] translates one typed expression tree
+//! ([`TExpr`]) into SSA values of the shape [`super::layout::shape`] gives its type.
+//! Control flow (`if`, `and`/`or`, `??`, optionals, bounds and overflow checks) is
+//! generated inline; strings call the runtime's `kiln_str_*` functions; what is not
+//! translated natively is evaluated by the interpreter through [`super::bridge`], and so
+//! is every failure path, so errors carry exactly the interpreter's code, span and message.
+
+use super::bridge::BridgeExpr;
+use super::layout::{desc, load, shape, store, strip, zeros};
+use super::module::Shared;
+use crate::check::hir::{Callee, Global, LocalId, TExpr, TExprKind, visit};
+use crate::check::types::Ty;
+use crate::syntax::ast::{BinOp, UnOp};
+use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
+use cranelift_codegen::ir::{
+    Block, BlockArg, InstBuilder, MemFlags, StackSlotData, StackSlotKind, Type, Value, types,
+};
+use cranelift_frontend::FunctionBuilder;
+use cranelift_module::Module;
+use std::collections::BTreeMap;
+
+pub type Vals = Vec<Value>;
+
+/// The translator of one function body.
+pub struct Gen<'a, 's, 'p, M: Module> {
+    pub sh: &'a mut Shared<'s, 'p, M>,
+    pub b: FunctionBuilder<'a>,
+    pub ptr: Type,
+    /// The `RowCtx` pointer.
+    pub ctx: Value,
+    pub locals: BTreeMap<LocalId, (Ty, Vals)>,
+    /// Returns 1: the row failed (the failure is recorded in the context).
+    pub fail: Block,
+}
+
+fn args(vals: &[Value]) -> Vec<BlockArg> {
+    vals.iter().map(|&v| BlockArg::Value(v)).collect()
+}
+
+impl<'a, 's, 'p, M: Module> Gen<'a, 's, 'p, M> {
+    fn call(&mut self, name: &str, a: &[Value]) -> Vec<Value> {
+        let f = self.sh.import(name, self.b.func);
+        let inst = self.b.ins().call(f, a);
+        self.b.inst_results(inst).to_vec()
+    }
+
+    /// A fresh block with parameters of the given shape.
+    fn block_with(&mut self, shape: &[Type]) -> Block {
+        let blk = self.b.create_block();
+        for &t in shape {
+            self.b.append_block_param(blk, t);
+        }
+        blk
+    }
+
+    fn switch(&mut self, blk: Block) {
+        self.b.switch_to_block(blk);
+    }
+
+    /// Allocates `size` bytes in the chunk's arena.
+    pub fn alloc(&mut self, size: usize, align: usize) -> Value {
+        let arena = self.b.ins().load(self.ptr, MemFlags::trusted(), self.ctx, 0);
+        let s = self.b.ins().iconst(self.ptr, size.max(1) as i64);
+        let a = self.b.ins().iconst(self.ptr, align.max(1) as i64);
+        self.call("kiln_arena_alloc", &[arena, s, a])[0]
+    }
+
+    fn arena(&mut self) -> Value {
+        self.b.ins().load(self.ptr, MemFlags::trusted(), self.ctx, 0)
+    }
+
+    /// A stack slot of `size` bytes; returns its address.
+    fn slot(&mut self, size: usize) -> Value {
+        let slot = self.b.create_sized_stack_slot(StackSlotData::new(
+            StackSlotKind::ExplicitSlot,
+            size.max(8) as u32,
+            4,
+        ));
+        self.b.ins().stack_addr(self.ptr, slot, 0)
+    }
+
+    /// Converts `vals` of type `from` to type `to` where the checker left the conversion
+    /// implicit: `null` to an optional.
+    pub fn coerce(&mut self, vals: Vals, from: &Ty, to: &Ty) -> Vals {
+        match (from, to) {
+            (Ty::Null | Ty::Never, Ty::Optional(_)) => {
+                let mut v = vec![self.b.ins().iconst(types::I8, 0)];
+                v.extend(zeros(&mut self.b, &shape(strip(to), self.ptr)));
+                v
+            }
+            (Ty::Never, t) => zeros(&mut self.b, &shape(t, self.ptr)),
+            _ => vals,
+        }
+    }
+
+    pub fn expr(&mut self, e: &TExpr) -> Vals {
+        match &e.kind {
+            TExprKind::Int(n) => vec![self.b.ins().iconst(types::I64, *n)],
+            TExprKind::Float(x) => vec![self.b.ins().f64const(*x)],
+            TExprKind::Bool(x) => vec![self.b.ins().iconst(types::I8, i64::from(*x))],
+            TExprKind::Str(s) => self.str_const(s.as_bytes()),
+            TExprKind::Null => self.coerce(Vec::new(), &Ty::Null, &e.ty),
+            TExprKind::Local(id) => match self.locals.get(id) {
+                Some((_, v)) => v.clone(),
+                None => self.bridge(e),
+            },
+            TExprKind::Global(Global::Const(_) | Global::Param(_)) => self.global(e),
+            TExprKind::Unary(op, x) => self.unary(*op, x, e),
+            TExprKind::Binary(op, a, b) => self.binary(*op, a, b, e),
+            TExprKind::Widen(x) if x.ty == Ty::Int => {
+                let v = self.expr(x)[0];
+                vec![self.b.ins().fcvt_from_sint(types::F64, v)]
+            }
+            TExprKind::WrapOptional(x) if !matches!(x.ty, Ty::Optional(_)) => {
+                let v = self.expr(x);
+                let v = self.coerce(v, &x.ty, strip(&e.ty));
+                let mut out = vec![self.b.ins().iconst(types::I8, 1)];
+                out.extend(v);
+                out
+            }
+            TExprKind::WrapOptional(x) => self.expr(x),
+            TExprKind::Unwrap(x) if matches!(x.ty, Ty::Optional(_)) => self.expr(x)[1..].to_vec(),
+            TExprKind::ConvertEach { value, binder, body }
+                if matches!(value.ty, Ty::Optional(_)) =>
+            {
+                self.convert_optional(value, *binder, body, e)
+            }
+            TExprKind::Call { callee: Callee::Builtin(bi), args, named } if named.is_empty() => {
+                self.builtin(bi.name, args, e)
+            }
+            TExprKind::Field(x, i) => self.field(x, *i, e),
+            TExprKind::Index(xs, i) if matches!(xs.ty, Ty::List(_)) => self.index(xs, i, e),
+            TExprKind::If(c, t, f) => self.if_(c, t, f, &e.ty),
+            TExprKind::Let(id, v, body) => {
+                let vals = self.expr(v);
+                let old = self.locals.insert(*id, (v.ty.clone(), vals));
+                let r = self.expr(body);
+                match old {
+                    Some(o) => self.locals.insert(*id, o),
+                    None => self.locals.remove(id),
+                };
+                r
+            }
+            TExprKind::Record(xs) => self.record(xs, &e.ty),
+            TExprKind::List(xs) => self.list(xs, &e.ty),
+            _ => self.bridge(e),
+        }
+    }
+
+    fn str_const(&mut self, s: &[u8]) -> Vals {
+        let gv = self.sh.data(s, self.b.func);
+        let p = self.b.ins().symbol_value(self.ptr, gv);
+        vec![p, self.b.ins().iconst(types::I64, s.len() as i64)]
+    }
+
+    /// A const or param: its value is known when the pipeline is compiled.
+    fn global(&mut self, e: &TExpr) -> Vals {
+        let Some(v) = self.sh.global_value(e) else { return self.bridge(e) };
+        use crate::interp::Value as V;
+        match (strip(&e.ty), &v) {
+            (_, V::Null) => self.coerce(Vec::new(), &Ty::Null, &e.ty),
+            (Ty::Int, V::Int(n)) => self.wrap_if_optional(vec![self.b.ins().iconst(types::I64, *n)], &e.ty),
+            (Ty::Float, v) => {
+                let x = v.as_f64().unwrap_or(f64::NAN);
+                let c = vec![self.b.ins().f64const(x)];
+                self.wrap_if_optional(c, &e.ty)
+            }
+            (Ty::Bool, V::Bool(x)) => {
+                let c = vec![self.b.ins().iconst(types::I8, i64::from(*x))];
+                self.wrap_if_optional(c, &e.ty)
+            }
+            (Ty::Str, V::Str(s)) => {
+                let c = self.str_const(s.as_bytes());
+                self.wrap_if_optional(c, &e.ty)
+            }
+            _ => self.bridge(e),
+        }
+    }
+
+    fn wrap_if_optional(&mut self, v: Vals, ty: &Ty) -> Vals {
+        if matches!(ty, Ty::Optional(_)) {
+            let mut out = vec![self.b.ins().iconst(types::I8, 1)];
+            out.extend(v);
+            out
+        } else {
+            v
+        }
+    }
+
+    /// Evaluates `e` with the interpreter (see [`super::bridge`]); a failure jumps to the
+    /// function's fail block.
+    pub fn bridge(&mut self, e: &TExpr) -> Vals {
+        let mut used = std::collections::BTreeSet::new();
+        visit(e, &mut |x| {
+            if let TExprKind::Local(id) = x.kind {
+                used.insert(id);
+            }
+        });
+        let mut fields = Vec::new();
+        let mut kept = Vec::new();
+        for id in used {
+            if let Some((ty, vals)) = self.locals.get(&id)
+                && let Some(d) = desc(ty)
+            {
+                fields.push((format!("l{}", id.0), d));
+                kept.push((id, ty.clone(), vals.clone()));
+            }
+        }
+        let rec = kiln_runtime::layout::TypeDesc::Record(fields);
+        let offs = rec.field_offsets();
+        let args_addr = self.slot(rec.size());
+        let cfg = self.sh.cfg();
+        for ((_, ty, vals), off) in kept.iter().zip(&offs) {
+            store(&mut self.b, cfg, ty, vals, args_addr, *off as i32);
+        }
+        let locals = kept.iter().zip(&offs).map(|((id, ty, _), off)| (*id, ty.clone(), *off)).collect();
+        let index = self.sh.bridge.add(BridgeExpr { expr: e.clone(), locals });
+        let out_desc = desc(&e.ty);
+        let out = match &out_desc {
+            Some(d) => self.alloc(d.size(), d.align()),
+            None => self.b.ins().iconst(self.ptr, 0),
+        };
+        let bridge = self.b.ins().iconst(self.ptr, self.sh.bridge_addr() as i64);
+        let idx = self.b.ins().iconst(types::I32, i64::from(index));
+        let status = self.call("kiln_bridge", &[self.ctx, bridge, idx, args_addr, out])[0];
+        let ok = self.b.create_block();
+        self.b.ins().brif(status, self.fail, &[], ok, &[]);
+        self.switch(ok);
+        match out_desc {
+            Some(_) => load(&mut self.b, &e.ty, self.ptr, out, 0),
+            None => Vec::new(),
+        }
+    }
+
+    /// Continues only when `ok` holds; otherwise the interpreter re-evaluates `e` (which
+    /// fails the same way and records its error) and the row fails.
+    fn check(&mut self, ok: Value, e: &TExpr) {
+        let good = self.b.create_block();
+        let bad = self.b.create_block();
+        self.b.set_cold_block(bad);
+        self.b.ins().brif(ok, good, &[], bad, &[]);
+        self.switch(bad);
+        self.bridge(e);
+        // The interpreter did not fail: record that rather than going on silently.
+        let msg = b"internal error: compiled code and the interpreter disagree here";
+        let site = self.sh.bridge.site(super::bridge::FailSite {
+            code: crate::diag::codes::E0611,
+            span: e.span,
+            message: String::from_utf8_lossy(msg).into_owned(),
+        });
+        let m = self.str_const(msg);
+        let s = self.b.ins().iconst(types::I32, i64::from(site));
+        self.call("kiln_fail", &[self.ctx, s, m[0], m[1]]);
+        self.b.ins().jump(self.fail, &[]);
+        self.switch(good);
+    }
+
+    fn unary(&mut self, op: UnOp, x: &TExpr, e: &TExpr) -> Vals {
+        match (op, &x.ty) {
+            (UnOp::Not, Ty::Bool) => {
+                let v = self.expr(x)[0];
+                vec![self.b.ins().bxor_imm(v, 1)]
+            }
+            (UnOp::Neg, Ty::Float) => {
+                let v = self.expr(x)[0];
+                vec![self.b.ins().fneg(v)]
+            }
+            (UnOp::Neg, Ty::Int) => {
+                let v = self.expr(x)[0];
+                let ok = self.b.ins().icmp_imm(IntCC::NotEqual, v, i64::MIN);
+                self.check(ok, e);
+                vec![self.b.ins().ineg(v)]
+            }
+            _ => self.bridge(e),
+        }
+    }
+
+    fn binary(&mut self, op: BinOp, a: &TExpr, bx: &TExpr, e: &TExpr) -> Vals {
+        match op {
+            BinOp::And | BinOp::Or => return self.logic(op, a, bx),
+            BinOp::Coalesce => return self.coalesce(a, bx, &e.ty),
+            _ => {}
+        }
+        // Comparisons with the `null` literal test the tag.
+        if matches!(op, BinOp::Eq | BinOp::Ne) {
+            let (opt, null) = match (&a.ty, &bx.ty) {
+                (Ty::Optional(_), Ty::Null) => (Some(a), true),
+                (Ty::Null, Ty::Optional(_)) => (Some(bx), true),
+                _ => (None, false),
+            };
+            if let (Some(x), true) = (opt, null) {
+                let tag = self.expr(x)[0];
+                let cc = if op == BinOp::Eq { IntCC::Equal } else { IntCC::NotEqual };
+                let r = self.b.ins().icmp_imm(cc, tag, 0);
+                return vec![r];
+            }
+        }
+        match (&a.ty, &bx.ty) {
+            (Ty::Int, Ty::Int) => self.int_op(op, a, bx, e),
+            (Ty::Float, Ty::Float) => self.float_op(op, a, bx, e),
+            (Ty::Bool, Ty::Bool) if matches!(op, BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge) => {
+                let (x, y) = (self.expr(a)[0], self.expr(bx)[0]);
+                let cc = int_cc(op, false);
+                vec![self.b.ins().icmp(cc, x, y)]
+            }
+            (Ty::Str, Ty::Str) => self.str_op(op, a, bx, e),
+            _ => self.bridge(e),
+        }
+    }
+
+    fn logic(&mut self, op: BinOp, a: &TExpr, bx: &TExpr) -> Vals {
+        let x = self.expr(a)[0];
+        let rhs = self.b.create_block();
+        let done = self.block_with(&[types::I8]);
+        let short = self.b.ins().iconst(types::I8, i64::from(op == BinOp::Or));
+        if op == BinOp::And {
+            self.b.ins().brif(x, rhs, &[], done, &[BlockArg::Value(short)]);
+        } else {
+            self.b.ins().brif(x, done, &[BlockArg::Value(short)], rhs, &[]);
+        }
+        self.switch(rhs);
+        let y = self.expr(bx)[0];
+        self.b.ins().jump(done, &[BlockArg::Value(y)]);
+        self.switch(done);
+        vec![self.b.block_params(done)[0]]
+    }
+
+    fn coalesce(&mut self, a: &TExpr, bx: &TExpr, ty: &Ty) -> Vals {
+        let x = self.expr(a);
+        let out_shape = shape(ty, self.ptr);
+        let done = self.block_with(&out_shape);
+        let rhs = self.b.create_block();
+        let have = self.b.create_block();
+        self.b.ins().brif(x[0], have, &[], rhs, &[]);
+        self.switch(have);
+        let v = if matches!(ty, Ty::Optional(_)) { x.clone() } else { x[1..].to_vec() };
+        self.b.ins().jump(done, &args(&v));
+        self.switch(rhs);
+        let y = self.expr(bx);
+        let y = self.coerce(y, &bx.ty, ty);
+        let y = if matches!(ty, Ty::Optional(_)) && !matches!(bx.ty, Ty::Optional(_) | Ty::Null) {
+            self.wrap_if_optional(y, ty)
+        } else {
+            y
+        };
+        self.b.ins().jump(done, &args(&y));
+        self.switch(done);
+        self.b.block_params(done).to_vec()
+    }
+
+    fn int_op(&mut self, op: BinOp, a: &TExpr, bx: &TExpr, e: &TExpr) -> Vals {
+        let (x, y) = (self.expr(a)[0], self.expr(bx)[0]);
+        let ins = |g: &mut Self| g.b.ins();
+        match op {
+            BinOp::Add | BinOp::Sub | BinOp::Mul => {
+                let (r, of) = match op {
+                    BinOp::Add => ins(self).sadd_overflow(x, y),
+                    BinOp::Sub => ins(self).ssub_overflow(x, y),
+                    _ => ins(self).smul_overflow(x, y),
+                };
+                let ok = self.b.ins().icmp_imm(IntCC::Equal, of, 0);
+                self.check(ok, e);
+                vec![r]
+            }
+            BinOp::Div => {
+                let fx = self.b.ins().fcvt_from_sint(types::F64, x);
+                let fy = self.b.ins().fcvt_from_sint(types::F64, y);
+                vec![self.b.ins().fdiv(fx, fy)]
+            }
+            BinOp::FloorDiv | BinOp::Mod => {
+                // Fails on a zero divisor and on i64::MIN // -1.
+                let nz = self.b.ins().icmp_imm(IntCC::NotEqual, y, 0);
+                let not_min = self.b.ins().icmp_imm(IntCC::NotEqual, x, i64::MIN);
+                let not_m1 = self.b.ins().icmp_imm(IntCC::NotEqual, y, -1);
+                let safe = self.b.ins().bor(not_min, not_m1);
+                let ok = self.b.ins().band(nz, safe);
+                self.check(ok, e);
+                let q = self.b.ins().sdiv(x, y);
+                let r = self.b.ins().srem(x, y);
+                // Adjust toward negative infinity when the remainder and divisor differ in sign.
+                let rnz = self.b.ins().icmp_imm(IntCC::NotEqual, r, 0);
+                let sx = self.b.ins().bxor(r, y);
+                let neg = self.b.ins().icmp_imm(IntCC::SignedLessThan, sx, 0);
+                let adj = self.b.ins().band(rnz, neg);
+                if op == BinOp::FloorDiv {
+                    let q1 = self.b.ins().iadd_imm(q, -1);
+                    vec![self.b.ins().select(adj, q1, q)]
+                } else {
+                    let r1 = self.b.ins().iadd(r, y);
+                    vec![self.b.ins().select(adj, r1, r)]
+                }
+            }
+            _ => vec![self.b.ins().icmp(int_cc(op, true), x, y)],
+        }
+    }
+
+    fn float_op(&mut self, op: BinOp, a: &TExpr, bx: &TExpr, e: &TExpr) -> Vals {
+        if matches!(op, BinOp::FloorDiv | BinOp::Mod) {
+            return self.bridge(e);
+        }
+        let (x, y) = (self.expr(a)[0], self.expr(bx)[0]);
+        vec![match op {
+            BinOp::Add => self.b.ins().fadd(x, y),
+            BinOp::Sub => self.b.ins().fsub(x, y),
+            BinOp::Mul => self.b.ins().fmul(x, y),
+            BinOp::Div => self.b.ins().fdiv(x, y),
+            _ => {
+                let cc = match op {
+                    BinOp::Eq => FloatCC::Equal,
+                    BinOp::Ne => FloatCC::NotEqual,
+                    BinOp::Lt => FloatCC::LessThan,
+                    BinOp::Le => FloatCC::LessThanOrEqual,
+                    BinOp::Gt => FloatCC::GreaterThan,
+                    _ => FloatCC::GreaterThanOrEqual,
+                };
+                self.b.ins().fcmp(cc, x, y)
+            }
+        }]
+    }
+
+    fn str_op(&mut self, op: BinOp, a: &TExpr, bx: &TExpr, e: &TExpr) -> Vals {
+        let (x, y) = (self.expr(a), self.expr(bx));
+        if op == BinOp::Add {
+            let out = self.slot(16);
+            let arena = self.arena();
+            self.call("kiln_str_concat", &[arena, x[0], x[1], y[0], y[1], out]);
+            return load(&mut self.b, &Ty::Str, self.ptr, out, 0);
+        }
+        if !matches!(op, BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge) {
+            return self.bridge(e);
+        }
+        let c = self.call("kiln_str_cmp", &[x[0], x[1], y[0], y[1]])[0];
+        vec![self.b.ins().icmp_imm(int_cc(op, true), c, 0)]
+    }
+
+    fn convert_optional(&mut self, value: &TExpr, binder: LocalId, body: &TExpr, e: &TExpr) -> Vals {
+        let v = self.expr(value);
+        let out_shape = shape(&e.ty, self.ptr);
+        let done = self.block_with(&out_shape);
+        let some = self.b.create_block();
+        let none = self.b.create_block();
+        self.b.ins().brif(v[0], some, &[], none, &[]);
+        self.switch(none);
+        let z = self.coerce(Vec::new(), &Ty::Null, &e.ty);
+        self.b.ins().jump(done, &args(&z));
+        self.switch(some);
+        let inner_ty = strip(&value.ty).clone();
+        self.locals.insert(binder, (inner_ty, v[1..].to_vec()));
+        let r = self.expr(body);
+        self.locals.remove(&binder);
+        let r = if matches!(body.ty, Ty::Optional(_)) { r } else { self.wrap_if_optional(r, &e.ty) };
+        self.b.ins().jump(done, &args(&r));
+        self.switch(done);
+        self.b.block_params(done).to_vec()
+    }
+
+    fn builtin(&mut self, name: &str, a: &[TExpr], e: &TExpr) -> Vals {
+        match (name, a) {
+            ("len", [s]) if s.ty == Ty::Str => {
+                let v = self.expr(s);
+                vec![self.call("kiln_str_chars", &v)[0]]
+            }
+            ("len", [xs]) if matches!(xs.ty, Ty::List(_)) => vec![self.expr(xs)[1]],
+            ("upper" | "lower", [s]) if s.ty == Ty::Str => {
+                let v = self.expr(s);
+                let out = self.slot(16);
+                let arena = self.arena();
+                let f = if name == "upper" { "kiln_str_upper" } else { "kiln_str_lower" };
+                self.call(f, &[arena, v[0], v[1], out]);
+                load(&mut self.b, &Ty::Str, self.ptr, out, 0)
+            }
+            ("abs", [x]) if x.ty == Ty::Float => {
+                let v = self.expr(x)[0];
+                vec![self.b.ins().fabs(v)]
+            }
+            ("abs", [x]) if x.ty == Ty::Int => {
+                let v = self.expr(x)[0];
+                let ok = self.b.ins().icmp_imm(IntCC::NotEqual, v, i64::MIN);
+                self.check(ok, e);
+                vec![self.b.ins().iabs(v)]
+            }
+            ("sqrt", [x]) if x.ty == Ty::Float => {
+                let v = self.expr(x)[0];
+                vec![self.b.ins().sqrt(v)]
+            }
+            _ => self.bridge(e),
+        }
+    }
+
+    fn field(&mut self, x: &TExpr, i: usize, e: &TExpr) -> Vals {
+        let rec_ty = strip(&x.ty).clone();
+        let Ty::Record(fs) = &rec_ty else { return self.bridge(e) };
+        let Some(f) = fs.get(i) else { return self.bridge(e) };
+        let off = desc(&rec_ty).map(|d| d.field_offsets()).unwrap_or_default();
+        let off = off.get(i).copied().unwrap_or(0) as i32;
+        let v = self.expr(x);
+        if !matches!(x.ty, Ty::Optional(_)) {
+            return load(&mut self.b, &f.ty, self.ptr, v[0], off);
+        }
+        // `r.f` on an optional record: null when the record is.
+        let out_shape = shape(&e.ty, self.ptr);
+        let done = self.block_with(&out_shape);
+        let some = self.b.create_block();
+        let none = self.b.create_block();
+        self.b.ins().brif(v[0], some, &[], none, &[]);
+        self.switch(none);
+        let z = self.coerce(Vec::new(), &Ty::Null, &e.ty);
+        self.b.ins().jump(done, &args(&z));
+        self.switch(some);
+        let got = load(&mut self.b, &f.ty, self.ptr, v[1], off);
+        let got = if matches!(f.ty, Ty::Optional(_)) { got } else { self.wrap_if_optional(got, &e.ty) };
+        self.b.ins().jump(done, &args(&got));
+        self.switch(done);
+        self.b.block_params(done).to_vec()
+    }
+
+    fn index(&mut self, xs: &TExpr, i: &TExpr, e: &TExpr) -> Vals {
+        let Ty::List(t) = &xs.ty else { return self.bridge(e) };
+        let Some(d) = desc(t) else { return self.bridge(e) };
+        let l = self.expr(xs);
+        let k = self.expr(i)[0];
+        let ok = self.b.ins().icmp(IntCC::UnsignedLessThan, k, l[1]);
+        self.check(ok, e);
+        let off = self.b.ins().imul_imm(k, d.stride() as i64);
+        let addr = self.b.ins().iadd(l[0], off);
+        load(&mut self.b, t, self.ptr, addr, 0)
+    }
+
+    fn if_(&mut self, c: &TExpr, t: &TExpr, f: &TExpr, ty: &Ty) -> Vals {
+        let cv = self.expr(c)[0];
+        let out_shape = shape(ty, self.ptr);
+        let done = self.block_with(&out_shape);
+        let tb = self.b.create_block();
+        let fb = self.b.create_block();
+        self.b.ins().brif(cv, tb, &[], fb, &[]);
+        for (blk, x) in [(tb, t), (fb, f)] {
+            self.switch(blk);
+            let v = self.expr(x);
+            let v = self.coerce(v, &x.ty, ty);
+            self.b.ins().jump(done, &args(&v));
+        }
+        self.switch(done);
+        self.b.block_params(done).to_vec()
+    }
+
+    fn record(&mut self, xs: &[TExpr], ty: &Ty) -> Vals {
+        let Ty::Record(fs) = ty else { return Vec::new() };
+        let Some(d) = desc(ty) else { return Vec::new() };
+        let mut vals = Vec::with_capacity(xs.len());
+        for (x, f) in xs.iter().zip(fs.iter()) {
+            let v = self.expr(x);
+            vals.push(self.coerce(v, &x.ty, &f.ty));
+        }
+        let p = self.alloc(d.size(), d.align());
+        let cfg = self.sh.cfg();
+        for ((v, f), off) in vals.iter().zip(fs.iter()).zip(d.field_offsets()) {
+            store(&mut self.b, cfg, &f.ty, v, p, off as i32);
+        }
+        vec![p]
+    }
+
+    fn list(&mut self, xs: &[TExpr], ty: &Ty) -> Vals {
+        let Ty::List(t) = ty else { return Vec::new() };
+        let Some(d) = desc(t) else {
+            return vec![self.b.ins().iconst(self.ptr, 0), self.b.ins().iconst(types::I64, 0)];
+        };
+        let mut vals = Vec::with_capacity(xs.len());
+        for x in xs {
+            let v = self.expr(x);
+            vals.push(self.coerce(v, &x.ty, t));
+        }
+        let p = self.alloc(d.stride() * xs.len(), d.align().max(8));
+        let cfg = self.sh.cfg();
+        for (i, v) in vals.iter().enumerate() {
+            store(&mut self.b, cfg, t, v, p, (i * d.stride()) as i32);
+        }
+        vec![p, self.b.ins().iconst(types::I64, xs.len() as i64)]
+    }
+}
+
+fn int_cc(op: BinOp, signed: bool) -> IntCC {
+    match (op, signed) {
+        (BinOp::Eq, _) => IntCC::Equal,
+        (BinOp::Ne, _) => IntCC::NotEqual,
+        (BinOp::Lt, true) => IntCC::SignedLessThan,
+        (BinOp::Le, true) => IntCC::SignedLessThanOrEqual,
+        (BinOp::Gt, true) => IntCC::SignedGreaterThan,
+        (BinOp::Ge, true) => IntCC::SignedGreaterThanOrEqual,
+        (BinOp::Lt, false) => IntCC::UnsignedLessThan,
+        (BinOp::Le, false) => IntCC::UnsignedLessThanOrEqual,
+        (BinOp::Gt, false) => IntCC::UnsignedGreaterThan,
+        _ => IntCC::UnsignedGreaterThanOrEqual,
+    }
+}

@@ -1,0 +1,18 @@
+//! Code generation with Cranelift, generic over `cranelift_module::Module` (the JIT of
+//! `kiln run` and object files share it).
+//!
+//! - [`layout`]: checked types → the runtime's memory layout and Cranelift value shapes.
+//! - [`expr`]: typed expressions → Cranelift IR ([`expr::Gen`]).
+//! - [`stage`]: fused operator chains → stage functions; aggregations → projections.
+//! - [`module`]: what the functions of a program share (imports, data, consts, bridge).
+//! - [`bridge`], [`values`]: where compiled code hands an expression to the interpreter.
+//! - [`plan`]: the IR graph → the runtime's plan; [`run`]: JIT, run, report.
+
+pub mod bridge;
+pub mod expr;
+pub mod layout;
+pub mod module;
+pub mod plan;
+pub mod run;
+pub mod stage;
+pub mod values;

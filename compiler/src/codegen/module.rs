@@ -1,0 +1,120 @@
+//! What the functions of one compiled program share: the Cranelift module, the runtime
+//! functions they import (declared once, with their C signatures), read-only data
+//! (string literals, deduplicated), the values of consts and params, and the bridge.
+
+use super::bridge::Bridge;
+use crate::check::hir::{Global, TExpr, TExprKind};
+use crate::interp::Value;
+use cranelift_codegen::ir::{AbiParam, FuncRef, Function, GlobalValue, Type, types};
+use cranelift_codegen::isa::TargetFrontendConfig;
+use cranelift_module::{DataDescription, DataId, FuncId, Linkage, Module};
+use std::collections::HashMap;
+
+/// The runtime functions generated code calls: (name, parameters, returns), with `P` a
+/// pointer, `L` an i64 and `W` an i32.
+const IMPORTS: &[(&str, &str, &str)] = &[
+    ("kiln_arena_alloc", "PPP", "P"),
+    ("kiln_emit", "PP", ""),
+    ("kiln_fail", "PWPP", "W"),
+    ("kiln_bridge", "PPWPP", "W"),
+    ("kiln_str_chars", "PL", "L"),
+    ("kiln_str_cmp", "PLPL", "W"),
+    ("kiln_str_concat", "PPLPLP", ""),
+    ("kiln_str_upper", "PPLP", ""),
+    ("kiln_str_lower", "PPLP", ""),
+];
+
+/// Every symbol [`IMPORTS`] names, with its address, for the JIT.
+pub fn runtime_symbols() -> Vec<(&'static str, *const u8)> {
+    let mut v = kiln_runtime::text::c_symbols();
+    v.extend(kiln_runtime::exec::abi::c_symbols());
+    v.extend(kiln_runtime::io::ffi::c_symbols());
+    v.push(("kiln_bridge", super::bridge::kiln_bridge as *const u8));
+    v
+}
+
+pub struct Shared<'s, 'p, M: Module> {
+    pub m: &'s mut M,
+    pub bridge: &'s Bridge<'p>,
+    imports: HashMap<&'static str, FuncId>,
+    data: HashMap<Vec<u8>, DataId>,
+}
+
+impl<'s, 'p, M: Module> Shared<'s, 'p, M> {
+    pub fn new(m: &'s mut M, bridge: &'s Bridge<'p>) -> Shared<'s, 'p, M> {
+        Shared { m, bridge, imports: HashMap::new(), data: HashMap::new() }
+    }
+
+    pub fn cfg(&self) -> TargetFrontendConfig {
+        self.m.target_config()
+    }
+
+    pub fn ptr(&self) -> Type {
+        self.m.target_config().pointer_type()
+    }
+
+    pub fn bridge_addr(&self) -> usize {
+        std::ptr::from_ref(self.bridge) as usize
+    }
+
+    /// A reference to runtime function `name` from `func`.
+    pub fn import(&mut self, name: &'static str, func: &mut Function) -> FuncRef {
+        let id = match self.imports.get(name) {
+            Some(id) => *id,
+            None => {
+                let (_, params, rets) = IMPORTS
+                    .iter()
+                    .find(|(n, ..)| *n == name)
+                    .unwrap_or_else(|| panic!("runtime function {name} is not in IMPORTS"));
+                let ptr = self.ptr();
+                let ty = |c: char| match c {
+                    'P' => ptr,
+                    'L' => types::I64,
+                    _ => types::I32,
+                };
+                let mut sig = self.m.make_signature();
+                sig.params.extend(params.chars().map(|c| AbiParam::new(ty(c))));
+                sig.returns.extend(rets.chars().map(|c| AbiParam::new(ty(c))));
+                let id = self
+                    .m
+                    .declare_function(name, Linkage::Import, &sig)
+                    .unwrap_or_else(|e| panic!("declaring {name}: {e}"));
+                self.imports.insert(name, id);
+                id
+            }
+        };
+        self.m.declare_func_in_func(id, func)
+    }
+
+    /// Read-only `bytes` (deduplicated), as a global value of `func`.
+    pub fn data(&mut self, bytes: &[u8], func: &mut Function) -> GlobalValue {
+        let id = match self.data.get(bytes) {
+            Some(id) => *id,
+            None => {
+                let id = self
+                    .m
+                    .declare_anonymous_data(false, false)
+                    .unwrap_or_else(|e| panic!("declaring data: {e}"));
+                let mut d = DataDescription::new();
+                // A non-empty definition keeps every pointer valid and distinct.
+                let mut b = bytes.to_vec();
+                b.push(0);
+                d.define(b.into_boxed_slice());
+                self.m.define_data(id, &d).unwrap_or_else(|e| panic!("defining data: {e}"));
+                self.data.insert(bytes.to_vec(), id);
+                id
+            }
+        };
+        self.m.declare_data_in_func(id, func)
+    }
+
+    /// The value of a const or param, known at compile time.
+    pub fn global_value(&mut self, e: &TExpr) -> Option<Value> {
+        let TExprKind::Global(g @ (Global::Const(_) | Global::Param(_))) = e.kind else {
+            return None;
+        };
+        let _ = g;
+        let mut inner = self.bridge.inner.lock().unwrap_or_else(|p| p.into_inner());
+        inner.0.interp.eval(e).ok()
+    }
+}

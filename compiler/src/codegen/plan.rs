@@ -1,0 +1,219 @@
+//! The IR graph to the runtime's plan: every stage's operator chain is cut at `group_by`
+//! and `aggregate` into fused stateless runs (one compiled stage function each) and
+//! aggregation nodes (one compiled projection each). Graphs with operators the compiled
+//! executor does not run yet are refused with the operator's name, and `kiln run` uses
+//! the interpreter for them (docs/run.md lists them).
+
+use super::layout::desc;
+use super::module::Shared;
+use super::stage::{define_proj, define_stage};
+use crate::check::hir::{SinkFormat, SourceFormat};
+use crate::check::types::{Field, Ty};
+use crate::interp::Value;
+use crate::ir::{Agg, AggKind, NodeKind, Op, Pipeline, RowFn};
+use crate::source::SourceMap;
+use cranelift_module::{FuncId, Module};
+use kiln_runtime::exec as rt;
+use petgraph::stable_graph::NodeIndex;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+/// A plan node whose functions are still Cranelift ids (resolved after finalizing).
+pub enum Pending {
+    Ready(rt::PNode),
+    Stage { input: usize, name: String, f: FuncId, out: kiln_runtime::layout::TypeDesc },
+    Group { input: usize, name: String, proj: FuncId, proj_ty: kiln_runtime::layout::TypeDesc, aggs: Vec<rt::AggSpec>, out: kiln_runtime::layout::TypeDesc, keyed: bool, any_arg: bool },
+}
+
+/// What the plan builder produced, besides the nodes.
+pub struct Built {
+    pub nodes: Vec<Pending>,
+    /// The IR node behind each plan node name (for reporting failures).
+    pub names: HashMap<String, NodeIndex>,
+}
+
+/// Evaluated source and sink arguments: paths already resolved, ranges as bounds.
+pub trait Args {
+    fn path(&mut self, n: NodeIndex) -> Result<String, Box<crate::diag::Diagnostic>>;
+    fn range(&mut self, n: NodeIndex) -> Result<(i64, i64), Box<crate::diag::Diagnostic>>;
+}
+
+fn unsupported(op: &Op) -> String {
+    format!("the compiled executor does not run `{}` yet", op.name())
+}
+
+/// Checks that every node and operator of `p` is one the compiled executor runs.
+pub fn supported(p: &Pipeline) -> Result<(), String> {
+    for n in p.graph.node_indices() {
+        match &p.graph[n].kind {
+            NodeKind::Stage { ops, .. } => {
+                for op in ops {
+                    let ok = match op {
+                        Op::Map(f) | Op::Filter(f) => desc(f.ret()).is_some() || matches!(op, Op::Filter(_)),
+                        Op::FlatMap(f) => matches!(f.ret(), Ty::List(t) if desc(t).is_some()),
+                        Op::GroupBy { key, aggs } => desc(key.ret()).is_some() && aggs_ok(aggs),
+                        Op::Aggregate { aggs } => aggs_ok(aggs),
+                        _ => false,
+                    };
+                    if !ok {
+                        return Err(unsupported(op));
+                    }
+                }
+            }
+            NodeKind::Source { format, .. } if *format == SourceFormat::Range => {}
+            _ => {}
+        }
+        if desc(&p.graph[n].elem).is_none() && !matches!(p.graph[n].kind, NodeKind::Errors) {
+            return Err(format!("values of type `{}` in a stream", p.graph[n].elem));
+        }
+    }
+    Ok(())
+}
+
+fn aggs_ok(aggs: &[Agg]) -> bool {
+    aggs.iter().all(|a| desc(&a.ty).is_some() && a.arg.as_ref().is_none_or(|f| desc(f.ret()).is_some()))
+}
+
+fn agg_kind(k: AggKind) -> rt::AggKind {
+    match k {
+        AggKind::Count => rt::AggKind::Count,
+        AggKind::Sum => rt::AggKind::Sum,
+        AggKind::Mean => rt::AggKind::Mean,
+        AggKind::Min => rt::AggKind::Min,
+        AggKind::Max => rt::AggKind::Max,
+        AggKind::First => rt::AggKind::First,
+        AggKind::Last => rt::AggKind::Last,
+        AggKind::Collect => rt::AggKind::Collect,
+    }
+}
+
+fn td(ty: &Ty) -> kiln_runtime::layout::TypeDesc {
+    desc(ty).unwrap_or(kiln_runtime::layout::TypeDesc::Int)
+}
+
+/// Builds the plan nodes of `p`, compiling their functions into `sh`.
+pub fn build<M: Module>(
+    p: &Pipeline,
+    map: &SourceMap,
+    sh: &mut Shared<'_, '_, M>,
+    args: &mut dyn Args,
+) -> Result<Built, Box<crate::diag::Diagnostic>> {
+    let order = petgraph::algo::toposort(&p.graph, None).unwrap_or_default();
+    let mut nodes: Vec<Pending> = Vec::new();
+    let mut names = HashMap::new();
+    // The plan index of each IR node's output.
+    let mut out_of: HashMap<NodeIndex, usize> = HashMap::new();
+    let mut fresh = 0usize;
+    for n in order {
+        let node = &p.graph[n];
+        let name = crate::interp::report::stage_name(p, map, n);
+        names.insert(name.clone(), n);
+        match &node.kind {
+            NodeKind::Source { format, .. } => {
+                let kind = match format {
+                    SourceFormat::Jsonl => rt::SourceKind::Jsonl,
+                    SourceFormat::Csv => rt::SourceKind::Csv,
+                    SourceFormat::Lines => rt::SourceKind::Lines,
+                    SourceFormat::Range => {
+                        let (a, b) = args.range(n)?;
+                        rt::SourceKind::Range(a, b)
+                    }
+                };
+                let path = if *format == SourceFormat::Range { String::new() } else { args.path(n)? };
+                nodes.push(Pending::Ready(rt::PNode::Source { kind, path, ty: td(&node.elem), name }));
+            }
+            NodeKind::Errors => nodes.push(Pending::Ready(rt::PNode::Errors)),
+            NodeKind::Sink { input, format, .. } => {
+                let Some(&input) = out_of.get(input) else { continue };
+                let format = match format {
+                    SinkFormat::Jsonl => rt::SinkFormat::Jsonl,
+                    SinkFormat::Csv => rt::SinkFormat::Csv,
+                    SinkFormat::Lines => rt::SinkFormat::Lines,
+                    SinkFormat::Stdout => rt::SinkFormat::Stdout,
+                    SinkFormat::Discard => rt::SinkFormat::Discard,
+                };
+                let path = match format {
+                    rt::SinkFormat::Stdout | rt::SinkFormat::Discard => None,
+                    _ => Some(args.path(n)?),
+                };
+                nodes.push(Pending::Ready(rt::PNode::Sink { input, format, path, ty: td(&node.elem), name }));
+            }
+            NodeKind::Stage { input, ops } => {
+                let Some(&start) = out_of.get(input) else { continue };
+                let mut cur = start;
+                let mut ty = p.graph[*input].elem.clone();
+                let mut run: Vec<Op> = Vec::new();
+                let mut run_ty = ty.clone();
+                let ice = |e: String| Box::new(crate::diag::Diagnostic::new(crate::diag::codes::E0611, node.span, e));
+                let mut flush = |run: &mut Vec<Op>, run_ty: &Ty, ty: &Ty, cur: &mut usize, nodes: &mut Vec<Pending>, sh: &mut Shared<'_, '_, M>| -> Result<(), Box<crate::diag::Diagnostic>> {
+                    if run.is_empty() {
+                        return Ok(());
+                    }
+                    fresh += 1;
+                    let f = define_stage(sh, &format!("stage{fresh}"), run_ty, run).map_err(ice)?;
+                    nodes.push(Pending::Stage { input: *cur, name: name.clone(), f, out: td(ty) });
+                    *cur = nodes.len() - 1;
+                    run.clear();
+                    Ok(())
+                };
+                for op in ops {
+                    match op {
+                        Op::Map(f) => {
+                            if run.is_empty() { run_ty = ty.clone(); }
+                            run.push(op.clone());
+                            ty = f.ret().clone();
+                        }
+                        Op::Filter(_) => {
+                            if run.is_empty() { run_ty = ty.clone(); }
+                            run.push(op.clone());
+                        }
+                        Op::FlatMap(f) => {
+                            if run.is_empty() { run_ty = ty.clone(); }
+                            run.push(op.clone());
+                            if let Ty::List(t) = f.ret() { ty = (**t).clone(); }
+                        }
+                        Op::GroupBy { key, aggs } | Op::Aggregate { aggs, .. } if true => {
+                            flush(&mut run, &run_ty, &ty, &mut cur, &mut nodes, sh)?;
+                            let key = match op { Op::GroupBy { key, .. } => Some(key), _ => None };
+                            let _ = key;
+                            let keyf = if let Op::GroupBy { key, .. } = op { Some(key) } else { None };
+                            let mut fns: Vec<&RowFn> = Vec::new();
+                            let mut pfields = Vec::new();
+                            let mut ofields = Vec::new();
+                            if let Some(k) = keyf {
+                                fns.push(k);
+                                pfields.push(Field { name: Rc::from("key"), ty: k.ret().clone() });
+                                ofields.push(Field { name: Rc::from("key"), ty: k.ret().clone() });
+                            }
+                            let mut specs = Vec::new();
+                            for a in aggs {
+                                let field = a.arg.as_ref().map(|f| {
+                                    fns.push(f);
+                                    pfields.push(Field { name: Rc::from(format!("a{}", pfields.len())), ty: f.ret().clone() });
+                                    pfields.len() - 1
+                                });
+                                specs.push(rt::AggSpec { kind: agg_kind(a.kind), field, out: td(&a.ty) });
+                                ofields.push(Field { name: a.name.clone(), ty: a.ty.clone() });
+                            }
+                            let proj_ty = Ty::Record(Rc::from(pfields));
+                            let out_ty = Ty::Record(Rc::from(ofields));
+                            fresh += 1;
+                            let any_arg = !fns.is_empty();
+                            let proj = define_proj(sh, &format!("proj{fresh}"), &ty, &fns, &proj_ty).map_err(ice)?;
+                            nodes.push(Pending::Group { input: cur, name: name.clone(), proj, proj_ty: td(&proj_ty), aggs: specs, out: td(&out_ty), keyed: keyf.is_some(), any_arg });
+                            cur = nodes.len() - 1;
+                            ty = out_ty;
+                        }
+                        other => return Err(ice(unsupported(other))),
+                    }
+                }
+                flush(&mut run, &run_ty, &ty, &mut cur, &mut nodes, sh)?;
+                out_of.insert(n, cur);
+                continue;
+            }
+        }
+        out_of.insert(n, nodes.len() - 1);
+    }
+    let _ = Value::Null;
+    Ok(Built { nodes, names })
+}

@@ -1,0 +1,187 @@
+//! `kiln run` on compiled code: JIT-compiles the pipeline's row functions, builds the
+//! runtime plan and runs it on the parallel executor (`kiln_runtime::exec`), then turns a
+//! failure into the same diagnostic the interpreter gives.
+
+use super::bridge::Bridge;
+use super::module::{Shared, runtime_symbols};
+use super::plan::{Args, Pending, build};
+use crate::check::hir::{SourceFormat, TExpr};
+use crate::diag::{Diagnostic, codes};
+use crate::interp::{EvalError, Interp, Value};
+use crate::ir::{NodeKind, Pipeline};
+use crate::source::SourceMap;
+use cranelift_codegen::settings::{self, Configurable};
+use cranelift_jit::{JITBuilder, JITModule};
+use cranelift_module::Module;
+use kiln_runtime::exec as rt;
+use petgraph::stable_graph::NodeIndex;
+
+type Fatal = Box<Diagnostic>;
+
+/// How to run.
+pub struct RunOptions {
+    pub threads: usize,
+    pub chunk_size: Option<usize>,
+    pub progress: Option<Box<dyn Fn(u64, u64) + Send + Sync>>,
+}
+
+fn ice(e: impl std::fmt::Display) -> Fatal {
+    Box::new(Diagnostic::new(
+        codes::E0611,
+        crate::source::Span::default(),
+        format!("internal compiler error in code generation: {e}"),
+    ))
+}
+
+pub fn jit_module() -> Result<JITModule, String> {
+    let mut flags = settings::builder();
+    for (k, v) in [("opt_level", "speed"), ("is_pic", "false"), ("use_colocated_libcalls", "false")] {
+        flags.set(k, v).map_err(|e| e.to_string())?;
+    }
+    let isa = cranelift_native::builder()
+        .map_err(|e| e.to_string())?
+        .finish(settings::Flags::new(flags))
+        .map_err(|e| e.to_string())?;
+    let mut jb = JITBuilder::with_isa(isa, cranelift_module::default_libcall_names());
+    for (name, addr) in runtime_symbols() {
+        jb.symbol(name, addr);
+    }
+    Ok(JITModule::new(jb))
+}
+
+struct EvalArgs<'a, 'p> {
+    p: &'p Pipeline,
+    map: &'p SourceMap,
+    bridge: &'a Bridge<'p>,
+}
+
+impl EvalArgs<'_, '_> {
+    fn eval(&mut self, n: NodeIndex, e: &TExpr) -> Result<Value, Fatal> {
+        let mut g = self.bridge.inner.lock().unwrap_or_else(|p| p.into_inner());
+        g.0.interp.eval(e).map_err(|err| crate::interp::report::eval_fatal(self.p, self.map, n, err, None))
+    }
+    fn args(&self, n: NodeIndex) -> &[TExpr] {
+        match &self.p.graph[n].kind {
+            NodeKind::Source { args, .. } => args,
+            _ => &[],
+        }
+    }
+}
+
+impl Args for EvalArgs<'_, '_> {
+    fn path(&mut self, n: NodeIndex) -> Result<String, Fatal> {
+        let e = match &self.p.graph[n].kind {
+            NodeKind::Source { args, .. } => args.first().cloned(),
+            NodeKind::Sink { path, .. } => path.clone(),
+            _ => None,
+        };
+        let Some(e) = e else { return Ok("-".into()) };
+        match self.eval(n, &e)? {
+            Value::Str(s) => {
+                let g = self.bridge.inner.lock().unwrap_or_else(|p| p.into_inner());
+                Ok(crate::interp::exec::data_path(&g.0.interp, self.map, &e, &s))
+            }
+            _ => Ok("-".into()),
+        }
+    }
+    fn range(&mut self, n: NodeIndex) -> Result<(i64, i64), Fatal> {
+        let a = self.args(n).to_vec();
+        let mut v = [0i64; 2];
+        for (slot, e) in v.iter_mut().zip(&a) {
+            if let Value::Int(x) = self.eval(n, e)? {
+                *slot = x;
+            }
+        }
+        Ok((v[0], v[1]))
+    }
+}
+
+/// Compiles and runs `p`; `interp` carries params and agents. Returns the number of
+/// records sent to the errors stream.
+pub fn run(p: &Pipeline, map: &SourceMap, interp: Interp<'_>, opts: RunOptions) -> Result<u64, Fatal> {
+    let has_errors = p.graph.node_indices().any(|n| matches!(p.graph[n].kind, NodeKind::Errors))
+        && p.graph.node_indices().any(|n| {
+            matches!(p.graph[n].kind, NodeKind::Errors)
+                && p.graph.neighbors_directed(n, petgraph::Direction::Outgoing).next().is_some()
+        });
+    let bridge = Bridge::new(interp, if has_errors { Some(map) } else { None });
+    let mut module = jit_module().map_err(ice)?;
+    let built = {
+        let mut sh = Shared::new(&mut module, &bridge);
+        let mut args = EvalArgs { p, map, bridge: &bridge };
+        build(p, map, &mut sh, &mut args)?
+    };
+    module.finalize_definitions().map_err(ice)?;
+    let mut nodes = Vec::with_capacity(built.nodes.len());
+    for pn in built.nodes {
+        nodes.push(match pn {
+            Pending::Ready(n) => n,
+            Pending::Stage { input, name, f, out } => {
+                let code = module.get_finalized_function(f);
+                // SAFETY: `f` was defined with the `StageFn` signature (ctx, row) -> i32
+                // and the module (and so the code) outlives the run below.
+                let f: rt::StageFn = unsafe { std::mem::transmute::<*const u8, rt::StageFn>(code) };
+                rt::PNode::Stage { input, name, f, out }
+            }
+            Pending::Group { input, name, proj, proj_ty, aggs, out, keyed, any_arg } => {
+                let code = module.get_finalized_function(proj);
+                // SAFETY: `proj` was defined with the `ProjFn` signature (ctx, row, out)
+                // -> i32; the module outlives the run.
+                let proj: rt::ProjFn = unsafe { std::mem::transmute::<*const u8, rt::ProjFn>(code) };
+                if keyed {
+                    rt::PNode::Group { input, name, proj, proj_ty, aggs, out, site: u32::MAX }
+                } else {
+                    let proj = any_arg.then_some(proj);
+                    rt::PNode::Aggregate { input, name, proj, proj_ty, aggs, out, site: u32::MAX }
+                }
+            }
+        });
+    }
+    let plan = rt::Plan { nodes, sites: Vec::new() };
+    let mut ro = rt::Options { threads: opts.threads.max(1), progress: opts.progress, ..rt::Options::default() };
+    if let Some(c) = opts.chunk_size {
+        ro.chunk_size = c;
+    }
+    let result = rt::run(&plan, &ro);
+    drop(plan);
+    // SAFETY: no compiled function runs any more (the executor has returned).
+    unsafe { module.free_memory() };
+    match result {
+        Ok(s) => Ok(s.errors),
+        Err(rt::Failure::Io { node, message }) => {
+            let n = built.names.get(&node).copied();
+            let span = n.map(|n| p.graph[n].span).unwrap_or_default();
+            let mut d = Diagnostic::new(codes::E0608, span, message);
+            if n.is_some() {
+                d = d.label(if node.is_empty() { "here".to_string() } else { format!("`{node}`") });
+            }
+            Err(Box::new(d))
+        }
+        Err(rt::Failure::Record { site, node, source, line, raw, message }) => {
+            let Some(n) = built.names.get(&node).copied() else {
+                return Err(ice(format!("a failure in unknown node `{node}`: {message}")));
+            };
+            match site.and_then(|s| bridge.site_at(s)) {
+                None if matches!(p.graph[n].kind, NodeKind::Source { .. }) => {
+                    Err(crate::interp::report::read_fatal(p, n, &source, line, &raw, &message))
+                }
+                None => {
+                    let e = EvalError::new(codes::E0611, p.graph[n].span, message);
+                    Err(crate::interp::report::eval_fatal(p, map, n, e, Some((&source, line, &raw))))
+                }
+                Some(fs) => {
+                    let e = EvalError::new(fs.code, fs.span, fs.message);
+                    Err(crate::interp::report::eval_fatal(p, map, n, e, Some((&source, line, &raw))))
+                }
+            }
+        }
+    }
+}
+
+#[allow(dead_code)]
+fn source_format(p: &Pipeline, n: NodeIndex) -> Option<SourceFormat> {
+    match &p.graph[n].kind {
+        NodeKind::Source { format, .. } => Some(*format),
+        _ => None,
+    }
+}

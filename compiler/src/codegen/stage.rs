@@ -1,0 +1,186 @@
+//! Row functions: a fused chain of `map` / `filter` / `flat_map` becomes one function
+//! `stage(ctx, row) -> status` that runs every operator on the row inline and emits what
+//! comes out of the last one (`kiln_emit`): no dispatch between operators and no
+//! intermediate collections. `group_by` / `aggregate` get a projection function
+//! `proj(ctx, row, out) -> status` that writes the key and every aggregate's argument.
+//! Both follow the ABI of `kiln_runtime::exec::abi`.
+
+use super::expr::{Gen, Vals};
+use super::layout::{desc, load, shape, store};
+use super::module::Shared;
+use crate::check::types::Ty;
+use crate::ir::{Op, RowFn};
+use cranelift_codegen::ir::{AbiParam, BlockArg, InstBuilder, types};
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+use cranelift_module::{FuncId, Linkage, Module};
+use std::collections::BTreeMap;
+
+fn err(e: impl std::fmt::Display) -> String {
+    format!("code generation failed: {e}")
+}
+
+/// Declares a function `name(ctx, row[, out]) -> i32` and builds its body with `body`,
+/// which receives the translator and the parameters after `ctx`.
+fn define<M: Module>(
+    sh: &mut Shared<'_, '_, M>,
+    name: &str,
+    params: usize,
+    body: impl FnOnce(&mut Gen<'_, '_, '_, M>, &[cranelift_codegen::ir::Value]),
+) -> Result<FuncId, String> {
+    let ptr = sh.ptr();
+    let mut sig = sh.m.make_signature();
+    for _ in 0..params {
+        sig.params.push(AbiParam::new(ptr));
+    }
+    sig.returns.push(AbiParam::new(types::I32));
+    let id = sh.m.declare_function(name, Linkage::Local, &sig).map_err(err)?;
+    let mut ctx = sh.m.make_context();
+    ctx.func.signature = sig;
+    let mut fbc = FunctionBuilderContext::new();
+    {
+        let mut b = FunctionBuilder::new(&mut ctx.func, &mut fbc);
+        let entry = b.create_block();
+        b.append_block_params_for_function_params(entry);
+        let fail = b.create_block();
+        b.set_cold_block(fail);
+        b.switch_to_block(entry);
+        let ps = b.block_params(entry).to_vec();
+        let mut g = Gen { sh: &mut *sh, b, ptr, ctx: ps[0], locals: BTreeMap::new(), fail };
+        body(&mut g, &ps[1..]);
+        let zero = g.b.ins().iconst(types::I32, 0);
+        g.b.ins().return_(&[zero]);
+        g.b.switch_to_block(fail);
+        let one = g.b.ins().iconst(types::I32, 1);
+        g.b.ins().return_(&[one]);
+        g.b.seal_all_blocks();
+        let cfg = g.sh.cfg();
+        g.b.finalize(cfg);
+    }
+    sh.m.define_function(id, &mut ctx).map_err(|e| format!("{}", err(format!("{e:?}"))))?;
+    sh.m.clear_context(&mut ctx);
+    Ok(id)
+}
+
+impl<M: Module> Gen<'_, '_, '_, M> {
+    /// `f` applied to `v` (of type `f.param_ty`).
+    pub fn apply(&mut self, f: &RowFn, v: Vals) -> Vals {
+        let old = self.locals.insert(f.param, (f.param_ty.clone(), v));
+        let r = self.expr(&f.body);
+        match old {
+            Some(o) => self.locals.insert(f.param, o),
+            None => self.locals.remove(&f.param),
+        };
+        r
+    }
+
+    /// Runs `ops` on `v` (of type `ty`) and emits what comes out.
+    fn chain(&mut self, ops: &[Op], v: Vals, ty: &Ty) {
+        let Some((op, rest)) = ops.split_first() else {
+            self.emit(v, ty);
+            return;
+        };
+        match op {
+            Op::Map(f) => {
+                let r = self.apply(f, v);
+                let r = self.coerce(r, &f.body.ty, f.ret());
+                self.chain(rest, r, f.ret());
+            }
+            Op::Filter(f) => {
+                let keep = self.apply(f, v.clone())[0];
+                let yes = self.b.create_block();
+                let next = self.b.create_block();
+                self.b.ins().brif(keep, yes, &[], next, &[]);
+                self.b.switch_to_block(yes);
+                self.chain(rest, v, ty);
+                self.b.ins().jump(next, &[]);
+                self.b.switch_to_block(next);
+            }
+            Op::FlatMap(f) => {
+                let list = self.apply(f, v);
+                let Ty::List(elem) = f.ret() else { return };
+                let elem = (**elem).clone();
+                let stride = desc(&elem).map(|d| d.stride()).unwrap_or(0) as i64;
+                let head = self.b.create_block();
+                self.b.append_block_param(head, types::I64);
+                let body = self.b.create_block();
+                let exit = self.b.create_block();
+                let zero = self.b.ins().iconst(types::I64, 0);
+                self.b.ins().jump(head, &[BlockArg::Value(zero)]);
+                self.b.switch_to_block(head);
+                let i = self.b.block_params(head)[0];
+                let more = self.b.ins().icmp(
+                    cranelift_codegen::ir::condcodes::IntCC::UnsignedLessThan,
+                    i,
+                    list[1],
+                );
+                self.b.ins().brif(more, body, &[], exit, &[]);
+                self.b.switch_to_block(body);
+                let off = self.b.ins().imul_imm(i, stride);
+                let addr = self.b.ins().iadd(list[0], off);
+                let x = load(&mut self.b, &elem, self.ptr, addr, 0);
+                self.chain(rest, x, &elem);
+                let next = self.b.ins().iadd_imm(i, 1);
+                self.b.ins().jump(head, &[BlockArg::Value(next)]);
+                self.b.switch_to_block(exit);
+            }
+            // The plan builder only fuses stateless operators.
+            _ => self.emit(v, ty),
+        }
+    }
+
+    /// Passes `v` on to the executor as a row (records are already in memory).
+    fn emit(&mut self, v: Vals, ty: &Ty) {
+        let row = match ty {
+            Ty::Record(_) => v[0],
+            _ => {
+                let d = desc(ty).expect("a stream of run-time values");
+                let p = self.alloc(d.size(), d.align());
+                let cfg = self.sh.cfg();
+                store(&mut self.b, cfg, ty, &v, p, 0);
+                p
+            }
+        };
+        let f = self.sh.import("kiln_emit", self.b.func);
+        self.b.ins().call(f, &[self.ctx, row]);
+    }
+}
+
+/// `stage(ctx, row)`: the fused chain `ops` over elements of type `elem`.
+pub fn define_stage<M: Module>(
+    sh: &mut Shared<'_, '_, M>,
+    name: &str,
+    elem: &Ty,
+    ops: &[Op],
+) -> Result<FuncId, String> {
+    define(sh, name, 2, |g, ps| {
+        let v = load(&mut g.b, elem, g.ptr, ps[0], 0);
+        g.chain(ops, v, elem);
+    })
+}
+
+/// `proj(ctx, row, out)`: writes `fns[i]` applied to the row at field `i` of the record
+/// type `out_ty`.
+pub fn define_proj<M: Module>(
+    sh: &mut Shared<'_, '_, M>,
+    name: &str,
+    elem: &Ty,
+    fns: &[&RowFn],
+    out_ty: &Ty,
+) -> Result<FuncId, String> {
+    let Ty::Record(fields) = out_ty else { return Err(err("a projection needs a record")) };
+    let offs = desc(out_ty).map(|d| d.field_offsets()).unwrap_or_default();
+    define(sh, name, 3, |g, ps| {
+        let v = load(&mut g.b, elem, g.ptr, ps[0], 0);
+        for ((f, field), off) in fns.iter().zip(fields.iter()).zip(offs) {
+            let r = g.apply(f, v.clone());
+            let r = g.coerce(r, &f.body.ty, &field.ty);
+            let cfg = g.sh.cfg();
+            store(&mut g.b, cfg, &field.ty, &r, ps[1], off as i32);
+        }
+    })
+}
+
+/// The shape helper re-exported for the plan builder's checks.
+pub fn has_runtime_shape(ty: &Ty) -> bool {
+    desc(ty).is_some() && !shape(ty, types::I64).is_empty()
+}

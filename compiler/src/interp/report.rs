@@ -1,0 +1,90 @@
+//! How run-time failures are reported (LANGUAGE.md §1.6), shared by the interpreter and
+//! the compiled executor so both say exactly the same thing.
+
+use super::EvalError;
+use crate::diag::{Diagnostic, codes};
+use crate::ir::Pipeline;
+use crate::source::{SourceMap, Span};
+use petgraph::stable_graph::NodeIndex;
+
+pub const ERRORS_HELP: &str = "to send failing records to a file and keep going, add `sink errors -> jsonl(\"errors.jsonl\")`";
+
+/// A stage's name as users see it: its declared name, or `op@line:col` for an anonymous
+/// stage.
+pub fn stage_name(p: &Pipeline, map: &SourceMap, n: NodeIndex) -> String {
+    let node = &p.graph[n];
+    if let Some((op, off)) = node.name.split_once('@')
+        && let Ok(off) = off.parse::<usize>()
+    {
+        let file = map.get(node.span.file);
+        let (l, c) = file.line_col(off);
+        return format!("{op}@{l}:{c}");
+    }
+    node.name.to_string()
+}
+
+/// `file:line:col` of a span's start.
+pub fn location(map: &SourceMap, span: Span) -> String {
+    let file = map.get(span.file);
+    let (l, c) = file.line_col(span.start as usize);
+    format!("{}:{l}:{c}", file.name)
+}
+
+fn input_name(source: &str) -> String {
+    if source == "-" { "standard input".to_string() } else { source.to_string() }
+}
+
+/// A record of source `n` that cannot be read, when there is no errors sink.
+pub fn read_fatal(
+    p: &Pipeline,
+    n: NodeIndex,
+    source: &str,
+    line: u64,
+    raw: &str,
+    message: &str,
+) -> Box<Diagnostic> {
+    let node = &p.graph[n];
+    let what = input_name(source);
+    Box::new(
+        Diagnostic::new(
+            codes::E0607,
+            node.span,
+            format!("cannot read line {line} of {what}: {message}"),
+        )
+        .label(format!("source `{}`", node.name))
+        .help(format!("the line is: {}\n{}", super::text::shorten(raw), ERRORS_HELP)),
+    )
+}
+
+/// An expression of stage `n` that failed on the record `at` = (source, line, raw), or
+/// before the stage started (`None`).
+pub fn eval_fatal(
+    p: &Pipeline,
+    map: &SourceMap,
+    n: NodeIndex,
+    e: EvalError,
+    at: Option<(&str, u64, &str)>,
+) -> Box<Diagnostic> {
+    let node = &p.graph[n];
+    let stage = stage_name(p, map, n);
+    let mut d = Diagnostic::new(e.code, e.span, e.message);
+    match at {
+        Some((source, line, raw)) => {
+            let what = input_name(source);
+            d = d.label(format!("failed on line {line} of {what}"));
+            let inside = node.span.file == e.span.file
+                && node.span.start <= e.span.start
+                && e.span.end <= node.span.end;
+            if !inside {
+                d = d.secondary(node.span, format!("in stage `{stage}`"));
+            }
+            d = d.help(format!(
+                "stage `{stage}` failed on line {line} of {what}: {}\n{}",
+                super::text::shorten(raw),
+                ERRORS_HELP
+            ));
+        }
+        None => d = d.label(format!("failed before stage `{stage}` could start")),
+    }
+    Box::new(d)
+}
