@@ -9,6 +9,8 @@ pub mod arena;
 
 pub mod io;
 
+pub mod exec;
+
 pub mod agentdrv;
 pub mod archive;
 pub mod kernels;
