@@ -9,6 +9,8 @@ pub mod arena;
 
 pub mod io;
 
+pub mod exec;
+
 pub mod text;
 
 pub mod agentdrv;

@@ -562,6 +562,8 @@ pub fn c_symbols() -> Vec<(&'static str, *const u8)> {
         ("kiln_format_f32", kiln_format_f32 as *const u8),
         ("kiln_format_i64", kiln_format_i64 as *const u8),
         ("kiln_write_json_str", kiln_write_json_str as *const u8),
+        ("kiln_emit", crate::exec::abi::kiln_emit as *const u8),
+        ("kiln_fail", crate::exec::abi::kiln_fail as *const u8),
     ]
 }
 

@@ -1,0 +1,52 @@
+//! The parallel, order-preserving executor of compiled plans.
+//!
+//! The compiler lowers a pipeline to a [`Plan`]: nodes in topological order (sources, the
+//! errors stream, stages, `group_by` / `aggregate`, sinks) whose per-row work is done by
+//! compiled functions with the C ABI of [`abi`] ([`StageFn`], [`ProjFn`], `kiln_emit`,
+//! `kiln_fail`). [`run`] executes it:
+//!
+//! - Sources are read one after another, in plan order (a source nothing reads is not
+//!   opened), cut into chunks at record boundaries (`range` into 65,536 elements).
+//! - `Options::threads` workers process chunks: decode each record into a row (a decode
+//!   failure is an error of the source), push the rows through every node downstream, in
+//!   plan order; sinks encode into a per-chunk buffer, groups build a per-chunk partial
+//!   table (values deep-copied out of the chunk's arena, which is reset afterwards).
+//! - The calling thread consumes chunk results strictly in input order: writes sink bytes,
+//!   merges group tables (see [`agg`] for the exact aggregate semantics), counts errors.
+//!   At most `2 × threads` chunks are in flight, so memory stays bounded. Output is
+//!   byte-identical for any number of threads.
+//! - A `group_by` / `aggregate` finishes when its input ends: after its source's last
+//!   chunk (or, reading the errors stream, after all sources), on the calling thread; its
+//!   rows go on through the nodes downstream (in group order).
+//! - Errors (§1.6): every failed row gives an entry {source, line, stage, message, raw}.
+//!   With an [`PNode::Errors`] node, entries become error rows pushed from that node (per
+//!   chunk, after the chunk's own rows; ordered by the record they come from) and
+//!   `Summary::errors` counts them; a failure of a row derived from the errors stream stops
+//!   the run. Without one, the run stops at the first failing record in input order:
+//!   every sink keeps the output of the records before it, flushed.
+//! - Sinks are created (truncated) when the run starts, in plan order; CSV sinks get their
+//!   header then, even if no row follows (as the interpreter does).
+//!
+//! Differences from the reference interpreter (`compiler/src/interp`), all about the order
+//! of failures that the interpreter interleaves depth-first:
+//! - error entries of one record from different branches are ordered by plan order rather
+//!   than depth-first;
+//! - when the run stops at a record, sinks keep the rows of the records *before* it; rows of
+//!   the failing record itself that the interpreter might already have written are not;
+//! - an int `sum` is checked once, on the final total, not after every element.
+
+pub mod abi;
+pub mod agg;
+mod engine;
+pub mod plan;
+mod run;
+#[cfg(test)]
+mod tests;
+pub mod value;
+
+pub use abi::{ProjFn, RowCtx, StageFn, kiln_emit, kiln_fail};
+pub use engine::error_row_type;
+pub use plan::{
+    AggKind, AggSpec, Failure, Options, PNode, Plan, SinkFormat, Site, SourceKind, Summary,
+};
+pub use run::run;

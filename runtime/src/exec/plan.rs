@@ -1,0 +1,188 @@
+//! The plan the compiler hands to [`super::run`]: a topologically ordered list of nodes
+//! whose per-row work is done by compiled functions ([`super::abi`]), plus the failure
+//! sites those functions report, and the run's options and results.
+
+use super::abi::{ProjFn, StageFn};
+use crate::layout::TypeDesc;
+
+/// A whole program. `nodes` are in topological order: every `input` refers to an earlier
+/// index. `sites` are the places generated code can fail (`kiln_fail(ctx, site, ..)`).
+pub struct Plan {
+    pub nodes: Vec<PNode>,
+    pub sites: Vec<Site>,
+}
+
+/// A place where a row can fail. The compiler keeps the span; the runtime reports the site
+/// index back in [`Failure::Record`].
+#[derive(Clone, Debug, Default)]
+pub struct Site {
+    /// The stage name written in error records (`stage` field).
+    pub stage: String,
+    /// `file:line:col` of the failing expression; when not empty, error records say
+    /// `<message> (at <location>)`, as the interpreter does. Fail-fast failures carry the
+    /// bare message (the compiler renders the span itself).
+    pub location: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SourceKind {
+    Jsonl,
+    Csv,
+    Lines,
+    /// `range(a, b)`: a ≤ i < b.
+    Range(i64, i64),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SinkFormat {
+    Jsonl,
+    Csv,
+    Lines,
+    Stdout,
+    Discard,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AggKind {
+    Count,
+    Sum,
+    Mean,
+    Min,
+    Max,
+    First,
+    Last,
+    Collect,
+}
+
+/// One aggregate of a `group_by` / `aggregate`.
+#[derive(Clone, Debug)]
+pub struct AggSpec {
+    pub kind: AggKind,
+    /// The field of the projection (`proj_ty`) holding the aggregate's argument; `None`
+    /// for `count()`.
+    pub field: Option<usize>,
+    /// The aggregate's output type (a field of the node's `out`).
+    pub out: TypeDesc,
+}
+
+pub enum PNode {
+    /// `path` `"-"` is standard input; ignored for `Range`. `ty` is the element type.
+    Source { kind: SourceKind, path: String, ty: TypeDesc, name: String },
+    /// The §1.6 errors stream: rows of [`super::rows::error_row_type`]
+    /// `{source: str, line: int, stage: str, message: str, raw: str}`.
+    Errors,
+    /// One row in, zero or more out through `kiln_emit`.
+    Stage { input: usize, name: String, f: StageFn, out: TypeDesc },
+    /// `group_by`: `proj` writes `{key, a0, a1, ..}` (`proj_ty`) per row; the output is
+    /// `{key, name0, name1, ..}` (`out`) per group, in order of first appearance. `site` is
+    /// reported for an int sum that does not fit in `int`.
+    Group {
+        input: usize,
+        name: String,
+        proj: ProjFn,
+        proj_ty: TypeDesc,
+        aggs: Vec<AggSpec>,
+        out: TypeDesc,
+        site: u32,
+    },
+    /// `aggregate`: as `Group` without a key; `proj` (absent when no aggregate has an
+    /// argument) writes `{a0, a1, ..}`. One output row, even over an empty stream.
+    Aggregate {
+        input: usize,
+        name: String,
+        proj: Option<ProjFn>,
+        proj_ty: TypeDesc,
+        aggs: Vec<AggSpec>,
+        out: TypeDesc,
+        site: u32,
+    },
+    /// `path` is required for Jsonl/Csv/Lines (`"-"` is standard output).
+    Sink { input: usize, format: SinkFormat, path: Option<String>, ty: TypeDesc, name: String },
+}
+
+impl PNode {
+    /// The node's input, if it has one.
+    pub fn input(&self) -> Option<usize> {
+        match self {
+            PNode::Source { .. } | PNode::Errors => None,
+            PNode::Stage { input, .. }
+            | PNode::Group { input, .. }
+            | PNode::Aggregate { input, .. }
+            | PNode::Sink { input, .. } => Some(*input),
+        }
+    }
+
+    /// The node's name (`errors` for the errors stream).
+    pub fn name(&self) -> &str {
+        match self {
+            PNode::Errors => "errors",
+            PNode::Source { name, .. }
+            | PNode::Stage { name, .. }
+            | PNode::Group { name, .. }
+            | PNode::Aggregate { name, .. }
+            | PNode::Sink { name, .. } => name,
+        }
+    }
+}
+
+/// How to run.
+pub struct Options {
+    /// Worker threads (at least 1 is used).
+    pub threads: usize,
+    /// Target chunk size in bytes ([`crate::io::chunk::DEFAULT_CHUNK_SIZE`] by default).
+    pub chunk_size: usize,
+    /// Called after every chunk with (bytes done, total bytes or 0 when unknown).
+    #[allow(clippy::type_complexity)]
+    pub progress: Option<Box<dyn Fn(u64, u64) + Send + Sync>>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            chunk_size: crate::io::chunk::DEFAULT_CHUNK_SIZE,
+            progress: None,
+        }
+    }
+}
+
+/// What a successful run did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// Records sent to the errors stream.
+    pub errors: u64,
+}
+
+/// Why a run stopped. Everything the sinks received before is written and flushed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Failure {
+    /// A record failed and the program has no errors stream (or the row derives from the
+    /// errors stream itself).
+    Record {
+        /// `None`: the record could not be decoded (`node` is the source's name).
+        site: Option<u32>,
+        /// The stage (the site's stage name) or the source name.
+        node: String,
+        /// The input path (`-` for standard input), `range(a, b)` or `errors`.
+        source: String,
+        line: u64,
+        raw: String,
+        message: String,
+    },
+    /// A file cannot be opened, read or written; `message` names it, e.g.
+    /// ``cannot read `in.jsonl`: no such file``.
+    Io { node: String, message: String },
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Record { node, source, line, message, .. } => {
+                write!(f, "stage `{node}` failed on line {line} of {source}: {message}")
+            }
+            Failure::Io { message, .. } => f.write_str(message),
+        }
+    }
+}
+
+impl std::error::Error for Failure {}

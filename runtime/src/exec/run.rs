@@ -1,0 +1,638 @@
+//! The run: a reader thread cuts sources into chunks, `threads` workers push each chunk
+//! through the plan ([`super::engine`]), and the calling thread consumes the results
+//! strictly in chunk order: it writes sink bytes, merges group tables, counts errors and
+//! finishes groups when their input ends.
+
+use super::agg::{OwnedProv, Table, write_aggs};
+use super::engine::{Batch, BatchOut, Engine, ErrEntry, Prov, Raw, Row, Shared};
+use super::plan::{Failure, Options, PNode, Plan, SinkFormat, SourceKind, Summary};
+use crate::io::chunk::Chunk;
+use crate::io::{ChunkReader, CsvDecoder, Format, JsonDecoder, decode_line};
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender, channel, sync_channel};
+use std::sync::{Arc, Mutex};
+
+/// Elements of a `range` per chunk.
+const RANGE_CHUNK: i64 = 1 << 16;
+
+enum Decoder {
+    Json(JsonDecoder),
+    Csv(CsvDecoder),
+    Lines,
+}
+
+enum Job {
+    Chunk {
+        node: usize,
+        chunk: Chunk,
+        dec: Arc<Decoder>,
+        format: Format,
+        source: Arc<str>,
+    },
+    Range {
+        node: usize,
+        a: i64,
+        lo: i64,
+        hi: i64,
+        source: Arc<str>,
+    },
+    /// All chunks of this source were sent.
+    End(usize),
+    Fail(Failure),
+}
+
+enum Done {
+    Batch(BatchOut),
+    End(usize),
+    Fail(Failure),
+}
+
+/// Runs `plan`. See the module documentation of [`super`].
+pub fn run(plan: &Plan, opts: &Options) -> Result<Summary, Failure> {
+    let shared = Shared::new(plan)?;
+    let mut sinks = open_sinks(plan)?;
+    let r = run_open(plan, opts, &shared, &mut sinks);
+    let flushed = flush_sinks(plan, &mut sinks);
+    r.and_then(|s| flushed.map(|()| s))
+}
+
+struct SinkFile {
+    out: Option<Box<dyn Write>>,
+    path: String,
+}
+
+fn what(path: &str, out: bool) -> String {
+    match path {
+        "-" if out => "standard output".into(),
+        "-" => "standard input".into(),
+        p => format!("`{p}`"),
+    }
+}
+
+fn io_message(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        std::io::ErrorKind::IsADirectory => "is a folder, not a file".into(),
+        _ => e.to_string(),
+    }
+}
+
+/// Creates (truncates) every sink's file, in plan order, and writes CSV headers.
+fn open_sinks(plan: &Plan) -> Result<Vec<Option<SinkFile>>, Failure> {
+    let mut v = Vec::new();
+    for node in &plan.nodes {
+        let PNode::Sink { format, path, ty, name, .. } = node else {
+            v.push(None);
+            continue;
+        };
+        let path = match format {
+            SinkFormat::Stdout => "-".to_string(),
+            SinkFormat::Discard => String::new(),
+            _ => path.clone().unwrap_or_else(|| "-".into()),
+        };
+        let fail = |message: String| Failure::Io { node: name.clone(), message };
+        let mut out: Option<Box<dyn Write>> = match format {
+            SinkFormat::Discard => None,
+            _ if path == "-" => Some(Box::new(std::io::BufWriter::new(std::io::stdout()))),
+            _ => {
+                let p = std::path::Path::new(&path);
+                if let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir)
+                        .map_err(|e| fail(format!("cannot create `{}`: {e}", dir.display())))?;
+                }
+                let f = std::fs::File::create(p)
+                    .map_err(|e| fail(format!("cannot write `{path}`: {}", io_message(&e))))?;
+                Some(Box::new(std::io::BufWriter::with_capacity(1 << 16, f)))
+            }
+        };
+        if *format == SinkFormat::Csv
+            && let Some(w) = out.as_mut()
+        {
+            let enc = crate::io::CsvEncoder::new(ty).map_err(&fail)?;
+            let mut h = Vec::new();
+            enc.write_header(&mut h);
+            w.write_all(&h)
+                .map_err(|e| fail(format!("cannot write {}: {e}", what(&path, true))))?;
+        }
+        v.push(Some(SinkFile { out, path }));
+    }
+    Ok(v)
+}
+
+fn flush_sinks(plan: &Plan, sinks: &mut [Option<SinkFile>]) -> Result<(), Failure> {
+    let mut r = Ok(());
+    for (node, s) in plan.nodes.iter().zip(sinks.iter_mut()) {
+        if let Some(SinkFile { out: Some(w), path }) = s
+            && let Err(e) = w.flush()
+            && r.is_ok()
+        {
+            r = Err(Failure::Io {
+                node: node.name().to_string(),
+                message: format!("cannot write {}: {e}", what(path, true)),
+            });
+        }
+    }
+    r
+}
+
+/// For every node, the source (or errors node) its rows come from.
+fn roots(plan: &Plan) -> Vec<usize> {
+    let mut r: Vec<usize> = Vec::with_capacity(plan.nodes.len());
+    for (i, n) in plan.nodes.iter().enumerate() {
+        let root = n.input().and_then(|j| r.get(j).copied()).unwrap_or(i);
+        r.push(root);
+    }
+    r
+}
+
+fn run_open(
+    plan: &Plan,
+    opts: &Options,
+    sh: &Shared,
+    sinks: &mut [Option<SinkFile>],
+) -> Result<Summary, Failure> {
+    let threads = opts.threads.max(1);
+    let cap = 2 * threads;
+    let consumed: Vec<bool> = {
+        let mut c = vec![false; plan.nodes.len()];
+        for n in &plan.nodes {
+            if let Some(i) = n.input()
+                && let Some(x) = c.get_mut(i)
+            {
+                *x = true;
+            }
+        }
+        c
+    };
+    let sources: Vec<usize> = (0..plan.nodes.len())
+        .filter(|&i| matches!(plan.nodes[i], PNode::Source { .. }) && consumed[i])
+        .collect();
+    let total: u64 = sources
+        .iter()
+        .map(|&i| match &plan.nodes[i] {
+            PNode::Source { kind: SourceKind::Range(..), .. } => Some(0),
+            PNode::Source { path, .. } if path != "-" => {
+                std::fs::metadata(path).ok().map(|m| m.len())
+            }
+            _ => None,
+        })
+        .try_fold(0u64, |acc, x| x.map(|x| acc + x))
+        .unwrap_or(0);
+    let stop = AtomicBool::new(false);
+    let (job_tx, job_rx) = sync_channel::<(u64, Job)>(cap);
+    let job_rx = Mutex::new(job_rx);
+    let (tok_tx, tok_rx) = sync_channel::<()>(cap);
+    for _ in 0..cap {
+        let _ = tok_tx.send(());
+    }
+    let (res_tx, res_rx) = channel::<(u64, Done)>();
+    std::thread::scope(|s| {
+        let stop = &stop;
+        let sources = &sources;
+        s.spawn(move || reader(plan, opts, sources, job_tx, tok_rx, stop));
+        for _ in 0..threads {
+            let res_tx = res_tx.clone();
+            let job_rx = &job_rx;
+            s.spawn(move || worker(sh, job_rx, res_tx, stop));
+        }
+        drop(res_tx);
+        let r = Consumer::new(plan, sh, sinks, total, opts).consume(res_rx, tok_tx);
+        stop.store(true, Ordering::Relaxed);
+        r
+    })
+}
+
+fn reader(
+    plan: &Plan,
+    opts: &Options,
+    sources: &[usize],
+    job_tx: SyncSender<(u64, Job)>,
+    tok_rx: Receiver<()>,
+    stop: &AtomicBool,
+) {
+    let mut seq = 0u64;
+    let mut send = |job: Job| -> bool {
+        if stop.load(Ordering::Relaxed) || tok_rx.recv().is_err() {
+            return false;
+        }
+        let ok = job_tx.send((seq, job)).is_ok();
+        seq += 1;
+        ok
+    };
+    for &node in sources {
+        let PNode::Source { kind, path, ty, name } = &plan.nodes[node] else { continue };
+        let fail = |m: String| {
+            Job::Fail(Failure::Io {
+                node: name.clone(),
+                message: format!("cannot read {}: {m}", what(path, false)),
+            })
+        };
+        match kind {
+            SourceKind::Range(a, b) => {
+                let source: Arc<str> = Arc::from(format!("range({a}, {b})"));
+                let mut lo = *a;
+                while lo < *b {
+                    let hi = lo.saturating_add(RANGE_CHUNK).min(*b);
+                    if !send(Job::Range { node, a: *a, lo, hi, source: source.clone() }) {
+                        return;
+                    }
+                    lo = hi;
+                }
+            }
+            _ => {
+                let format = match kind {
+                    SourceKind::Jsonl => Format::Jsonl,
+                    SourceKind::Csv => Format::Csv,
+                    _ => Format::Lines,
+                };
+                let mut chunks = match ChunkReader::open(path, format) {
+                    Ok(r) => r.with_chunk_size(opts.chunk_size),
+                    Err(e) => {
+                        send(fail(io_message(&e)));
+                        return;
+                    }
+                };
+                let dec = match kind {
+                    SourceKind::Jsonl => Some(Decoder::Json(JsonDecoder::new(ty))),
+                    SourceKind::Csv => match chunks.read_header() {
+                        Err(e) => {
+                            send(fail(io_message(&e)));
+                            return;
+                        }
+                        Ok(None) => None,
+                        Ok(Some((_, h))) => match CsvDecoder::new(ty, &h) {
+                            Ok(d) => Some(Decoder::Csv(d)),
+                            Err(m) => {
+                                send(fail(m));
+                                return;
+                            }
+                        },
+                    },
+                    _ => Some(Decoder::Lines),
+                };
+                if let Some(dec) = dec {
+                    let dec = Arc::new(dec);
+                    let source: Arc<str> = Arc::from(path.as_str());
+                    loop {
+                        match chunks.next_chunk() {
+                            Ok(Some(chunk)) => {
+                                let job = Job::Chunk {
+                                    node,
+                                    chunk,
+                                    dec: dec.clone(),
+                                    format,
+                                    source: source.clone(),
+                                };
+                                if !send(job) {
+                                    return;
+                                }
+                            }
+                            Ok(None) => break,
+                            Err(e) => {
+                                send(fail(io_message(&e)));
+                                return;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        if !send(Job::End(node)) {
+            return;
+        }
+    }
+}
+
+fn worker(
+    sh: &Shared,
+    job_rx: &Mutex<Receiver<(u64, Job)>>,
+    res_tx: std::sync::mpsc::Sender<(u64, Done)>,
+    stop: &AtomicBool,
+) {
+    let mut engine = Engine::new();
+    loop {
+        let next = match job_rx.lock() {
+            Ok(rx) => rx.recv(),
+            Err(_) => return,
+        };
+        let Ok((seq, job)) = next else { return };
+        if stop.load(Ordering::Relaxed) {
+            return;
+        }
+        let done = match job {
+            Job::Chunk { node, chunk, dec, format, source } => {
+                Done::Batch(chunk_batch(&mut engine, sh, node, &chunk, &dec, format, source))
+            }
+            Job::Range { node, a, lo, hi, source } => {
+                Done::Batch(range_batch(&mut engine, sh, node, a, lo, hi, source))
+            }
+            Job::End(n) => Done::End(n),
+            Job::Fail(f) => Done::Fail(f),
+        };
+        if res_tx.send((seq, done)).is_err() {
+            return;
+        }
+    }
+}
+
+fn chunk_batch(
+    engine: &mut Engine,
+    sh: &Shared,
+    node: usize,
+    chunk: &Chunk,
+    dec: &Decoder,
+    format: Format,
+    source: Arc<str>,
+) -> BatchOut {
+    engine.arena.reset();
+    let mut batch = Batch { sources: vec![source], provs: Vec::new(), errors: Vec::new() };
+    let PNode::Source { ty, name, .. } = &sh.plan.nodes[node] else {
+        return engine.run(sh, node, Vec::new(), batch);
+    };
+    let (size, align) = (ty.size(), ty.align());
+    let mut rows: Vec<Row> = Vec::new();
+    for (line, rec) in chunk.records(format) {
+        let prov = batch.provs.len() as u32;
+        batch.provs.push(Prov {
+            source: 0,
+            line,
+            raw: Raw::Ptr(rec.as_ptr(), rec.len()),
+            from_errors: false,
+        });
+        let p = engine.arena.alloc(size.max(16), align);
+        let r = if p.is_null() {
+            Err(crate::io::RecordError::new("out of memory"))
+        } else {
+            // SAFETY: `p` holds `size.max(16)` fresh bytes of the arena, used only here.
+            let out = unsafe { std::slice::from_raw_parts_mut(p, size.max(16)) };
+            out.fill(0);
+            match dec {
+                Decoder::Json(d) => d.decode(rec, out, &mut engine.arena),
+                Decoder::Csv(d) => d.decode(rec, out, &mut engine.arena),
+                Decoder::Lines => decode_line(rec, out),
+            }
+        };
+        match r {
+            Ok(()) => rows.push((p as *const u8, prov)),
+            Err(e) => batch.errors.push(ErrEntry {
+                prov,
+                site: None,
+                stage: name.clone(),
+                message: e.message,
+                location: String::new(),
+            }),
+        }
+    }
+    let mut out = engine.run(sh, node, rows, batch);
+    out.bytes = chunk.len() as u64;
+    out
+}
+
+fn range_batch(
+    engine: &mut Engine,
+    sh: &Shared,
+    node: usize,
+    a: i64,
+    lo: i64,
+    hi: i64,
+    source: Arc<str>,
+) -> BatchOut {
+    engine.arena.reset();
+    let mut batch = Batch { sources: vec![source], provs: Vec::new(), errors: Vec::new() };
+    let n = usize::try_from(hi.saturating_sub(lo)).unwrap_or(0);
+    let base = engine.arena.alloc(n * 8, 8).cast::<i64>();
+    let mut rows = Vec::with_capacity(n);
+    if !base.is_null() {
+        for (k, i) in (lo..hi).enumerate() {
+            // SAFETY: `base` holds `n` i64 slots; `k < n`.
+            unsafe { base.add(k).write(i) };
+            let prov = batch.provs.len() as u32;
+            batch.provs.push(Prov {
+                source: 0,
+                line: i.wrapping_sub(a) as u64 + 1,
+                raw: Raw::Int(i),
+                from_errors: false,
+            });
+            // SAFETY: as above.
+            rows.push((unsafe { base.add(k) } as *const u8, prov));
+        }
+    }
+    engine.run(sh, node, rows, batch)
+}
+
+/// The ordered consumer (the calling thread).
+struct Consumer<'a, 'p> {
+    plan: &'p Plan,
+    sh: &'a Shared<'p>,
+    sinks: &'a mut [Option<SinkFile>],
+    tables: Vec<Option<Table>>,
+    roots: Vec<usize>,
+    done: Vec<bool>,
+    finished: Vec<bool>,
+    engine: Engine,
+    summary: Summary,
+    bytes: u64,
+    total: u64,
+    opts: &'a Options,
+}
+
+impl<'a, 'p> Consumer<'a, 'p> {
+    fn new(
+        plan: &'p Plan,
+        sh: &'a Shared<'p>,
+        sinks: &'a mut [Option<SinkFile>],
+        total: u64,
+        opts: &'a Options,
+    ) -> Self {
+        let n = plan.nodes.len();
+        Consumer {
+            plan,
+            sh,
+            sinks,
+            tables: (0..n).map(|_| None).collect(),
+            roots: roots(plan),
+            done: vec![false; n],
+            finished: vec![false; n],
+            engine: Engine::new(),
+            summary: Summary::default(),
+            bytes: 0,
+            total,
+            opts,
+        }
+    }
+
+    fn consume(
+        mut self,
+        res_rx: Receiver<(u64, Done)>,
+        tok_tx: SyncSender<()>,
+    ) -> Result<Summary, Failure> {
+        let mut pending: BTreeMap<u64, Done> = BTreeMap::new();
+        let mut next = 0u64;
+        while let Ok((seq, done)) = res_rx.recv() {
+            pending.insert(seq, done);
+            while let Some(done) = pending.remove(&next) {
+                next += 1;
+                match done {
+                    Done::Batch(out) => {
+                        self.bytes += out.bytes;
+                        self.apply(out)?;
+                        if let Some(p) = &self.opts.progress {
+                            p(self.bytes, self.total);
+                        }
+                    }
+                    Done::End(src) => {
+                        self.done[src] = true;
+                        self.finish_ready(false)?;
+                    }
+                    Done::Fail(f) => return Err(f),
+                }
+                let _ = tok_tx.send(());
+            }
+        }
+        drop(tok_tx);
+        self.finish_ready(true)?;
+        Ok(self.summary)
+    }
+
+    /// Writes a batch's sink bytes, merges its tables, counts its errors.
+    fn apply(&mut self, out: BatchOut) -> Result<(), Failure> {
+        let errors_before = self.summary.errors;
+        let cut = out.fatal.as_ref().map(|f| f.prov);
+        for (i, so) in out.sinks.iter().enumerate() {
+            let Some(so) = so else { continue };
+            let bytes = match cut {
+                Some(p) => so.before(p),
+                None => &so.buf[..],
+            };
+            if let Some(Some(SinkFile { out: Some(w), path })) = self.sinks.get_mut(i)
+                && !bytes.is_empty()
+            {
+                w.write_all(bytes).map_err(|e| Failure::Io {
+                    node: self.plan.nodes[i].name().to_string(),
+                    message: format!("cannot write {}: {e}", what(path, true)),
+                })?;
+            }
+        }
+        self.summary.errors += out.errors;
+        if let Some(f) = out.fatal {
+            let mut failure = f.failure;
+            if f.from_errors
+                && let Failure::Record { line, .. } = &mut failure
+            {
+                *line += errors_before;
+            }
+            return Err(failure);
+        }
+        for (i, t) in out.tables.into_iter().enumerate() {
+            let Some(t) = t else { continue };
+            let Some(gp) = &self.sh.groups[i] else { continue };
+            let global = self.tables[i].get_or_insert_with(Table::default);
+            if global.merge(&gp.plans, gp.key.as_ref(), t, errors_before).is_err() {
+                return Err(Failure::Io {
+                    node: self.plan.nodes[i].name().to_string(),
+                    message: "out of memory".into(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Finishes, in plan order, the groups whose input has ended: those reading a source
+    /// that is done, and (`all`) those reading the errors stream.
+    fn finish_ready(&mut self, all: bool) -> Result<(), Failure> {
+        for g in 0..self.plan.nodes.len() {
+            if self.finished[g] || self.sh.groups[g].is_none() {
+                continue;
+            }
+            let root = self.roots[g];
+            let ready = match &self.plan.nodes[root] {
+                PNode::Source { .. } => self.done[root] || all,
+                _ => all,
+            };
+            if ready {
+                self.finished[g] = true;
+                self.finish(g)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, g: usize) -> Result<(), Failure> {
+        let Some(gp) = &self.sh.groups[g] else { return Ok(()) };
+        let (out_ty, site) = match &self.plan.nodes[g] {
+            PNode::Group { out, site, .. } | PNode::Aggregate { out, site, .. } => (out, *site),
+            _ => return Ok(()),
+        };
+        let is_group = matches!(self.plan.nodes[g], PNode::Group { .. });
+        let mut table = self.tables[g].take().unwrap_or_default();
+        if !is_group && table.groups.is_empty() {
+            // `aggregate` over an empty stream: one row of empty aggregates.
+            table.groups.push(super::agg::GroupState {
+                key: Vec::new(),
+                kb: Vec::new(),
+                prov: OwnedProv::default(),
+                accs: gp.plans.iter().map(super::agg::AggPlan::empty_acc).collect(),
+            });
+        }
+        self.engine.arena.reset();
+        let offs = out_ty.field_offsets();
+        let agg_offs = if is_group { offs.get(1..).unwrap_or(&[]) } else { &offs[..] };
+        let mut batch = Batch { sources: Vec::new(), provs: Vec::new(), errors: Vec::new() };
+        let mut rows = Vec::with_capacity(table.groups.len());
+        let oom = || Failure::Io {
+            node: self.plan.nodes[g].name().to_string(),
+            message: "out of memory".into(),
+        };
+        for grp in &table.groups {
+            let prov = batch.provs.len() as u32;
+            batch.sources.push(grp.prov.source.clone());
+            batch.provs.push(Prov {
+                source: prov,
+                line: grp.prov.line,
+                raw: Raw::Owned(grp.prov.raw.clone()),
+                from_errors: grp.prov.from_errors,
+            });
+            let row = self.engine.arena.alloc_zeroed(out_ty.size(), out_ty.align());
+            if row.is_null() {
+                return Err(oom());
+            }
+            if is_group && let Some(kt) = &gp.key {
+                // SAFETY: the key is the record's first field (offset 0); `grp.key` holds
+                // its bytes.
+                unsafe {
+                    std::ptr::copy_nonoverlapping(
+                        grp.key.as_ptr(),
+                        row,
+                        kt.size().min(grp.key.len()),
+                    )
+                };
+            }
+            // SAFETY: `row` is a zeroed record of `out_ty`, whose aggregate fields are at
+            // `agg_offs` with the plans' output types.
+            match unsafe { write_aggs(&gp.plans, &grp.accs, agg_offs, row, &mut self.engine.arena) }
+            {
+                Err(_) => return Err(oom()),
+                Ok(Err(message)) => {
+                    let stage = self.plan.sites.get(site as usize);
+                    batch.errors.push(ErrEntry {
+                        prov,
+                        site: Some(site),
+                        stage: stage.map_or_else(
+                            || self.plan.nodes[g].name().to_string(),
+                            |s| s.stage.clone(),
+                        ),
+                        message,
+                        location: stage.map(|s| s.location.clone()).unwrap_or_default(),
+                    });
+                }
+                Ok(Ok(())) => rows.push((row as *const u8, prov)),
+            }
+        }
+        let out = self.engine.run(self.sh, g, rows, batch);
+        drop(table);
+        self.apply(out)
+    }
+}
