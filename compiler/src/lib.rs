@@ -8,6 +8,7 @@ pub mod agent;
 pub mod builtins;
 pub mod check;
 pub mod cli;
+pub mod codegen;
 pub mod diag;
 pub mod driver;
 pub mod interp;

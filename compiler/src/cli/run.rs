@@ -16,10 +16,21 @@ pub struct RunArgs {
     /// Set a param: `--param NAME=VALUE` (repeatable; wins over KILN_PARAM_<NAME>).
     #[arg(long = "param", value_name = "NAME=VALUE", value_parser = parse_param)]
     pub params: Vec<(String, String)>,
-    /// Worker threads. Accepted for compatibility with the JIT, which will use them; the
-    /// interpreter of this build runs on one thread (output is the same either way).
+    /// Worker threads (default: all cores). Output is the same for any number.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub threads: Option<u32>,
+    /// How to run: `jit` (compiled code on the parallel executor), `interp` (the reference
+    /// interpreter, one thread), or `auto`: the JIT unless the pipeline uses an operator
+    /// it does not run yet (see docs/run.md).
+    #[arg(long, value_enum, default_value = "auto")]
+    pub engine: Engine,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Engine {
+    Auto,
+    Jit,
+    Interp,
 }
 
 fn parse_param(s: &str) -> Result<(String, String), String> {
@@ -43,7 +54,14 @@ pub fn run(args: &RunArgs, global: &GlobalArgs) -> Status {
     let file = args.file.clone();
     let params = args.params.clone();
     let quiet = global.quiet;
-    let outcome = crate::driver::with_big_stack(move || run_here(&file, &params, quiet));
+    let how = How {
+        engine: args.engine,
+        threads: args.threads.map_or_else(
+            || std::thread::available_parallelism().map_or(1, |n| n.get()),
+            |n| n as usize,
+        ),
+    };
+    let outcome = crate::driver::with_big_stack(move || run_here(&file, &params, quiet, how));
     let color = use_color(global.color);
     match outcome {
         Outcome::Done { errors } => {
@@ -71,7 +89,13 @@ pub fn run(args: &RunArgs, global: &GlobalArgs) -> Status {
     }
 }
 
-fn run_here(file: &std::path::Path, params: &[(String, String)], quiet: bool) -> Outcome {
+#[derive(Clone, Copy)]
+struct How {
+    engine: Engine,
+    threads: usize,
+}
+
+fn run_here(file: &std::path::Path, params: &[(String, String)], quiet: bool, how: How) -> Outcome {
     let mut s = crate::driver::Session::new();
     let m = match s.load_file(file) {
         Ok(m) => m,
@@ -107,9 +131,24 @@ fn run_here(file: &std::path::Path, params: &[(String, String)], quiet: bool) ->
     let mut cx = crate::interp::Interp::new(&pipeline, values);
     cx.agents = agents;
     cx.param_given = crate::interp::params::given(&pipeline, params, &env);
-    let result = crate::interp::exec::Exec::new(cx, &run.map).and_then(|ex| ex.run());
+    let jit = match (how.engine, crate::codegen::plan::supported(&pipeline)) {
+        (Engine::Interp, _) => false,
+        (Engine::Auto, r) => r.is_ok(),
+        (Engine::Jit, Ok(())) => true,
+        (Engine::Jit, Err(why)) => return Outcome::Other(format!("cannot use the JIT: {why}")),
+    };
+    let result = if jit {
+        let opts = crate::codegen::run::RunOptions {
+            threads: how.threads,
+            chunk_size: std::env::var("KILN_CHUNK_SIZE").ok().and_then(|s| s.parse().ok()),
+            progress: None,
+        };
+        crate::codegen::run::run(&pipeline, &run.map, cx, opts)
+    } else {
+        crate::interp::exec::Exec::new(cx, &run.map).and_then(|ex| ex.run()).map(|s| s.errors)
+    };
     match result {
-        Ok(summary) => Outcome::Done { errors: summary.errors },
+        Ok(errors) => Outcome::Done { errors },
         Err(d) => {
             run.diagnostics.clear();
             fail(run, *d)

@@ -91,7 +91,13 @@ impl<'p> Bridge<'p> {
     /// # Safety
     /// `args` holds the expression's locals as registered; `out` addresses the result
     /// type's size in writable bytes; `arena` is the chunk's live arena.
-    unsafe fn call(&self, index: u32, args: *const u8, out: *mut u8, arena: &mut Arena) -> Result<(), FailSite> {
+    unsafe fn call(
+        &self,
+        index: u32,
+        args: *const u8,
+        out: *mut u8,
+        arena: &mut Arena,
+    ) -> Result<(), FailSite> {
         let mut g = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         let inner = &mut g.0;
         let Some(be) = inner.exprs.get(index as usize) else {
@@ -145,7 +151,11 @@ pub unsafe extern "C" fn kiln_bridge(
             Err(site) => {
                 let msg = match bridge.locations {
                     Some(map) => {
-                        format!("{} (at {})", site.message, crate::interp::report::location(map, site.span))
+                        format!(
+                            "{} (at {})",
+                            site.message,
+                            crate::interp::report::location(map, site.span)
+                        )
                     }
                     None => site.message.clone(),
                 };

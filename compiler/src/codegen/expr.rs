@@ -13,7 +13,7 @@ use crate::check::types::Ty;
 use crate::syntax::ast::{BinOp, UnOp};
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{
-    Block, BlockArg, InstBuilder, MemFlags, StackSlotData, StackSlotKind, Type, Value, types,
+    Block, BlockArg, InstBuilder, MemFlagsData, StackSlotData, StackSlotKind, Type, Value, types,
 };
 use cranelift_frontend::FunctionBuilder;
 use cranelift_module::Module;
@@ -38,7 +38,7 @@ fn args(vals: &[Value]) -> Vec<BlockArg> {
 }
 
 impl<'a, 's, 'p, M: Module> Gen<'a, 's, 'p, M> {
-    fn call(&mut self, name: &str, a: &[Value]) -> Vec<Value> {
+    fn call(&mut self, name: &'static str, a: &[Value]) -> Vec<Value> {
         let f = self.sh.import(name, self.b.func);
         let inst = self.b.ins().call(f, a);
         self.b.inst_results(inst).to_vec()
@@ -59,14 +59,14 @@ impl<'a, 's, 'p, M: Module> Gen<'a, 's, 'p, M> {
 
     /// Allocates `size` bytes in the chunk's arena.
     pub fn alloc(&mut self, size: usize, align: usize) -> Value {
-        let arena = self.b.ins().load(self.ptr, MemFlags::trusted(), self.ctx, 0);
+        let arena = self.b.ins().load(self.ptr, MemFlagsData::trusted(), self.ctx, 0);
         let s = self.b.ins().iconst(self.ptr, size.max(1) as i64);
         let a = self.b.ins().iconst(self.ptr, align.max(1) as i64);
         self.call("kiln_arena_alloc", &[arena, s, a])[0]
     }
 
     fn arena(&mut self) -> Value {
-        self.b.ins().load(self.ptr, MemFlags::trusted(), self.ctx, 0)
+        self.b.ins().load(self.ptr, MemFlagsData::trusted(), self.ctx, 0)
     }
 
     /// A stack slot of `size` bytes; returns its address.
@@ -159,7 +159,10 @@ impl<'a, 's, 'p, M: Module> Gen<'a, 's, 'p, M> {
         use crate::interp::Value as V;
         match (strip(&e.ty), &v) {
             (_, V::Null) => self.coerce(Vec::new(), &Ty::Null, &e.ty),
-            (Ty::Int, V::Int(n)) => self.wrap_if_optional(vec![self.b.ins().iconst(types::I64, *n)], &e.ty),
+            (Ty::Int, V::Int(n)) => {
+                let c = vec![self.b.ins().iconst(types::I64, *n)];
+                self.wrap_if_optional(c, &e.ty)
+            }
             (Ty::Float, v) => {
                 let x = v.as_f64().unwrap_or(f64::NAN);
                 let c = vec![self.b.ins().f64const(x)];
@@ -213,7 +216,8 @@ impl<'a, 's, 'p, M: Module> Gen<'a, 's, 'p, M> {
         for ((_, ty, vals), off) in kept.iter().zip(&offs) {
             store(&mut self.b, cfg, ty, vals, args_addr, *off as i32);
         }
-        let locals = kept.iter().zip(&offs).map(|((id, ty, _), off)| (*id, ty.clone(), *off)).collect();
+        let locals =
+            kept.iter().zip(&offs).map(|((id, ty, _), off)| (*id, ty.clone(), *off)).collect();
         let index = self.sh.bridge.add(BridgeExpr { expr: e.clone(), locals });
         let out_desc = desc(&e.ty);
         let out = match &out_desc {
@@ -298,7 +302,12 @@ impl<'a, 's, 'p, M: Module> Gen<'a, 's, 'p, M> {
         match (&a.ty, &bx.ty) {
             (Ty::Int, Ty::Int) => self.int_op(op, a, bx, e),
             (Ty::Float, Ty::Float) => self.float_op(op, a, bx, e),
-            (Ty::Bool, Ty::Bool) if matches!(op, BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge) => {
+            (Ty::Bool, Ty::Bool)
+                if matches!(
+                    op,
+                    BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge
+                ) =>
+            {
                 let (x, y) = (self.expr(a)[0], self.expr(bx)[0]);
                 let cc = int_cc(op, false);
                 vec![self.b.ins().icmp(cc, x, y)]
@@ -350,13 +359,12 @@ impl<'a, 's, 'p, M: Module> Gen<'a, 's, 'p, M> {
 
     fn int_op(&mut self, op: BinOp, a: &TExpr, bx: &TExpr, e: &TExpr) -> Vals {
         let (x, y) = (self.expr(a)[0], self.expr(bx)[0]);
-        let ins = |g: &mut Self| g.b.ins();
         match op {
             BinOp::Add | BinOp::Sub | BinOp::Mul => {
                 let (r, of) = match op {
-                    BinOp::Add => ins(self).sadd_overflow(x, y),
-                    BinOp::Sub => ins(self).ssub_overflow(x, y),
-                    _ => ins(self).smul_overflow(x, y),
+                    BinOp::Add => self.b.ins().sadd_overflow(x, y),
+                    BinOp::Sub => self.b.ins().ssub_overflow(x, y),
+                    _ => self.b.ins().smul_overflow(x, y),
                 };
                 let ok = self.b.ins().icmp_imm(IntCC::Equal, of, 0);
                 self.check(ok, e);
@@ -433,7 +441,13 @@ impl<'a, 's, 'p, M: Module> Gen<'a, 's, 'p, M> {
         vec![self.b.ins().icmp_imm(int_cc(op, true), c, 0)]
     }
 
-    fn convert_optional(&mut self, value: &TExpr, binder: LocalId, body: &TExpr, e: &TExpr) -> Vals {
+    fn convert_optional(
+        &mut self,
+        value: &TExpr,
+        binder: LocalId,
+        body: &TExpr,
+        e: &TExpr,
+    ) -> Vals {
         let v = self.expr(value);
         let out_shape = shape(&e.ty, self.ptr);
         let done = self.block_with(&out_shape);
@@ -448,7 +462,8 @@ impl<'a, 's, 'p, M: Module> Gen<'a, 's, 'p, M> {
         self.locals.insert(binder, (inner_ty, v[1..].to_vec()));
         let r = self.expr(body);
         self.locals.remove(&binder);
-        let r = if matches!(body.ty, Ty::Optional(_)) { r } else { self.wrap_if_optional(r, &e.ty) };
+        let r =
+            if matches!(body.ty, Ty::Optional(_)) { r } else { self.wrap_if_optional(r, &e.ty) };
         self.b.ins().jump(done, &args(&r));
         self.switch(done);
         self.b.block_params(done).to_vec()
@@ -508,7 +523,8 @@ impl<'a, 's, 'p, M: Module> Gen<'a, 's, 'p, M> {
         self.b.ins().jump(done, &args(&z));
         self.switch(some);
         let got = load(&mut self.b, &f.ty, self.ptr, v[1], off);
-        let got = if matches!(f.ty, Ty::Optional(_)) { got } else { self.wrap_if_optional(got, &e.ty) };
+        let got =
+            if matches!(f.ty, Ty::Optional(_)) { got } else { self.wrap_if_optional(got, &e.ty) };
         self.b.ins().jump(done, &args(&got));
         self.switch(done);
         self.b.block_params(done).to_vec()

@@ -11,7 +11,7 @@
 //! | `T?` | `i8` tag (1 = present), then T's shape (zeros when absent) |
 
 use crate::check::types::Ty;
-use cranelift_codegen::ir::{InstBuilder, MemFlags, Type, Value, condcodes::IntCC, types};
+use cranelift_codegen::ir::{InstBuilder, MemFlagsData, Type, Value, condcodes::IntCC, types};
 use cranelift_frontend::FunctionBuilder;
 use kiln_runtime::layout::TypeDesc;
 
@@ -60,8 +60,8 @@ pub fn strip(ty: &Ty) -> &Ty {
     }
 }
 
-fn flags() -> MemFlags {
-    MemFlags::trusted()
+fn flags() -> MemFlagsData {
+    MemFlagsData::trusted()
 }
 
 /// Zero values of a shape (the payload of an absent optional).

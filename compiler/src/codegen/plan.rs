@@ -21,8 +21,22 @@ use std::rc::Rc;
 /// A plan node whose functions are still Cranelift ids (resolved after finalizing).
 pub enum Pending {
     Ready(rt::PNode),
-    Stage { input: usize, name: String, f: FuncId, out: kiln_runtime::layout::TypeDesc },
-    Group { input: usize, name: String, proj: FuncId, proj_ty: kiln_runtime::layout::TypeDesc, aggs: Vec<rt::AggSpec>, out: kiln_runtime::layout::TypeDesc, keyed: bool, any_arg: bool },
+    Stage {
+        input: usize,
+        name: String,
+        f: FuncId,
+        out: kiln_runtime::layout::TypeDesc,
+    },
+    Group {
+        input: usize,
+        name: String,
+        proj: FuncId,
+        proj_ty: kiln_runtime::layout::TypeDesc,
+        aggs: Vec<rt::AggSpec>,
+        out: kiln_runtime::layout::TypeDesc,
+        keyed: bool,
+        any_arg: bool,
+    },
 }
 
 /// What the plan builder produced, besides the nodes.
@@ -49,7 +63,9 @@ pub fn supported(p: &Pipeline) -> Result<(), String> {
             NodeKind::Stage { ops, .. } => {
                 for op in ops {
                     let ok = match op {
-                        Op::Map(f) | Op::Filter(f) => desc(f.ret()).is_some() || matches!(op, Op::Filter(_)),
+                        Op::Map(f) | Op::Filter(f) => {
+                            desc(f.ret()).is_some() || matches!(op, Op::Filter(_))
+                        }
                         Op::FlatMap(f) => matches!(f.ret(), Ty::List(t) if desc(t).is_some()),
                         Op::GroupBy { key, aggs } => desc(key.ret()).is_some() && aggs_ok(aggs),
                         Op::Aggregate { aggs } => aggs_ok(aggs),
@@ -71,7 +87,8 @@ pub fn supported(p: &Pipeline) -> Result<(), String> {
 }
 
 fn aggs_ok(aggs: &[Agg]) -> bool {
-    aggs.iter().all(|a| desc(&a.ty).is_some() && a.arg.as_ref().is_none_or(|f| desc(f.ret()).is_some()))
+    aggs.iter()
+        .all(|a| desc(&a.ty).is_some() && a.arg.as_ref().is_none_or(|f| desc(f.ret()).is_some()))
 }
 
 fn agg_kind(k: AggKind) -> rt::AggKind {
@@ -103,7 +120,6 @@ pub fn build<M: Module>(
     let mut names = HashMap::new();
     // The plan index of each IR node's output.
     let mut out_of: HashMap<NodeIndex, usize> = HashMap::new();
-    let mut fresh = 0usize;
     for n in order {
         let node = &p.graph[n];
         let name = crate::interp::report::stage_name(p, map, n);
@@ -119,8 +135,14 @@ pub fn build<M: Module>(
                         rt::SourceKind::Range(a, b)
                     }
                 };
-                let path = if *format == SourceFormat::Range { String::new() } else { args.path(n)? };
-                nodes.push(Pending::Ready(rt::PNode::Source { kind, path, ty: td(&node.elem), name }));
+                let path =
+                    if *format == SourceFormat::Range { String::new() } else { args.path(n)? };
+                nodes.push(Pending::Ready(rt::PNode::Source {
+                    kind,
+                    path,
+                    ty: td(&node.elem),
+                    name,
+                }));
             }
             NodeKind::Errors => nodes.push(Pending::Ready(rt::PNode::Errors)),
             NodeKind::Sink { input, format, .. } => {
@@ -136,7 +158,13 @@ pub fn build<M: Module>(
                     rt::SinkFormat::Stdout | rt::SinkFormat::Discard => None,
                     _ => Some(args.path(n)?),
                 };
-                nodes.push(Pending::Ready(rt::PNode::Sink { input, format, path, ty: td(&node.elem), name }));
+                nodes.push(Pending::Ready(rt::PNode::Sink {
+                    input,
+                    format,
+                    path,
+                    ty: td(&node.elem),
+                    name,
+                }));
             }
             NodeKind::Stage { input, ops } => {
                 let Some(&start) = out_of.get(input) else { continue };
@@ -144,13 +172,21 @@ pub fn build<M: Module>(
                 let mut ty = p.graph[*input].elem.clone();
                 let mut run: Vec<Op> = Vec::new();
                 let mut run_ty = ty.clone();
-                let ice = |e: String| Box::new(crate::diag::Diagnostic::new(crate::diag::codes::E0611, node.span, e));
-                let mut flush = |run: &mut Vec<Op>, run_ty: &Ty, ty: &Ty, cur: &mut usize, nodes: &mut Vec<Pending>, sh: &mut Shared<'_, '_, M>| -> Result<(), Box<crate::diag::Diagnostic>> {
+                let ice = |e: String| {
+                    Box::new(crate::diag::Diagnostic::new(crate::diag::codes::E0611, node.span, e))
+                };
+                let mut flush = |run: &mut Vec<Op>,
+                                 run_ty: &Ty,
+                                 ty: &Ty,
+                                 cur: &mut usize,
+                                 nodes: &mut Vec<Pending>,
+                                 sh: &mut Shared<'_, '_, M>|
+                 -> Result<(), Box<crate::diag::Diagnostic>> {
                     if run.is_empty() {
                         return Ok(());
                     }
-                    fresh += 1;
-                    let f = define_stage(sh, &format!("stage{fresh}"), run_ty, run).map_err(ice)?;
+                    let f = define_stage(sh, &format!("stage{}", nodes.len()), run_ty, run)
+                        .map_err(ice)?;
                     nodes.push(Pending::Stage { input: *cur, name: name.clone(), f, out: td(ty) });
                     *cur = nodes.len() - 1;
                     run.clear();
@@ -159,24 +195,31 @@ pub fn build<M: Module>(
                 for op in ops {
                     match op {
                         Op::Map(f) => {
-                            if run.is_empty() { run_ty = ty.clone(); }
+                            if run.is_empty() {
+                                run_ty = ty.clone();
+                            }
                             run.push(op.clone());
                             ty = f.ret().clone();
                         }
                         Op::Filter(_) => {
-                            if run.is_empty() { run_ty = ty.clone(); }
+                            if run.is_empty() {
+                                run_ty = ty.clone();
+                            }
                             run.push(op.clone());
                         }
                         Op::FlatMap(f) => {
-                            if run.is_empty() { run_ty = ty.clone(); }
+                            if run.is_empty() {
+                                run_ty = ty.clone();
+                            }
                             run.push(op.clone());
-                            if let Ty::List(t) = f.ret() { ty = (**t).clone(); }
+                            if let Ty::List(t) = f.ret() {
+                                ty = (**t).clone();
+                            }
                         }
-                        Op::GroupBy { key, aggs } | Op::Aggregate { aggs, .. } if true => {
+                        Op::GroupBy { aggs, .. } | Op::Aggregate { aggs } => {
                             flush(&mut run, &run_ty, &ty, &mut cur, &mut nodes, sh)?;
-                            let key = match op { Op::GroupBy { key, .. } => Some(key), _ => None };
-                            let _ = key;
-                            let keyf = if let Op::GroupBy { key, .. } = op { Some(key) } else { None };
+                            let keyf =
+                                if let Op::GroupBy { key, .. } = op { Some(key) } else { None };
                             let mut fns: Vec<&RowFn> = Vec::new();
                             let mut pfields = Vec::new();
                             let mut ofields = Vec::new();
@@ -189,18 +232,40 @@ pub fn build<M: Module>(
                             for a in aggs {
                                 let field = a.arg.as_ref().map(|f| {
                                     fns.push(f);
-                                    pfields.push(Field { name: Rc::from(format!("a{}", pfields.len())), ty: f.ret().clone() });
+                                    pfields.push(Field {
+                                        name: Rc::from(format!("a{}", pfields.len())),
+                                        ty: f.ret().clone(),
+                                    });
                                     pfields.len() - 1
                                 });
-                                specs.push(rt::AggSpec { kind: agg_kind(a.kind), field, out: td(&a.ty) });
+                                specs.push(rt::AggSpec {
+                                    kind: agg_kind(a.kind),
+                                    field,
+                                    out: td(&a.ty),
+                                });
                                 ofields.push(Field { name: a.name.clone(), ty: a.ty.clone() });
                             }
                             let proj_ty = Ty::Record(Rc::from(pfields));
                             let out_ty = Ty::Record(Rc::from(ofields));
-                            fresh += 1;
                             let any_arg = !fns.is_empty();
-                            let proj = define_proj(sh, &format!("proj{fresh}"), &ty, &fns, &proj_ty).map_err(ice)?;
-                            nodes.push(Pending::Group { input: cur, name: name.clone(), proj, proj_ty: td(&proj_ty), aggs: specs, out: td(&out_ty), keyed: keyf.is_some(), any_arg });
+                            let proj = define_proj(
+                                sh,
+                                &format!("proj{}", nodes.len()),
+                                &ty,
+                                &fns,
+                                &proj_ty,
+                            )
+                            .map_err(ice)?;
+                            nodes.push(Pending::Group {
+                                input: cur,
+                                name: name.clone(),
+                                proj,
+                                proj_ty: td(&proj_ty),
+                                aggs: specs,
+                                out: td(&out_ty),
+                                keyed: keyf.is_some(),
+                                any_arg,
+                            });
                             cur = nodes.len() - 1;
                             ty = out_ty;
                         }

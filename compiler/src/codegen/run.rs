@@ -35,7 +35,8 @@ fn ice(e: impl std::fmt::Display) -> Fatal {
 
 pub fn jit_module() -> Result<JITModule, String> {
     let mut flags = settings::builder();
-    for (k, v) in [("opt_level", "speed"), ("is_pic", "false"), ("use_colocated_libcalls", "false")] {
+    for (k, v) in [("opt_level", "speed"), ("is_pic", "false"), ("use_colocated_libcalls", "false")]
+    {
         flags.set(k, v).map_err(|e| e.to_string())?;
     }
     let isa = cranelift_native::builder()
@@ -58,7 +59,9 @@ struct EvalArgs<'a, 'p> {
 impl EvalArgs<'_, '_> {
     fn eval(&mut self, n: NodeIndex, e: &TExpr) -> Result<Value, Fatal> {
         let mut g = self.bridge.inner.lock().unwrap_or_else(|p| p.into_inner());
-        g.0.interp.eval(e).map_err(|err| crate::interp::report::eval_fatal(self.p, self.map, n, err, None))
+        g.0.interp
+            .eval(e)
+            .map_err(|err| crate::interp::report::eval_fatal(self.p, self.map, n, err, None))
     }
     fn args(&self, n: NodeIndex) -> &[TExpr] {
         match &self.p.graph[n].kind {
@@ -98,7 +101,12 @@ impl Args for EvalArgs<'_, '_> {
 
 /// Compiles and runs `p`; `interp` carries params and agents. Returns the number of
 /// records sent to the errors stream.
-pub fn run(p: &Pipeline, map: &SourceMap, interp: Interp<'_>, opts: RunOptions) -> Result<u64, Fatal> {
+pub fn run(
+    p: &Pipeline,
+    map: &SourceMap,
+    interp: Interp<'_>,
+    opts: RunOptions,
+) -> Result<u64, Fatal> {
     let has_errors = p.graph.node_indices().any(|n| matches!(p.graph[n].kind, NodeKind::Errors))
         && p.graph.node_indices().any(|n| {
             matches!(p.graph[n].kind, NodeKind::Errors)
@@ -127,7 +135,8 @@ pub fn run(p: &Pipeline, map: &SourceMap, interp: Interp<'_>, opts: RunOptions) 
                 let code = module.get_finalized_function(proj);
                 // SAFETY: `proj` was defined with the `ProjFn` signature (ctx, row, out)
                 // -> i32; the module outlives the run.
-                let proj: rt::ProjFn = unsafe { std::mem::transmute::<*const u8, rt::ProjFn>(code) };
+                let proj: rt::ProjFn =
+                    unsafe { std::mem::transmute::<*const u8, rt::ProjFn>(code) };
                 if keyed {
                     rt::PNode::Group { input, name, proj, proj_ty, aggs, out, site: u32::MAX }
                 } else {
@@ -138,7 +147,11 @@ pub fn run(p: &Pipeline, map: &SourceMap, interp: Interp<'_>, opts: RunOptions) 
         });
     }
     let plan = rt::Plan { nodes, sites: Vec::new() };
-    let mut ro = rt::Options { threads: opts.threads.max(1), progress: opts.progress, ..rt::Options::default() };
+    let mut ro = rt::Options {
+        threads: opts.threads.max(1),
+        progress: opts.progress,
+        ..rt::Options::default()
+    };
     if let Some(c) = opts.chunk_size {
         ro.chunk_size = c;
     }
@@ -167,11 +180,23 @@ pub fn run(p: &Pipeline, map: &SourceMap, interp: Interp<'_>, opts: RunOptions) 
                 }
                 None => {
                     let e = EvalError::new(codes::E0611, p.graph[n].span, message);
-                    Err(crate::interp::report::eval_fatal(p, map, n, e, Some((&source, line, &raw))))
+                    Err(crate::interp::report::eval_fatal(
+                        p,
+                        map,
+                        n,
+                        e,
+                        Some((&source, line, &raw)),
+                    ))
                 }
                 Some(fs) => {
                     let e = EvalError::new(fs.code, fs.span, fs.message);
-                    Err(crate::interp::report::eval_fatal(p, map, n, e, Some((&source, line, &raw))))
+                    Err(crate::interp::report::eval_fatal(
+                        p,
+                        map,
+                        n,
+                        e,
+                        Some((&source, line, &raw)),
+                    ))
                 }
             }
         }

@@ -66,9 +66,7 @@ pub unsafe fn read(ty: &Ty, p: *const u8) -> Value {
             }
             Ty::Record(fs) => {
                 let offs = desc(ty).map(|d| d.field_offsets()).unwrap_or_default();
-                Value::record(
-                    fs.iter().zip(offs).map(|(f, off)| read(&f.ty, p.add(off))).collect(),
-                )
+                Value::record(fs.iter().zip(offs).map(|(f, off)| read(&f.ty, p.add(off))).collect())
             }
             Ty::Optional(_) => {
                 if rd::<u8>(p, 0) == 0 {

@@ -544,7 +544,12 @@ impl<'p> Exec<'p> {
     }
 }
 
-pub fn data_path(cx: &Interp, map: &SourceMap, e: &crate::check::hir::TExpr, value: &str) -> String {
+pub fn data_path(
+    cx: &Interp,
+    map: &SourceMap,
+    e: &crate::check::hir::TExpr,
+    value: &str,
+) -> String {
     use crate::check::hir::{Global, TExprKind};
     let path = std::path::Path::new(value);
     if value == "-" || path.is_absolute() {
