@@ -547,3 +547,164 @@ fn big_input_with_many_chunks() {
     assert_eq!(results[0], results[1]);
     assert_eq!(results[0].iter().filter(|&&b| b == b'\n').count(), 100_000);
 }
+
+/// Projection `{ a0: score }`.
+unsafe extern "C" fn proj_score(_ctx: *mut RowCtx, row: *const u8, out: *mut u8) -> u32 {
+    // SAFETY: IN rows; `out` holds 8 bytes.
+    unsafe { wr(out, 0, rd::<f64>(row, 24)) };
+    0
+}
+
+/// On error rows: fails (site 1) when the record's line is 7 or more.
+unsafe extern "C" fn fail_late_errors(ctx: *mut RowCtx, row: *const u8) -> u32 {
+    let offs = error_row_type().field_offsets();
+    // SAFETY: error rows.
+    unsafe {
+        if rd::<i64>(row, offs[1]) >= 7 {
+            return kiln_fail(ctx, 1, b"late".as_ptr(), 4);
+        }
+        kiln_emit(ctx, row);
+    }
+    0
+}
+
+#[test]
+fn errors_feed_an_aggregate_and_group_overflow_is_an_error() {
+    let big = "{\"id\":9223372036854775807,\"name\":\"big\",\"score\":1}\n";
+    let (r, files) = run_all(
+        &|d| {
+            let text = format!("{}{big}{big}", people(10));
+            Plan {
+                nodes: vec![
+                    src(SourceKind::Jsonl, &input(d, "in.jsonl", &text), IN),
+                    PNode::Errors,
+                    stage(0, fail_thirds, IN),
+                    sink(2, SinkFormat::Discard, &out(d, "none"), IN),
+                    PNode::Group {
+                        input: 0,
+                        name: "g".into(),
+                        proj: proj_name,
+                        proj_ty: ty("{ key: str, a0: int, a1: float }"),
+                        aggs: vec![AggSpec {
+                            kind: AggKind::Sum,
+                            field: Some(1),
+                            out: TypeDesc::Int,
+                        }],
+                        out: ty("{ key: str, total: int }"),
+                        site: 1,
+                    },
+                    sink(4, SinkFormat::Csv, &out(d, "g.csv"), "{ key: str, total: int }"),
+                    PNode::Aggregate {
+                        input: 1,
+                        name: "n".into(),
+                        proj: None,
+                        proj_ty: ty("{}"),
+                        aggs: vec![AggSpec {
+                            kind: AggKind::Count,
+                            field: None,
+                            out: TypeDesc::Int,
+                        }],
+                        out: ty("{ n: int }"),
+                        site: 2,
+                    },
+                    sink(6, SinkFormat::Jsonl, &out(d, "n.jsonl"), "{ n: int }"),
+                    sink(
+                        1,
+                        SinkFormat::Jsonl,
+                        &out(d, "err.jsonl"),
+                        &crate::io::sig::type_to_string(&error_row_type()),
+                    ),
+                ],
+                sites: vec![site("checked"), site("g"), site("n")],
+            }
+        },
+        &["g.csv", "n.jsonl", "err.jsonl", "none"],
+    );
+    assert_eq!(r, Ok(Summary { errors: 4 }));
+    assert_eq!(files[0], "key,total\nbob,22\ncy,15\nann,18\n");
+    assert_eq!(files[1], "{\"n\":4}\n");
+    let err: Vec<&str> = files[2].lines().collect();
+    assert_eq!(err.len(), 4);
+    assert!(err[3].contains("\"line\":11,\"stage\":\"g\",\"message\":\"integer overflow: the sum 18446744073709551614 does not fit in int (at p.kiln:3:7)\""), "{}", err[3]);
+    assert_eq!(files[3], "", "discard writes nothing");
+}
+
+#[test]
+fn a_failure_on_the_errors_stream_is_fatal() {
+    let (r, files) = run_all(
+        &|d| Plan {
+            nodes: vec![
+                src(SourceKind::Jsonl, &input(d, "in.jsonl", &people(12)), IN),
+                PNode::Errors,
+                stage(0, fail_thirds, IN),
+                stage(1, fail_late_errors, &crate::io::sig::type_to_string(&error_row_type())),
+                sink(
+                    3,
+                    SinkFormat::Jsonl,
+                    &out(d, "err.jsonl"),
+                    &crate::io::sig::type_to_string(&error_row_type()),
+                ),
+            ],
+            sites: vec![site("checked"), site("late")],
+        },
+        &["err.jsonl"],
+    );
+    match r {
+        Err(Failure::Record { site: Some(1), node, source, line, raw, message }) => {
+            assert_eq!(
+                (node.as_str(), source.as_str(), line, message.as_str()),
+                ("late", "errors", 3, "late")
+            );
+            assert!(raw.starts_with("{\"source\":") && raw.contains("\"line\":9,"), "{raw}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(files[0].lines().count(), 2);
+}
+
+#[test]
+fn min_and_max_keep_the_first_of_equal_values() {
+    let agg_out = "{ lo: float?, hi: float?, total: float, avg: float? }";
+    let (r, files) = run_all(
+        &|d| {
+            let text: String = ["0.0", "1", "-0.0", "1.0", "0.1", "0.2", "-0.0"]
+                .iter()
+                .enumerate()
+                .map(|(i, s)| format!("{{\"id\":{i},\"name\":\"n\",\"score\":{s}}}\n"))
+                .collect();
+            Plan {
+                nodes: vec![
+                    src(SourceKind::Jsonl, &input(d, "in.jsonl", &text), IN),
+                    PNode::Aggregate {
+                        input: 0,
+                        name: "a".into(),
+                        proj: Some(proj_score),
+                        proj_ty: ty("{ a0: float }"),
+                        aggs: vec![
+                            AggSpec { kind: AggKind::Min, field: Some(0), out: ty("float?") },
+                            AggSpec { kind: AggKind::Max, field: Some(0), out: ty("float?") },
+                            AggSpec { kind: AggKind::Sum, field: Some(0), out: TypeDesc::Float },
+                            AggSpec { kind: AggKind::Mean, field: Some(0), out: ty("float?") },
+                        ],
+                        out: ty(agg_out),
+                        site: 0,
+                    },
+                    sink(1, SinkFormat::Jsonl, &out(d, "a.jsonl"), agg_out),
+                ],
+                sites: vec![site("a")],
+            }
+        },
+        &["a.jsonl"],
+    );
+    assert_eq!(r, Ok(Summary { errors: 0 }));
+    // The interpreter's sequential sum: ((((0+1)+0)+1)+0.1)+0.2 = 2.3000000000000003.
+    let sum = 0.0 + 0.0 + 1.0 + -0.0 + 1.0 + 0.1 + 0.2 + -0.0;
+    assert_eq!(
+        files[0],
+        format!(
+            "{{\"lo\":0.0,\"hi\":1.0,\"total\":{},\"avg\":{}}}\n",
+            crate::io::f64_to_string(sum),
+            crate::io::f64_to_string(sum / 7.0)
+        )
+    );
+}
