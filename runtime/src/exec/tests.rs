@@ -708,3 +708,49 @@ fn min_and_max_keep_the_first_of_equal_values() {
         )
     );
 }
+
+/// Peak resident memory of a stateless chain over a large file (run with
+/// `cargo test --release -p kiln_runtime rss -- --ignored --nocapture`).
+#[test]
+#[ignore]
+fn rss_stays_bounded_on_a_large_input() {
+    let d = tempfile::tempdir().unwrap();
+    let path = d.path().join("big.jsonl");
+    {
+        use std::io::Write;
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+        let block = people(10_000);
+        while f.get_ref().metadata().unwrap().len() < 400 << 20 {
+            f.write_all(block.as_bytes()).unwrap();
+        }
+    }
+    let path = path.display().to_string();
+    let plan = Plan {
+        nodes: vec![
+            src(SourceKind::Jsonl, &path, IN),
+            stage(0, keep_even, IN),
+            stage(1, greet, "{ id: int, msg: str }"),
+            sink(2, SinkFormat::Jsonl, &out(d.path(), "o.jsonl"), "{ id: int, msg: str }"),
+        ],
+        sites: vec![],
+    };
+    let t = std::time::Instant::now();
+    let peak = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let p2 = peak.clone();
+    let progress = move |done: u64, _total: u64| {
+        if done % (64 << 20) < (2 << 20) {
+            let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+            let anon: String =
+                status.lines().filter(|l| l.starts_with("Rss")).collect::<Vec<_>>().join(" ");
+            *p2.lock().unwrap() = anon;
+        }
+    };
+    let opts = Options { threads: 2, progress: Some(Box::new(progress)), ..Options::default() };
+    assert_eq!(run(&plan, &opts), Ok(Summary { errors: 0 }));
+    eprintln!("late in the run: {}", peak.lock().unwrap());
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let hwm = status.lines().find(|l| l.starts_with("VmHWM")).unwrap_or("").to_string();
+    eprintln!("{:?} for 400 MB; {hwm}", t.elapsed());
+    let kb: u64 = hwm.split_whitespace().nth(1).and_then(|n| n.parse().ok()).unwrap_or(0);
+    assert!(kb < 200_000, "peak RSS {kb} kB");
+}
