@@ -325,15 +325,15 @@ impl Engine {
             *o = rows;
         }
         let arena: *mut Arena = &mut *self.arena;
-        for i in origin + 1..nodes.len() {
-            let Some(inp) = nodes[i].input() else { continue };
+        for (i, node) in nodes.iter().enumerate().skip(origin + 1) {
+            let Some(inp) = node.input() else { continue };
             let (before, after) = outs.split_at_mut(i);
             let input = &before[inp];
             if input.is_empty() {
                 continue;
             }
             let mine = &mut after[0];
-            match &nodes[i] {
+            match node {
                 PNode::Stage { f, name, .. } => {
                     let mut emitted: Vec<*const u8> = Vec::new();
                     let mut ctx = RowCtx {

@@ -19,7 +19,7 @@
 //!   chunk (or, reading the errors stream, after all sources), on the calling thread; its
 //!   rows go on through the nodes downstream (in group order).
 //! - Errors (§1.6): every failed row gives an entry {source, line, stage, message, raw}.
-//!   With an [`PNode::Errors`] node, entries become error rows pushed from that node (per
+//!   With an [`PNode::Errors`] node in the plan (consumed or not, as in the interpreter), entries become error rows pushed from that node (per
 //!   chunk, after the chunk's own rows; ordered by the record they come from) and
 //!   `Summary::errors` counts them; a failure of a row derived from the errors stream stops
 //!   the run. Without one, the run stops at the first failing record in input order:

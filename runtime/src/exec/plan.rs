@@ -68,7 +68,7 @@ pub struct AggSpec {
 pub enum PNode {
     /// `path` `"-"` is standard input; ignored for `Range`. `ty` is the element type.
     Source { kind: SourceKind, path: String, ty: TypeDesc, name: String },
-    /// The §1.6 errors stream: rows of [`super::rows::error_row_type`]
+    /// The §1.6 errors stream: rows of [`super::error_row_type`]
     /// `{source: str, line: int, stage: str, message: str, raw: str}`.
     Errors,
     /// One row in, zero or more out through `kiln_emit`.

@@ -388,6 +388,8 @@ fn chunk_batch(
     }
     let mut out = engine.run(sh, node, rows, batch);
     out.bytes = chunk.len() as u64;
+    // Nothing refers to the chunk's bytes any more.
+    chunk.release();
     out
 }
 

@@ -51,6 +51,8 @@ pub struct Chunk {
     pub first_line: u64,
     /// The position of the chunk in the input, from 0.
     pub index: u64,
+    /// The bytes are a memory-mapped file (see [`Chunk::release`]).
+    mapped: bool,
 }
 
 impl std::ops::Deref for Chunk {
@@ -69,6 +71,32 @@ impl Chunk {
     pub fn records(&self, format: Format) -> Records<'_> {
         Records { data: self, pos: 0, line: self.first_line, format }
     }
+
+    /// Tells the system that the chunk's pages of a memory-mapped file will not be read
+    /// again, so a long run's resident memory does not grow with the file (the pages are
+    /// dropped from this process, not from the page cache). Reading them again stays
+    /// valid: a private read-only map refaults them from the file. No-op for chunks that
+    /// are not mapped, and outside Linux.
+    pub fn release(&self) {
+        #[cfg(target_os = "linux")]
+        if self.mapped {
+            unsafe extern "C" {
+                fn madvise(addr: *mut u8, len: usize, advice: i32) -> i32;
+            }
+            const MADV_DONTNEED: i32 = 4;
+            const PAGE: usize = 4096;
+            let bytes: &[u8] = self;
+            let start = (bytes.as_ptr() as usize).next_multiple_of(PAGE);
+            let end = (bytes.as_ptr() as usize + bytes.len()) / PAGE * PAGE;
+            if end > start {
+                // SAFETY: the range lies inside this chunk of a private, read-only file
+                // map that stays mapped while the chunk lives; MADV_DONTNEED on such a map
+                // only drops pages, which later reads fault in again from the file. A
+                // failure (e.g. another page size) leaves everything as it was.
+                unsafe { madvise(start as *mut u8, end - start, MADV_DONTNEED) };
+            }
+        }
+    }
 }
 
 /// Reads an input chunk by chunk. See the module documentation.
@@ -79,6 +107,8 @@ pub struct ChunkReader {
     next_line: u64,
     next_index: u64,
     started: bool,
+    /// The source is a memory-mapped file.
+    mapped: bool,
 }
 
 impl ChunkReader {
@@ -95,7 +125,9 @@ impl ChunkReader {
             // or fault; like other tools that map their inputs (grep, ripgrep), Kiln
             // documents that inputs must not change while a run reads them.
             if let Ok(map) = unsafe { memmap2::Mmap::map(&file) } {
-                return Ok(ChunkReader::from_shared(Arc::new(map), format));
+                let mut r = ChunkReader::from_shared(Arc::new(map), format);
+                r.mapped = true;
+                return Ok(r);
             }
         }
         Ok(ChunkReader::from_reader(Box::new(file), format))
@@ -124,6 +156,7 @@ impl ChunkReader {
             next_line: 1,
             next_index: 0,
             started: false,
+            mapped: false,
         }
     }
 
@@ -198,7 +231,8 @@ impl ChunkReader {
                 }
             }
         };
-        let chunk = Chunk { data, first_line: self.next_line, index: self.next_index };
+        let mapped = self.mapped && matches!(data, Data::Shared(..));
+        let chunk = Chunk { data, first_line: self.next_line, index: self.next_index, mapped };
         self.next_index += 1;
         self.next_line += count_newlines(&chunk);
         Ok(Some(chunk))

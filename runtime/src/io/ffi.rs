@@ -714,6 +714,6 @@ mod tests {
             kiln_buf_free(buf);
             kiln_arena_free(arena);
         }
-        assert_eq!(c_symbols().len(), 31);
+        assert_eq!(c_symbols().len(), 33);
     }
 }
