@@ -107,11 +107,9 @@ pub fn run(
     interp: Interp<'_>,
     opts: RunOptions,
 ) -> Result<u64, Fatal> {
-    let has_errors = p.graph.node_indices().any(|n| matches!(p.graph[n].kind, NodeKind::Errors))
-        && p.graph.node_indices().any(|n| {
-            matches!(p.graph[n].kind, NodeKind::Errors)
-                && p.graph.neighbors_directed(n, petgraph::Direction::Outgoing).next().is_some()
-        });
+    // As in the interpreter, failing records go to the errors stream when the program
+    // mentions it at all.
+    let has_errors = p.graph.node_indices().any(|n| matches!(p.graph[n].kind, NodeKind::Errors));
     let bridge = Bridge::new(interp, if has_errors { Some(map) } else { None });
     let mut module = jit_module().map_err(ice)?;
     let built = {

@@ -93,9 +93,24 @@ pub fn io_message(e: &std::io::Error) -> String {
 
 /// One JSONL line as a value of type `ty`.
 pub fn decode_json(line: &str, ty: &Ty) -> Result<Value, String> {
-    let v: serde_json::Value = serde_json::from_str(line).map_err(|e| json_syntax(&e))?;
+    let v: serde_json::Value = match serde_json::from_str(line) {
+        Ok(v) => v,
+        // Compiled code reads with the runtime's decoder; its wording of a syntax error is
+        // the one users see, so the interpreter reports the same.
+        Err(e) => return Err(runtime_syntax_error(line, ty).unwrap_or_else(|| json_syntax(&e))),
+    };
     let mut path = String::new();
     convert(&v, ty, &mut path)
+}
+
+/// The runtime decoder's message for a line that is not valid JSON.
+fn runtime_syntax_error(line: &str, ty: &Ty) -> Option<String> {
+    let d = crate::codegen::layout::desc(ty)?;
+    let dec = kiln_runtime::io::JsonDecoder::new(&d);
+    let mut out = vec![0u8; dec.size() + 16];
+    let mut arena = kiln_runtime::arena::Arena::new();
+    let e = dec.decode(line.as_bytes(), &mut out, &mut arena).err()?;
+    Some(e.to_string()).filter(|m| m.starts_with("invalid JSON"))
 }
 
 fn json_syntax(e: &serde_json::Error) -> String {
