@@ -141,9 +141,14 @@ fn run_here(file: &std::path::Path, params: &[(String, String)], quiet: bool, ho
         let opts = crate::codegen::run::RunOptions {
             threads: how.threads,
             chunk_size: std::env::var("KILN_CHUNK_SIZE").ok().and_then(|s| s.parse().ok()),
-            progress: None,
+            progress: super::progress::bar(quiet),
         };
-        crate::codegen::run::run(&pipeline, &run.map, cx, opts)
+        let drew = opts.progress.is_some();
+        let r = crate::codegen::run::run(&pipeline, &run.map, cx, opts);
+        if drew {
+            super::progress::clear();
+        }
+        r
     } else {
         crate::interp::exec::Exec::new(cx, &run.map).and_then(|ex| ex.run()).map(|s| s.errors)
     };

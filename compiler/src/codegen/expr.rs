@@ -263,7 +263,7 @@ impl<'a, 's, 'p, M: Module> Gen<'a, 's, 'p, M> {
         match (op, &x.ty) {
             (UnOp::Not, Ty::Bool) => {
                 let v = self.expr(x)[0];
-                vec![self.b.ins().bxor_imm(v, 1)]
+                vec![self.b.ins().bxor_imm_s(v, 1)]
             }
             (UnOp::Neg, Ty::Float) => {
                 let v = self.expr(x)[0];
@@ -271,7 +271,7 @@ impl<'a, 's, 'p, M: Module> Gen<'a, 's, 'p, M> {
             }
             (UnOp::Neg, Ty::Int) => {
                 let v = self.expr(x)[0];
-                let ok = self.b.ins().icmp_imm(IntCC::NotEqual, v, i64::MIN);
+                let ok = self.b.ins().icmp_imm_s(IntCC::NotEqual, v, i64::MIN);
                 self.check(ok, e);
                 vec![self.b.ins().ineg(v)]
             }
@@ -295,7 +295,7 @@ impl<'a, 's, 'p, M: Module> Gen<'a, 's, 'p, M> {
             if let (Some(x), true) = (opt, null) {
                 let tag = self.expr(x)[0];
                 let cc = if op == BinOp::Eq { IntCC::Equal } else { IntCC::NotEqual };
-                let r = self.b.ins().icmp_imm(cc, tag, 0);
+                let r = self.b.ins().icmp_imm_s(cc, tag, 0);
                 return vec![r];
             }
         }
@@ -366,7 +366,7 @@ impl<'a, 's, 'p, M: Module> Gen<'a, 's, 'p, M> {
                     BinOp::Sub => self.b.ins().ssub_overflow(x, y),
                     _ => self.b.ins().smul_overflow(x, y),
                 };
-                let ok = self.b.ins().icmp_imm(IntCC::Equal, of, 0);
+                let ok = self.b.ins().icmp_imm_s(IntCC::Equal, of, 0);
                 self.check(ok, e);
                 vec![r]
             }
@@ -377,21 +377,21 @@ impl<'a, 's, 'p, M: Module> Gen<'a, 's, 'p, M> {
             }
             BinOp::FloorDiv | BinOp::Mod => {
                 // Fails on a zero divisor and on i64::MIN // -1.
-                let nz = self.b.ins().icmp_imm(IntCC::NotEqual, y, 0);
-                let not_min = self.b.ins().icmp_imm(IntCC::NotEqual, x, i64::MIN);
-                let not_m1 = self.b.ins().icmp_imm(IntCC::NotEqual, y, -1);
+                let nz = self.b.ins().icmp_imm_s(IntCC::NotEqual, y, 0);
+                let not_min = self.b.ins().icmp_imm_s(IntCC::NotEqual, x, i64::MIN);
+                let not_m1 = self.b.ins().icmp_imm_s(IntCC::NotEqual, y, -1);
                 let safe = self.b.ins().bor(not_min, not_m1);
                 let ok = self.b.ins().band(nz, safe);
                 self.check(ok, e);
                 let q = self.b.ins().sdiv(x, y);
                 let r = self.b.ins().srem(x, y);
                 // Adjust toward negative infinity when the remainder and divisor differ in sign.
-                let rnz = self.b.ins().icmp_imm(IntCC::NotEqual, r, 0);
+                let rnz = self.b.ins().icmp_imm_s(IntCC::NotEqual, r, 0);
                 let sx = self.b.ins().bxor(r, y);
-                let neg = self.b.ins().icmp_imm(IntCC::SignedLessThan, sx, 0);
+                let neg = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, sx, 0);
                 let adj = self.b.ins().band(rnz, neg);
                 if op == BinOp::FloorDiv {
-                    let q1 = self.b.ins().iadd_imm(q, -1);
+                    let q1 = self.b.ins().iadd_imm_s(q, -1);
                     vec![self.b.ins().select(adj, q1, q)]
                 } else {
                     let r1 = self.b.ins().iadd(r, y);
@@ -438,7 +438,7 @@ impl<'a, 's, 'p, M: Module> Gen<'a, 's, 'p, M> {
             return self.bridge(e);
         }
         let c = self.call("kiln_str_cmp", &[x[0], x[1], y[0], y[1]])[0];
-        vec![self.b.ins().icmp_imm(int_cc(op, true), c, 0)]
+        vec![self.b.ins().icmp_imm_s(int_cc(op, true), c, 0)]
     }
 
     fn convert_optional(
@@ -490,7 +490,7 @@ impl<'a, 's, 'p, M: Module> Gen<'a, 's, 'p, M> {
             }
             ("abs", [x]) if x.ty == Ty::Int => {
                 let v = self.expr(x)[0];
-                let ok = self.b.ins().icmp_imm(IntCC::NotEqual, v, i64::MIN);
+                let ok = self.b.ins().icmp_imm_s(IntCC::NotEqual, v, i64::MIN);
                 self.check(ok, e);
                 vec![self.b.ins().iabs(v)]
             }
@@ -537,7 +537,7 @@ impl<'a, 's, 'p, M: Module> Gen<'a, 's, 'p, M> {
         let k = self.expr(i)[0];
         let ok = self.b.ins().icmp(IntCC::UnsignedLessThan, k, l[1]);
         self.check(ok, e);
-        let off = self.b.ins().imul_imm(k, d.stride() as i64);
+        let off = self.b.ins().imul_imm_s(k, d.stride() as i64);
         let addr = self.b.ins().iadd(l[0], off);
         load(&mut self.b, t, self.ptr, addr, 0)
     }

@@ -92,7 +92,7 @@ pub fn load(b: &mut FunctionBuilder, ty: &Ty, ptr: Type, addr: Value, off: i32) 
             match inner {
                 // A record payload is addressed in place; an absent one is a null pointer.
                 Ty::Record(_) => {
-                    let p = b.ins().iadd_imm(addr, i64::from(off + payload));
+                    let p = b.ins().iadd_imm_s(addr, i64::from(off + payload));
                     let zero = b.ins().iconst(ptr, 0);
                     v.push(b.ins().select(tag, p, zero));
                 }
@@ -101,7 +101,7 @@ pub fn load(b: &mut FunctionBuilder, ty: &Ty, ptr: Type, addr: Value, off: i32) 
             v
         }
         // Records (and anything else with a pointer shape) are addressed in place.
-        _ => vec![b.ins().iadd_imm(addr, i64::from(off))],
+        _ => vec![b.ins().iadd_imm_s(addr, i64::from(off))],
     }
 }
 
@@ -146,7 +146,7 @@ pub fn store(
         }
         Ty::Record(_) => {
             let size = desc(ty).map(|d| d.size()).unwrap_or(0) as u64;
-            let dst = b.ins().iadd_imm(addr, i64::from(off));
+            let dst = b.ins().iadd_imm_s(addr, i64::from(off));
             if size > 0 {
                 b.emit_small_memory_copy(cfg, dst, vals[0], size, 8, 8, true, f);
             }
@@ -157,5 +157,5 @@ pub fn store(
 
 /// The tag of an optional value is set.
 pub fn present(b: &mut FunctionBuilder, tag: Value) -> Value {
-    b.ins().icmp_imm(IntCC::NotEqual, tag, 0)
+    b.ins().icmp_imm_s(IntCC::NotEqual, tag, 0)
 }

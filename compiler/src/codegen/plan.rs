@@ -9,7 +9,6 @@ use super::module::Shared;
 use super::stage::{define_proj, define_stage};
 use crate::check::hir::{SinkFormat, SourceFormat};
 use crate::check::types::{Field, Ty};
-use crate::interp::Value;
 use crate::ir::{Agg, AggKind, NodeKind, Op, Pipeline, RowFn};
 use crate::source::SourceMap;
 use cranelift_module::{FuncId, Module};
@@ -175,12 +174,12 @@ pub fn build<M: Module>(
                 let ice = |e: String| {
                     Box::new(crate::diag::Diagnostic::new(crate::diag::codes::E0611, node.span, e))
                 };
-                let mut flush = |run: &mut Vec<Op>,
-                                 run_ty: &Ty,
-                                 ty: &Ty,
-                                 cur: &mut usize,
-                                 nodes: &mut Vec<Pending>,
-                                 sh: &mut Shared<'_, '_, M>|
+                let flush = |run: &mut Vec<Op>,
+                             run_ty: &Ty,
+                             ty: &Ty,
+                             cur: &mut usize,
+                             nodes: &mut Vec<Pending>,
+                             sh: &mut Shared<'_, '_, M>|
                  -> Result<(), Box<crate::diag::Diagnostic>> {
                     if run.is_empty() {
                         return Ok(());
@@ -279,6 +278,5 @@ pub fn build<M: Module>(
         }
         out_of.insert(n, nodes.len() - 1);
     }
-    let _ = Value::Null;
     Ok(Built { nodes, names })
 }

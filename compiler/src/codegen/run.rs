@@ -5,14 +5,13 @@
 use super::bridge::Bridge;
 use super::module::{Shared, runtime_symbols};
 use super::plan::{Args, Pending, build};
-use crate::check::hir::{SourceFormat, TExpr};
+use crate::check::hir::TExpr;
 use crate::diag::{Diagnostic, codes};
 use crate::interp::{EvalError, Interp, Value};
 use crate::ir::{NodeKind, Pipeline};
 use crate::source::SourceMap;
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_jit::{JITBuilder, JITModule};
-use cranelift_module::Module;
 use kiln_runtime::exec as rt;
 use petgraph::stable_graph::NodeIndex;
 
@@ -198,13 +197,5 @@ pub fn run(
                 }
             }
         }
-    }
-}
-
-#[allow(dead_code)]
-fn source_format(p: &Pipeline, n: NodeIndex) -> Option<SourceFormat> {
-    match &p.graph[n].kind {
-        NodeKind::Source { format, .. } => Some(*format),
-        _ => None,
     }
 }

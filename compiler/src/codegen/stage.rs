@@ -6,7 +6,7 @@
 //! Both follow the ABI of `kiln_runtime::exec::abi`.
 
 use super::expr::{Gen, Vals};
-use super::layout::{desc, load, shape, store};
+use super::layout::{desc, load, store};
 use super::module::Shared;
 use crate::check::types::Ty;
 use crate::ir::{Op, RowFn};
@@ -56,7 +56,7 @@ fn define<M: Module>(
         let cfg = g.sh.cfg();
         g.b.finalize(cfg);
     }
-    sh.m.define_function(id, &mut ctx).map_err(|e| format!("{}", err(format!("{e:?}"))))?;
+    sh.m.define_function(id, &mut ctx).map_err(|e| err(format!("{e:?}")))?;
     sh.m.clear_context(&mut ctx);
     Ok(id)
 }
@@ -115,11 +115,11 @@ impl<M: Module> Gen<'_, '_, '_, M> {
                 );
                 self.b.ins().brif(more, body, &[], exit, &[]);
                 self.b.switch_to_block(body);
-                let off = self.b.ins().imul_imm(i, stride);
+                let off = self.b.ins().imul_imm_s(i, stride);
                 let addr = self.b.ins().iadd(list[0], off);
                 let x = load(&mut self.b, &elem, self.ptr, addr, 0);
                 self.chain(rest, x, &elem);
-                let next = self.b.ins().iadd_imm(i, 1);
+                let next = self.b.ins().iadd_imm_s(i, 1);
                 self.b.ins().jump(head, &[BlockArg::Value(next)]);
                 self.b.switch_to_block(exit);
             }
@@ -178,9 +178,4 @@ pub fn define_proj<M: Module>(
             store(&mut g.b, cfg, &field.ty, &r, ps[1], off as i32);
         }
     })
-}
-
-/// The shape helper re-exported for the plan builder's checks.
-pub fn has_runtime_shape(ty: &Ty) -> bool {
-    desc(ty).is_some() && !shape(ty, types::I64).is_empty()
 }
