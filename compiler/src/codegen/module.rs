@@ -110,10 +110,9 @@ impl<'s, 'p, M: Module> Shared<'s, 'p, M> {
 
     /// The value of a const or param, known at compile time.
     pub fn global_value(&mut self, e: &TExpr) -> Option<Value> {
-        let TExprKind::Global(g @ (Global::Const(_) | Global::Param(_))) = e.kind else {
+        let TExprKind::Global(Global::Const(_) | Global::Param(_)) = e.kind else {
             return None;
         };
-        let _ = g;
         let mut inner = self.bridge.inner.lock().unwrap_or_else(|p| p.into_inner());
         inner.0.interp.eval(e).ok()
     }

@@ -58,25 +58,21 @@ fn unsupported(op: &Op) -> String {
 /// Checks that every node and operator of `p` is one the compiled executor runs.
 pub fn supported(p: &Pipeline) -> Result<(), String> {
     for n in p.graph.node_indices() {
-        match &p.graph[n].kind {
-            NodeKind::Stage { ops, .. } => {
-                for op in ops {
-                    let ok = match op {
-                        Op::Map(f) | Op::Filter(f) => {
-                            desc(f.ret()).is_some() || matches!(op, Op::Filter(_))
-                        }
-                        Op::FlatMap(f) => matches!(f.ret(), Ty::List(t) if desc(t).is_some()),
-                        Op::GroupBy { key, aggs } => desc(key.ret()).is_some() && aggs_ok(aggs),
-                        Op::Aggregate { aggs } => aggs_ok(aggs),
-                        _ => false,
-                    };
-                    if !ok {
-                        return Err(unsupported(op));
+        if let NodeKind::Stage { ops, .. } = &p.graph[n].kind {
+            for op in ops {
+                let ok = match op {
+                    Op::Map(f) | Op::Filter(f) => {
+                        desc(f.ret()).is_some() || matches!(op, Op::Filter(_))
                     }
+                    Op::FlatMap(f) => matches!(f.ret(), Ty::List(t) if desc(t).is_some()),
+                    Op::GroupBy { key, aggs } => desc(key.ret()).is_some() && aggs_ok(aggs),
+                    Op::Aggregate { aggs } => aggs_ok(aggs),
+                    _ => false,
+                };
+                if !ok {
+                    return Err(unsupported(op));
                 }
             }
-            NodeKind::Source { format, .. } if *format == SourceFormat::Range => {}
-            _ => {}
         }
         if desc(&p.graph[n].elem).is_none() && !matches!(p.graph[n].kind, NodeKind::Errors) {
             return Err(format!("values of type `{}` in a stream", p.graph[n].elem));
@@ -88,6 +84,13 @@ pub fn supported(p: &Pipeline) -> Result<(), String> {
 fn aggs_ok(aggs: &[Agg]) -> bool {
     aggs.iter()
         .all(|a| desc(&a.ty).is_some() && a.arg.as_ref().is_none_or(|f| desc(f.ret()).is_some()))
+}
+
+/// A fused run's input type is the element type where the run starts.
+fn start_run(run: &[Op], run_ty: &mut Ty, ty: &Ty) {
+    if run.is_empty() {
+        *run_ty = ty.clone();
+    }
 }
 
 fn agg_kind(k: AggKind) -> rt::AggKind {
@@ -194,22 +197,16 @@ pub fn build<M: Module>(
                 for op in ops {
                     match op {
                         Op::Map(f) => {
-                            if run.is_empty() {
-                                run_ty = ty.clone();
-                            }
+                            start_run(&run, &mut run_ty, &ty);
                             run.push(op.clone());
                             ty = f.ret().clone();
                         }
                         Op::Filter(_) => {
-                            if run.is_empty() {
-                                run_ty = ty.clone();
-                            }
+                            start_run(&run, &mut run_ty, &ty);
                             run.push(op.clone());
                         }
                         Op::FlatMap(f) => {
-                            if run.is_empty() {
-                                run_ty = ty.clone();
-                            }
+                            start_run(&run, &mut run_ty, &ty);
                             run.push(op.clone());
                             if let Ty::List(t) = f.ret() {
                                 ty = (**t).clone();
