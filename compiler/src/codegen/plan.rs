@@ -1,8 +1,10 @@
-//! The IR graph to the runtime's plan: every stage's operator chain is cut at `group_by`
-//! and `aggregate` into fused stateless runs (one compiled stage function each) and
-//! aggregation nodes (one compiled projection each). Graphs with operators the compiled
-//! executor does not run yet are refused with the operator's name, and `kiln run` uses
-//! the interpreter for them (docs/run.md lists them).
+//! The IR graph to the runtime's plan: every stage's operator chain is cut at its
+//! stateful operators into fused stateless runs (one compiled stage function each),
+//! aggregation nodes (`group_by` / `aggregate`, one compiled projection each) and
+//! order-dependent nodes (`take`, `skip`, `enumerate`, `batch`, `distinct`, `sort_by`,
+//! `join`, `left_join`, `union`; compiled key functions). Graphs with values the compiled
+//! executor cannot hold in a stream are refused, and `kiln run` uses the interpreter for
+//! them (docs/run.md).
 
 use super::layout::desc;
 use super::module::Shared;
@@ -36,6 +38,51 @@ pub enum Pending {
         keyed: bool,
         any_arg: bool,
     },
+    Seq {
+        input: usize,
+        name: String,
+        kind: SeqKind,
+        /// Key functions (`{key: K}` projections) and each key's type `K`.
+        keys: Vec<(FuncId, kiln_runtime::layout::TypeDesc)>,
+        ty: kiln_runtime::layout::TypeDesc,
+        out: kiln_runtime::layout::TypeDesc,
+    },
+}
+
+/// An order-dependent operator whose key functions are not compiled yet.
+pub enum SeqKind {
+    Take(i64),
+    Skip(i64),
+    Enumerate,
+    Batch(usize),
+    Distinct,
+    Sort { desc: bool },
+    Join { right: usize, outer: bool, right_ty: kiln_runtime::layout::TypeDesc },
+    Union { other: usize },
+}
+
+impl SeqKind {
+    /// The runtime operator, given the compiled key functions (in the order `build`
+    /// listed them).
+    pub fn finish(self, keys: Vec<rt::KeyFn>) -> Option<rt::SeqOp> {
+        let mut keys = keys.into_iter();
+        Some(match self {
+            SeqKind::Take(n) => rt::SeqOp::Take(n),
+            SeqKind::Skip(n) => rt::SeqOp::Skip(n),
+            SeqKind::Enumerate => rt::SeqOp::Enumerate,
+            SeqKind::Batch(n) => rt::SeqOp::Batch(n),
+            SeqKind::Distinct => rt::SeqOp::Distinct(keys.next()?),
+            SeqKind::Sort { desc } => rt::SeqOp::Sort { key: keys.next()?, desc },
+            SeqKind::Join { right, outer, right_ty } => rt::SeqOp::Join {
+                right,
+                left_key: keys.next()?,
+                right_key: keys.next()?,
+                outer,
+                right_ty,
+            },
+            SeqKind::Union { other } => rt::SeqOp::Union { other },
+        })
+    }
 }
 
 /// What the plan builder produced, besides the nodes.
@@ -49,16 +96,23 @@ pub struct Built {
 pub trait Args {
     fn path(&mut self, n: NodeIndex) -> Result<String, Box<crate::diag::Diagnostic>>;
     fn range(&mut self, n: NodeIndex) -> Result<(i64, i64), Box<crate::diag::Diagnostic>>;
+    /// An operator argument of node `n` (`take(n)`, `desc:`), evaluated once.
+    fn eval(
+        &mut self,
+        n: NodeIndex,
+        e: &crate::check::hir::TExpr,
+    ) -> Result<crate::interp::Value, Box<crate::diag::Diagnostic>>;
 }
 
 fn unsupported(op: &Op) -> String {
-    format!("the compiled executor does not run `{}` yet", op.name())
+    format!("the compiled executor does not run this `{}` yet", op.name())
 }
 
 /// Checks that every node and operator of `p` is one the compiled executor runs.
 pub fn supported(p: &Pipeline) -> Result<(), String> {
     for n in p.graph.node_indices() {
-        if let NodeKind::Stage { ops, .. } = &p.graph[n].kind {
+        if let NodeKind::Stage { ops, input } = &p.graph[n].kind {
+            let mut elem = p.graph[*input].elem.clone();
             for op in ops {
                 let ok = match op {
                     Op::Map(f) | Op::Filter(f) => {
@@ -67,11 +121,18 @@ pub fn supported(p: &Pipeline) -> Result<(), String> {
                     Op::FlatMap(f) => matches!(f.ret(), Ty::List(t) if desc(t).is_some()),
                     Op::GroupBy { key, aggs } => desc(key.ret()).is_some() && aggs_ok(aggs),
                     Op::Aggregate { aggs } => aggs_ok(aggs),
-                    _ => false,
+                    Op::Distinct(k) | Op::SortBy { key: k, .. } => desc(k.ret()).is_some(),
+                    Op::Join { left_key, right_key, .. } => {
+                        desc(left_key.ret()).is_some() && desc(right_key.ret()).is_some()
+                    }
+                    // Both streams must have one layout (no conversion of the second).
+                    Op::Union { other } => desc(&p.graph[*other].elem) == desc(&elem),
+                    Op::Take(_) | Op::Skip(_) | Op::Batch(_) | Op::Enumerate => true,
                 };
                 if !ok {
                     return Err(unsupported(op));
                 }
+                elem = crate::ir::verify::op_output(p, op, &elem)?;
             }
         }
         if desc(&p.graph[n].elem).is_none() && !matches!(p.graph[n].kind, NodeKind::Errors) {
@@ -117,7 +178,12 @@ pub fn build<M: Module>(
     sh: &mut Shared<'_, '_, M>,
     args: &mut dyn Args,
 ) -> Result<Built, Box<crate::diag::Diagnostic>> {
-    let order = petgraph::algo::toposort(&p.graph, None).unwrap_or_default();
+    // Sources first, in declaration order (the order the interpreter reads them in), then
+    // everything else in a topological order.
+    let topo = petgraph::algo::toposort(&p.graph, None).unwrap_or_default();
+    let is_source = |n: &NodeIndex| matches!(p.graph[*n].kind, NodeKind::Source { .. });
+    let mut order: Vec<NodeIndex> = p.graph.node_indices().filter(is_source).collect();
+    order.extend(topo.into_iter().filter(|n| !is_source(n)));
     let mut nodes: Vec<Pending> = Vec::new();
     let mut names = HashMap::new();
     // The plan index of each IR node's output.
@@ -265,7 +331,21 @@ pub fn build<M: Module>(
                             cur = nodes.len() - 1;
                             ty = out_ty;
                         }
-                        other => return Err(ice(unsupported(other))),
+                        other => {
+                            flush(&mut run, &run_ty, &ty, &mut cur, &mut nodes, sh)?;
+                            let (kind, keys, out_ty) =
+                                seq_node(p, map, n, other, &ty, &out_of, sh, args)?;
+                            nodes.push(Pending::Seq {
+                                input: cur,
+                                name: name.clone(),
+                                kind,
+                                keys,
+                                ty: td(&ty),
+                                out: td(&out_ty),
+                            });
+                            cur = nodes.len() - 1;
+                            ty = out_ty;
+                        }
                     }
                 }
                 flush(&mut run, &run_ty, &ty, &mut cur, &mut nodes, sh)?;
@@ -276,4 +356,81 @@ pub fn build<M: Module>(
         out_of.insert(n, nodes.len() - 1);
     }
     Ok(Built { nodes, names })
+}
+
+type SeqParts = (SeqKind, Vec<(FuncId, kiln_runtime::layout::TypeDesc)>, Ty);
+
+/// An order-dependent operator of stage `n` over elements of `ty`: its kind, compiled key
+/// functions and output element type.
+#[allow(clippy::too_many_arguments)]
+fn seq_node<M: Module>(
+    p: &Pipeline,
+    map: &SourceMap,
+    n: NodeIndex,
+    op: &Op,
+    ty: &Ty,
+    out_of: &HashMap<NodeIndex, usize>,
+    sh: &mut Shared<'_, '_, M>,
+    args: &mut dyn Args,
+) -> Result<SeqParts, Box<crate::diag::Diagnostic>> {
+    use crate::interp::Value;
+    let node = &p.graph[n];
+    let ice =
+        |e: String| Box::new(crate::diag::Diagnostic::new(crate::diag::codes::E0611, node.span, e));
+    let mut count = |e: &crate::check::hir::TExpr| match args.eval(n, e)? {
+        Value::Int(x) => Ok(x),
+        _ => Err(ice("the count is not an int".into())),
+    };
+    let mut keys = Vec::new();
+    let mut key = |sh: &mut Shared<'_, '_, M>, f: &RowFn, elem: &Ty| {
+        let kty = Ty::Record(Rc::from(vec![Field { name: Rc::from("key"), ty: f.ret().clone() }]));
+        let name = format!("key{}_{}", n.index(), keys.len());
+        let id = define_proj(sh, &name, elem, &[f], &kty).map_err(&ice)?;
+        keys.push((id, td(f.ret())));
+        Ok::<(), Box<crate::diag::Diagnostic>>(())
+    };
+    let (kind, out) = match op {
+        Op::Take(e) => (SeqKind::Take(count(e)?), ty.clone()),
+        Op::Skip(e) => (SeqKind::Skip(count(e)?), ty.clone()),
+        Op::Batch(e) => {
+            let k = count(e)?;
+            crate::interp::lists::check_batch(k, e.span)
+                .map_err(|err| crate::interp::report::eval_fatal(p, map, n, err, None))?;
+            (SeqKind::Batch(usize::try_from(k).unwrap_or(usize::MAX)), Ty::list(ty.clone()))
+        }
+        Op::Enumerate => {
+            (SeqKind::Enumerate, Ty::record(vec![("index", Ty::Int), ("item", ty.clone())]))
+        }
+        Op::Distinct(k) => {
+            key(sh, k, ty)?;
+            (SeqKind::Distinct, ty.clone())
+        }
+        Op::SortBy { key: k, desc } => {
+            let desc = match desc {
+                Some(d) => matches!(args.eval(n, d)?, Value::Bool(true)),
+                None => false,
+            };
+            key(sh, k, ty)?;
+            (SeqKind::Sort { desc }, ty.clone())
+        }
+        Op::Join { right, left_key, right_key, outer } => {
+            let Some(&r) = out_of.get(right) else {
+                return Err(ice("the right side of a join is not built".into()));
+            };
+            let rty = p.graph[*right].elem.clone();
+            key(sh, left_key, ty)?;
+            key(sh, right_key, &rty)?;
+            let right_out = if *outer { Ty::optional(rty.clone()) } else { rty.clone() };
+            let kind = SeqKind::Join { right: r, outer: *outer, right_ty: td(&rty) };
+            (kind, Ty::record(vec![("left", ty.clone()), ("right", right_out)]))
+        }
+        Op::Union { other } => {
+            let Some(&o) = out_of.get(other) else {
+                return Err(ice("the other side of a union is not built".into()));
+            };
+            (SeqKind::Union { other: o }, ty.clone())
+        }
+        other => return Err(ice(unsupported(other))),
+    };
+    Ok((kind, keys, out))
 }

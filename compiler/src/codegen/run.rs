@@ -71,6 +71,9 @@ impl EvalArgs<'_, '_> {
 }
 
 impl Args for EvalArgs<'_, '_> {
+    fn eval(&mut self, n: NodeIndex, e: &TExpr) -> Result<Value, Fatal> {
+        EvalArgs::eval(self, n, e)
+    }
     fn path(&mut self, n: NodeIndex) -> Result<String, Fatal> {
         let e = match &self.p.graph[n].kind {
             NodeKind::Source { args, .. } => args.first().cloned(),
@@ -140,6 +143,20 @@ pub fn run(
                     let proj = any_arg.then_some(proj);
                     rt::PNode::Aggregate { input, name, proj, proj_ty, aggs, out, site: u32::MAX }
                 }
+            }
+            Pending::Seq { input, name, kind, keys, ty, out } => {
+                let keys = keys
+                    .into_iter()
+                    .map(|(f, key_ty)| {
+                        let code = module.get_finalized_function(f);
+                        // SAFETY: key functions are projections, defined with the
+                        // `ProjFn` signature; the module outlives the run.
+                        let f = unsafe { std::mem::transmute::<*const u8, rt::ProjFn>(code) };
+                        rt::KeyFn { f, key_ty }
+                    })
+                    .collect();
+                let op = kind.finish(keys).ok_or_else(|| ice("a key function is missing"))?;
+                rt::PNode::Seq { input, name, op, ty, out }
             }
         });
     }

@@ -83,7 +83,7 @@ fn takes(f: &RowFn, elem: &Ty) -> Result<(), String> {
 }
 
 /// The element type after `op`, checking its row functions.
-fn op_output(p: &Pipeline, op: &Op, elem: &Ty) -> Result<Ty, String> {
+pub(crate) fn op_output(p: &Pipeline, op: &Op, elem: &Ty) -> Result<Ty, String> {
     Ok(match op {
         Op::Map(f) => {
             takes(f, elem)?;

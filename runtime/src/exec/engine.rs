@@ -10,6 +10,7 @@
 use super::abi::{ProjFn, RowCtx, failure_message};
 use super::agg::{AggPlan, OwnedProv, Table};
 use super::plan::{Failure, PNode, Plan, SinkFormat};
+use super::seq::{SeqCx, SeqState};
 use super::value::wr;
 use crate::arena::Arena;
 use crate::io::{CsvEncoder, JsonEncoder};
@@ -34,6 +35,10 @@ pub(crate) struct Prov {
     pub line: u64,
     pub raw: Raw,
     pub from_errors: bool,
+    /// Where the row sorts among the batch's rows for failures and output cuts: its own
+    /// index, except for a row an order-dependent operator releases on the arrival of
+    /// a later row (a full `batch`), which sorts as that row.
+    pub at: u32,
 }
 
 impl Prov {
@@ -83,6 +88,11 @@ pub(crate) struct Shared<'p> {
     pub groups: Vec<Option<GroupPlan>>,
     pub errors_node: Option<usize>,
     pub error_ty: TypeDesc,
+    /// Nodes at or downstream of an order-dependent operator ([`PNode::Seq`]): they run
+    /// on the consumer thread, in input order.
+    pub tail: Vec<bool>,
+    /// Whether any node is in `tail`.
+    pub ordered: bool,
 }
 
 /// The §1.6 error row type `{source: str, line: int, stage: str, message: str, raw: str}`.
@@ -102,9 +112,7 @@ impl<'p> Shared<'p> {
         let mut groups = Vec::new();
         let mut errors_node = None;
         for (i, node) in plan.nodes.iter().enumerate() {
-            if let Some(inp) = node.input()
-                && inp >= i
-            {
+            if let Some(inp) = node.inputs().find(|&inp| inp >= i) {
                 return Err(Failure::Io {
                     node: node.name().to_string(),
                     message: format!("internal: node {i} reads node {inp}, which is not earlier"),
@@ -145,7 +153,20 @@ impl<'p> Shared<'p> {
                 errors_node = Some(i);
             }
         }
-        Ok(Shared { plan, encoders, groups, errors_node, error_ty: error_row_type() })
+        let mut tail = vec![false; plan.nodes.len()];
+        for (i, node) in plan.nodes.iter().enumerate() {
+            tail[i] = matches!(node, PNode::Seq { .. }) || node.inputs().any(|j| tail[j]);
+        }
+        let ordered = tail.iter().any(|&t| t);
+        Ok(Shared {
+            plan,
+            encoders,
+            groups,
+            errors_node,
+            error_ty: error_row_type(),
+            tail,
+            ordered,
+        })
     }
 }
 
@@ -168,6 +189,7 @@ impl SinkOut {
 /// A stopping failure found in a batch.
 pub(crate) struct Fatal {
     pub failure: Failure,
+    /// The failing row's place (`Prov::at`): sinks keep the output of rows before it.
     pub prov: u32,
     /// The failure's line counts error records of this batch: add those sent before it.
     pub from_errors: bool,
@@ -182,6 +204,9 @@ pub(crate) struct BatchOut {
     pub fatal: Option<Fatal>,
     /// Input bytes this batch covered (for progress).
     pub bytes: u64,
+    /// The line numbers of error-stream rows (in `fatal` and in group tables) are
+    /// global already; else the consumer adds the errors sent before the batch.
+    pub lines_global: bool,
 }
 
 /// A batch in the making: its provenance table and source names.
@@ -189,7 +214,83 @@ pub(crate) struct Batch {
     pub sources: Vec<Arc<str>>,
     pub provs: Vec<Prov>,
     pub errors: Vec<ErrEntry>,
+    /// Error records sent before this batch, when known (on the consumer thread): the
+    /// line numbers of its error rows are then global ([`BatchOut::lines_global`]).
+    pub errors_base: Option<u64>,
 }
+
+impl Batch {
+    pub fn new(sources: Vec<Arc<str>>) -> Batch {
+        Batch { sources, provs: Vec::new(), errors: Vec::new(), errors_base: None }
+    }
+
+    /// Appends a provenance; `at` defaults to its own index.
+    pub fn push(&mut self, source: u32, line: u64, raw: Raw, from_errors: bool) -> u32 {
+        let at = self.provs.len() as u32;
+        self.provs.push(Prov { source, line, raw, from_errors, at });
+        at
+    }
+
+    /// A copy of provenance `prov` that outlives the batch.
+    pub fn owned(&self, prov: u32) -> OwnedProv {
+        let pv = &self.provs[prov as usize];
+        OwnedProv {
+            source: self.sources.get(pv.source as usize).cloned().unwrap_or_else(|| Arc::from("")),
+            line: pv.line,
+            raw: pv.raw_bytes().into_owned(),
+            from_errors: pv.from_errors,
+        }
+    }
+
+    /// Adds a kept provenance back (sorting as `at` when given).
+    pub fn push_owned(&mut self, p: OwnedProv, at: Option<u32>) -> u32 {
+        let source = match self.sources.iter().position(|s| Arc::ptr_eq(s, &p.source)) {
+            Some(i) => i as u32,
+            None => {
+                self.sources.push(p.source);
+                self.sources.len() as u32 - 1
+            }
+        };
+        let i = self.push(source, p.line, Raw::Owned(p.raw), p.from_errors);
+        if let Some(at) = at {
+            self.provs[i as usize].at = at;
+        }
+        i
+    }
+
+    fn at(&self, prov: u32) -> u32 {
+        self.provs.get(prov as usize).map_or(prov, |p| p.at)
+    }
+}
+
+/// Which nodes a walk runs (see [`Shared::tail`]).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// Every node downstream of the origin.
+    All,
+    /// A worker's share of an ordered plan: the nodes not downstream of an
+    /// order-dependent operator.
+    Worker,
+    /// The consumer's share: the rest.
+    Tail,
+}
+
+/// A batch a worker took as far as it may in an ordered plan; the consumer finishes it
+/// ([`Engine::resume`]). It owns the memory its rows live in.
+pub(crate) struct Partial {
+    pub origin: usize,
+    pub outs: Vec<Vec<Row>>,
+    pub batch: Batch,
+    pub out: BatchOut,
+    pub arena: Box<Arena>,
+    /// The chunk the rows and provenances point into.
+    pub chunk: Option<crate::io::chunk::Chunk>,
+}
+
+// SAFETY: the raw pointers in a `Partial` point into its own `arena` and `chunk` (or into
+// memory that lives for the whole run, like compiled constants), which move with it; the
+// worker that made it keeps no reference to them.
+unsafe impl Send for Partial {}
 
 /// One thread's working memory.
 pub(crate) struct Engine {
@@ -197,44 +298,105 @@ pub(crate) struct Engine {
     pub arena: Box<Arena>,
 }
 
+fn new_out(n: usize) -> BatchOut {
+    BatchOut {
+        sinks: (0..n).map(|_| None).collect(),
+        tables: (0..n).map(|_| None).collect(),
+        errors: 0,
+        fatal: None,
+        bytes: 0,
+        lines_global: false,
+    }
+}
+
 impl Engine {
     pub fn new() -> Engine {
         Engine { arena: Box::new(Arena::new()) }
     }
 
-    /// Pushes `rows` (outputs of node `origin`) through the downstream nodes, then turns
-    /// the batch's error entries (and those already in `batch.errors`) into error rows or a
-    /// fatal failure.
+    /// Pushes `rows` (outputs of node `origin`) through every node downstream, then
+    /// turns the batch's error entries (and those already in `batch.errors`) into error
+    /// rows or a fatal failure. `seq` (the consumer's) runs order-dependent operators.
     pub fn run(
         &mut self,
         sh: &Shared,
         origin: usize,
         rows: Vec<Row>,
         mut batch: Batch,
+        mut seq: Option<&mut [SeqState]>,
     ) -> BatchOut {
         let n = sh.plan.nodes.len();
-        let mut out = BatchOut {
-            sinks: (0..n).map(|_| None).collect(),
-            tables: (0..n).map(|_| None).collect(),
-            errors: 0,
-            fatal: None,
-            bytes: 0,
-        };
-        self.walk(sh, origin, rows, &mut batch, &mut out);
+        let mut out = new_out(n);
+        let mut outs: Vec<Vec<Row>> = (0..n).map(|_| Vec::new()).collect();
+        if let Some(o) = outs.get_mut(origin) {
+            *o = rows;
+        }
+        self.walk(sh, origin, &mut outs, &mut batch, &mut out, Mode::All, seq.as_deref_mut());
+        self.finish(sh, batch, out, seq)
+    }
+
+    /// A worker's share of a batch of an ordered plan: the nodes before any
+    /// order-dependent operator. The rows' memory (this engine's arena, and `chunk`) goes
+    /// with the result; the engine takes `fresh` as its new arena.
+    pub fn start(
+        &mut self,
+        sh: &Shared,
+        origin: usize,
+        rows: Vec<Row>,
+        mut batch: Batch,
+        chunk: Option<crate::io::chunk::Chunk>,
+        fresh: Box<Arena>,
+    ) -> Partial {
+        let n = sh.plan.nodes.len();
+        let mut out = new_out(n);
+        let mut outs: Vec<Vec<Row>> = (0..n).map(|_| Vec::new()).collect();
+        if let Some(o) = outs.get_mut(origin) {
+            *o = rows;
+        }
+        self.walk(sh, origin, &mut outs, &mut batch, &mut out, Mode::Worker, None);
+        let arena = std::mem::replace(&mut self.arena, fresh);
+        Partial { origin, outs, batch, out, arena, chunk }
+    }
+
+    /// The consumer's share of a batch [`Engine::start`] began, in input order. Returns
+    /// the result and the memory the batch's rows lived in (no longer referenced).
+    pub fn resume(
+        &mut self,
+        sh: &Shared,
+        p: Partial,
+        seq: &mut [SeqState],
+    ) -> (BatchOut, Box<Arena>, Option<crate::io::chunk::Chunk>) {
+        let Partial { origin, mut outs, mut batch, mut out, mut arena, chunk } = p;
+        std::mem::swap(&mut self.arena, &mut arena);
+        self.walk(sh, origin, &mut outs, &mut batch, &mut out, Mode::Tail, Some(&mut *seq));
+        let out = self.finish(sh, batch, out, Some(seq));
+        std::mem::swap(&mut self.arena, &mut arena);
+        (out, arena, chunk)
+    }
+
+    fn finish(
+        &mut self,
+        sh: &Shared,
+        mut batch: Batch,
+        mut out: BatchOut,
+        seq: Option<&mut [SeqState]>,
+    ) -> BatchOut {
+        out.lines_global = batch.errors_base.is_some();
         let mut entries = std::mem::take(&mut batch.errors);
-        entries.sort_by_key(|e| e.prov);
+        entries.sort_by_key(|e| (batch.at(e.prov), e.prov));
         let fatal_at = match sh.errors_node {
-            None => entries.first().map(|e| e.prov),
-            Some(_) => {
-                entries.iter().find(|e| batch.provs[e.prov as usize].from_errors).map(|e| e.prov)
-            }
+            None => entries.first().map(|e| batch.at(e.prov)),
+            Some(_) => entries
+                .iter()
+                .find(|e| batch.provs[e.prov as usize].from_errors)
+                .map(|e| batch.at(e.prov)),
         };
         if let Some(p) = fatal_at {
-            let e = entries.iter().find(|e| e.prov == p);
+            let e = entries.iter().find(|e| batch.at(e.prov) == p);
             if let Some(e) = e {
                 out.fatal = Some(fatal(&batch, e));
             }
-            entries.retain(|e| e.prov < p);
+            entries.retain(|e| batch.at(e.prov) < p);
             if sh.errors_node.is_none() {
                 return out;
             }
@@ -246,6 +408,7 @@ impl Engine {
         // Error rows, pushed from the errors node.
         let errors_source = batch.sources.len() as u32;
         batch.sources.push(Arc::from("errors"));
+        let base = batch.errors_base.unwrap_or(0);
         let mut rows = Vec::with_capacity(entries.len());
         let size = sh.error_ty.size();
         let offs = sh.error_ty.field_offsets();
@@ -288,22 +451,19 @@ impl Engine {
                 }
                 (text, row)
             };
-            let prov = batch.provs.len() as u32;
-            batch.provs.push(Prov {
-                source: errors_source,
-                line: k as u64 + 1,
-                raw: Raw::Owned(text),
-                from_errors: true,
-            });
+            let prov = batch.push(errors_source, base + k as u64 + 1, Raw::Owned(text), true);
             if !row.is_null() {
                 rows.push((row as *const u8, prov));
             }
         }
         out.errors += entries.len() as u64;
         if out.fatal.is_none() {
-            self.walk(sh, errors_node, rows, &mut batch, &mut out);
+            let n = sh.plan.nodes.len();
+            let mut outs: Vec<Vec<Row>> = (0..n).map(|_| Vec::new()).collect();
+            outs[errors_node] = rows;
+            self.walk(sh, errors_node, &mut outs, &mut batch, &mut out, Mode::All, seq);
             let mut more = std::mem::take(&mut batch.errors);
-            more.sort_by_key(|e| e.prov);
+            more.sort_by_key(|e| (batch.at(e.prov), e.prov));
             if let Some(e) = more.first() {
                 out.fatal = Some(fatal(&batch, e));
             }
@@ -311,25 +471,33 @@ impl Engine {
         out
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn walk(
         &mut self,
         sh: &Shared,
         origin: usize,
-        rows: Vec<Row>,
+        outs: &mut [Vec<Row>],
         batch: &mut Batch,
         out: &mut BatchOut,
+        mode: Mode,
+        mut seq: Option<&mut [SeqState]>,
     ) {
         let nodes = &sh.plan.nodes;
-        let mut outs: Vec<Vec<Row>> = (0..nodes.len()).map(|_| Vec::new()).collect();
-        if let Some(o) = outs.get_mut(origin) {
-            *o = rows;
-        }
         let arena: *mut Arena = &mut *self.arena;
         for (i, node) in nodes.iter().enumerate().skip(origin + 1) {
+            let runs = match mode {
+                Mode::All => true,
+                Mode::Worker => !sh.tail[i],
+                Mode::Tail => sh.tail[i],
+            };
+            if !runs {
+                continue;
+            }
             let Some(inp) = node.input() else { continue };
             let (before, after) = outs.split_at_mut(i);
             let input = &before[inp];
-            if input.is_empty() {
+            let second: &[Row] = node.second_input().map_or(&[], |j| &before[j]);
+            if input.is_empty() && second.is_empty() {
                 continue;
             }
             let mine = &mut after[0];
@@ -359,8 +527,9 @@ impl Engine {
                     let so = out.sinks[i].get_or_insert_with(SinkOut::default);
                     let Some(enc) = &sh.encoders[i] else { continue };
                     for &(row, prov) in input {
-                        if so.marks.last().is_none_or(|m| m.0 != prov) {
-                            so.marks.push((prov, so.buf.len()));
+                        let at = batch.at(prov);
+                        if so.marks.last().is_none_or(|m| m.0 != at) {
+                            so.marks.push((at, so.buf.len()));
                         }
                         // SAFETY: `row` is a live value of the sink's type, which the
                         // encoder was built for.
@@ -400,17 +569,7 @@ impl Engine {
                                 continue;
                             }
                         }
-                        let pv = &batch.provs[prov as usize];
-                        let owned = || OwnedProv {
-                            source: batch
-                                .sources
-                                .get(pv.source as usize)
-                                .cloned()
-                                .unwrap_or_else(|| Arc::from("")),
-                            line: pv.line,
-                            raw: pv.raw_bytes().into_owned(),
-                            from_errors: pv.from_errors,
-                        };
+                        let owned = || batch.owned(prov);
                         // SAFETY: `buf` holds a projection written by `proj`.
                         if unsafe { table.add(&gp.plans, gp.key.as_ref(), buf, owned) }.is_err() {
                             batch.errors.push(ErrEntry {
@@ -423,13 +582,20 @@ impl Engine {
                         }
                     }
                 }
+                PNode::Seq { op, ty, out: oty, name, .. } => {
+                    let Some(st) = seq.as_deref_mut().and_then(|s| s.get_mut(i)) else {
+                        continue;
+                    };
+                    let mut cx = SeqCx { sh, arena, batch: &mut *batch, name };
+                    cx.step(op, st, ty, oty, input, second, mine);
+                }
                 PNode::Source { .. } | PNode::Errors => {}
             }
         }
     }
 }
 
-fn site_entry(sh: &Shared, ctx: &RowCtx, prov: u32, node: &str) -> ErrEntry {
+pub(crate) fn site_entry(sh: &Shared, ctx: &RowCtx, prov: u32, node: &str) -> ErrEntry {
     let site = sh.plan.sites.get(ctx.err_site as usize);
     ErrEntry {
         prov,
@@ -455,7 +621,7 @@ fn fatal(batch: &Batch, e: &ErrEntry) -> Fatal {
             raw: String::from_utf8_lossy(&pv.raw_bytes()).into_owned(),
             message: e.message.clone(),
         },
-        prov: e.prov,
+        prov: pv.at,
         from_errors: pv.from_errors,
     }
 }

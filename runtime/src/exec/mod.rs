@@ -40,6 +40,7 @@ pub mod agg;
 mod engine;
 pub mod plan;
 mod run;
+mod seq;
 #[cfg(test)]
 mod tests;
 pub mod value;
@@ -47,6 +48,7 @@ pub mod value;
 pub use abi::{ProjFn, RowCtx, StageFn, kiln_emit, kiln_fail};
 pub use engine::error_row_type;
 pub use plan::{
-    AggKind, AggSpec, Failure, Options, PNode, Plan, SinkFormat, Site, SourceKind, Summary,
+    AggKind, AggSpec, Failure, KeyFn, Options, PNode, Plan, SeqOp, SinkFormat, Site, SourceKind,
+    Summary,
 };
 pub use run::run;

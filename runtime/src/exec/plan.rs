@@ -96,20 +96,70 @@ pub enum PNode {
         out: TypeDesc,
         site: u32,
     },
+    /// An order-dependent operator (`take`, `skip`, `enumerate`, `batch`, `distinct`,
+    /// `sort_by`, `join` / `left_join`, `union`): run by the consumer thread, in input
+    /// order. `ty` is the input's element type, `out` the output's.
+    Seq { input: usize, name: String, op: SeqOp, ty: TypeDesc, out: TypeDesc },
     /// `path` is required for Jsonl/Csv/Lines (`"-"` is standard output).
     Sink { input: usize, format: SinkFormat, path: Option<String>, ty: TypeDesc, name: String },
 }
 
+/// A key function of a [`SeqOp`]: `f` writes `{key: K}` (`key_ty`) per row, so the key
+/// is at offset 0 with type `K`.
+#[derive(Clone)]
+pub struct KeyFn {
+    pub f: ProjFn,
+    /// The key's type `K` (not the one-field record).
+    pub key_ty: TypeDesc,
+}
+
+/// The operators of [`PNode::Seq`], with the interpreter's semantics (LANGUAGE.md §1.5).
+#[derive(Clone)]
+pub enum SeqOp {
+    /// The first n elements (none when n ≤ 0).
+    Take(i64),
+    /// All but the first n elements.
+    Skip(i64),
+    /// `{index: int, item: T}`, index from 0.
+    Enumerate,
+    /// Lists of n ≥ 1 elements, the last one possibly shorter.
+    Batch(usize),
+    /// The first element of each key (keys compared as the interpreter's `key_bytes`).
+    Distinct(KeyFn),
+    /// A stable sort by key (the interpreter's total order), descending when `desc`.
+    Sort { key: KeyFn, desc: bool },
+    /// `{left: L, right: R}` (`R?` when `outer`) per match; `right` (a node index) is
+    /// materialized first; left rows that come before the right side ended wait.
+    Join { right: usize, left_key: KeyFn, right_key: KeyFn, outer: bool, right_ty: TypeDesc },
+    /// The elements of the input, then those of `other` (a node index).
+    Union { other: usize },
+}
+
 impl PNode {
-    /// The node's input, if it has one.
+    /// The node's (first) input, if it has one.
     pub fn input(&self) -> Option<usize> {
         match self {
             PNode::Source { .. } | PNode::Errors => None,
             PNode::Stage { input, .. }
             | PNode::Group { input, .. }
             | PNode::Aggregate { input, .. }
+            | PNode::Seq { input, .. }
             | PNode::Sink { input, .. } => Some(*input),
         }
+    }
+
+    /// The second input of a `join` (its right side) or a `union` (its other side).
+    pub fn second_input(&self) -> Option<usize> {
+        match self {
+            PNode::Seq { op: SeqOp::Join { right, .. }, .. } => Some(*right),
+            PNode::Seq { op: SeqOp::Union { other }, .. } => Some(*other),
+            _ => None,
+        }
+    }
+
+    /// Every input of the node.
+    pub fn inputs(&self) -> impl Iterator<Item = usize> {
+        self.input().into_iter().chain(self.second_input())
     }
 
     /// The node's name (`errors` for the errors stream).
@@ -120,6 +170,7 @@ impl PNode {
             | PNode::Stage { name, .. }
             | PNode::Group { name, .. }
             | PNode::Aggregate { name, .. }
+            | PNode::Seq { name, .. }
             | PNode::Sink { name, .. } => name,
         }
     }

@@ -4,8 +4,10 @@
 //! finishes groups when their input ends.
 
 use super::agg::{OwnedProv, Table, write_aggs};
-use super::engine::{Batch, BatchOut, Engine, ErrEntry, Prov, Raw, Row, Shared};
+use super::engine::{Batch, BatchOut, Engine, ErrEntry, Partial, Raw, Row, Shared};
 use super::plan::{Failure, Options, PNode, Plan, SinkFormat, SourceKind, Summary};
+use super::seq::{SeqCx, SeqState};
+use crate::arena::Arena;
 use crate::io::chunk::Chunk;
 use crate::io::{ChunkReader, CsvDecoder, Format, JsonDecoder, decode_line};
 use std::collections::BTreeMap;
@@ -13,6 +15,11 @@ use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, channel, sync_channel};
 use std::sync::{Arc, Mutex};
+
+/// Arenas of finished ordered batches, for the workers to reuse (boxed: the engine hands
+/// its arena's address to generated code).
+#[allow(clippy::vec_box)]
+type Pool = Mutex<Vec<Box<Arena>>>;
 
 /// Elements of a `range` per chunk.
 const RANGE_CHUNK: i64 = 1 << 16;
@@ -45,6 +52,8 @@ enum Job {
 
 enum Done {
     Batch(BatchOut),
+    /// A batch of an ordered plan, for the consumer to finish.
+    Partial(Box<Partial>),
     End(usize),
     Fail(Failure),
 }
@@ -138,12 +147,17 @@ fn flush_sinks(plan: &Plan, sinks: &mut [Option<SinkFile>]) -> Result<(), Failur
     r
 }
 
-/// For every node, the source (or errors node) its rows come from.
-fn roots(plan: &Plan) -> Vec<usize> {
-    let mut r: Vec<usize> = Vec::with_capacity(plan.nodes.len());
+/// For every node, the sources (and errors node) its rows come from.
+fn roots(plan: &Plan) -> Vec<Vec<usize>> {
+    let mut r: Vec<Vec<usize>> = Vec::with_capacity(plan.nodes.len());
     for (i, n) in plan.nodes.iter().enumerate() {
-        let root = n.input().and_then(|j| r.get(j).copied()).unwrap_or(i);
-        r.push(root);
+        let mut mine: Vec<usize> = n.inputs().flat_map(|j| r[j].iter().copied()).collect();
+        if n.input().is_none() {
+            mine.push(i);
+        }
+        mine.sort_unstable();
+        mine.dedup();
+        r.push(mine);
     }
     r
 }
@@ -159,10 +173,10 @@ fn run_open(
     let consumed: Vec<bool> = {
         let mut c = vec![false; plan.nodes.len()];
         for n in &plan.nodes {
-            if let Some(i) = n.input()
-                && let Some(x) = c.get_mut(i)
-            {
-                *x = true;
+            for i in n.inputs() {
+                if let Some(x) = c.get_mut(i) {
+                    *x = true;
+                }
             }
         }
         c
@@ -189,17 +203,19 @@ fn run_open(
         let _ = tok_tx.send(());
     }
     let (res_tx, res_rx) = channel::<(u64, Done)>();
+    let pool: Pool = Mutex::new(Vec::new());
     std::thread::scope(|s| {
         let stop = &stop;
         let sources = &sources;
+        let pool = &pool;
         s.spawn(move || reader(plan, opts, sources, job_tx, tok_rx, stop));
         for _ in 0..threads {
             let res_tx = res_tx.clone();
             let job_rx = &job_rx;
-            s.spawn(move || worker(sh, job_rx, res_tx, stop));
+            s.spawn(move || worker(sh, job_rx, res_tx, stop, pool));
         }
         drop(res_tx);
-        let r = Consumer::new(plan, sh, sinks, total, opts).consume(res_rx, tok_tx);
+        let r = Consumer::new(plan, sh, sinks, total, opts, pool).consume(res_rx, tok_tx);
         stop.store(true, Ordering::Relaxed);
         r
     })
@@ -311,6 +327,7 @@ fn worker(
     job_rx: &Mutex<Receiver<(u64, Job)>>,
     res_tx: std::sync::mpsc::Sender<(u64, Done)>,
     stop: &AtomicBool,
+    pool: &Pool,
 ) {
     let mut engine = Engine::new();
     loop {
@@ -324,10 +341,10 @@ fn worker(
         }
         let done = match job {
             Job::Chunk { node, chunk, dec, format, source } => {
-                Done::Batch(chunk_batch(&mut engine, sh, node, &chunk, &dec, format, source))
+                chunk_batch(&mut engine, sh, node, chunk, &dec, format, source, pool)
             }
             Job::Range { node, a, lo, hi, source } => {
-                Done::Batch(range_batch(&mut engine, sh, node, a, lo, hi, source))
+                range_batch(&mut engine, sh, node, a, lo, hi, source, pool)
             }
             Job::End(n) => Done::End(n),
             Job::Fail(f) => Done::Fail(f),
@@ -338,30 +355,51 @@ fn worker(
     }
 }
 
+/// Finishes a batch on a worker: all of it, or (ordered plans) the worker's share, the
+/// rest going to the consumer with the memory its rows live in.
+fn hand_over(
+    engine: &mut Engine,
+    sh: &Shared,
+    node: usize,
+    rows: Vec<Row>,
+    batch: Batch,
+    chunk: Option<Chunk>,
+    pool: &Pool,
+) -> Done {
+    if sh.ordered {
+        let fresh = pool.lock().ok().and_then(|mut p| p.pop()).unwrap_or_default();
+        let p = engine.start(sh, node, rows, batch, chunk, fresh);
+        return Done::Partial(Box::new(p));
+    }
+    let mut out = engine.run(sh, node, rows, batch, None);
+    if let Some(chunk) = chunk {
+        out.bytes = chunk.len() as u64;
+        // Nothing refers to the chunk's bytes any more.
+        chunk.release();
+    }
+    Done::Batch(out)
+}
+
+#[allow(clippy::too_many_arguments)]
 fn chunk_batch(
     engine: &mut Engine,
     sh: &Shared,
     node: usize,
-    chunk: &Chunk,
+    chunk: Chunk,
     dec: &Decoder,
     format: Format,
     source: Arc<str>,
-) -> BatchOut {
+    pool: &Pool,
+) -> Done {
     engine.arena.reset();
-    let mut batch = Batch { sources: vec![source], provs: Vec::new(), errors: Vec::new() };
+    let mut batch = Batch::new(vec![source]);
     let PNode::Source { ty, name, .. } = &sh.plan.nodes[node] else {
-        return engine.run(sh, node, Vec::new(), batch);
+        return Done::Batch(engine.run(sh, node, Vec::new(), batch, None));
     };
     let (size, align) = (ty.size(), ty.align());
     let mut rows: Vec<Row> = Vec::new();
     for (line, rec) in chunk.records(format) {
-        let prov = batch.provs.len() as u32;
-        batch.provs.push(Prov {
-            source: 0,
-            line,
-            raw: Raw::Ptr(rec.as_ptr(), rec.len()),
-            from_errors: false,
-        });
+        let prov = batch.push(0, line, Raw::Ptr(rec.as_ptr(), rec.len()), false);
         let p = engine.arena.alloc(size.max(16), align);
         let r = if p.is_null() {
             Err(crate::io::RecordError::new("out of memory"))
@@ -386,13 +424,10 @@ fn chunk_batch(
             }),
         }
     }
-    let mut out = engine.run(sh, node, rows, batch);
-    out.bytes = chunk.len() as u64;
-    // Nothing refers to the chunk's bytes any more.
-    chunk.release();
-    out
+    hand_over(engine, sh, node, rows, batch, Some(chunk), pool)
 }
 
+#[allow(clippy::too_many_arguments)]
 fn range_batch(
     engine: &mut Engine,
     sh: &Shared,
@@ -401,9 +436,10 @@ fn range_batch(
     lo: i64,
     hi: i64,
     source: Arc<str>,
-) -> BatchOut {
+    pool: &Pool,
+) -> Done {
     engine.arena.reset();
-    let mut batch = Batch { sources: vec![source], provs: Vec::new(), errors: Vec::new() };
+    let mut batch = Batch::new(vec![source]);
     let n = usize::try_from(hi.saturating_sub(lo)).unwrap_or(0);
     let base = engine.arena.alloc(n * 8, 8).cast::<i64>();
     let mut rows = Vec::with_capacity(n);
@@ -411,18 +447,12 @@ fn range_batch(
         for (k, i) in (lo..hi).enumerate() {
             // SAFETY: `base` holds `n` i64 slots; `k < n`.
             unsafe { base.add(k).write(i) };
-            let prov = batch.provs.len() as u32;
-            batch.provs.push(Prov {
-                source: 0,
-                line: i.wrapping_sub(a) as u64 + 1,
-                raw: Raw::Int(i),
-                from_errors: false,
-            });
+            let prov = batch.push(0, i.wrapping_sub(a) as u64 + 1, Raw::Int(i), false);
             // SAFETY: as above.
             rows.push((unsafe { base.add(k) } as *const u8, prov));
         }
     }
-    engine.run(sh, node, rows, batch)
+    hand_over(engine, sh, node, rows, batch, None, pool)
 }
 
 /// The ordered consumer (the calling thread).
@@ -431,7 +461,9 @@ struct Consumer<'a, 'p> {
     sh: &'a Shared<'p>,
     sinks: &'a mut [Option<SinkFile>],
     tables: Vec<Option<Table>>,
-    roots: Vec<usize>,
+    /// The order-dependent operators' states, by node.
+    seq: Vec<SeqState>,
+    roots: Vec<Vec<usize>>,
     done: Vec<bool>,
     finished: Vec<bool>,
     engine: Engine,
@@ -439,6 +471,7 @@ struct Consumer<'a, 'p> {
     bytes: u64,
     total: u64,
     opts: &'a Options,
+    pool: &'a Pool,
 }
 
 impl<'a, 'p> Consumer<'a, 'p> {
@@ -448,6 +481,7 @@ impl<'a, 'p> Consumer<'a, 'p> {
         sinks: &'a mut [Option<SinkFile>],
         total: u64,
         opts: &'a Options,
+        pool: &'a Pool,
     ) -> Self {
         let n = plan.nodes.len();
         Consumer {
@@ -455,6 +489,14 @@ impl<'a, 'p> Consumer<'a, 'p> {
             sh,
             sinks,
             tables: (0..n).map(|_| None).collect(),
+            seq: plan
+                .nodes
+                .iter()
+                .map(|n| match n {
+                    PNode::Seq { op, .. } => SeqState::new(op),
+                    _ => SeqState::Done,
+                })
+                .collect(),
             roots: roots(plan),
             done: vec![false; n],
             finished: vec![false; n],
@@ -463,6 +505,7 @@ impl<'a, 'p> Consumer<'a, 'p> {
             bytes: 0,
             total,
             opts,
+            pool,
         }
     }
 
@@ -485,6 +528,23 @@ impl<'a, 'p> Consumer<'a, 'p> {
                             p(self.bytes, self.total);
                         }
                     }
+                    Done::Partial(mut part) => {
+                        part.batch.errors_base = Some(self.summary.errors);
+                        let (out, mut arena, chunk) =
+                            self.engine.resume(self.sh, *part, &mut self.seq);
+                        if let Some(chunk) = chunk {
+                            self.bytes += chunk.len() as u64;
+                            chunk.release();
+                        }
+                        arena.reset();
+                        if let Ok(mut p) = self.pool.lock() {
+                            p.push(arena);
+                        }
+                        self.apply(out)?;
+                        if let Some(p) = &self.opts.progress {
+                            p(self.bytes, self.total);
+                        }
+                    }
                     Done::End(src) => {
                         self.done[src] = true;
                         self.finish_ready(false)?;
@@ -502,6 +562,7 @@ impl<'a, 'p> Consumer<'a, 'p> {
     /// Writes a batch's sink bytes, merges its tables, counts its errors.
     fn apply(&mut self, out: BatchOut) -> Result<(), Failure> {
         let errors_before = self.summary.errors;
+        let shift = if out.lines_global { 0 } else { errors_before };
         let cut = out.fatal.as_ref().map(|f| f.prov);
         for (i, so) in out.sinks.iter().enumerate() {
             let Some(so) = so else { continue };
@@ -524,7 +585,7 @@ impl<'a, 'p> Consumer<'a, 'p> {
             if f.from_errors
                 && let Failure::Record { line, .. } = &mut failure
             {
-                *line += errors_before;
+                *line += shift;
             }
             return Err(failure);
         }
@@ -532,7 +593,7 @@ impl<'a, 'p> Consumer<'a, 'p> {
             let Some(t) = t else { continue };
             let Some(gp) = &self.sh.groups[i] else { continue };
             let global = self.tables[i].get_or_insert_with(Table::default);
-            if global.merge(&gp.plans, gp.key.as_ref(), t, errors_before).is_err() {
+            if global.merge(&gp.plans, gp.key.as_ref(), t, shift).is_err() {
                 return Err(Failure::Io {
                     node: self.plan.nodes[i].name().to_string(),
                     message: "out of memory".into(),
@@ -542,24 +603,69 @@ impl<'a, 'p> Consumer<'a, 'p> {
         Ok(())
     }
 
-    /// Finishes, in plan order, the groups whose input has ended: those reading a source
-    /// that is done, and (`all`) those reading the errors stream.
+    /// Whether every source (and, with `all`, the errors stream) feeding node `n` ended.
+    fn ended(&self, n: usize, all: bool) -> bool {
+        self.roots[n].iter().all(|&r| match &self.plan.nodes[r] {
+            PNode::Source { .. } => self.done[r] || all,
+            _ => all,
+        })
+    }
+
+    /// Finishes, in plan order, the nodes whose awaited input has ended: groups and
+    /// aggregates, `sort_by` and `batch` (their input), `join` (its right side), `union`
+    /// (its first stream). With `all`, every input has ended, the errors stream too.
     fn finish_ready(&mut self, all: bool) -> Result<(), Failure> {
         for g in 0..self.plan.nodes.len() {
-            if self.finished[g] || self.sh.groups[g].is_none() {
+            if self.finished[g] {
                 continue;
             }
-            let root = self.roots[g];
-            let ready = match &self.plan.nodes[root] {
-                PNode::Source { .. } => self.done[root] || all,
-                _ => all,
+            let awaited = match &self.plan.nodes[g] {
+                PNode::Group { input, .. } | PNode::Aggregate { input, .. } => Some(*input),
+                PNode::Seq { op: super::plan::SeqOp::Join { right, .. }, .. } => Some(*right),
+                PNode::Seq {
+                    op:
+                        super::plan::SeqOp::Sort { .. }
+                        | super::plan::SeqOp::Batch(_)
+                        | super::plan::SeqOp::Union { .. },
+                    input,
+                    ..
+                } => Some(*input),
+                _ => None,
             };
-            if ready {
+            let Some(awaited) = awaited else { continue };
+            if self.ended(awaited, all) {
                 self.finished[g] = true;
-                self.finish(g)?;
+                if self.sh.groups[g].is_some() {
+                    self.finish(g)?;
+                } else {
+                    self.flush(g)?;
+                }
             }
         }
         Ok(())
+    }
+
+    /// A fresh batch on the consumer thread.
+    fn batch(&self) -> Batch {
+        let mut b = Batch::new(Vec::new());
+        b.errors_base = Some(self.summary.errors);
+        b
+    }
+
+    /// Releases what order-dependent operator `g` kept, down the plan.
+    fn flush(&mut self, g: usize) -> Result<(), Failure> {
+        let PNode::Seq { op, ty, out, name, .. } = &self.plan.nodes[g] else { return Ok(()) };
+        self.engine.arena.reset();
+        let mut batch = self.batch();
+        let mut rows = Vec::new();
+        let keep = {
+            let arena: *mut Arena = &mut *self.engine.arena;
+            let mut cx = SeqCx { sh: self.sh, arena, batch: &mut batch, name };
+            cx.flush(op, &mut self.seq[g], ty, out, &mut rows)
+        };
+        let out = self.engine.run(self.sh, g, rows, batch, Some(&mut self.seq));
+        drop(keep);
+        self.apply(out)
     }
 
     fn finish(&mut self, g: usize) -> Result<(), Failure> {
@@ -582,21 +688,14 @@ impl<'a, 'p> Consumer<'a, 'p> {
         self.engine.arena.reset();
         let offs = out_ty.field_offsets();
         let agg_offs = if is_group { offs.get(1..).unwrap_or(&[]) } else { &offs[..] };
-        let mut batch = Batch { sources: Vec::new(), provs: Vec::new(), errors: Vec::new() };
+        let mut batch = self.batch();
         let mut rows = Vec::with_capacity(table.groups.len());
         let oom = || Failure::Io {
             node: self.plan.nodes[g].name().to_string(),
             message: "out of memory".into(),
         };
         for grp in &table.groups {
-            let prov = batch.provs.len() as u32;
-            batch.sources.push(grp.prov.source.clone());
-            batch.provs.push(Prov {
-                source: prov,
-                line: grp.prov.line,
-                raw: Raw::Owned(grp.prov.raw.clone()),
-                from_errors: grp.prov.from_errors,
-            });
+            let prov = batch.push_owned(grp.prov.clone(), None);
             let row = self.engine.arena.alloc_zeroed(out_ty.size(), out_ty.align());
             if row.is_null() {
                 return Err(oom());
@@ -633,7 +732,7 @@ impl<'a, 'p> Consumer<'a, 'p> {
                 Ok(Ok(())) => rows.push((row as *const u8, prov)),
             }
         }
-        let out = self.engine.run(self.sh, g, rows, batch);
+        let out = self.engine.run(self.sh, g, rows, batch, Some(&mut self.seq));
         drop(table);
         self.apply(out)
     }
