@@ -119,6 +119,8 @@ impl<'p> Exec<'p> {
             errors_node: None,
             summary: Summary::default(),
         };
+        // Operator arguments first, so a bad one (`batch(0)`) stops the run before any
+        // sink has created (truncated) its file, as with compiled code.
         for n in p.graph.node_indices() {
             let mut cons: Vec<(NodeIndex, usize)> = p
                 .graph
@@ -142,25 +144,22 @@ impl<'p> Exec<'p> {
                     }
                     ex.ops.insert(n, states);
                 }
-                NodeKind::Sink { format, path, .. } => {
-                    let path = match path {
-                        Some(e) => match ex.cx.eval(e).map_err(|e| ex.eval_fatal(n, e, None))? {
-                            Value::Str(s) => Some(ex.data_path(e, &s)),
-                            _ => None,
-                        },
-                        None => None,
-                    };
-                    let sink =
-                        Sink::open(*format, path.as_deref(), &p.graph[n].elem).map_err(|m| {
-                            Box::new(
-                                Diagnostic::new(codes::E0608, p.graph[n].span, m)
-                                    .label("this sink"),
-                            )
-                        })?;
-                    ex.sinks.insert(n, sink);
-                }
-                NodeKind::Source { .. } => {}
+                NodeKind::Sink { .. } | NodeKind::Source { .. } => {}
             }
+        }
+        for n in p.graph.node_indices() {
+            let NodeKind::Sink { format, path, .. } = &p.graph[n].kind else { continue };
+            let path = match path {
+                Some(e) => match ex.cx.eval(e).map_err(|e| ex.eval_fatal(n, e, None))? {
+                    Value::Str(s) => Some(ex.data_path(e, &s)),
+                    _ => None,
+                },
+                None => None,
+            };
+            let sink = Sink::open(*format, path.as_deref(), &p.graph[n].elem).map_err(|m| {
+                Box::new(Diagnostic::new(codes::E0608, p.graph[n].span, m).label("this sink"))
+            })?;
+            ex.sinks.insert(n, sink);
         }
         Ok(ex)
     }

@@ -754,3 +754,5 @@ fn rss_stays_bounded_on_a_large_input() {
     let kb: u64 = hwm.split_whitespace().nth(1).and_then(|n| n.parse().ok()).unwrap_or(0);
     assert!(kb < 200_000, "peak RSS {kb} kB");
 }
+
+mod seq;
