@@ -20,8 +20,8 @@ pub struct RunArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub threads: Option<u32>,
     /// How to run: `jit` (compiled code on the parallel executor), `interp` (the reference
-    /// interpreter, one thread), or `auto`: the JIT unless the pipeline uses an operator
-    /// it does not run yet (see docs/run.md).
+    /// interpreter, one thread), or `auto`: the JIT unless the pipeline streams values it
+    /// cannot lay out (see docs/run.md).
     #[arg(long, value_enum, default_value = "auto")]
     pub engine: Engine,
 }

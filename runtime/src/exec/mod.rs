@@ -15,9 +15,17 @@
 //!   merges group tables (see [`agg`] for the exact aggregate semantics), counts errors.
 //!   At most `2 × threads` chunks are in flight, so memory stays bounded. Output is
 //!   byte-identical for any number of threads.
-//! - A `group_by` / `aggregate` finishes when its input ends: after its source's last
-//!   chunk (or, reading the errors stream, after all sources), on the calling thread; its
-//!   rows go on through the nodes downstream (in group order).
+//! - A `group_by` / `aggregate` finishes when its input ends: after the last chunk of
+//!   its sources (or, reading the errors stream, after all sources), on the calling
+//!   thread; its rows go on through the nodes downstream (in group order).
+//! - Order-dependent operators ([`PNode::Seq`]: take, skip, enumerate, batch, distinct,
+//!   sort_by, join, union) run on the calling thread, in input order (`seq.rs`). In a plan
+//!   with any of them, a worker runs only the nodes that are not downstream of one and
+//!   hands the batch over with its arena and chunk; the consumer runs the rest of the
+//!   batch, then turns its error entries into error rows (so they are numbered in order).
+//!   A `sort_by` and a `batch` release what they keep when their input ends, a `join` its
+//!   waiting left rows when its right side ends, a `union` its second stream's rows when
+//!   the first one ends (rows released at an input's end form a batch of their own).
 //! - Errors (§1.6): every failed row gives an entry {source, line, stage, message, raw}.
 //!   With an [`PNode::Errors`] node in the plan (consumed or not, as in the interpreter), entries become error rows pushed from that node (per
 //!   chunk, after the chunk's own rows; ordered by the record they come from) and
