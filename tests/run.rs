@@ -113,6 +113,41 @@ sink all -> stdout()
 }
 
 #[test]
+fn union_converts_the_elements_of_both_streams() {
+    let (_d, out) = ok(
+        r#"source xs: int = range(0, 2)
+stage halves = xs |> map(x => float(x) + 0.5)
+stage ints_first = union(xs, halves)
+stage maybe = xs |> map(x => { v: if x > 0 { x } else { null } })
+stage plain = xs |> map(x => { v: x })
+stage records = union(plain, maybe)
+sink ints_first -> stdout()
+sink records -> jsonl("r.jsonl")
+"#,
+        &[],
+    );
+    // Ints widened to float print as floats, whichever side they are on.
+    assert_eq!(out, "0.0\n1.0\n0.5\n1.5\n");
+    for engine in ["jit", "interp"] {
+        let (d, r) = run_with(
+            r#"source xs: int = range(0, 2)
+stage maybe = xs |> map(x => { v: if x > 0 { x } else { null } })
+stage plain = xs |> map(x => { v: x })
+stage records = union(plain, maybe)
+sink records -> stdout()
+"#,
+            &[],
+            &["--engine", engine],
+            &[],
+            None,
+        );
+        assert_eq!(r.code, 0, "{engine}: {}", r.stderr);
+        assert_eq!(r.stdout, "{\"v\":0}\n{\"v\":1}\n{\"v\":null}\n{\"v\":1}\n", "{engine}");
+        drop(d);
+    }
+}
+
+#[test]
 fn group_by_and_aggregate() {
     let (dir, out) = ok(
         r#"type R = { k: str, v: int, f: float }

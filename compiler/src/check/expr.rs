@@ -94,6 +94,29 @@ impl Checker<'_> {
                     span,
                 )
             }
+            (Ty::Stream(a), Ty::Stream(b)) if crate::builtins::lookup("map").is_some() => {
+                // `union(ints, floats)`: the elements are converted one by one, as by
+                // `map(x => <x converted>)`.
+                let (a, b) = ((**a).clone(), (**b).clone());
+                let binder = self.locals.fresh();
+                let body = self.convert(TExpr::new(TExprKind::Local(binder), a.clone(), span), &b);
+                let f = TExpr::new(
+                    TExprKind::Lambda(binder, Box::new(body)),
+                    Ty::Fn(Rc::from(vec![a]), Rc::new(b)),
+                    span,
+                );
+                TExpr::new(
+                    TExprKind::Call {
+                        callee: Callee::Builtin(crate::builtins::lookup("map").unwrap_or_else(
+                            || unreachable!("`map` is a builtin (checked by the guard)"),
+                        )),
+                        args: vec![t, f],
+                        named: Vec::new(),
+                    },
+                    to.clone(),
+                    span,
+                )
+            }
             (_, Ty::Optional(b)) => {
                 let inner = self.convert(t, b);
                 TExpr::new(TExprKind::WrapOptional(Box::new(inner)), to.clone(), span)
