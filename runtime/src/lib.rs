@@ -13,6 +13,10 @@ pub mod exec;
 
 pub mod text;
 
+pub mod strfn;
+
+pub mod textdef;
+
 pub mod agentdrv;
 pub mod archive;
 pub mod kernels;
