@@ -15,6 +15,8 @@ pub mod text;
 
 pub mod strfn;
 
+pub mod listfn;
+
 pub mod textdef;
 
 pub mod agentdrv;

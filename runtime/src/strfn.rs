@@ -380,7 +380,7 @@ pub unsafe extern "C" fn kiln_fmt_float(arena: *mut Arena, v: f64, out: *mut KSt
 }
 
 /// One-argument float functions, by `op`: 0 `round` (half away from zero), 1 `exp`,
-/// 2 `log` (natural), 3 `tanh`, 4 `sigmoid` (`1 / (1 + exp(-x))`). The same `std`
+/// 2 `log` (natural), 3 `tanh`, 4 `sigmoid` (`1 / (1 + exp(-x))`), 5 `floor`, 6 `ceil`. The same `std`
 /// functions the interpreter calls, so results are bit-identical.
 #[unsafe(no_mangle)]
 pub extern "C" fn kiln_math1(op: u32, x: f64) -> f64 {
@@ -390,6 +390,8 @@ pub extern "C" fn kiln_math1(op: u32, x: f64) -> f64 {
         2 => x.ln(),
         3 => x.tanh(),
         4 => 1.0 / (1.0 + (-x).exp()),
+        5 => x.floor(),
+        6 => x.ceil(),
         _ => f64::NAN,
     }
 }

@@ -38,12 +38,16 @@ const IMPORTS: &[(&str, &str, &str)] = &[
     ("kiln_fmt_float", "PFP", "W"),
     ("kiln_math1", "WF", "F"),
     ("kiln_math2", "WFF", "F"),
+    ("kiln_list_sort", "PPLWP", "W"),
+    ("kiln_list_reverse", "PPLLP", "W"),
+    ("kiln_list_concat", "PPLPLLP", "W"),
 ];
 
 /// Every symbol [`IMPORTS`] names, with its address, for the JIT.
 pub fn runtime_symbols() -> Vec<(&'static str, *const u8)> {
     let mut v = kiln_runtime::text::c_symbols();
     v.extend(kiln_runtime::strfn::c_symbols());
+    v.extend(kiln_runtime::listfn::c_symbols());
     v.extend(kiln_runtime::exec::abi::c_symbols());
     v.extend(kiln_runtime::io::ffi::c_symbols());
     v.push(("kiln_bridge", super::bridge::kiln_bridge as *const u8));

@@ -183,7 +183,7 @@ impl<M: Module> Gen<'_, '_, '_, M> {
             // The interpreter evaluates the call again: it fails the same way and records
             // the error, or (past the depth limit) gives the value.
             self.switch(bad);
-            let v = self.bridge(e);
+            let v = self.bridge_quiet(e);
             self.b.ins().jump(done, &args(&v));
         }
         self.switch(ok);

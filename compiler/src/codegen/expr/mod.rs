@@ -7,7 +7,10 @@
 
 mod builtins;
 pub mod calls;
+mod lists;
 mod ops;
+mod text;
+mod vecs;
 
 use super::bridge::BridgeExpr;
 use super::layout::{desc, load, shape, store, strip, zeros};
@@ -132,6 +135,13 @@ impl<'a, 's, 'p, M: Module> Gen<'a, 's, 'p, M> {
             {
                 self.convert_optional(value, *binder, body, e)
             }
+            TExprKind::ConvertEach { value, binder, body } => match &value.ty {
+                Ty::List(elem) => match self.map_filter("map", value, *binder, body, elem, e) {
+                    Some(v) => v,
+                    None => self.bridge(e),
+                },
+                _ => self.bridge(e),
+            },
             TExprKind::Call { callee: Callee::Fn(i), args, named } if named.is_empty() => {
                 self.call_fn(*i, args, e)
             }
@@ -203,6 +213,17 @@ impl<'a, 's, 'p, M: Module> Gen<'a, 's, 'p, M> {
     /// Evaluates `e` with the interpreter (see [`super::bridge`]); a failure jumps to the
     /// function's fail block.
     pub fn bridge(&mut self, e: &TExpr) -> Vals {
+        if std::env::var_os("KILN_TRACE_BRIDGE").is_some() {
+            // A debugging aid: which expressions compiled code hands to the interpreter.
+            let what = format!("{:?}", e.kind);
+            let what: String = what.chars().take(100).collect();
+            eprintln!("kiln: bridged {:?}: {what}", e.span);
+        }
+        self.bridge_quiet(e)
+    }
+
+    /// [`Gen::bridge`] on a failure path (not traced: it runs only when native code failed).
+    pub fn bridge_quiet(&mut self, e: &TExpr) -> Vals {
         let mut used = std::collections::BTreeSet::new();
         visit(e, &mut |x| {
             if let TExprKind::Local(id) = x.kind {
@@ -260,7 +281,7 @@ impl<'a, 's, 'p, M: Module> Gen<'a, 's, 'p, M> {
         self.b.set_cold_block(bad);
         self.b.ins().brif(ok, good, &[], bad, &[]);
         self.switch(bad);
-        self.bridge(e);
+        self.bridge_quiet(e);
         // The interpreter did not fail: record that rather than going on silently.
         let msg = b"internal error: compiled code and the interpreter disagree here";
         let site = self.sh.bridge.site(super::bridge::FailSite {

@@ -65,6 +65,9 @@ impl<M: Module> Gen<'_, '_, '_, M> {
                 vec![self.b.ins().icmp(cc, x, y)]
             }
             (Ty::Str, Ty::Str) => self.str_op(op, a, bx, e),
+            (Ty::List(_), Ty::List(_)) if op == BinOp::Add && a.ty == bx.ty && a.ty == e.ty => {
+                self.list_concat(a, bx, e)
+            }
             _ => self.bridge(e),
         }
     }
