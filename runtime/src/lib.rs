@@ -17,6 +17,8 @@ pub mod strfn;
 
 pub mod listfn;
 
+pub mod vecfn;
+
 pub mod textdef;
 
 pub mod agentdrv;

@@ -11,7 +11,7 @@ use cranelift_module::{DataDescription, DataId, FuncId, Linkage, Module};
 use std::collections::HashMap;
 
 /// The runtime functions generated code calls: (name, parameters, returns), with `P` a
-/// pointer, `L` an i64, `W` an i32 and `F` an f64.
+/// pointer, `L` an i64, `W` an i32, `F` an f64 and `S` an f32.
 const IMPORTS: &[(&str, &str, &str)] = &[
     ("kiln_arena_alloc", "PPP", "P"),
     ("kiln_emit", "PP", ""),
@@ -41,6 +41,13 @@ const IMPORTS: &[(&str, &str, &str)] = &[
     ("kiln_list_sort", "PPLWP", "W"),
     ("kiln_list_reverse", "PPLLP", "W"),
     ("kiln_list_concat", "PPLPLLP", "W"),
+    ("kiln_vec_reduce", "WPL", "F"),
+    ("kiln_vec_dot", "PPL", "F"),
+    ("kiln_vec_argmax", "PL", "L"),
+    ("kiln_vec_map", "WPLP", "W"),
+    ("kiln_hash_embed", "PLLP", "W"),
+    ("kiln_vbin", "WPPPL", "W"),
+    ("kiln_vscalar", "WPSWPL", "W"),
 ];
 
 /// Every symbol [`IMPORTS`] names, with its address, for the JIT.
@@ -48,6 +55,8 @@ pub fn runtime_symbols() -> Vec<(&'static str, *const u8)> {
     let mut v = kiln_runtime::text::c_symbols();
     v.extend(kiln_runtime::strfn::c_symbols());
     v.extend(kiln_runtime::listfn::c_symbols());
+    v.extend(kiln_runtime::vecfn::c_symbols());
+    v.extend(kiln_runtime::simd::jit_symbols());
     v.extend(kiln_runtime::exec::abi::c_symbols());
     v.extend(kiln_runtime::io::ffi::c_symbols());
     v.push(("kiln_bridge", super::bridge::kiln_bridge as *const u8));
@@ -108,6 +117,7 @@ impl<'s, 'p, M: Module> Shared<'s, 'p, M> {
                     'P' => ptr,
                     'L' => types::I64,
                     'F' => types::F64,
+                    'S' => types::F32,
                     _ => types::I32,
                 };
                 let mut sig = self.m.make_signature();

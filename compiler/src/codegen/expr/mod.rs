@@ -145,11 +145,15 @@ impl<'a, 's, 'p, M: Module> Gen<'a, 's, 'p, M> {
             TExprKind::Call { callee: Callee::Fn(i), args, named } if named.is_empty() => {
                 self.call_fn(*i, args, e)
             }
+            TExprKind::Call { callee: Callee::VecFromList(n), args, named } if named.is_empty() => {
+                self.vec_from_list(*n, args, e)
+            }
             TExprKind::Call { callee: Callee::Builtin(bi), args, named } if named.is_empty() => {
                 self.builtin(bi.name, args, e)
             }
             TExprKind::Field(x, i) => self.field(x, *i, e),
             TExprKind::Index(xs, i) if matches!(xs.ty, Ty::List(_)) => self.index(xs, i, e),
+            TExprKind::Index(xs, i) if matches!(xs.ty, Ty::Vec(_)) => self.vec_index(xs, i, e),
             TExprKind::If(c, t, f) => self.if_(c, t, f, &e.ty),
             TExprKind::Let(id, v, body) => {
                 let vals = self.expr(v);

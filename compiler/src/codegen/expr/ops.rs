@@ -21,6 +21,7 @@ impl<M: Module> Gen<'_, '_, '_, M> {
                 let v = self.expr(x)[0];
                 vec![self.b.ins().fneg(v)]
             }
+            (UnOp::Neg, Ty::Vec(_)) => self.vec_neg(x, e),
             (UnOp::Neg, Ty::Int) => {
                 let v = self.expr(x)[0];
                 let ok = self.b.ins().icmp_imm_s(IntCC::NotEqual, v, i64::MIN);
@@ -65,6 +66,7 @@ impl<M: Module> Gen<'_, '_, '_, M> {
                 vec![self.b.ins().icmp(cc, x, y)]
             }
             (Ty::Str, Ty::Str) => self.str_op(op, a, bx, e),
+            (Ty::Vec(_), _) | (_, Ty::Vec(_)) => self.vec_arith(op, a, bx, e),
             (Ty::List(_), Ty::List(_)) if op == BinOp::Add && a.ty == bx.ty && a.ty == e.ty => {
                 self.list_concat(a, bx, e)
             }
