@@ -183,12 +183,26 @@ pub unsafe extern "C" fn kiln_list_concat(
     .unwrap_or(1)
 }
 
+/// Copies `n` bytes from `src` to `dst` (non-overlapping; nothing when `n == 0`).
+///
+/// # Safety
+/// Unless `n == 0`, `src` addresses `n` readable and `dst` `n` writable bytes, disjoint.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kiln_copy(dst: *mut u8, src: *const u8, n: u64) {
+    if n == 0 || dst.is_null() || src.is_null() {
+        return;
+    }
+    // SAFETY: per the contract.
+    unsafe { std::ptr::copy_nonoverlapping(src, dst, n as usize) };
+}
+
 /// The functions of this module with their addresses, for the JIT.
 pub fn c_symbols() -> Vec<(&'static str, *const u8)> {
     vec![
         ("kiln_list_sort", kiln_list_sort as *const u8),
         ("kiln_list_reverse", kiln_list_reverse as *const u8),
         ("kiln_list_concat", kiln_list_concat as *const u8),
+        ("kiln_copy", kiln_copy as *const u8),
     ]
 }
 
@@ -256,6 +270,13 @@ mod tests {
             kiln_list_concat(&mut arena, xs.as_ptr().cast(), 2, ys.as_ptr().cast(), 1, 8, &mut out)
         };
         assert_eq!((st, elems::<i64>(out)), (0, vec![1, 2, 3]));
+        let mut dst = [0u8; 3];
+        // SAFETY: 3 bytes each way; a zero count touches nothing.
+        unsafe {
+            kiln_copy(dst.as_mut_ptr(), [7u8, 8, 9].as_ptr(), 3);
+            kiln_copy(std::ptr::null_mut(), std::ptr::null(), 0);
+        }
+        assert_eq!(dst, [7, 8, 9]);
         // SAFETY: empty inputs may be null; a null arena is reported.
         unsafe {
             let null = std::ptr::null();

@@ -397,13 +397,16 @@ pub extern "C" fn kiln_math1(op: u32, x: f64) -> f64 {
 }
 
 /// Two-argument float functions, by `op`: 0 `pow`, 1 `min`, 2 `max` (`f64::min` /
-/// `f64::max`: a NaN argument yields the other one).
+/// `f64::max`: a NaN argument yields the other one), 3 `//` and 4 `%` on floats
+/// ([`crate::arith`]).
 #[unsafe(no_mangle)]
 pub extern "C" fn kiln_math2(op: u32, x: f64, y: f64) -> f64 {
     match op {
         0 => x.powf(y),
         1 => x.min(y),
         2 => x.max(y),
+        3 => crate::arith::floor_div_f64(x, y),
+        4 => crate::arith::floor_mod_f64(x, y),
         _ => f64::NAN,
     }
 }

@@ -41,6 +41,7 @@ const IMPORTS: &[(&str, &str, &str)] = &[
     ("kiln_list_sort", "PPLWP", "W"),
     ("kiln_list_reverse", "PPLLP", "W"),
     ("kiln_list_concat", "PPLPLLP", "W"),
+    ("kiln_copy", "PPL", ""),
     ("kiln_vec_reduce", "WPL", "F"),
     ("kiln_vec_dot", "PPL", "F"),
     ("kiln_vec_argmax", "PL", "L"),

@@ -196,6 +196,10 @@ fn math_matches_std() {
             assert_eq!(kiln_math2(0, x, y).to_bits(), x.powf(y).to_bits());
             assert_eq!(kiln_math2(1, x, y).to_bits(), x.min(y).to_bits());
             assert_eq!(kiln_math2(2, x, y).to_bits(), x.max(y).to_bits());
+            let fd = crate::arith::floor_div_f64(x, y);
+            assert_eq!(kiln_math2(3, x, y).to_bits(), fd.to_bits());
+            let fm = crate::arith::floor_mod_f64(x, y);
+            assert_eq!(kiln_math2(4, x, y).to_bits(), fm.to_bits());
         }
     }
 }

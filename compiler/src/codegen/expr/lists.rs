@@ -181,6 +181,28 @@ impl<M: Module> Gen<'_, '_, '_, M> {
                 let s = self.b.ins().iconst(types::I64, stride as i64);
                 self.list_kernel("kiln_list_reverse", &[arena, l[0], l[1], s], &e.ty, e)
             }
+            ("take" | "skip", [xs, k]) if k.ty == Ty::Int => {
+                // Slices of the (immutable) list: no copy.
+                let stride = desc(&elem)?.stride() as i64;
+                let l = self.expr(xs);
+                let k = self.expr(k)[0];
+                let zero = self.b.ins().iconst(types::I64, 0);
+                let pos = self.b.ins().icmp(IntCC::SignedGreaterThan, k, zero);
+                let k = self.b.ins().select(pos, k, zero);
+                let short = self.b.ins().icmp(IntCC::SignedLessThan, k, l[1]);
+                let k = self.b.ins().select(short, k, l[1]);
+                if name == "take" {
+                    vec![l[0], k]
+                } else {
+                    let off = self.b.ins().imul_imm_s(k, stride);
+                    let p = self.b.ins().iadd(l[0], off);
+                    vec![p, self.b.ins().isub(l[1], k)]
+                }
+            }
+            ("flat_map", [xs, f]) => {
+                let TExprKind::Lambda(param, body) = &f.kind else { return None };
+                return self.flat_map_list(xs, *param, body, &elem, e);
+            }
             ("map" | "filter", [xs, f]) => {
                 let TExprKind::Lambda(param, body) = &f.kind else { return None };
                 return self.map_filter(name, xs, *param, body, &elem, e);
@@ -257,5 +279,59 @@ impl<M: Module> Gen<'_, '_, '_, M> {
             }
         });
         Some(vec![p, count[0]])
+    }
+
+    /// `flat_map(xs, x => body)` on a list: the lambda runs once per element (its lists
+    /// kept in a scratch array), then the pieces are copied into one new list.
+    fn flat_map_list(
+        &mut self,
+        xs: &TExpr,
+        param: LocalId,
+        body: &TExpr,
+        elem: &Ty,
+        e: &TExpr,
+    ) -> Option<Vals> {
+        let Ty::List(out_elem) = &e.ty else { return None };
+        if body.ty != e.ty {
+            return None;
+        }
+        let stride = desc(out_elem)?.stride() as i64;
+        desc(elem)?;
+        let l = self.expr(xs);
+        let arena = self.arena();
+        let bytes = self.b.ins().imul_imm_s(l[1], 16);
+        let align = self.b.ins().iconst(self.ptr, 8);
+        let tmp = self.call("kiln_arena_alloc", &[arena, bytes, align])[0];
+        let ok = self.b.ins().icmp_imm_s(IntCC::NotEqual, tmp, 0);
+        self.check(ok, e);
+        let from = self.b.ins().iconst(types::I64, 0);
+        let total = self.each(&l, elem, from, vec![from], |g, x, i, st| {
+            let old = g.locals.insert(param, (elem.clone(), x));
+            let r = g.expr(body);
+            match old {
+                Some(o) => g.locals.insert(param, o),
+                None => g.locals.remove(&param),
+            };
+            let off = g.b.ins().imul_imm_s(i, 16);
+            let at = g.b.ins().iadd(tmp, off);
+            let cfg = g.sh.cfg();
+            store(&mut g.b, cfg, &e.ty, &r, at, 0);
+            vec![g.b.ins().iadd(st[0], r[1])]
+        });
+        let bytes = self.b.ins().imul_imm_s(total[0], stride);
+        let align = self.b.ins().iconst(self.ptr, 8);
+        let arena = self.arena();
+        let out = self.call("kiln_arena_alloc", &[arena, bytes, align])[0];
+        let ok = self.b.ins().icmp_imm_s(IntCC::NotEqual, out, 0);
+        self.check(ok, e);
+        let pieces = [tmp, l[1]];
+        self.each(&pieces, &e.ty, from, vec![from], |g, piece, _, st| {
+            let off = g.b.ins().imul_imm_s(st[0], stride);
+            let dst = g.b.ins().iadd(out, off);
+            let n = g.b.ins().imul_imm_s(piece[1], stride);
+            g.call("kiln_copy", &[dst, piece[0], n]);
+            vec![g.b.ins().iadd(st[0], piece[1])]
+        });
+        Some(vec![out, total[0]])
     }
 }

@@ -54,7 +54,7 @@ impl<M: Module> Gen<'_, '_, '_, M> {
         }
         match (&a.ty, &bx.ty) {
             (Ty::Int, Ty::Int) => self.int_op(op, a, bx, e),
-            (Ty::Float, Ty::Float) => self.float_op(op, a, bx, e),
+            (Ty::Float, Ty::Float) => self.float_op(op, a, bx),
             (Ty::Bool, Ty::Bool)
                 if matches!(
                     op,
@@ -159,11 +159,13 @@ impl<M: Module> Gen<'_, '_, '_, M> {
         }
     }
 
-    fn float_op(&mut self, op: BinOp, a: &TExpr, bx: &TExpr, e: &TExpr) -> Vals {
-        if matches!(op, BinOp::FloorDiv | BinOp::Mod) {
-            return self.bridge(e);
-        }
+    fn float_op(&mut self, op: BinOp, a: &TExpr, bx: &TExpr) -> Vals {
         let (x, y) = (self.expr(a)[0], self.expr(bx)[0]);
+        if matches!(op, BinOp::FloorDiv | BinOp::Mod) {
+            // `kiln_math2` operations 3 and 4: the runtime's `arith` functions.
+            let code = if op == BinOp::FloorDiv { 3 } else { 4 };
+            return vec![self.math2(code, x, y)];
+        }
         vec![match op {
             BinOp::Add => self.b.ins().fadd(x, y),
             BinOp::Sub => self.b.ins().fsub(x, y),
