@@ -13,6 +13,14 @@ pub mod exec;
 
 pub mod text;
 
+pub mod strfn;
+
+pub mod listfn;
+
+pub mod vecfn;
+
+pub mod textdef;
+
 pub mod agentdrv;
 pub mod archive;
 pub mod kernels;

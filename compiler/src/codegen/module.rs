@@ -11,7 +11,7 @@ use cranelift_module::{DataDescription, DataId, FuncId, Linkage, Module};
 use std::collections::HashMap;
 
 /// The runtime functions generated code calls: (name, parameters, returns), with `P` a
-/// pointer, `L` an i64 and `W` an i32.
+/// pointer, `L` an i64, `W` an i32, `F` an f64 and `S` an f32.
 const IMPORTS: &[(&str, &str, &str)] = &[
     ("kiln_arena_alloc", "PPP", "P"),
     ("kiln_emit", "PP", ""),
@@ -22,11 +22,42 @@ const IMPORTS: &[(&str, &str, &str)] = &[
     ("kiln_str_concat", "PPLPLP", ""),
     ("kiln_str_upper", "PPLP", ""),
     ("kiln_str_lower", "PPLP", ""),
+    ("kiln_str_trim", "PLP", ""),
+    ("kiln_str_substr", "PLLLP", ""),
+    ("kiln_str_contains", "PLPL", "W"),
+    ("kiln_str_starts_with", "PLPL", "W"),
+    ("kiln_str_ends_with", "PLPL", "W"),
+    ("kiln_str_replace", "PPLPLPLP", "W"),
+    ("kiln_str_reverse", "PPLP", "W"),
+    ("kiln_str_split", "PPLPLP", "W"),
+    ("kiln_str_join", "PPLPLP", "W"),
+    ("kiln_str_tokens", "PPLP", "W"),
+    ("kiln_parse_int", "PLP", "W"),
+    ("kiln_parse_float", "PLP", "W"),
+    ("kiln_fmt_int", "PLP", "W"),
+    ("kiln_fmt_float", "PFP", "W"),
+    ("kiln_math1", "WF", "F"),
+    ("kiln_math2", "WFF", "F"),
+    ("kiln_list_sort", "PPLWP", "W"),
+    ("kiln_list_reverse", "PPLLP", "W"),
+    ("kiln_list_concat", "PPLPLLP", "W"),
+    ("kiln_copy", "PPL", ""),
+    ("kiln_vec_reduce", "WPL", "F"),
+    ("kiln_vec_dot", "PPL", "F"),
+    ("kiln_vec_argmax", "PL", "L"),
+    ("kiln_vec_map", "WPLP", "W"),
+    ("kiln_hash_embed", "PLLP", "W"),
+    ("kiln_vbin", "WPPPL", "W"),
+    ("kiln_vscalar", "WPSWPL", "W"),
 ];
 
 /// Every symbol [`IMPORTS`] names, with its address, for the JIT.
 pub fn runtime_symbols() -> Vec<(&'static str, *const u8)> {
     let mut v = kiln_runtime::text::c_symbols();
+    v.extend(kiln_runtime::strfn::c_symbols());
+    v.extend(kiln_runtime::listfn::c_symbols());
+    v.extend(kiln_runtime::vecfn::c_symbols());
+    v.extend(kiln_runtime::simd::jit_symbols());
     v.extend(kiln_runtime::exec::abi::c_symbols());
     v.extend(kiln_runtime::io::ffi::c_symbols());
     v.push(("kiln_bridge", super::bridge::kiln_bridge as *const u8));
@@ -38,11 +69,22 @@ pub struct Shared<'s, 'p, M: Module> {
     pub bridge: &'s Bridge<'p>,
     imports: HashMap<&'static str, FuncId>,
     data: HashMap<Vec<u8>, DataId>,
+    /// User fns by index: compiled (declared) or `None` when they stay bridged.
+    pub fns: HashMap<usize, Option<FuncId>>,
+    /// Declared user fns whose bodies are not defined yet.
+    pub pending: Vec<usize>,
 }
 
 impl<'s, 'p, M: Module> Shared<'s, 'p, M> {
     pub fn new(m: &'s mut M, bridge: &'s Bridge<'p>) -> Shared<'s, 'p, M> {
-        Shared { m, bridge, imports: HashMap::new(), data: HashMap::new() }
+        Shared {
+            m,
+            bridge,
+            imports: HashMap::new(),
+            data: HashMap::new(),
+            fns: HashMap::new(),
+            pending: Vec::new(),
+        }
     }
 
     pub fn cfg(&self) -> TargetFrontendConfig {
@@ -51,6 +93,11 @@ impl<'s, 'p, M: Module> Shared<'s, 'p, M> {
 
     pub fn ptr(&self) -> Type {
         self.m.target_config().pointer_type()
+    }
+
+    /// The pipeline being compiled (the interpreter's, so user fns are at hand).
+    pub fn pipeline(&self) -> &'p crate::ir::Pipeline {
+        self.bridge.inner.lock().unwrap_or_else(|p| p.into_inner()).0.interp.p
     }
 
     pub fn bridge_addr(&self) -> usize {
@@ -70,6 +117,8 @@ impl<'s, 'p, M: Module> Shared<'s, 'p, M> {
                 let ty = |c: char| match c {
                     'P' => ptr,
                     'L' => types::I64,
+                    'F' => types::F64,
+                    'S' => types::F32,
                     _ => types::I32,
                 };
                 let mut sig = self.m.make_signature();

@@ -45,7 +45,8 @@ fn define<M: Module>(
         b.set_cold_block(fail);
         b.switch_to_block(entry);
         let ps = b.block_params(entry).to_vec();
-        let mut g = Gen { sh: &mut *sh, b, ptr, ctx: ps[0], locals: BTreeMap::new(), fail };
+        let mut g =
+            Gen { sh: &mut *sh, b, ptr, ctx: ps[0], locals: BTreeMap::new(), fail, depth: None };
         body(&mut g, &ps[1..]);
         let zero = g.b.ins().iconst(types::I32, 0);
         g.b.ins().return_(&[zero]);
@@ -58,6 +59,8 @@ fn define<M: Module>(
     }
     sh.m.define_function(id, &mut ctx).map_err(|e| err(format!("{e:?}")))?;
     sh.m.clear_context(&mut ctx);
+    // The user fns this function calls (and the ones they call).
+    super::expr::calls::define_pending(sh)?;
     Ok(id)
 }
 

@@ -1,9 +1,10 @@
 //! The builtin functions of LANGUAGE.md §1.7 on values. Functions that take a lambda or
 //! work on whole lists (`map`, `group_by`, `join` ...) are in [`super::lists`].
 //!
-//! Vector reductions are defined exactly: products of two f32 are exact in f64, and
-//! `dot`, `sum`, `norm`, `mean` add them in f64 from the first element to the last;
-//! `sigmoid`, `tanh` and `softmax` compute in f64 and round each result to f32.
+//! Vector builtins use the runtime's definitions (`kiln_runtime::vecfn`), which compiled
+//! code calls too: reductions are exact (products of two f32 are exact in f64, and `dot`,
+//! `sum`, `norm`, `mean` add them in f64 from the first element to the last); `sigmoid`,
+//! `tanh` and `softmax` compute in f64 and round each result to f32.
 
 use super::eval::Interp;
 use super::text::{self, NumErr};
@@ -13,6 +14,7 @@ use crate::check::hir::TExpr;
 use crate::check::types::Ty;
 use crate::diag::codes;
 use crate::source::Span;
+use kiln_runtime::vecfn::{self, sigmoid, sum64};
 use std::rc::Rc;
 
 /// Evaluates the call `e` of builtin `name`.
@@ -53,15 +55,7 @@ fn f(v: &Value) -> f64 {
 }
 
 fn map_f32(xs: &[f32], g: impl Fn(f64) -> f64) -> Value {
-    Value::Vec(xs.iter().map(|x| g(f64::from(*x)) as f32).collect())
-}
-
-fn sum64(xs: &[f32]) -> f64 {
-    xs.iter().map(|x| f64::from(*x)).sum()
-}
-
-fn sigmoid(x: f64) -> f64 {
-    1.0 / (1.0 + (-x).exp())
+    Value::Vec(vecfn::map64(xs, g).into())
 }
 
 /// Builtins over plain values.
@@ -113,10 +107,7 @@ pub fn scalar(name: &str, a: &[Value], span: Span) -> R<Value> {
             }
         }
         "min" | "max" => match a0 {
-            V::Vec(xs) => {
-                let pick = |p: f32, q: f32| if name == "min" { p.min(q) } else { p.max(q) };
-                V::Float(f64::from(xs.iter().copied().reduce(pick).unwrap_or(f32::NAN)))
-            }
+            V::Vec(xs) => V::Float(vecfn::extreme(xs, name == "max")),
             V::List(xs) => {
                 let want = if name == "min" {
                     std::cmp::Ordering::Less
@@ -136,7 +127,7 @@ pub fn scalar(name: &str, a: &[Value], span: Span) -> R<Value> {
             _ => return Err(bad(span, name)),
         },
         "mean" => match a0 {
-            V::Vec(xs) => V::Float(sum64(xs) / xs.len() as f64),
+            V::Vec(xs) => V::Float(vecfn::mean64(xs)),
             V::List(xs) if xs.is_empty() => {
                 return Err(EvalError::new(codes::E0605, span, "`mean` of an empty list"));
             }
@@ -162,42 +153,23 @@ pub fn scalar(name: &str, a: &[Value], span: Span) -> R<Value> {
             _ => return Err(bad(span, name)),
         },
         "dot" => match (a0, a1) {
-            (V::Vec(x), V::Vec(y)) => {
-                V::Float(x.iter().zip(y.iter()).map(|(p, q)| f64::from(*p) * f64::from(*q)).sum())
-            }
+            (V::Vec(x), V::Vec(y)) => V::Float(vecfn::dot64(x, y)),
             _ => return Err(bad(span, name)),
         },
         "norm" => match a0 {
-            V::Vec(xs) => {
-                V::Float(xs.iter().map(|x| f64::from(*x) * f64::from(*x)).sum::<f64>().sqrt())
-            }
+            V::Vec(xs) => V::Float(vecfn::norm64(xs)),
             _ => return Err(bad(span, name)),
         },
         "argmax" => match a0 {
-            V::Vec(xs) => {
-                let mut best: Option<(usize, f32)> = None;
-                for (i, x) in xs.iter().enumerate() {
-                    if !x.is_nan() && best.is_none_or(|(_, b)| *x > b) {
-                        best = Some((i, *x));
-                    }
-                }
-                V::Int(best.map_or(0, |(i, _)| i as i64))
-            }
+            V::Vec(xs) => V::Int(vecfn::argmax(xs)),
             _ => return Err(bad(span, name)),
         },
         "softmax" => match a0 {
-            V::Vec(xs) => {
-                let m = xs.iter().fold(f64::NEG_INFINITY, |m, x| m.max(f64::from(*x)));
-                let es: Vec<f64> = xs.iter().map(|x| (f64::from(*x) - m).exp()).collect();
-                let s: f64 = es.iter().sum();
-                V::Vec(es.iter().map(|e| (e / s) as f32).collect())
-            }
+            V::Vec(xs) => V::Vec(vecfn::softmax(xs).into()),
             _ => return Err(bad(span, name)),
         },
         "relu" => match a0 {
-            V::Vec(xs) => {
-                V::Vec(xs.iter().map(|x| if *x > 0.0 || x.is_nan() { *x } else { 0.0 }).collect())
-            }
+            V::Vec(xs) => V::Vec(xs.iter().map(|x| vecfn::relu(*x)).collect()),
             _ => V::Float(if f(a0) > 0.0 || f(a0).is_nan() { f(a0) } else { 0.0 }),
         },
         "sigmoid" => match a0 {

@@ -59,4 +59,4 @@ pub use plan::{
     AggKind, AggSpec, Failure, KeyFn, Options, PNode, Plan, SeqOp, SinkFormat, Site, SourceKind,
     Summary,
 };
-pub use run::run;
+pub use run::{WORKER_STACK, run};

@@ -21,6 +21,9 @@ use std::sync::{Arc, Mutex};
 #[allow(clippy::vec_box)]
 type Pool = Mutex<Vec<Box<Arena>>>;
 
+/// The stack reserved for each worker thread.
+pub const WORKER_STACK: usize = 1 << 30;
+
 /// Elements of a `range` per chunk.
 const RANGE_CHUNK: i64 = 1 << 16;
 
@@ -210,9 +213,19 @@ fn run_open(
         let pool = &pool;
         s.spawn(move || reader(plan, opts, sources, job_tx, tok_rx, stop));
         for _ in 0..threads {
-            let res_tx = res_tx.clone();
             let job_rx = &job_rx;
-            s.spawn(move || worker(sh, job_rx, res_tx, stop, pool));
+            // Compiled code may recurse deeply (user fns, and the interpreter behind the
+            // bridge): workers reserve as much stack as the thread `kiln run` runs on
+            // (committed only as it is used).
+            let tx = res_tx.clone();
+            let big = std::thread::Builder::new()
+                .name("kiln-worker".into())
+                .stack_size(WORKER_STACK)
+                .spawn_scoped(s, move || worker(sh, job_rx, tx, stop, pool));
+            if big.is_err() {
+                let tx = res_tx.clone();
+                s.spawn(move || worker(sh, job_rx, tx, stop, pool));
+            }
         }
         drop(res_tx);
         let r = Consumer::new(plan, sh, sinks, total, opts, pool).consume(res_rx, tok_tx);

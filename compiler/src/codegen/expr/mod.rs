@@ -5,13 +5,19 @@
 //! translated natively is evaluated by the interpreter through [`super::bridge`], and so
 //! is every failure path, so errors carry exactly the interpreter's code, span and message.
 
+mod builtins;
+pub mod calls;
+mod lists;
+mod ops;
+mod text;
+mod vecs;
+
 use super::bridge::BridgeExpr;
 use super::layout::{desc, load, shape, store, strip, zeros};
 use super::module::Shared;
 use crate::check::hir::{Callee, Global, LocalId, TExpr, TExprKind, visit};
 use crate::check::types::Ty;
-use crate::syntax::ast::{BinOp, UnOp};
-use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
+use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
     Block, BlockArg, InstBuilder, MemFlagsData, StackSlotData, StackSlotKind, Type, Value, types,
 };
@@ -31,6 +37,10 @@ pub struct Gen<'a, 's, 'p, M: Module> {
     pub locals: BTreeMap<LocalId, (Ty, Vals)>,
     /// Returns 1: the row failed (the failure is recorded in the context).
     pub fail: Block,
+    /// Inside a compiled user `fn`: its stack limit. There a failure returns 1 at once
+    /// (nothing recorded) and the outermost call, in the stage function, re-evaluates its
+    /// call expression through the bridge; see [`calls`].
+    pub depth: Option<Value>,
 }
 
 fn args(vals: &[Value]) -> Vec<BlockArg> {
@@ -125,11 +135,25 @@ impl<'a, 's, 'p, M: Module> Gen<'a, 's, 'p, M> {
             {
                 self.convert_optional(value, *binder, body, e)
             }
+            TExprKind::ConvertEach { value, binder, body } => match &value.ty {
+                Ty::List(elem) => match self.map_filter("map", value, *binder, body, elem, e) {
+                    Some(v) => v,
+                    None => self.bridge(e),
+                },
+                _ => self.bridge(e),
+            },
+            TExprKind::Call { callee: Callee::Fn(i), args, named } if named.is_empty() => {
+                self.call_fn(*i, args, e)
+            }
+            TExprKind::Call { callee: Callee::VecFromList(n), args, named } if named.is_empty() => {
+                self.vec_from_list(*n, args, e)
+            }
             TExprKind::Call { callee: Callee::Builtin(bi), args, named } if named.is_empty() => {
                 self.builtin(bi.name, args, e)
             }
             TExprKind::Field(x, i) => self.field(x, *i, e),
             TExprKind::Index(xs, i) if matches!(xs.ty, Ty::List(_)) => self.index(xs, i, e),
+            TExprKind::Index(xs, i) if matches!(xs.ty, Ty::Vec(_)) => self.vec_index(xs, i, e),
             TExprKind::If(c, t, f) => self.if_(c, t, f, &e.ty),
             TExprKind::Let(id, v, body) => {
                 let vals = self.expr(v);
@@ -193,6 +217,17 @@ impl<'a, 's, 'p, M: Module> Gen<'a, 's, 'p, M> {
     /// Evaluates `e` with the interpreter (see [`super::bridge`]); a failure jumps to the
     /// function's fail block.
     pub fn bridge(&mut self, e: &TExpr) -> Vals {
+        if std::env::var_os("KILN_TRACE_BRIDGE").is_some() {
+            // A debugging aid: which expressions compiled code hands to the interpreter.
+            let what = format!("{:?}", e.kind);
+            let what: String = what.chars().take(100).collect();
+            eprintln!("kiln: bridged {:?}: {what}", e.span);
+        }
+        self.bridge_quiet(e)
+    }
+
+    /// [`Gen::bridge`] on a failure path (not traced: it runs only when native code failed).
+    pub fn bridge_quiet(&mut self, e: &TExpr) -> Vals {
         let mut used = std::collections::BTreeSet::new();
         visit(e, &mut |x| {
             if let TExprKind::Local(id) = x.kind {
@@ -240,11 +275,17 @@ impl<'a, 's, 'p, M: Module> Gen<'a, 's, 'p, M> {
     /// fails the same way and records its error) and the row fails.
     fn check(&mut self, ok: Value, e: &TExpr) {
         let good = self.b.create_block();
+        if self.depth.is_some() {
+            // Inside a user fn: the caller re-evaluates the whole call.
+            self.b.ins().brif(ok, good, &[], self.fail, &[]);
+            self.switch(good);
+            return;
+        }
         let bad = self.b.create_block();
         self.b.set_cold_block(bad);
         self.b.ins().brif(ok, good, &[], bad, &[]);
         self.switch(bad);
-        self.bridge(e);
+        self.bridge_quiet(e);
         // The interpreter did not fail: record that rather than going on silently.
         let msg = b"internal error: compiled code and the interpreter disagree here";
         let site = self.sh.bridge.site(super::bridge::FailSite {
@@ -257,188 +298,6 @@ impl<'a, 's, 'p, M: Module> Gen<'a, 's, 'p, M> {
         self.call("kiln_fail", &[self.ctx, s, m[0], m[1]]);
         self.b.ins().jump(self.fail, &[]);
         self.switch(good);
-    }
-
-    fn unary(&mut self, op: UnOp, x: &TExpr, e: &TExpr) -> Vals {
-        match (op, &x.ty) {
-            (UnOp::Not, Ty::Bool) => {
-                let v = self.expr(x)[0];
-                vec![self.b.ins().bxor_imm_s(v, 1)]
-            }
-            (UnOp::Neg, Ty::Float) => {
-                let v = self.expr(x)[0];
-                vec![self.b.ins().fneg(v)]
-            }
-            (UnOp::Neg, Ty::Int) => {
-                let v = self.expr(x)[0];
-                let ok = self.b.ins().icmp_imm_s(IntCC::NotEqual, v, i64::MIN);
-                self.check(ok, e);
-                vec![self.b.ins().ineg(v)]
-            }
-            _ => self.bridge(e),
-        }
-    }
-
-    fn binary(&mut self, op: BinOp, a: &TExpr, bx: &TExpr, e: &TExpr) -> Vals {
-        match op {
-            BinOp::And | BinOp::Or => return self.logic(op, a, bx),
-            BinOp::Coalesce => return self.coalesce(a, bx, &e.ty),
-            _ => {}
-        }
-        // Comparisons with the `null` literal test the tag.
-        if matches!(op, BinOp::Eq | BinOp::Ne) {
-            let (opt, null) = match (&a.ty, &bx.ty) {
-                (Ty::Optional(_), Ty::Null) => (Some(a), true),
-                (Ty::Null, Ty::Optional(_)) => (Some(bx), true),
-                _ => (None, false),
-            };
-            if let (Some(x), true) = (opt, null) {
-                let tag = self.expr(x)[0];
-                let cc = if op == BinOp::Eq { IntCC::Equal } else { IntCC::NotEqual };
-                let r = self.b.ins().icmp_imm_s(cc, tag, 0);
-                return vec![r];
-            }
-        }
-        match (&a.ty, &bx.ty) {
-            (Ty::Int, Ty::Int) => self.int_op(op, a, bx, e),
-            (Ty::Float, Ty::Float) => self.float_op(op, a, bx, e),
-            (Ty::Bool, Ty::Bool)
-                if matches!(
-                    op,
-                    BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge
-                ) =>
-            {
-                let (x, y) = (self.expr(a)[0], self.expr(bx)[0]);
-                let cc = int_cc(op, false);
-                vec![self.b.ins().icmp(cc, x, y)]
-            }
-            (Ty::Str, Ty::Str) => self.str_op(op, a, bx, e),
-            _ => self.bridge(e),
-        }
-    }
-
-    fn logic(&mut self, op: BinOp, a: &TExpr, bx: &TExpr) -> Vals {
-        let x = self.expr(a)[0];
-        let rhs = self.b.create_block();
-        let done = self.block_with(&[types::I8]);
-        let short = self.b.ins().iconst(types::I8, i64::from(op == BinOp::Or));
-        if op == BinOp::And {
-            self.b.ins().brif(x, rhs, &[], done, &[BlockArg::Value(short)]);
-        } else {
-            self.b.ins().brif(x, done, &[BlockArg::Value(short)], rhs, &[]);
-        }
-        self.switch(rhs);
-        let y = self.expr(bx)[0];
-        self.b.ins().jump(done, &[BlockArg::Value(y)]);
-        self.switch(done);
-        vec![self.b.block_params(done)[0]]
-    }
-
-    fn coalesce(&mut self, a: &TExpr, bx: &TExpr, ty: &Ty) -> Vals {
-        let x = self.expr(a);
-        let out_shape = shape(ty, self.ptr);
-        let done = self.block_with(&out_shape);
-        let rhs = self.b.create_block();
-        let have = self.b.create_block();
-        self.b.ins().brif(x[0], have, &[], rhs, &[]);
-        self.switch(have);
-        let v = if matches!(ty, Ty::Optional(_)) { x.clone() } else { x[1..].to_vec() };
-        self.b.ins().jump(done, &args(&v));
-        self.switch(rhs);
-        let y = self.expr(bx);
-        let y = self.coerce(y, &bx.ty, ty);
-        let y = if matches!(ty, Ty::Optional(_)) && !matches!(bx.ty, Ty::Optional(_) | Ty::Null) {
-            self.wrap_if_optional(y, ty)
-        } else {
-            y
-        };
-        self.b.ins().jump(done, &args(&y));
-        self.switch(done);
-        self.b.block_params(done).to_vec()
-    }
-
-    fn int_op(&mut self, op: BinOp, a: &TExpr, bx: &TExpr, e: &TExpr) -> Vals {
-        let (x, y) = (self.expr(a)[0], self.expr(bx)[0]);
-        match op {
-            BinOp::Add | BinOp::Sub | BinOp::Mul => {
-                let (r, of) = match op {
-                    BinOp::Add => self.b.ins().sadd_overflow(x, y),
-                    BinOp::Sub => self.b.ins().ssub_overflow(x, y),
-                    _ => self.b.ins().smul_overflow(x, y),
-                };
-                let ok = self.b.ins().icmp_imm_s(IntCC::Equal, of, 0);
-                self.check(ok, e);
-                vec![r]
-            }
-            BinOp::Div => {
-                let fx = self.b.ins().fcvt_from_sint(types::F64, x);
-                let fy = self.b.ins().fcvt_from_sint(types::F64, y);
-                vec![self.b.ins().fdiv(fx, fy)]
-            }
-            BinOp::FloorDiv | BinOp::Mod => {
-                // Fails on a zero divisor and on i64::MIN // -1.
-                let nz = self.b.ins().icmp_imm_s(IntCC::NotEqual, y, 0);
-                let not_min = self.b.ins().icmp_imm_s(IntCC::NotEqual, x, i64::MIN);
-                let not_m1 = self.b.ins().icmp_imm_s(IntCC::NotEqual, y, -1);
-                let safe = self.b.ins().bor(not_min, not_m1);
-                let ok = self.b.ins().band(nz, safe);
-                self.check(ok, e);
-                let q = self.b.ins().sdiv(x, y);
-                let r = self.b.ins().srem(x, y);
-                // Adjust toward negative infinity when the remainder and divisor differ in sign.
-                let rnz = self.b.ins().icmp_imm_s(IntCC::NotEqual, r, 0);
-                let sx = self.b.ins().bxor(r, y);
-                let neg = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, sx, 0);
-                let adj = self.b.ins().band(rnz, neg);
-                if op == BinOp::FloorDiv {
-                    let q1 = self.b.ins().iadd_imm_s(q, -1);
-                    vec![self.b.ins().select(adj, q1, q)]
-                } else {
-                    let r1 = self.b.ins().iadd(r, y);
-                    vec![self.b.ins().select(adj, r1, r)]
-                }
-            }
-            _ => vec![self.b.ins().icmp(int_cc(op, true), x, y)],
-        }
-    }
-
-    fn float_op(&mut self, op: BinOp, a: &TExpr, bx: &TExpr, e: &TExpr) -> Vals {
-        if matches!(op, BinOp::FloorDiv | BinOp::Mod) {
-            return self.bridge(e);
-        }
-        let (x, y) = (self.expr(a)[0], self.expr(bx)[0]);
-        vec![match op {
-            BinOp::Add => self.b.ins().fadd(x, y),
-            BinOp::Sub => self.b.ins().fsub(x, y),
-            BinOp::Mul => self.b.ins().fmul(x, y),
-            BinOp::Div => self.b.ins().fdiv(x, y),
-            _ => {
-                let cc = match op {
-                    BinOp::Eq => FloatCC::Equal,
-                    BinOp::Ne => FloatCC::NotEqual,
-                    BinOp::Lt => FloatCC::LessThan,
-                    BinOp::Le => FloatCC::LessThanOrEqual,
-                    BinOp::Gt => FloatCC::GreaterThan,
-                    _ => FloatCC::GreaterThanOrEqual,
-                };
-                self.b.ins().fcmp(cc, x, y)
-            }
-        }]
-    }
-
-    fn str_op(&mut self, op: BinOp, a: &TExpr, bx: &TExpr, e: &TExpr) -> Vals {
-        let (x, y) = (self.expr(a), self.expr(bx));
-        if op == BinOp::Add {
-            let out = self.slot(16);
-            let arena = self.arena();
-            self.call("kiln_str_concat", &[arena, x[0], x[1], y[0], y[1], out]);
-            return load(&mut self.b, &Ty::Str, self.ptr, out, 0);
-        }
-        if !matches!(op, BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge) {
-            return self.bridge(e);
-        }
-        let c = self.call("kiln_str_cmp", &[x[0], x[1], y[0], y[1]])[0];
-        vec![self.b.ins().icmp_imm_s(int_cc(op, true), c, 0)]
     }
 
     fn convert_optional(
@@ -467,39 +326,6 @@ impl<'a, 's, 'p, M: Module> Gen<'a, 's, 'p, M> {
         self.b.ins().jump(done, &args(&r));
         self.switch(done);
         self.b.block_params(done).to_vec()
-    }
-
-    fn builtin(&mut self, name: &str, a: &[TExpr], e: &TExpr) -> Vals {
-        match (name, a) {
-            ("len", [s]) if s.ty == Ty::Str => {
-                let v = self.expr(s);
-                vec![self.call("kiln_str_chars", &v)[0]]
-            }
-            ("len", [xs]) if matches!(xs.ty, Ty::List(_)) => vec![self.expr(xs)[1]],
-            ("upper" | "lower", [s]) if s.ty == Ty::Str => {
-                let v = self.expr(s);
-                let out = self.slot(16);
-                let arena = self.arena();
-                let f = if name == "upper" { "kiln_str_upper" } else { "kiln_str_lower" };
-                self.call(f, &[arena, v[0], v[1], out]);
-                load(&mut self.b, &Ty::Str, self.ptr, out, 0)
-            }
-            ("abs", [x]) if x.ty == Ty::Float => {
-                let v = self.expr(x)[0];
-                vec![self.b.ins().fabs(v)]
-            }
-            ("abs", [x]) if x.ty == Ty::Int => {
-                let v = self.expr(x)[0];
-                let ok = self.b.ins().icmp_imm_s(IntCC::NotEqual, v, i64::MIN);
-                self.check(ok, e);
-                vec![self.b.ins().iabs(v)]
-            }
-            ("sqrt", [x]) if x.ty == Ty::Float => {
-                let v = self.expr(x)[0];
-                vec![self.b.ins().sqrt(v)]
-            }
-            _ => self.bridge(e),
-        }
     }
 
     fn field(&mut self, x: &TExpr, i: usize, e: &TExpr) -> Vals {
@@ -591,20 +417,5 @@ impl<'a, 's, 'p, M: Module> Gen<'a, 's, 'p, M> {
             store(&mut self.b, cfg, t, v, p, (i * d.stride()) as i32);
         }
         vec![p, self.b.ins().iconst(types::I64, xs.len() as i64)]
-    }
-}
-
-fn int_cc(op: BinOp, signed: bool) -> IntCC {
-    match (op, signed) {
-        (BinOp::Eq, _) => IntCC::Equal,
-        (BinOp::Ne, _) => IntCC::NotEqual,
-        (BinOp::Lt, true) => IntCC::SignedLessThan,
-        (BinOp::Le, true) => IntCC::SignedLessThanOrEqual,
-        (BinOp::Gt, true) => IntCC::SignedGreaterThan,
-        (BinOp::Ge, true) => IntCC::SignedGreaterThanOrEqual,
-        (BinOp::Lt, false) => IntCC::UnsignedLessThan,
-        (BinOp::Le, false) => IntCC::UnsignedLessThanOrEqual,
-        (BinOp::Gt, false) => IntCC::UnsignedGreaterThan,
-        _ => IntCC::UnsignedGreaterThanOrEqual,
     }
 }

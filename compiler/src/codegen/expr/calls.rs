@@ -1,0 +1,200 @@
+//! Calls of user `fn`s. Each called fn is compiled once into its own Cranelift function
+//! of the module, with a signature derived from the shapes of its parameters:
+//!
+//! ```text
+//! fn<i>_<name>(ctx, stack_limit, <param 0's shape>, <param 1's shape>, ..., out) -> status
+//! ```
+//!
+//! The result's shape values are stored at `out + 8 * k` (one 8-byte slot per Cranelift
+//! value; records stay in the chunk arena, only their pointer travels). `status` is 0, or
+//! 1 when something inside failed: then nothing is recorded, every enclosing compiled fn
+//! returns 1 too, and the outermost call (in a stage function) re-evaluates its call
+//! expression through the bridge. Fns are pure, so the interpreter fails exactly as it
+//! would have (code, message and the span inside the fn body).
+//!
+//! Recursion is allowed. The outermost call passes `stack_limit`, its own stack pointer
+//! minus [`STACK_BUDGET`]; a compiled fn entered with its stack pointer below that limit
+//! returns 1 at once, so the outermost call hands the whole call to the interpreter
+//! instead of overflowing the worker thread's stack.
+//!
+//! Fns whose parameter or result types have no run-time layout stay bridged.
+
+use super::super::layout::{desc, shape};
+use super::super::module::Shared;
+use super::{Gen, Vals, args};
+use crate::check::hir::TExpr;
+use crate::check::types::Ty;
+use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::{AbiParam, InstBuilder, MemFlagsData, Signature, types};
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+use cranelift_module::{FuncId, Linkage, Module};
+use std::collections::BTreeMap;
+
+/// How many bytes of stack nested compiled fn calls may use below the outermost call.
+/// The executor's workers and the thread `kiln run` runs on reserve 1 GiB of stack
+/// (`kiln_runtime::exec::WORKER_STACK`); a quarter of it is left to compiled recursion, the
+/// rest to the interpreter, which takes the whole call over when the budget runs out.
+pub const STACK_BUDGET: i64 = 1 << 28;
+
+fn err(e: impl std::fmt::Display) -> String {
+    format!("code generation failed: {e}")
+}
+
+/// Whether a value of type `from` can be passed where `to` is expected without a
+/// conversion the translator would have to make.
+fn same_shape(from: &Ty, to: &Ty, ptr: cranelift_codegen::ir::Type) -> bool {
+    matches!(from, Ty::Null | Ty::Never) || shape(from, ptr) == shape(to, ptr)
+}
+
+fn signature<M: Module>(sh: &Shared<'_, '_, M>, params: &[Ty]) -> Signature {
+    let ptr = sh.ptr();
+    let mut sig = sh.m.make_signature();
+    sig.params.push(AbiParam::new(ptr));
+    sig.params.push(AbiParam::new(ptr));
+    for t in params {
+        sig.params.extend(shape(t, ptr).into_iter().map(AbiParam::new));
+    }
+    sig.params.push(AbiParam::new(ptr));
+    sig.returns.push(AbiParam::new(types::I32));
+    sig
+}
+
+/// The compiled function of user fn `i`, declared (and queued for definition) on first
+/// use; `None` when the fn stays bridged.
+fn user_fn<M: Module>(sh: &mut Shared<'_, '_, M>, i: usize) -> Option<FuncId> {
+    if let Some(id) = sh.fns.get(&i) {
+        return *id;
+    }
+    let p = sh.pipeline();
+    let def = p.fns.get(i)?;
+    let ptr = sh.ptr();
+    let typed = def.params.iter().all(|(_, _, t)| desc(t).is_some())
+        && desc(&def.ret).is_some()
+        && same_shape(&def.body.ty, &def.ret, ptr);
+    let id = if typed {
+        let params: Vec<Ty> = def.params.iter().map(|(_, _, t)| t.clone()).collect();
+        let sig = signature(sh, &params);
+        sh.m.declare_function(&format!("fn{i}_{}", def.name), Linkage::Local, &sig).ok()
+    } else {
+        None
+    };
+    sh.fns.insert(i, id);
+    if id.is_some() {
+        sh.pending.push(i);
+    }
+    id
+}
+
+/// Defines the bodies of every declared fn not defined yet (their calls may declare more).
+pub fn define_pending<M: Module>(sh: &mut Shared<'_, '_, M>) -> Result<(), String> {
+    while let Some(i) = sh.pending.pop() {
+        define_fn(sh, i)?;
+    }
+    Ok(())
+}
+
+fn define_fn<M: Module>(sh: &mut Shared<'_, '_, M>, i: usize) -> Result<(), String> {
+    let p = sh.pipeline();
+    let def = p.fns.get(i).ok_or_else(|| err("no such fn"))?.clone();
+    let Some(Some(id)) = sh.fns.get(&i).copied() else { return Err(err("fn not declared")) };
+    let ptr = sh.ptr();
+    let params: Vec<Ty> = def.params.iter().map(|(_, _, t)| t.clone()).collect();
+    let mut ctx = sh.m.make_context();
+    ctx.func.signature = signature(sh, &params);
+    let mut fbc = FunctionBuilderContext::new();
+    {
+        let mut b = FunctionBuilder::new(&mut ctx.func, &mut fbc);
+        let entry = b.create_block();
+        b.append_block_params_for_function_params(entry);
+        let fail = b.create_block();
+        b.set_cold_block(fail);
+        let body = b.create_block();
+        b.switch_to_block(entry);
+        let ps = b.block_params(entry).to_vec();
+        let (cx, limit, out) = (ps[0], ps[1], ps[ps.len() - 1]);
+        let sp = b.ins().get_stack_pointer(ptr);
+        let too_deep = b.ins().icmp(IntCC::UnsignedLessThan, sp, limit);
+        b.ins().brif(too_deep, fail, &[], body, &[]);
+        b.switch_to_block(body);
+        let mut locals = BTreeMap::new();
+        let mut k = 2;
+        for (id, _, t) in &def.params {
+            let n = shape(t, ptr).len();
+            locals.insert(*id, (t.clone(), ps[k..k + n].to_vec()));
+            k += n;
+        }
+        let mut g = Gen { sh: &mut *sh, b, ptr, ctx: cx, locals, fail, depth: Some(limit) };
+        let r = g.expr(&def.body);
+        let r = g.coerce(r, &def.body.ty, &def.ret);
+        for (k, v) in r.iter().enumerate() {
+            g.b.ins().store(MemFlagsData::trusted(), *v, out, (8 * k) as i32);
+        }
+        let zero = g.b.ins().iconst(types::I32, 0);
+        g.b.ins().return_(&[zero]);
+        g.b.switch_to_block(fail);
+        let one = g.b.ins().iconst(types::I32, 1);
+        g.b.ins().return_(&[one]);
+        g.b.seal_all_blocks();
+        let cfg = g.sh.cfg();
+        g.b.finalize(cfg);
+    }
+    sh.m.define_function(id, &mut ctx).map_err(|e| err(format!("{e:?}")))?;
+    sh.m.clear_context(&mut ctx);
+    Ok(())
+}
+
+impl<M: Module> Gen<'_, '_, '_, M> {
+    /// `f(args)` for user fn `i`.
+    pub(super) fn call_fn(&mut self, i: usize, a: &[TExpr], e: &TExpr) -> Vals {
+        let p = self.sh.pipeline();
+        let Some(def) = p.fns.get(i) else { return self.bridge(e) };
+        let fits = a.len() == def.params.len()
+            && a.iter().zip(&def.params).all(|(x, (_, _, t))| same_shape(&x.ty, t, self.ptr))
+            && shape(&e.ty, self.ptr) == shape(&def.ret, self.ptr);
+        if !fits {
+            return self.bridge(e);
+        }
+        let Some(id) = user_fn(self.sh, i) else { return self.bridge(e) };
+        let limit = match self.depth {
+            Some(limit) => limit,
+            None => {
+                let sp = self.b.ins().get_stack_pointer(self.ptr);
+                self.b.ins().iadd_imm_s(sp, -STACK_BUDGET)
+            }
+        };
+        let mut argv = vec![self.ctx, limit];
+        for (x, (_, _, t)) in a.iter().zip(&def.params) {
+            let v = self.expr(x);
+            argv.extend(self.coerce(v, &x.ty, t));
+        }
+        let ret_shape = shape(&def.ret, self.ptr);
+        let out = self.slot(8 * ret_shape.len());
+        argv.push(out);
+        let f = self.sh.m.declare_func_in_func(id, self.b.func);
+        let inst = self.b.ins().call(f, &argv);
+        let status = self.b.inst_results(inst)[0];
+        let ok = self.b.create_block();
+        let done = self.block_with(&ret_shape);
+        if self.depth.is_some() {
+            self.b.ins().brif(status, self.fail, &[], ok, &[]);
+        } else {
+            let bad = self.b.create_block();
+            self.b.set_cold_block(bad);
+            self.b.ins().brif(status, bad, &[], ok, &[]);
+            // The interpreter evaluates the call again: it fails the same way and records
+            // the error, or (past the depth limit) gives the value.
+            self.switch(bad);
+            let v = self.bridge_quiet(e);
+            self.b.ins().jump(done, &args(&v));
+        }
+        self.switch(ok);
+        let v: Vals = ret_shape
+            .iter()
+            .enumerate()
+            .map(|(k, &t)| self.b.ins().load(t, MemFlagsData::trusted(), out, (8 * k) as i32))
+            .collect();
+        self.b.ins().jump(done, &args(&v));
+        self.switch(done);
+        self.b.block_params(done).to_vec()
+    }
+}

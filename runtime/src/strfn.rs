@@ -1,0 +1,437 @@
+//! Text builtins of LANGUAGE.md §1.7 for generated code (C ABI): `trim`, `contains`,
+//! `starts_with`, `ends_with`, `replace`, `split`, `join`, `substr` / `truncate`,
+//! `tokens`, `reverse`, `parse_int`, `parse_float` and `str` of numbers.
+//!
+//! Strings travel as (pointer, byte length) of valid UTF-8 (a null pointer or a zero
+//! length is the empty string). Results are written to an out pointer; a result that
+//! is a piece of an argument (`trim`, `substr`, the parts of `split`) points into it, so
+//! it lives as long as the argument does (both are valid until the chunk is finished).
+//! Functions that allocate return a status: 0, or 1 when the arena is null or out of
+//! memory (generated code then lets the interpreter report the failure). Nothing here
+//! panics: indexing is checked and every entry point is wrapped in `catch_unwind`.
+//! The semantics are those of the interpreter (`kiln::interp::builtins`), which uses the
+//! same standard-library functions and [`crate::textdef`].
+
+use crate::arena::Arena;
+use crate::layout::{KList, KStr};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+/// # Safety
+/// Unless null or `len == 0`, `p` addresses `len` readable bytes valid for `'a`.
+unsafe fn text<'a>(p: *const u8, len: u64) -> &'a str {
+    if p.is_null() || len == 0 {
+        return "";
+    }
+    // SAFETY: per the caller's contract.
+    let b = unsafe { std::slice::from_raw_parts(p, len as usize) };
+    // Strings are valid UTF-8 by the layout's contract; checking keeps this safe anyway.
+    std::str::from_utf8(b).unwrap_or("")
+}
+
+/// Runs `f`, turning a panic (which cannot happen by construction) into status 1.
+fn guard(f: impl FnOnce() -> u32) -> u32 {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or(1)
+}
+
+/// A piece of a string argument, written as is (no copy).
+///
+/// # Safety
+/// `out` is writable.
+unsafe fn slice_out(s: &str, out: *mut KStr) {
+    // SAFETY: per the caller's contract.
+    unsafe { out.write(KStr { ptr: s.as_ptr(), len: s.len() as u64 }) };
+}
+
+/// Copies `s` into the arena and writes it to `out`; 1 when that fails.
+///
+/// # Safety
+/// `arena` is null or a live arena used by this thread only; `out` is writable.
+unsafe fn copy_out(arena: *mut Arena, s: &str, out: *mut KStr) -> u32 {
+    if s.is_empty() {
+        // SAFETY: per the caller's contract.
+        unsafe { out.write(KStr { ptr: std::ptr::null(), len: 0 }) };
+        return 0;
+    }
+    // SAFETY: per the caller's contract.
+    let Some(a) = (unsafe { arena.as_mut() }) else { return 1 };
+    let p = a.alloc_copy(s.as_bytes());
+    if p.is_null() {
+        return 1;
+    }
+    // SAFETY: per the caller's contract.
+    unsafe { out.write(KStr { ptr: p, len: s.len() as u64 }) };
+    0
+}
+
+/// Writes the strings `parts` as a list of `KStr` (elements allocated in the arena; the
+/// parts themselves must already live long enough).
+///
+/// # Safety
+/// As for [`copy_out`], with `out` a writable `KList`.
+unsafe fn list_out(arena: *mut Arena, parts: &[KStr], out: *mut KList) -> u32 {
+    // SAFETY: per the caller's contract.
+    let Some(a) = (unsafe { arena.as_mut() }) else { return 1 };
+    let size = std::mem::size_of_val(parts);
+    let p = a.alloc(size, 8);
+    if p.is_null() {
+        return 1;
+    }
+    if size > 0 {
+        // SAFETY: `p` is `size` fresh, 8-aligned bytes of the arena; `KStr` is 16 bytes
+        // with alignment 8, so `parts.len()` of them fit.
+        unsafe { std::ptr::copy_nonoverlapping(parts.as_ptr(), p.cast::<KStr>(), parts.len()) };
+    }
+    // SAFETY: per the caller's contract.
+    unsafe { out.write(KList { ptr: p, len: parts.len() as u64 }) };
+    0
+}
+
+fn kstr(s: &str) -> KStr {
+    KStr { ptr: s.as_ptr(), len: s.len() as u64 }
+}
+
+/// `trim(s)`: without leading and trailing Unicode white space.
+///
+/// # Safety
+/// `p` addresses `len` bytes (see [`text`]); `out` is writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kiln_str_trim(p: *const u8, len: u64, out: *mut KStr) {
+    // SAFETY: forwarded.
+    unsafe { slice_out(text(p, len).trim(), out) }
+}
+
+/// `substr(s, start, n)`: `n` chars from char index `start`, clipped to the string
+/// (negative values count as 0). `truncate(s, n)` is `substr(s, 0, n)`.
+///
+/// # Safety
+/// As for [`kiln_str_trim`].
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kiln_str_substr(
+    p: *const u8,
+    len: u64,
+    start: i64,
+    n: i64,
+    out: *mut KStr,
+) {
+    // SAFETY: forwarded.
+    let s = unsafe { text(p, len) };
+    let start = usize::try_from(start.max(0)).unwrap_or(usize::MAX);
+    let n = usize::try_from(n.max(0)).unwrap_or(usize::MAX);
+    let from = s.char_indices().nth(start).map_or(s.len(), |(i, _)| i);
+    let rest = s.get(from..).unwrap_or("");
+    let to = rest.char_indices().nth(n).map_or(rest.len(), |(i, _)| i);
+    // SAFETY: forwarded.
+    unsafe { slice_out(rest.get(..to).unwrap_or(""), out) }
+}
+
+/// `contains(s, part)` (0 or 1).
+///
+/// # Safety
+/// Both strings as for [`kiln_str_trim`].
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kiln_str_contains(
+    a: *const u8,
+    alen: u64,
+    b: *const u8,
+    blen: u64,
+) -> u32 {
+    // SAFETY: forwarded.
+    let (a, b) = unsafe { (text(a, alen), text(b, blen)) };
+    u32::from(a.contains(b))
+}
+
+/// `starts_with(s, prefix)` (0 or 1).
+///
+/// # Safety
+/// As for [`kiln_str_contains`].
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kiln_str_starts_with(
+    a: *const u8,
+    alen: u64,
+    b: *const u8,
+    blen: u64,
+) -> u32 {
+    // SAFETY: forwarded.
+    let (a, b) = unsafe { (text(a, alen), text(b, blen)) };
+    u32::from(a.starts_with(b))
+}
+
+/// `ends_with(s, suffix)` (0 or 1).
+///
+/// # Safety
+/// As for [`kiln_str_contains`].
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kiln_str_ends_with(
+    a: *const u8,
+    alen: u64,
+    b: *const u8,
+    blen: u64,
+) -> u32 {
+    // SAFETY: forwarded.
+    let (a, b) = unsafe { (text(a, alen), text(b, blen)) };
+    u32::from(a.ends_with(b))
+}
+
+/// `replace(s, from, to)`: every non-overlapping `from`, left to right, replaced (an empty
+/// `from` inserts `to` before every char and at the end, as `str::replace` does).
+///
+/// # Safety
+/// Strings as for [`kiln_str_trim`]; `arena` null or live and used by this thread only.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kiln_str_replace(
+    arena: *mut Arena,
+    s: *const u8,
+    slen: u64,
+    from: *const u8,
+    flen: u64,
+    to: *const u8,
+    tlen: u64,
+    out: *mut KStr,
+) -> u32 {
+    guard(|| {
+        // SAFETY: forwarded.
+        let (s, from, to) = unsafe { (text(s, slen), text(from, flen), text(to, tlen)) };
+        if !from.is_empty() && !s.contains(from) {
+            // SAFETY: forwarded.
+            unsafe { slice_out(s, out) };
+            return 0;
+        }
+        // SAFETY: forwarded.
+        unsafe { copy_out(arena, &s.replace(from, to), out) }
+    })
+}
+
+/// `reverse(s)`: the chars in reverse order.
+///
+/// # Safety
+/// As for [`kiln_str_replace`].
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kiln_str_reverse(
+    arena: *mut Arena,
+    p: *const u8,
+    len: u64,
+    out: *mut KStr,
+) -> u32 {
+    guard(|| {
+        // SAFETY: forwarded.
+        let s = unsafe { text(p, len) };
+        // SAFETY: forwarded.
+        unsafe { copy_out(arena, &s.chars().rev().collect::<String>(), out) }
+    })
+}
+
+/// `split(s, sep)`: the pieces between occurrences of `sep`; an empty `sep` splits into
+/// chars. The pieces point into `s`; the list is allocated in the arena.
+///
+/// # Safety
+/// As for [`kiln_str_replace`], with `out` a writable `KList`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kiln_str_split(
+    arena: *mut Arena,
+    s: *const u8,
+    slen: u64,
+    sep: *const u8,
+    seplen: u64,
+    out: *mut KList,
+) -> u32 {
+    guard(|| {
+        // SAFETY: forwarded.
+        let (s, sep) = unsafe { (text(s, slen), text(sep, seplen)) };
+        let parts: Vec<KStr> = if sep.is_empty() {
+            s.char_indices().map(|(i, c)| kstr(s.get(i..i + c.len_utf8()).unwrap_or(""))).collect()
+        } else {
+            s.split(sep).map(kstr).collect()
+        };
+        // SAFETY: forwarded.
+        unsafe { list_out(arena, &parts, out) }
+    })
+}
+
+/// `join(xs, sep)`: the strings of the list `xs` (`n` `KStr`s at `xs`) with `sep` between.
+///
+/// # Safety
+/// `xs` addresses `n` `KStr`s of valid strings (or is null with `n == 0`); otherwise as
+/// for [`kiln_str_replace`].
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kiln_str_join(
+    arena: *mut Arena,
+    xs: *const KStr,
+    n: u64,
+    sep: *const u8,
+    seplen: u64,
+    out: *mut KStr,
+) -> u32 {
+    guard(|| {
+        // SAFETY: forwarded.
+        let sep = unsafe { text(sep, seplen) };
+        let items: &[KStr] = if xs.is_null() || n == 0 {
+            &[]
+        } else {
+            // SAFETY: per the contract, `n` strings at `xs`.
+            unsafe { std::slice::from_raw_parts(xs, n as usize) }
+        };
+        let mut s = String::new();
+        for (i, x) in items.iter().enumerate() {
+            if i > 0 {
+                s.push_str(sep);
+            }
+            // SAFETY: each element is a valid string.
+            s.push_str(unsafe { text(x.ptr, x.len) });
+        }
+        // SAFETY: forwarded.
+        unsafe { copy_out(arena, &s, out) }
+    })
+}
+
+/// `tokens(s)`: the maximal runs of alphanumeric chars, lower-cased
+/// ([`crate::textdef::tokens`]). A token already in lower case points into `s`.
+///
+/// # Safety
+/// As for [`kiln_str_split`].
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kiln_str_tokens(
+    arena: *mut Arena,
+    p: *const u8,
+    len: u64,
+    out: *mut KList,
+) -> u32 {
+    guard(|| {
+        // SAFETY: forwarded.
+        let s = unsafe { text(p, len) };
+        let mut parts = Vec::new();
+        for t in s.split(|c: char| !c.is_alphanumeric()).filter(|t| !t.is_empty()) {
+            let lower = t.to_lowercase();
+            if lower == t {
+                parts.push(kstr(t));
+            } else {
+                let mut k = KStr { ptr: std::ptr::null(), len: 0 };
+                // SAFETY: forwarded; `k` is writable.
+                if unsafe { copy_out(arena, &lower, &mut k) } != 0 {
+                    return 1;
+                }
+                parts.push(k);
+            }
+        }
+        // SAFETY: forwarded.
+        unsafe { list_out(arena, &parts, out) }
+    })
+}
+
+/// `parse_int(s)` into `out`: 0, or 1 when `s` is not an int (the interpreter words the
+/// error).
+///
+/// # Safety
+/// As for [`kiln_str_trim`], with `out` a writable `i64`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kiln_parse_int(p: *const u8, len: u64, out: *mut i64) -> u32 {
+    // SAFETY: forwarded.
+    match crate::textdef::parse_int(unsafe { text(p, len) }) {
+        // SAFETY: forwarded.
+        Ok(v) => unsafe {
+            out.write(v);
+            0
+        },
+        Err(_) => 1,
+    }
+}
+
+/// `parse_float(s)` into `out`: 0, or 1 when `s` is not a (finite) number.
+///
+/// # Safety
+/// As for [`kiln_str_trim`], with `out` a writable `f64`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kiln_parse_float(p: *const u8, len: u64, out: *mut f64) -> u32 {
+    // SAFETY: forwarded.
+    match crate::textdef::parse_float(unsafe { text(p, len) }) {
+        // SAFETY: forwarded.
+        Ok(v) => unsafe {
+            out.write(v);
+            0
+        },
+        Err(_) => 1,
+    }
+}
+
+/// `str(n)` of an int, as JSON output prints it.
+///
+/// # Safety
+/// `arena` null or live and used by this thread only; `out` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kiln_fmt_int(arena: *mut Arena, v: i64, out: *mut KStr) -> u32 {
+    let mut b = itoa::Buffer::new();
+    // SAFETY: forwarded.
+    unsafe { copy_out(arena, b.format(v), out) }
+}
+
+/// `str(x)` of a float, as JSON output prints it (`crate::io::format_f64`: shortest
+/// round-trip form, `null` for NaN and infinities).
+///
+/// # Safety
+/// As for [`kiln_fmt_int`].
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kiln_fmt_float(arena: *mut Arena, v: f64, out: *mut KStr) -> u32 {
+    guard(|| {
+        let mut b = Vec::with_capacity(24);
+        crate::io::format_f64(&mut b, v);
+        let s = std::str::from_utf8(&b).unwrap_or("null");
+        // SAFETY: forwarded.
+        unsafe { copy_out(arena, s, out) }
+    })
+}
+
+/// One-argument float functions, by `op`: 0 `round` (half away from zero), 1 `exp`,
+/// 2 `log` (natural), 3 `tanh`, 4 `sigmoid` (`1 / (1 + exp(-x))`), 5 `floor`, 6 `ceil`. The same `std`
+/// functions the interpreter calls, so results are bit-identical.
+#[unsafe(no_mangle)]
+pub extern "C" fn kiln_math1(op: u32, x: f64) -> f64 {
+    match op {
+        0 => x.round(),
+        1 => x.exp(),
+        2 => x.ln(),
+        3 => x.tanh(),
+        4 => 1.0 / (1.0 + (-x).exp()),
+        5 => x.floor(),
+        6 => x.ceil(),
+        _ => f64::NAN,
+    }
+}
+
+/// Two-argument float functions, by `op`: 0 `pow`, 1 `min`, 2 `max` (`f64::min` /
+/// `f64::max`: a NaN argument yields the other one), 3 `//` and 4 `%` on floats
+/// ([`crate::arith`]).
+#[unsafe(no_mangle)]
+pub extern "C" fn kiln_math2(op: u32, x: f64, y: f64) -> f64 {
+    match op {
+        0 => x.powf(y),
+        1 => x.min(y),
+        2 => x.max(y),
+        3 => crate::arith::floor_div_f64(x, y),
+        4 => crate::arith::floor_mod_f64(x, y),
+        _ => f64::NAN,
+    }
+}
+
+/// The functions of this module with their addresses, for the JIT.
+pub fn c_symbols() -> Vec<(&'static str, *const u8)> {
+    vec![
+        ("kiln_str_trim", kiln_str_trim as *const u8),
+        ("kiln_str_substr", kiln_str_substr as *const u8),
+        ("kiln_str_contains", kiln_str_contains as *const u8),
+        ("kiln_str_starts_with", kiln_str_starts_with as *const u8),
+        ("kiln_str_ends_with", kiln_str_ends_with as *const u8),
+        ("kiln_str_replace", kiln_str_replace as *const u8),
+        ("kiln_str_reverse", kiln_str_reverse as *const u8),
+        ("kiln_str_split", kiln_str_split as *const u8),
+        ("kiln_str_join", kiln_str_join as *const u8),
+        ("kiln_str_tokens", kiln_str_tokens as *const u8),
+        ("kiln_parse_int", kiln_parse_int as *const u8),
+        ("kiln_parse_float", kiln_parse_float as *const u8),
+        ("kiln_fmt_int", kiln_fmt_int as *const u8),
+        ("kiln_fmt_float", kiln_fmt_float as *const u8),
+        ("kiln_math1", kiln_math1 as *const u8),
+        ("kiln_math2", kiln_math2 as *const u8),
+    ]
+}
+
+#[cfg(test)]
+mod tests;
