@@ -179,8 +179,14 @@ pub fn run(
             let n = built.names.get(&node).copied();
             let span = n.map(|n| p.graph[n].span).unwrap_or_default();
             let mut d = Diagnostic::new(codes::E0608, span, message);
-            if n.is_some() {
-                d = d.label(if node.is_empty() { "here".to_string() } else { format!("`{node}`") });
+            if let Some(n) = n {
+                // The interpreter's labels for the same failures.
+                d = d.label(match p.graph[n].kind {
+                    NodeKind::Source { .. } => format!("source `{node}`"),
+                    NodeKind::Sink { .. } => "this sink".to_string(),
+                    _ if node.is_empty() => "here".to_string(),
+                    _ => format!("`{node}`"),
+                });
             }
             Err(Box::new(d))
         }
