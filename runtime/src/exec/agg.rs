@@ -102,6 +102,8 @@ pub(crate) struct Table {
     pub index: HashMap<Vec<u8>, usize>,
     pub groups: Vec<GroupState>,
     pub arena: Arena,
+    /// The key bytes of the row being added (reused, so adding allocates nothing).
+    scratch: Vec<u8>,
 }
 
 /// Out of memory while copying a value.
@@ -120,19 +122,24 @@ impl Table {
         proj: *const u8,
         prov: impl FnOnce() -> OwnedProv,
     ) -> Result<(), Oom> {
-        let mut kb = Vec::new();
+        let mut kb = std::mem::take(&mut self.scratch);
+        kb.clear();
         if let Some(kt) = key {
             // SAFETY: the key is field 0 of the projection, at offset 0.
             unsafe { key_bytes(kt, proj, &mut kb) };
         }
-        let gi = match self.index.get(&kb) {
-            Some(&i) => i,
+        let found = self.index.get(&kb).copied();
+        self.scratch = kb;
+        let kb = &self.scratch;
+        let gi = match found {
+            Some(i) => i,
             None => {
                 let key = match key {
                     // SAFETY: as above.
                     Some(kt) => unsafe { stored(kt, proj, &mut self.arena) }.ok_or(Oom)?,
                     None => Vec::new(),
                 };
+                let kb = kb.clone();
                 self.index.insert(kb.clone(), self.groups.len());
                 let accs = plans.iter().map(AggPlan::empty_acc).collect();
                 self.groups.push(GroupState { key, kb, prov: prov(), accs });

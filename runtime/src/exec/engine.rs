@@ -547,7 +547,9 @@ impl Engine {
                     let Some(gp) = &sh.groups[i] else { continue };
                     let table = out.tables[i].get_or_insert_with(Table::default);
                     // SAFETY: the arena is this engine's, not otherwise borrowed here.
-                    let buf = unsafe { (*arena).alloc(gp.proj_ty.size(), gp.proj_ty.align()) };
+                    let size = gp.proj_ty.size();
+                    // SAFETY: as above.
+                    let buf = unsafe { (*arena).alloc(size, gp.proj_ty.align()) };
                     if buf.is_null() {
                         continue;
                     }
@@ -559,8 +561,8 @@ impl Engine {
                         err_msg: KStr { ptr: std::ptr::null(), len: 0 },
                     };
                     for &(row, prov) in input {
-                        // SAFETY: `buf` holds `proj_ty.size()` bytes.
-                        unsafe { std::ptr::write_bytes(buf, 0, gp.proj_ty.size()) };
+                        // SAFETY: `buf` holds `size` bytes.
+                        unsafe { std::ptr::write_bytes(buf, 0, size) };
                         if let Some(proj) = gp.proj {
                             // SAFETY: `row` is a live input value; `buf` is a zeroed,
                             // aligned projection buffer.

@@ -512,10 +512,13 @@ impl<'a> Parser<'a, '_> {
         // one arena block of the raw length holds it.
         let mut j = start + first;
         loop {
-            match self.s.get(j) {
-                Some(b'"') => break,
-                Some(b'\\') => j += 2,
-                Some(_) => j += 1,
+            let rest = self.s.get(j..).unwrap_or(&[]);
+            match memchr::memchr2(b'"', b'\\', rest) {
+                Some(k) if rest.get(k) == Some(&b'"') => {
+                    j += k;
+                    break;
+                }
+                Some(k) => j += k + 2,
                 None => {
                     self.i = self.s.len();
                     return Err(self.syntax("unterminated string"));

@@ -45,7 +45,11 @@ pub(crate) fn decode_target<'o>(
             "internal: output buffer of {len} bytes, {size} needed"
         )));
     };
-    if let Err(e) = std::str::from_utf8(record) {
+    // simdutf8 validates with SIMD (chosen at run time); std's validator finds the
+    // position for the message once a record is known to be bad.
+    if simdutf8::basic::from_utf8(record).is_err()
+        && let Err(e) = std::str::from_utf8(record)
+    {
         return Err(RecordError::new(format!("invalid UTF-8 at byte {}", e.valid_up_to() + 1)));
     }
     Ok(out)
