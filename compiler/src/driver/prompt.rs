@@ -64,9 +64,19 @@ pub fn load(file: FileId, text: &str) -> (Option<PromptSig>, Vec<Diagnostic>) {
         return (None, diags);
     };
     let yaml = &text[body_start.min(yaml_end)..yaml_end];
+    // Clamped to the text and to character boundaries, whatever the YAML parser said (a
+    // stray byte-order mark inside the front matter shifts its offsets).
     let at = |loc: &serde_saphyr::Location, len_hint: usize| {
         let off = loc.span().byte_offset().unwrap_or(0) as usize + body_start;
-        Span::new(file, off.min(text.len()), (off + len_hint).min(text.len()))
+        let mut start = off.min(text.len());
+        while !text.is_char_boundary(start) {
+            start -= 1;
+        }
+        let mut end = (off + len_hint).clamp(start, text.len());
+        while !text.is_char_boundary(end) {
+            end += 1;
+        }
+        Span::new(file, start, end)
     };
     if yaml.trim().is_empty() {
         return (
@@ -125,7 +135,13 @@ pub fn load(file: FileId, text: &str) -> (Option<PromptSig>, Vec<Diagnostic>) {
         let raw_off = ty.referenced.span().byte_offset().unwrap_or(0) as usize + body_start;
         // A quoted scalar's span starts at its quote.
         let quoted = matches!(text.as_bytes().get(raw_off), Some(b'"' | b'\''));
-        let off = raw_off + usize::from(quoted);
+        let mut off = raw_off + usize::from(quoted);
+        if text.get(off..off + ty.value.len()) != Some(ty.value.as_str()) {
+            // The parser's offset is off (a stray byte-order mark): find the text itself.
+            off = text[body_start.min(yaml_end)..yaml_end]
+                .find(ty.value.as_str())
+                .map_or(body_start, |i| body_start + i);
+        }
         let valid_name =
             name.value.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
                 && name.value.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
@@ -141,7 +157,7 @@ pub fn load(file: FileId, text: &str) -> (Option<PromptSig>, Vec<Diagnostic>) {
         match syntax::parse_type(file, &ty.value, off) {
             Ok(t) => params.push((name.value.clone(), t)),
             Err(d) => {
-                diags.extend(d);
+                diags.extend(d.into_iter().map(|d| on_chars(d, text)));
                 ok = false;
             }
         }
@@ -164,4 +180,51 @@ fn closing_fence(text: &str, from: usize) -> Option<(usize, usize)> {
         pos = end + 1;
     }
     None
+}
+
+/// `d` with every span moved onto character boundaries of `text` (start down, end up).
+fn on_chars(mut d: Diagnostic, text: &str) -> Diagnostic {
+    let fix = |sp: &mut Span| {
+        let mut a = (sp.start as usize).min(text.len());
+        while !text.is_char_boundary(a) {
+            a -= 1;
+        }
+        let mut b = (sp.end as usize).clamp(a, text.len());
+        while !text.is_char_boundary(b) {
+            b += 1;
+        }
+        *sp = Span::new(sp.file, a, b);
+    };
+    fix(&mut d.primary.span);
+    d.secondary.iter_mut().for_each(|l| fix(&mut l.span));
+    d
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Found by the fuzzer: a byte-order mark inside the front matter made a span end
+    /// inside it.
+    #[test]
+    fn spans_stay_on_char_boundaries() {
+        let texts = [
+            "---\n\u{feff}0500: the front matter is not valid YAML (bad indentati\u{7f}n)\nparm:K\ras\0\0\0\0\0\0 str\n   words: 2nt\n  - oops\n---\n{{ text }}\n",
+            "---\nparams:\n  \u{feff}x: \"in\u{e9}t\"\n---\n{{ x }}\n",
+            "---\n\u{feff}params:\n  x: list of \u{e9}\n---\n{{ x }}\n",
+        ];
+        for text in texts {
+            let (_, diags) = load(FileId(0), text);
+            assert!(!diags.is_empty(), "{text:?} has problems");
+            for d in &diags {
+                for sp in
+                    std::iter::once(&d.primary.span).chain(d.secondary.iter().map(|l| &l.span))
+                {
+                    assert!(sp.start <= sp.end && sp.end as usize <= text.len(), "{d:?}");
+                    assert!(text.is_char_boundary(sp.start as usize), "{d:?}");
+                    assert!(text.is_char_boundary(sp.end as usize), "{d:?}");
+                }
+            }
+        }
+    }
 }
