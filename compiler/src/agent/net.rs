@@ -88,6 +88,20 @@ pub fn forward(layers: &[PackedLayer], x: &[f32], n: usize) -> Vec<f32> {
     cur
 }
 
+/// The forward pass of `n` rows as pipelines run it: always the batched (GEMM) kernels,
+/// whose result for a row does not depend on the other rows, so `kiln run` gives the same
+/// bits whether agent calls are batched by the compiler (any batch size) or made one at a
+/// time by the interpreter. A single row runs as two copies of itself.
+pub fn forward_rows(layers: &[PackedLayer], x: &[f32], n: usize) -> Vec<f32> {
+    if n != 1 {
+        return forward(layers, x, n);
+    }
+    let twice = [x, x].concat();
+    let mut out = forward(layers, &twice, 2);
+    out.truncate(out.len() / 2);
+    out
+}
+
 /// The reference forward pass of one row in `f64`, straight from the `.af` layout.
 pub fn forward_f64(agent: &AgentFile, weights: &[f32], x: &[f32]) -> Vec<f64> {
     let mut cur: Vec<f64> = x.iter().map(|v| *v as f64).collect();
@@ -131,6 +145,33 @@ mod tests {
         let (a, d) = parse_agent(FileId(0), &text);
         assert!(d.is_empty(), "{d:?}");
         a.unwrap()
+    }
+
+    /// What pipelines use: a row's result has the same bits whether it runs alone or in a
+    /// batch of any size (so compiler-batched agent calls equal the interpreter's).
+    #[test]
+    fn forward_rows_does_not_depend_on_the_batch() {
+        for sizes in [&[64usize, 32, 10][..], &[784, 128, 64, 32, 10], &[5, 3]] {
+            let a = agent(sizes, "relu", "softmax");
+            let mut rng = Rng::new(9);
+            let packed = pack_layers(&a, &init_weights(&a, &mut rng));
+            let n = 13;
+            let x: Vec<f32> =
+                (0..n * sizes[0]).map(|_| (rng.next_f64() * 2.0 - 1.0) as f32).collect();
+            let all = forward_rows(&packed, &x, n);
+            let m = a.output_size;
+            for r in 0..n {
+                let one = forward_rows(&packed, &x[r * sizes[0]..(r + 1) * sizes[0]], 1);
+                assert_eq!(one.len(), m);
+                for (u, v) in one.iter().zip(&all[r * m..(r + 1) * m]) {
+                    assert_eq!(u.to_bits(), v.to_bits(), "{sizes:?} row {r}");
+                }
+            }
+            for (lo, hi) in [(0, 4), (4, 9), (9, 13)] {
+                let part = forward_rows(&packed, &x[lo * sizes[0]..hi * sizes[0]], hi - lo);
+                assert_eq!(part, all[lo * m..hi * m], "{sizes:?} rows {lo}..{hi}");
+            }
+        }
     }
 
     /// The kernel forward pass equals the f64 reference within 1e-5 (relative to

@@ -7,6 +7,7 @@
 //! - [`module`]: what the functions of a program share (imports, data, consts, bridge).
 //! - [`bridge`], [`values`]: where compiled code hands an expression to the interpreter.
 //! - [`plan`]: the IR graph → the runtime's plan; [`run`]: JIT, run, report.
+//! - [`vmap`]: per-row agent calls in a `map` → one batched agent node.
 
 pub mod bridge;
 pub mod expr;
@@ -16,3 +17,4 @@ pub mod plan;
 pub mod run;
 pub mod stage;
 pub mod values;
+pub mod vmap;

@@ -157,6 +157,12 @@ impl<'s, 'p, M: Module> Shared<'s, 'p, M> {
         self.m.declare_data_in_func(id, func)
     }
 
+    /// The packed layers of agent `i`, when it is loaded.
+    pub fn agent_layers(&self, i: usize) -> Option<Vec<crate::agent::net::PackedLayer>> {
+        let inner = self.bridge.inner.lock().unwrap_or_else(|p| p.into_inner());
+        inner.0.interp.agents.get(i).cloned().flatten().map(|l| (*l).clone())
+    }
+
     /// The value of a const or param, known at compile time.
     pub fn global_value(&mut self, e: &TExpr) -> Option<Value> {
         let TExprKind::Global(Global::Const(_) | Global::Param(_)) = e.kind else {

@@ -262,6 +262,42 @@ pub fn build<M: Module>(
                 };
                 for op in ops {
                     match op {
+                        Op::Map(f) if let Some((sp, layers)) = batched(f, sh) => {
+                            // Per-row agent calls, batched (see `vmap`).
+                            start_run(&run, &mut run_ty, &ty);
+                            let pre_ty = sp.pre.ret().clone();
+                            run.push(Op::Map(sp.pre));
+                            flush(&mut run, &run_ty, &pre_ty, &mut cur, &mut nodes, sh)?;
+                            let mut cur_ty = pre_ty;
+                            for (i, (call, layers)) in sp.calls.iter().zip(layers).enumerate() {
+                                let next = with_field(&cur_ty, i + 1, Ty::Vec(call.outputs));
+                                let field = td(&cur_ty).field_offsets()[i + 1];
+                                let forward: rt::AgentFn = std::sync::Arc::new(
+                                    move |x: &[f32], y: &mut [f32], n: usize| {
+                                        let out = crate::agent::net::forward_rows(&layers, x, n);
+                                        let ok = out.len() == y.len();
+                                        if ok {
+                                            y.copy_from_slice(&out);
+                                        }
+                                        ok
+                                    },
+                                );
+                                nodes.push(Pending::Ready(rt::PNode::Agent {
+                                    input: cur,
+                                    name: name.clone(),
+                                    field,
+                                    k: call.inputs as usize,
+                                    m: call.outputs as usize,
+                                    forward,
+                                    out: td(&next),
+                                }));
+                                cur = nodes.len() - 1;
+                                cur_ty = next;
+                            }
+                            start_run(&run, &mut run_ty, &cur_ty);
+                            run.push(Op::Map(sp.post));
+                            ty = f.ret().clone();
+                        }
                         Op::Map(f) => {
                             start_run(&run, &mut run_ty, &ty);
                             run.push(op.clone());
@@ -433,4 +469,29 @@ fn seq_node<M: Module>(
         other => return Err(ice(unsupported(other))),
     };
     Ok((kind, keys, out))
+}
+
+/// `f` split around its agent calls, with each call's packed layers; `None` when it has
+/// no call to batch or an agent is not loaded (the bridge then reports it per row).
+fn batched<M: Module>(
+    f: &RowFn,
+    sh: &Shared<'_, '_, M>,
+) -> Option<(super::vmap::Split, Vec<Vec<crate::agent::net::PackedLayer>>)> {
+    let sp = super::vmap::split(f)?;
+    let layers = sp.calls.iter().map(|c| sh.agent_layers(c.agent)).collect::<Option<Vec<_>>>()?;
+    Some((sp, layers))
+}
+
+/// Record type `t` with field `i`'s type replaced by `ty`.
+fn with_field(t: &Ty, i: usize, ty: Ty) -> Ty {
+    match t {
+        Ty::Record(fields) => {
+            let mut v: Vec<Field> = fields.to_vec();
+            if let Some(f) = v.get_mut(i) {
+                f.ty = ty;
+            }
+            Ty::Record(Rc::from(v))
+        }
+        other => other.clone(),
+    }
 }

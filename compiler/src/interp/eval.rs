@@ -209,7 +209,7 @@ impl<'p> Interp<'p> {
                 let Value::Vec(x) = x else {
                     return Err(EvalError::internal(e.span, "agent input is not a vector"));
                 };
-                let out = crate::agent::net::forward(&layers, &x, 1);
+                let out = crate::agent::net::forward_rows(&layers, &x, 1);
                 Ok(Value::Vec(out.into()))
             }
             Callee::Prompt(_) => Err(EvalError::unsupported(e.span, "rendering prompt templates")),

@@ -584,6 +584,9 @@ impl Engine {
                         }
                     }
                 }
+                PNode::Agent { field, k, m, forward, name, .. } => {
+                    self.agent(input, (*field, *k, *m), forward, name, batch, mine);
+                }
                 PNode::Seq { op, ty, out: oty, name, .. } => {
                     let Some(st) = seq.as_deref_mut().and_then(|s| s.get_mut(i)) else {
                         continue;
@@ -592,6 +595,66 @@ impl Engine {
                     cx.step(op, st, ty, oty, input, second, mine);
                 }
                 PNode::Source { .. } | PNode::Errors => {}
+            }
+        }
+    }
+}
+
+/// Rows per call of a batched agent (bounds the gathered inputs' memory).
+const AGENT_BATCH: usize = 256;
+
+impl Engine {
+    /// [`PNode::Agent`]: gathers the rows' input vectors, runs the agent on groups of up to
+    /// [`AGENT_BATCH`] rows, and writes each output vector (in the batch's arena) over the
+    /// row's field.
+    fn agent(
+        &mut self,
+        input: &[Row],
+        (field, k, m): (usize, usize, usize),
+        forward: &super::plan::AgentFn,
+        name: &str,
+        batch: &mut Batch,
+        mine: &mut Vec<Row>,
+    ) {
+        let mut xs = vec![0f32; AGENT_BATCH.min(input.len()) * k];
+        let mut ys = vec![0f32; AGENT_BATCH.min(input.len()) * m];
+        for group in input.chunks(AGENT_BATCH) {
+            let n = group.len();
+            for (r, &(row, _)) in group.iter().enumerate() {
+                // SAFETY: `row` is a live record whose field at `field` is a `vec[k]`: a
+                // pointer to `k` floats (null only for a zero-length vector).
+                let p: *const f32 = unsafe { super::value::rd(row, field) };
+                let dst = &mut xs[r * k..(r + 1) * k];
+                if p.is_null() {
+                    dst.fill(0.0);
+                } else {
+                    // SAFETY: as above, `p` addresses `k` floats.
+                    dst.copy_from_slice(unsafe { std::slice::from_raw_parts(p, k) });
+                }
+            }
+            let ok = forward(&xs[..n * k], &mut ys[..n * m], n);
+            for (r, &(row, prov)) in group.iter().enumerate() {
+                let out =
+                    if ok { self.arena.alloc(m.max(1) * 4, 32) } else { std::ptr::null_mut() };
+                if out.is_null() {
+                    batch.errors.push(ErrEntry {
+                        prov,
+                        site: None,
+                        stage: name.to_string(),
+                        message: if ok { "out of memory" } else { "agent: bad input shape" }
+                            .to_string(),
+                        location: String::new(),
+                    });
+                    continue;
+                }
+                // SAFETY: `out` holds `m` floats of the arena; `row` is the record the
+                // upstream stage allocated for this node alone (its only consumer), so
+                // writing its field in place is not seen by anything else.
+                unsafe {
+                    std::ptr::copy_nonoverlapping(ys[r * m..].as_ptr(), out.cast::<f32>(), m);
+                    wr(row.cast_mut(), field, out as *const f32);
+                }
+                mine.push((row, prov));
             }
         }
     }

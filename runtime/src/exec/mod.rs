@@ -56,7 +56,7 @@ pub mod value;
 pub use abi::{ProjFn, RowCtx, StageFn, kiln_emit, kiln_fail};
 pub use engine::error_row_type;
 pub use plan::{
-    AggKind, AggSpec, Failure, KeyFn, Options, PNode, Plan, SeqOp, SinkFormat, Site, SourceKind,
-    Summary,
+    AgentFn, AggKind, AggSpec, Failure, KeyFn, Options, PNode, Plan, SeqOp, SinkFormat, Site,
+    SourceKind, Summary,
 };
 pub use run::{WORKER_STACK, run};

@@ -96,6 +96,19 @@ pub enum PNode {
         out: TypeDesc,
         site: u32,
     },
+    /// An agent over a vector field of every row, batched: the `vec[k]` at byte offset
+    /// `field` of each row is replaced, in place, by the agent's `vec[m]` for it. `forward`
+    /// runs `n` rows at once (`k` / `m` floats each, row-major) and returns false on a
+    /// shape mismatch.
+    Agent {
+        input: usize,
+        name: String,
+        field: usize,
+        k: usize,
+        m: usize,
+        forward: AgentFn,
+        out: TypeDesc,
+    },
     /// An order-dependent operator (`take`, `skip`, `enumerate`, `batch`, `distinct`,
     /// `sort_by`, `join` / `left_join`, `union`): run by the consumer thread, in input
     /// order. `ty` is the input's element type, `out` the output's.
@@ -103,6 +116,9 @@ pub enum PNode {
     /// `path` is required for Jsonl/Csv/Lines (`"-"` is standard output).
     Sink { input: usize, format: SinkFormat, path: Option<String>, ty: TypeDesc, name: String },
 }
+
+/// A batched forward pass ([`PNode::Agent`]): `(inputs, outputs, n) -> ok`.
+pub type AgentFn = std::sync::Arc<dyn Fn(&[f32], &mut [f32], usize) -> bool + Send + Sync>;
 
 /// A key function of a [`SeqOp`]: `f` writes `{key: K}` (`key_ty`) per row, so the key
 /// is at offset 0 with type `K`.
@@ -144,6 +160,7 @@ impl PNode {
             | PNode::Group { input, .. }
             | PNode::Aggregate { input, .. }
             | PNode::Seq { input, .. }
+            | PNode::Agent { input, .. }
             | PNode::Sink { input, .. } => Some(*input),
         }
     }
@@ -171,6 +188,7 @@ impl PNode {
             | PNode::Group { name, .. }
             | PNode::Aggregate { name, .. }
             | PNode::Seq { name, .. }
+            | PNode::Agent { name, .. }
             | PNode::Sink { name, .. } => name,
         }
     }
