@@ -16,6 +16,7 @@ const IMPORTS: &[(&str, &str, &str)] = &[
     ("kiln_arena_alloc", "PPP", "P"),
     ("kiln_emit", "PP", ""),
     ("kiln_fail", "PWPP", "W"),
+    ("kiln_fail_keep", "P", ""),
     ("kiln_bridge", "PPWPP", "W"),
     ("kiln_str_chars", "PL", "L"),
     ("kiln_str_cmp", "PLPL", "W"),

@@ -10,7 +10,7 @@ use super::layout::{desc, load, store};
 use super::module::Shared;
 use crate::check::types::Ty;
 use crate::ir::{Op, RowFn};
-use cranelift_codegen::ir::{AbiParam, BlockArg, InstBuilder, types};
+use cranelift_codegen::ir::{AbiParam, Block, BlockArg, InstBuilder, types};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_module::{FuncId, Linkage, Module};
 use std::collections::BTreeMap;
@@ -76,8 +76,10 @@ impl<M: Module> Gen<'_, '_, '_, M> {
         r
     }
 
-    /// Runs `ops` on `v` (of type `ty`) and emits what comes out.
-    fn chain(&mut self, ops: &[Op], v: Vals, ty: &Ty) {
+    /// Runs `ops` on `v` (of type `ty`) and emits what comes out. A failure recorded by
+    /// `kiln_fail` jumps to `self.fail`; `kept` is where to go when failures were already
+    /// kept (`kiln_fail_keep`) by an inner `flat_map` loop.
+    fn chain(&mut self, ops: &[Op], v: Vals, ty: &Ty, kept: Block) {
         let Some((op, rest)) = ops.split_first() else {
             self.emit(v, ty);
             return;
@@ -86,7 +88,7 @@ impl<M: Module> Gen<'_, '_, '_, M> {
             Op::Map(f) => {
                 let r = self.apply(f, v);
                 let r = self.coerce(r, &f.body.ty, f.ret());
-                self.chain(rest, r, f.ret());
+                self.chain(rest, r, f.ret(), kept);
             }
             Op::Filter(f) => {
                 let keep = self.apply(f, v.clone())[0];
@@ -94,7 +96,7 @@ impl<M: Module> Gen<'_, '_, '_, M> {
                 let next = self.b.create_block();
                 self.b.ins().brif(keep, yes, &[], next, &[]);
                 self.b.switch_to_block(yes);
-                self.chain(rest, v, ty);
+                self.chain(rest, v, ty, kept);
                 self.b.ins().jump(next, &[]);
                 self.b.switch_to_block(next);
             }
@@ -107,6 +109,12 @@ impl<M: Module> Gen<'_, '_, '_, M> {
                 self.b.append_block_param(head, types::I64);
                 let body = self.b.create_block();
                 let exit = self.b.create_block();
+                // An element failing in a later operator is kept and the loop goes on with
+                // the next element, as the interpreter does; the row fails (with every
+                // kept failure) once the loop is done.
+                let failed = self.b.declare_var(types::I8);
+                let no = self.b.ins().iconst(types::I8, 0);
+                self.b.def_var(failed, no);
                 let zero = self.b.ins().iconst(types::I64, 0);
                 self.b.ins().jump(head, &[BlockArg::Value(zero)]);
                 self.b.switch_to_block(head);
@@ -121,10 +129,33 @@ impl<M: Module> Gen<'_, '_, '_, M> {
                 let off = self.b.ins().imul_imm_s(i, stride);
                 let addr = self.b.ins().iadd(list[0], off);
                 let x = load(&mut self.b, &elem, self.ptr, addr, 0);
-                self.chain(rest, x, &elem);
+                // `elem_fail`: this element failed (keep it); `elem_kept`: an inner loop
+                // kept failures already. Either way the loop goes on.
+                let elem_fail = self.b.create_block();
+                self.b.set_cold_block(elem_fail);
+                let elem_kept = self.b.create_block();
+                self.b.set_cold_block(elem_kept);
+                let cont = self.b.create_block();
+                let outer_fail = std::mem::replace(&mut self.fail, elem_fail);
+                self.chain(rest, x, &elem, elem_kept);
+                self.fail = outer_fail;
+                self.b.ins().jump(cont, &[]);
+                self.b.switch_to_block(elem_fail);
+                let keep = self.sh.import("kiln_fail_keep", self.b.func);
+                self.b.ins().call(keep, &[self.ctx]);
+                self.b.ins().jump(elem_kept, &[]);
+                self.b.switch_to_block(elem_kept);
+                let yes = self.b.ins().iconst(types::I8, 1);
+                self.b.def_var(failed, yes);
+                self.b.ins().jump(cont, &[]);
+                self.b.switch_to_block(cont);
                 let next = self.b.ins().iadd_imm_s(i, 1);
                 self.b.ins().jump(head, &[BlockArg::Value(next)]);
                 self.b.switch_to_block(exit);
+                let any = self.b.use_var(failed);
+                let done = self.b.create_block();
+                self.b.ins().brif(any, kept, &[], done, &[]);
+                self.b.switch_to_block(done);
             }
             // The plan builder only fuses stateless operators.
             _ => self.emit(v, ty),
@@ -157,7 +188,8 @@ pub fn define_stage<M: Module>(
 ) -> Result<FuncId, String> {
     define(sh, name, 2, |g, ps| {
         let v = load(&mut g.b, elem, g.ptr, ps[0], 0);
-        g.chain(ops, v, elem);
+        let top = g.fail;
+        g.chain(ops, v, elem, top);
     })
 }
 

@@ -26,6 +26,10 @@ pub struct RowCtx {
     pub err_site: u32,
     /// Set by `kiln_fail`: the message (copied into the arena).
     pub err_msg: KStr,
+    /// Failures kept with `kiln_fail_keep` by a stage function that went on after them
+    /// (the other elements of a `flat_map`), in order; null when the caller keeps none.
+    /// The row's failure is then all of them (the last one is also in `err_*`).
+    pub fails: *mut Vec<(u32, KStr)>,
 }
 
 /// One element in, zero or more out (via `kiln_emit`). 0 = ok, 1 = the element failed
@@ -86,10 +90,35 @@ pub unsafe extern "C" fn kiln_fail(ctx: *mut RowCtx, site: u32, msg: *const u8, 
     1
 }
 
+/// Keeps the failure `kiln_fail` recorded last (in `ctx.err_*`) in `ctx.fails`, before
+/// generated code goes on with the row (the next element of a `flat_map`).
+///
+/// # Safety
+/// `ctx` as for [`kiln_emit`].
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kiln_fail_keep(ctx: *mut RowCtx) {
+    if ctx.is_null() {
+        return;
+    }
+    // SAFETY: `ctx` is the live context of the current call (see `kiln_emit`).
+    let ctx = unsafe { &mut *ctx };
+    if !ctx.fails.is_null() {
+        let f = (ctx.err_site, ctx.err_msg);
+        // Pushing can only fail by running out of memory; nothing unwinds.
+        // SAFETY: `fails` is null or the executor's live vector, not otherwise borrowed
+        // during the call.
+        let _ = catch_unwind(AssertUnwindSafe(|| unsafe { (*ctx.fails).push(f) }));
+    }
+}
+
 /// The executor's C ABI functions with their addresses, for `JITBuilder::symbol` (also
 /// included in [`crate::io::ffi::c_symbols`]).
 pub fn c_symbols() -> Vec<(&'static str, *const u8)> {
-    vec![("kiln_emit", kiln_emit as *const u8), ("kiln_fail", kiln_fail as *const u8)]
+    vec![
+        ("kiln_emit", kiln_emit as *const u8),
+        ("kiln_fail", kiln_fail as *const u8),
+        ("kiln_fail_keep", kiln_fail_keep as *const u8),
+    ]
 }
 
 /// The message recorded by `kiln_fail`, as text.

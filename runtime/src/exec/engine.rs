@@ -504,22 +504,39 @@ impl Engine {
             match node {
                 PNode::Stage { f, name, .. } => {
                     let mut emitted: Vec<*const u8> = Vec::new();
+                    let mut fails: Vec<(u32, KStr)> = Vec::new();
                     let mut ctx = RowCtx {
                         arena,
                         out: &mut emitted,
                         err_site: 0,
                         err_msg: KStr { ptr: std::ptr::null(), len: 0 },
+                        fails: &mut fails,
                     };
                     for &(row, prov) in input {
-                        // SAFETY: `ctx.out` is `emitted`, accessed only through it here.
-                        unsafe { (*ctx.out).clear() };
+                        // SAFETY: `ctx.out` and `ctx.fails` are `emitted` and `fails`,
+                        // accessed only through the context here.
+                        unsafe {
+                            (*ctx.out).clear();
+                            (*ctx.fails).clear();
+                        }
                         // SAFETY: `row` is a live value of the stage's input type; the
-                        // context's arena and vector are alive for the call.
+                        // context's arena and vectors are alive for the call.
                         let rc = unsafe { f(&mut ctx, row) };
                         // SAFETY: as above.
                         mine.extend(unsafe { &*ctx.out }.iter().map(|&r| (r, prov)));
                         if rc != 0 {
-                            batch.errors.push(site_entry(sh, &ctx, prov, name));
+                            // SAFETY: as above.
+                            let all = unsafe { std::mem::take(&mut *ctx.fails) };
+                            if all.is_empty() {
+                                batch.errors.push(site_entry(sh, &ctx, prov, name));
+                            }
+                            // The failures kept when a `flat_map` went on with its other
+                            // elements, in order.
+                            for (site, msg) in all {
+                                ctx.err_site = site;
+                                ctx.err_msg = msg;
+                                batch.errors.push(site_entry(sh, &ctx, prov, name));
+                            }
                         }
                     }
                 }
@@ -559,6 +576,7 @@ impl Engine {
                         out: &mut emitted,
                         err_site: 0,
                         err_msg: KStr { ptr: std::ptr::null(), len: 0 },
+                        fails: std::ptr::null_mut(),
                     };
                     for &(row, prov) in input {
                         // SAFETY: `buf` holds `size` bytes.

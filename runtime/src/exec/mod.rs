@@ -38,7 +38,9 @@
 //! Differences from the reference interpreter (`compiler/src/interp`), all about the order
 //! of failures that the interpreter interleaves depth-first:
 //! - error entries of one record from different branches are ordered by plan order rather
-//!   than depth-first;
+//!   than depth-first (the compiler orders branches as declared, so this differs only when
+//!   branches nest); a stage function's failures of one record (kept while a `flat_map`
+//!   goes on with its other elements) come element by element;
 //! - when the run stops at a record, sinks keep the rows of the records *before* it; rows of
 //!   the failing record itself that the interpreter might already have written are not;
 //! - an int `sum` is checked once, on the final total, not after every element.

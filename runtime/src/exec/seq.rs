@@ -131,6 +131,7 @@ impl SeqCx<'_, '_> {
             out: &mut emitted,
             err_site: 0,
             err_msg: KStr { ptr: std::ptr::null(), len: 0 },
+            fails: std::ptr::null_mut(),
         };
         // SAFETY: `row` is a live row of the key function's input type; `buf` is zeroed
         // and aligned for `{key: K}`, whose only field is at offset 0.
