@@ -47,6 +47,8 @@ unsafe extern "C" {
         k: usize,
         m: usize,
         act: u32,
+        next: *const u8,
+        next_bytes: usize,
     ) -> i32;
     pub fn kiln_par_rows(
         f: unsafe extern "C" fn(*const f32, *mut f32, usize),

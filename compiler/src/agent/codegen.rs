@@ -58,8 +58,8 @@ pub fn min_part_rows(layers: &[PackedLayer]) -> usize {
     MIN_PART_FLOPS.div_ceil(flops.max(1)).max(1)
 }
 
-fn err(e: impl std::fmt::Display) -> String {
-    format!("code generation failed: {e}")
+fn err(e: impl std::fmt::Display + std::fmt::Debug) -> String {
+    format!("code generation failed: {e:?}")
 }
 
 /// Declares and defines the agent's data and functions in `module`.
@@ -99,7 +99,7 @@ pub fn define_agent<M: Module>(
     let gemm_sig = sig(module, &[ptr, ptr, ptr, ptr, ptr, ptr, ptr, i32t], Some(i32t));
     let gemm =
         module.declare_function("kiln_dense_gemm", Linkage::Import, &gemm_sig).map_err(err)?;
-    let row_sig = sig(module, &[ptr, ptr, ptr, ptr, ptr, ptr, i32t], Some(i32t));
+    let row_sig = sig(module, &[ptr, ptr, ptr, ptr, ptr, ptr, i32t, ptr, ptr], Some(i32t));
     let row = module.declare_function("kiln_dense_row", Linkage::Import, &row_sig).map_err(err)?;
     let par_sig = sig(module, &[ptr; 7], None);
     let par = module.declare_function("kiln_par_rows", Linkage::Import, &par_sig).map_err(err)?;
@@ -178,19 +178,22 @@ pub fn define_agent<M: Module>(
         let bytes = u32::try_from(widest_hidden(layers) * 4).map_err(err)?;
         let bufs = two_buffers(&mut b, bytes);
         let row_ref = module.declare_func_in_func(row, b.func);
-        layer_calls(
-            module,
-            &mut b,
-            layers,
-            &data,
-            bufs,
-            input,
-            output,
-            |b, l, [w, bias, cur, dst]| {
-                let (k, m, act) = layer_args(b, ptr, l);
-                b.ins().call(row_ref, &[w, bias, cur, dst, k, m, act]);
-            },
-        );
+        // The layer after each one, to prefetch while waiting for the second thread.
+        let mut nexts = Vec::new();
+        for (l, layer) in layers.iter().enumerate().skip(1) {
+            let gv = module.declare_data_in_func(data[l], b.func);
+            let bytes = ((layer.weights.len() + layer.bias.len()) * 4) as i64;
+            nexts.push((b.ins().symbol_value(ptr, gv), b.ins().iconst(ptr, bytes)));
+        }
+        let null = b.ins().iconst(ptr, 0);
+        let mut at = 0;
+        let call = |b: &mut FunctionBuilder, l: &PackedLayer, [w, bias, cur, dst]: [Value; 4]| {
+            let (k, m, act) = layer_args(b, ptr, l);
+            let (next, bytes) = nexts.get(at).copied().unwrap_or((null, null));
+            at += 1;
+            b.ins().call(row_ref, &[w, bias, cur, dst, k, m, act, next, bytes]);
+        };
+        layer_calls(module, &mut b, layers, &data, bufs, input, output, call);
         b.ins().return_(&[]);
         b.seal_all_blocks();
         b.finalize(module.target_config());

@@ -12,13 +12,15 @@
 //! started, everything stays on one thread.
 //!
 //! # Handoff
-//! The caller writes the job into [`JOB`], marks it posted, and does its own half. The
-//! worker spins on [`STATE`] for a while after each job (about 100 µs) and then parks on a
-//! futex; the caller wakes it only if it is parked. When its own half is done, the caller
-//! claims the worker's half itself if the worker has not taken it yet (it was parked or
-//! descheduled), so a call is never slower than one thread by more than the posting; else it
-//! spins until the worker is done. One caller at a time owns the worker ([`OWNER`]); a
-//! second application thread calling meanwhile runs on its own thread alone.
+//! The caller writes the job into [`SLOT`] (one cache line with the state the worker
+//! polls), marks it posted with a release store (no fence), and does its own half. The
+//! worker spins on the state for a while after each job (about 100 µs) and then parks on a
+//! futex. When its own half is done, the caller claims the worker's half itself if the
+//! worker has not taken it (it was parked or descheduled), so a call is never slower than
+//! one thread by more than the posting; else it spins until the worker is done. A parked
+//! worker is woken when a caller sees it parked (before or after its own half), for the
+//! calls that follow. One caller at a time owns the worker ([`OWNER`]); another
+//! application thread calling meanwhile runs on its own thread alone.
 //!
 //! # Bits
 //! Both halves run the same kernel code as one thread would: rows of a batch are
@@ -74,47 +76,63 @@ const DONE: u32 = 3;
 #[repr(align(64))]
 struct Line<T>(T);
 
-/// A job for the worker.
+/// A job for the worker: rows `[.., n)` of `f` from `x` to `y` when `f` is set, else the
+/// output panels `p0..p1` of one row (`kiln_gemv_panels`). Compact, so that with the state
+/// it fills one cache line: the worker gets the job with the line it polls.
 #[derive(Clone, Copy)]
-enum Job {
-    None,
-    Rows {
-        f: RowsFn,
-        x: *const f32,
-        y: *mut f32,
-        n: usize,
-    },
-    Panels {
-        w: *const f32,
-        b: *const f32,
-        x: *const f32,
-        y: *mut f32,
-        k: usize,
-        m: usize,
-        p0: usize,
-        p1: usize,
-        act: u32,
-    },
+#[repr(C)]
+struct Job {
+    f: Option<RowsFn>,
+    w: *const f32,
+    b: *const f32,
+    x: *const f32,
+    y: *mut f32,
+    /// Rows for `f`, else the layer's inputs.
+    n: u32,
+    m: u32,
+    p0: u16,
+    p1: u16,
+    act: u32,
 }
 
-struct Slot(UnsafeCell<(Job, i32)>);
-// SAFETY: the slot is written by the owning caller only while STATE is IDLE, and read (and
-// its result written) by whoever claims the job (POSTED -> CLAIMED with Acquire, which
-// pairs with the Release that posted it) until DONE; see `fork`.
+/// The handoff line: the state, the claimer's status and the job.
+#[repr(C, align(64))]
+struct Slot {
+    state: AtomicU32,
+    status: UnsafeCell<i32>,
+    job: UnsafeCell<Job>,
+}
+// SAFETY: `job` is written by the owning caller only while `state` is IDLE, and read (and
+// `status` written) by whoever claims it (POSTED -> CLAIMED with Acquire, which pairs with
+// the Release that posted it) until DONE, after which only the owner reads `status`; see
+// `fork`.
 unsafe impl Sync for Slot {}
 
-static JOB: Slot = Slot(UnsafeCell::new((Job::None, 0)));
-static STATE: Line<AtomicU32> = Line(AtomicU32::new(IDLE));
-/// The futex word the worker parks on: bumped by every post.
+const NO_JOB: Job = Job {
+    f: None,
+    w: core::ptr::null(),
+    b: core::ptr::null(),
+    x: core::ptr::null(),
+    y: core::ptr::null_mut(),
+    n: 0,
+    m: 0,
+    p0: 0,
+    p1: 0,
+    act: 0,
+};
+const _: () = assert!(core::mem::size_of::<Slot>() == 64);
+static SLOT: Slot =
+    Slot { state: AtomicU32::new(IDLE), status: UnsafeCell::new(0), job: UnsafeCell::new(NO_JOB) };
+/// The futex word the worker parks on: bumped by every wake.
 static GEN: Line<AtomicU32> = Line(AtomicU32::new(0));
 static PARKED: Line<AtomicBool> = Line(AtomicBool::new(false));
 static OWNER: Line<AtomicBool> = Line(AtomicBool::new(false));
+/// Jobs the worker ran (for tests and benchmarks); its own line, as the worker writes it.
+static WORKER_JOBS: Line<AtomicU64> = Line(AtomicU64::new(0));
 /// 0 until decided, then 1 or 2; [`INIT`] guards the decision.
 static THREADS: AtomicU32 = AtomicU32::new(0);
 static INIT: AtomicBool = AtomicBool::new(false);
 static WORKER_STARTED: AtomicBool = AtomicBool::new(false);
-/// Jobs the worker ran (for tests and benchmarks).
-static WORKER_JOBS: AtomicU64 = AtomicU64::new(0);
 /// Smallest layer (packed floats, `k * panels * NR`) whose panels one row splits.
 static ROW_SPLIT_MIN: AtomicUsize = AtomicUsize::new(ROW_SPLIT_DEFAULT);
 /// Measured on the 784-128-64-32-10 bench: the 784x128 layer (401 KB) gains, the 128x64
@@ -159,7 +177,7 @@ pub extern "C" fn set_row_split(floats: usize) -> usize {
 /// How many jobs the worker has run since the process started.
 #[unsafe(export_name = "kiln_worker_jobs")]
 pub extern "C" fn worker_jobs() -> u64 {
-    WORKER_JOBS.load(Ordering::Relaxed)
+    WORKER_JOBS.0.load(Ordering::Relaxed)
 }
 
 /// `KILN_THREADS` as a number, if set to one.
@@ -248,40 +266,55 @@ fn futex_wake(word: &AtomicU32) {
 }
 
 /// Runs a job (on the worker, or on the caller that claimed it back); returns its status.
-fn run(job: Job) -> i32 {
-    match job {
-        Job::None => 0,
-        // SAFETY: the caller of kiln_par_rows guarantees `f` may process these rows (its
-        // own contract); the range is the half the caller did not take.
-        Job::Rows { f, x, y, n } => {
-            unsafe { f(x, y, n) };
+fn run(job: &Job) -> i32 {
+    match job.f {
+        Some(f) => {
+            // SAFETY: the caller of kiln_par_rows guarantees `f` may process these rows (its
+            // own contract); the range is the part the caller did not take.
+            unsafe { f(job.x, job.y, job.n as usize) };
             0
         }
         // SAFETY: kiln_dense_row's caller guarantees the buffers; the panel range is the
         // half the calling thread does not write.
-        Job::Panels { w, b, x, y, k, m, p0, p1, act } => unsafe {
-            super::dispatch::gemv_panels(w, b, x, y, k, m, p0, p1, act)
+        None => unsafe {
+            super::dispatch::gemv_panels(
+                job.w,
+                job.b,
+                job.x,
+                job.y,
+                job.n as usize,
+                job.m as usize,
+                job.p0 as usize,
+                job.p1 as usize,
+                job.act,
+            )
         },
     }
+}
+
+/// Claims a posted job (POSTED -> CLAIMED); `true` if this thread got it.
+fn claim() -> bool {
+    SLOT.state.load(Ordering::Relaxed) == POSTED
+        && SLOT
+            .state
+            .compare_exchange(POSTED, CLAIMED, Ordering::Acquire, Ordering::Relaxed)
+            .is_ok()
+}
+
+fn wake() {
+    GEN.0.fetch_add(1, Ordering::SeqCst);
+    futex_wake(&GEN.0);
 }
 
 extern "C" fn worker(_: *mut c_void) -> *mut c_void {
     let mut spins = 0u32;
     loop {
-        if STATE.0.load(Ordering::Relaxed) == POSTED
-            && STATE
-                .0
-                .compare_exchange(POSTED, CLAIMED, Ordering::Acquire, Ordering::Relaxed)
-                .is_ok()
-        {
+        if claim() {
             // SAFETY: the job is claimed: the caller wrote it before posting (Release, paired
-            // with the Acquire above) and does not touch the slot until DONE.
-            unsafe {
-                let slot = &mut *JOB.0.get();
-                slot.1 = run(slot.0);
-            }
-            WORKER_JOBS.fetch_add(1, Ordering::Relaxed);
-            STATE.0.store(DONE, Ordering::Release);
+            // with the Acquire of the claim) and does not touch it until DONE.
+            unsafe { *SLOT.status.get() = run(&*SLOT.job.get()) };
+            WORKER_JOBS.0.fetch_add(1, Ordering::Relaxed);
+            SLOT.state.store(DONE, Ordering::Release);
             spins = 0;
             continue;
         }
@@ -290,11 +323,12 @@ extern "C" fn worker(_: *mut c_void) -> *mut c_void {
             core::hint::spin_loop();
             continue;
         }
-        // Park. Either the caller sees PARKED (SeqCst) after its post and wakes us, or we
-        // see its post (GEN changed, or STATE posted) and do not sleep.
+        // Park. A caller that finds a job unclaimed runs it itself and then, seeing PARKED,
+        // wakes us for the calls that follow; if we miss a post here, that call simply ran
+        // on one thread. The futex returns at once if a wake bumped GEN after the load.
         PARKED.0.store(true, Ordering::SeqCst);
         let g = GEN.0.load(Ordering::SeqCst);
-        if STATE.0.load(Ordering::SeqCst) != POSTED {
+        if SLOT.state.load(Ordering::SeqCst) != POSTED {
             futex_wait(&GEN.0, g);
         }
         PARKED.0.store(false, Ordering::SeqCst);
@@ -311,26 +345,36 @@ fn acquire() -> bool {
 /// Posts `job` to the worker, runs `mine` here, then finishes the job (claiming it back if
 /// the worker has not started it). Returns the statuses of `mine` and of the job. The
 /// caller holds the worker ([`acquire`]).
-fn fork(job: Job, mine: impl FnOnce() -> i32) -> (i32, i32) {
-    // SAFETY: STATE is IDLE (the previous owner finished its job before releasing OWNER,
-    // which we acquired), so nobody reads the slot now.
-    unsafe { *JOB.0.get() = (job, 0) };
-    STATE.0.store(POSTED, Ordering::SeqCst);
-    GEN.0.fetch_add(1, Ordering::SeqCst);
-    if PARKED.0.load(Ordering::SeqCst) {
-        futex_wake(&GEN.0);
+///
+/// The fast path has no fence: the post is a release store that drains while `mine` runs,
+/// and the end is a load of the state (a compare-exchange only if the job is unclaimed).
+fn fork(job: Job, mine: impl FnOnce() -> i32, next: &[u8]) -> (i32, i32) {
+    // SAFETY: the state is IDLE (the previous owner finished its job before releasing
+    // OWNER, which we acquired), so nobody reads the job now.
+    unsafe { *SLOT.job.get() = job };
+    SLOT.state.store(POSTED, Ordering::Release);
+    let parked = PARKED.0.load(Ordering::Relaxed);
+    if parked {
+        wake();
     }
     let a = mine();
-    let b = if STATE
-        .0
-        .compare_exchange(POSTED, CLAIMED, Ordering::Acquire, Ordering::Relaxed)
-        .is_ok()
-    {
-        run(job)
+    let b = if claim() {
+        // The worker is parked or busy elsewhere: do its part here, and make sure it is
+        // awake for the next calls (the claim is a full barrier, so PARKED is current).
+        // SAFETY: claimed, so the job is ours to read.
+        let r = run(unsafe { &*SLOT.job.get() });
+        if !parked && PARKED.0.load(Ordering::Relaxed) {
+            wake();
+        }
+        r
     } else {
         let mut spins = 0u32;
-        while STATE.0.load(Ordering::Acquire) != DONE {
-            if spins < WAIT_SPINS {
+        let mut lines = next.chunks(64);
+        while SLOT.state.load(Ordering::Acquire) != DONE {
+            // Waiting for the worker is the time to bring the next layer into L1.
+            if let Some(line) = lines.next() {
+                prefetch(line);
+            } else if spins < WAIT_SPINS {
                 spins += 1;
                 core::hint::spin_loop();
             } else {
@@ -340,11 +384,25 @@ fn fork(job: Job, mine: impl FnOnce() -> i32) -> (i32, i32) {
         }
         // SAFETY: DONE (Acquire) pairs with the worker's Release: it wrote the status and
         // no longer touches the slot.
-        unsafe { (*JOB.0.get()).1 }
+        unsafe { *SLOT.status.get() }
     };
-    STATE.0.store(IDLE, Ordering::Relaxed);
+    SLOT.state.store(IDLE, Ordering::Relaxed);
     OWNER.0.store(false, Ordering::Release);
     (a, b)
+}
+
+/// Asks for the cache line of `line` in L1.
+#[inline(always)]
+fn prefetch(line: &[u8]) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch never faults and has no visible effect; the pointer is valid.
+    unsafe {
+        core::arch::x86_64::_mm_prefetch::<{ core::arch::x86_64::_MM_HINT_T0 }>(
+            line.as_ptr() as *const i8
+        )
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = line;
 }
 
 /// Where a batch of `n` rows is cut: about half, on a multiple of 8 rows (the AVX-512
@@ -372,15 +430,20 @@ pub unsafe extern "C" fn par_rows(
     m: usize,
     min_rows: usize,
 ) {
-    if n >= 2 * min_rows.max(1) && acquire() {
+    if n >= 2 * min_rows.max(1) && n <= u32::MAX as usize && acquire() {
         let h = split_rows(n);
-        let job = Job::Rows { f, x: x.wrapping_add(h * k), y: y.wrapping_add(h * m), n: n - h };
+        let (x1, y1) = (x.wrapping_add(h * k), y.wrapping_add(h * m));
+        let job = Job { f: Some(f), x: x1, y: y1, n: (n - h) as u32, ..NO_JOB };
         // SAFETY: rows [0, h) here and [h, n) on the worker: disjoint parts of x and y, each
         // in range, as the caller guarantees for f.
-        fork(job, || {
-            unsafe { f(x, y, h) };
-            0
-        });
+        fork(
+            job,
+            || {
+                unsafe { f(x, y, h) };
+                0
+            },
+            &[],
+        );
     } else {
         // SAFETY: the caller's guarantees for f, all rows.
         unsafe { f(x, y, n) }
@@ -390,10 +453,12 @@ pub unsafe extern "C" fn par_rows(
 /// One row through a dense layer, as `kiln_dense` with `n = 1`, but a layer of at least
 /// `kiln_set_row_split` packed floats (64 KiB by default) with two or more output panels
 /// is split: the first half of the panels here, the rest on the worker, then the softmax
-/// (if wider than one panel) here. Returns 0 or -1 as `kiln_dense`.
+/// (if wider than one panel) here. While it waits for the worker, the calling thread
+/// prefetches `next_bytes` bytes at `next` (the following layer's packed weights and bias;
+/// null for none) into L1. Returns 0 or -1 as `kiln_dense`.
 ///
 /// # Safety
-/// As `kiln_dense` with `n = 1`.
+/// As `kiln_dense` with `n = 1`; `next` is null or points to `next_bytes` readable bytes.
 #[unsafe(export_name = "kiln_dense_row")]
 pub unsafe extern "C" fn dense_row(
     w: *const f32,
@@ -403,16 +468,26 @@ pub unsafe extern "C" fn dense_row(
     k: usize,
     m: usize,
     act: u32,
+    next: *const u8,
+    next_bytes: usize,
 ) -> i32 {
     let p = panels(m);
     let size = k.saturating_mul(p).saturating_mul(NR);
-    if p >= 2 && size >= ROW_SPLIT_MIN.load(Ordering::Relaxed) && acquire() {
+    let fits = k <= u32::MAX as usize && m <= u32::MAX as usize && p <= u16::MAX as usize;
+    if p >= 2 && fits && size >= ROW_SPLIT_MIN.load(Ordering::Relaxed) && acquire() {
         let h = p / 2;
-        let job = Job::Panels { w, b, x, y, k, m, p0: h, p1: p, act };
+        let (n, m32, p0, p1) = (k as u32, m as u32, h as u16, p as u16);
+        let job = Job { f: None, w, b, x, y, n, m: m32, p0, p1, act };
         // SAFETY: panels [0, h) here and [h, p) on the worker write disjoint columns of the
         // row; the other buffers are only read; lengths as the caller guarantees.
-        let (r0, r1) =
-            fork(job, || unsafe { super::dispatch::gemv_panels(w, b, x, y, k, m, 0, h, act) });
+        let next: &[u8] = if next.is_null() || next_bytes > isize::MAX as usize {
+            &[]
+        } else {
+            // SAFETY: the caller guarantees next_bytes readable bytes; only prefetched.
+            unsafe { core::slice::from_raw_parts(next, next_bytes) }
+        };
+        let mine = || unsafe { super::dispatch::gemv_panels(w, b, x, y, k, m, 0, h, act) };
+        let (r0, r1) = fork(job, mine, next);
         if r0 != 0 || r1 != 0 {
             return -1;
         }

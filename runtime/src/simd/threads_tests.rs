@@ -156,7 +156,17 @@ fn two_threads_give_the_bits_of_one() {
     let mut y = vec![0.0f32; 70];
     unsafe { kiln_set_row_split(1) };
     let r = unsafe {
-        kiln_dense_row(l.w.as_ptr(), l.b.as_ptr(), std::ptr::null(), y.as_mut_ptr(), 40, 70, 1)
+        kiln_dense_row(
+            l.w.as_ptr(),
+            l.b.as_ptr(),
+            std::ptr::null(),
+            y.as_mut_ptr(),
+            40,
+            70,
+            1,
+            std::ptr::null(),
+            0,
+        )
     };
     assert_eq!(r, -1);
     let r = unsafe {
