@@ -309,7 +309,11 @@ fn wake() {
 extern "C" fn worker(_: *mut c_void) -> *mut c_void {
     let mut spins = 0u32;
     loop {
-        if claim() {
+        // A compare-exchange straight away (no load first): it fetches the line for
+        // writing in one transfer when the caller has posted.
+        let claimed =
+            SLOT.state.compare_exchange(POSTED, CLAIMED, Ordering::Acquire, Ordering::Relaxed);
+        if claimed.is_ok() {
             // SAFETY: the job is claimed: the caller wrote it before posting (Release, paired
             // with the Acquire of the claim) and does not touch it until DONE.
             unsafe { *SLOT.status.get() = run(&*SLOT.job.get()) };
