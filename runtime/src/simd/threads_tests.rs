@@ -100,6 +100,8 @@ fn dense_row(l: &Layer, x: &[f32]) -> Vec<u32> {
             l.k,
             l.m,
             l.act as u32,
+            l.w.as_ptr() as *const u8,
+            256,
         )
     };
     assert_eq!(r, 0);
@@ -178,6 +180,8 @@ fn two_threads_give_the_bits_of_one() {
             40,
             70,
             9,
+            std::ptr::null(),
+            0,
         )
     };
     assert_eq!(r, -1);
