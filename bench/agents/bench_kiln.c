@@ -1,7 +1,7 @@
 /* Kiln: the 784-128-64-32-10 network as a static library built by kiln. The library may
  * use a second thread (KILN_THREADS, default 2 on a machine with 2 or more cores), whose
  * time the calling thread's CPU clock would not see, so times are wall-clock
- * (CLOCK_MONOTONIC), best of 15 trials. The first field says how many threads ran. */
+ * (CLOCK_MONOTONIC), best of 40 trials. The first field says how many threads ran. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -18,7 +18,7 @@ int main(void) {
     for (int i = 0; i < 1000; i++) bench_predict(x, y);
     for (int i = 0; i < 20; i++) bench_predict_batch(x, y, N);
     double lat = 1e9, rows = 0;
-    for (int trial = 0; trial < 15; trial++) {
+    for (int trial = 0; trial < 40; trial++) {
         int reps = 5000; double t0 = now();
         for (int i = 0; i < reps; i++) bench_predict(x + (i % N) * 784, y);
         double l = (now() - t0) / reps;

@@ -7,6 +7,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+cores=$(nproc)  # before OMP_NUM_THREADS, which nproc obeys
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 
 python3 "$here/make_model.py" "$work/bench.af"
@@ -30,7 +31,7 @@ gf() { pct "$1 * $flops / 1e9" "${2:-1}"; }
 lat_gf() { pct "$flops / ($1 * 1e-6) / 1e9" "${2:-1}"; }
 
 {
-  echo "## Agents: 784-128-64-32-10 relu/softmax ($(date -u +%Y-%m-%d), $(nproc) cores)"
+  echo "## Agents: 784-128-64-32-10 relu/softmax ($(date -u +%Y-%m-%d), ${cores} cores)"
   echo
   echo "One core's FP32 FMA peak (fma_peak.c: 12 independent 512-bit FMA chains in registers): ${peak} GFLOP/s."
   echo
@@ -40,7 +41,7 @@ lat_gf() { pct "$flops / ($1 * 1e-6) / 1e9" "${2:-1}"; }
   echo "KILN_THREADS=1 and once with the default (${kt} threads: the calling thread plus the"
   echo "library's worker); its times are wall-clock (CLOCK_MONOTONIC), since a CPU clock of the"
   echo "calling thread would not see the worker, which makes the comparison conservative for"
-  echo "Kiln. Best of 5-15 trials. Batch-1 latency is the mean of thousands of single-row calls"
+  echo "Kiln. Best of 5-40 trials. Batch-1 latency is the mean of thousands of single-row calls"
   echo "cycling through 256 different rows. The machine has no hardware counters (perf stat"
   echo "reports cycles and instructions as not supported)."
   echo

@@ -28,7 +28,7 @@
 //! way whichever thread computes it, so results do not depend on the thread count.
 
 use core::cell::UnsafeCell;
-use core::ffi::{c_char, c_int, c_long, c_void};
+use core::ffi::{c_int, c_long, c_void};
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
 use super::NR;
@@ -89,11 +89,22 @@ struct Job {
     y: *mut f32,
     /// Rows for `f`, else the layer's inputs.
     n: u32,
+    /// Outputs per row.
     m: u32,
     p0: u16,
     p1: u16,
+    /// The activation code, or for `f` the inputs per row.
     act: u32,
 }
+
+/// The pieces of a batch: both threads take the next `piece` rows from `next` until none
+/// are left, so a worker that is descheduled (or parked) holds up at most one piece.
+#[repr(C, align(64))]
+struct Pieces {
+    next: AtomicUsize,
+    piece: AtomicUsize,
+}
+static PIECES: Pieces = Pieces { next: AtomicUsize::new(0), piece: AtomicUsize::new(1) };
 
 /// The handoff line: the state, the claimer's status and the job.
 #[repr(C, align(64))]
@@ -269,10 +280,18 @@ fn futex_wake(word: &AtomicU32) {
 fn run(job: &Job) -> i32 {
     match job.f {
         Some(f) => {
-            // SAFETY: the caller of kiln_par_rows guarantees `f` may process these rows (its
-            // own contract); the range is the part the caller did not take.
-            unsafe { f(job.x, job.y, job.n as usize) };
-            0
+            let (n, k, m) = (job.n as usize, job.act as usize, job.m as usize);
+            let piece = PIECES.piece.load(Ordering::Relaxed).max(1);
+            loop {
+                let i = PIECES.next.fetch_add(piece, Ordering::Relaxed);
+                if i >= n {
+                    return 0;
+                }
+                let r = piece.min(n - i);
+                // SAFETY: the caller of kiln_par_rows guarantees `f` may process any range
+                // of its rows; the counter hands each range [i, i + r) to one thread only.
+                unsafe { f(job.x.wrapping_add(i * k), job.y.wrapping_add(i * m), r) };
+            }
         }
         // SAFETY: kiln_dense_row's caller guarantees the buffers; the panel range is the
         // half the calling thread does not write.
@@ -409,16 +428,16 @@ fn prefetch(line: &[u8]) {
     let _ = line;
 }
 
-/// Where a batch of `n` rows is cut: about half, on a multiple of 8 rows (the AVX-512
-/// micro-kernel's row block) when that leaves rows to both threads.
-fn split_rows(n: usize) -> usize {
-    let h = (n / 2 + 4) / 8 * 8;
-    if h == 0 || h >= n { n / 2 } else { h }
+/// Rows per piece of a batch: about an eighth of it (a multiple of 8 rows, the AVX-512
+/// micro-kernel's row block, once that is more than 8), and at least `min_rows`.
+fn piece_rows(n: usize, min_rows: usize) -> usize {
+    let g = n.div_ceil(8).max(min_rows).max(1);
+    if g > 8 { g.div_ceil(8) * 8 } else { g }
 }
 
-/// Runs `f` over `n` rows of `k` inputs (`x`) and `m` outputs (`y`), the first part on this
-/// thread and the rest on the worker when two threads are in use and each part has at least
-/// `min_rows` rows. `f` must give every row the same result however the rows are cut
+/// Runs `f` over `n` rows of `k` inputs (`x`) and `m` outputs (`y`): in pieces of about
+/// `n / 8` rows (at least `min_rows`) that this thread and the worker take in turn, when
+/// two threads are in use and there are at least `2 * min_rows` rows. `f` must give every row the same result however the rows are cut
 /// (generated `predict_batch` bodies do: they use `kiln_dense_gemm`).
 ///
 /// # Safety
@@ -434,20 +453,15 @@ pub unsafe extern "C" fn par_rows(
     m: usize,
     min_rows: usize,
 ) {
-    if n >= 2 * min_rows.max(1) && n <= u32::MAX as usize && acquire() {
-        let h = split_rows(n);
-        let (x1, y1) = (x.wrapping_add(h * k), y.wrapping_add(h * m));
-        let job = Job { f: Some(f), x: x1, y: y1, n: (n - h) as u32, ..NO_JOB };
-        // SAFETY: rows [0, h) here and [h, n) on the worker: disjoint parts of x and y, each
-        // in range, as the caller guarantees for f.
-        fork(
-            job,
-            || {
-                unsafe { f(x, y, h) };
-                0
-            },
-            &[],
-        );
+    let fits = n <= u32::MAX as usize && k <= u32::MAX as usize && m <= u32::MAX as usize;
+    if n >= min_rows.max(1).saturating_mul(2) && fits && acquire() {
+        // Owning the worker, and the previous job done: nobody reads the counter now.
+        PIECES.piece.store(piece_rows(n, min_rows), Ordering::Relaxed);
+        PIECES.next.store(0, Ordering::Relaxed);
+        let (n, m, act) = (n as u32, m as u32, k as u32);
+        let job = Job { f: Some(f), x, y, n, m, act, ..NO_JOB };
+        // Both threads take pieces (the post publishes the counter's reset).
+        fork(job, || run(&job), &[]);
     } else {
         // SAFETY: the caller's guarantees for f, all rows.
         unsafe { f(x, y, n) }
