@@ -1,5 +1,5 @@
 //! The second thread of agent libraries: one persistent worker, started lazily on the first
-//! call that can use it, which takes half of a batch (`kiln_par_rows`) or half of a wide
+//! call that can use it, which takes part of a batch (`kiln_par_rows`) or half of a wide
 //! layer's output panels for one row (`kiln_dense_row`). Compiled into the dispatcher object
 //! only (one pool per process), with `core` and a few libc functions (`pthread_create`,
 //! `sched_getaffinity`, `sched_yield`, `syscall` for the futex, `getenv`), all in glibc's
