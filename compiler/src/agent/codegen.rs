@@ -58,8 +58,8 @@ pub fn min_part_rows(layers: &[PackedLayer]) -> usize {
     MIN_PART_FLOPS.div_ceil(flops.max(1)).max(1)
 }
 
-fn err(e: impl std::fmt::Display + std::fmt::Debug) -> String {
-    format!("code generation failed: {e:?}")
+fn err(e: impl std::fmt::Display) -> String {
+    format!("code generation failed: {e}")
 }
 
 /// Declares and defines the agent's data and functions in `module`.
