@@ -29,6 +29,40 @@ unsafe extern "C" {
         m: usize,
         act: u32,
     ) -> i32;
+    pub fn kiln_dense_gemm(
+        w: *const f32,
+        bias: *const f32,
+        x: *const f32,
+        y: *mut f32,
+        n: usize,
+        k: usize,
+        m: usize,
+        act: u32,
+    ) -> i32;
+    pub fn kiln_dense_row(
+        w: *const f32,
+        bias: *const f32,
+        x: *const f32,
+        y: *mut f32,
+        k: usize,
+        m: usize,
+        act: u32,
+        next: *const u8,
+        next_bytes: usize,
+    ) -> i32;
+    pub fn kiln_par_rows(
+        f: unsafe extern "C" fn(*const f32, *mut f32, usize),
+        x: *const f32,
+        y: *mut f32,
+        n: usize,
+        k: usize,
+        m: usize,
+        min_rows: usize,
+    );
+    pub fn kiln_threads() -> u32;
+    pub fn kiln_set_threads(n: u32) -> u32;
+    pub fn kiln_set_row_split(floats: usize) -> usize;
+    pub fn kiln_worker_jobs() -> u64;
     pub fn kiln_dot(a: *const f32, b: *const f32, n: usize) -> f32;
     pub fn kiln_reduce(op: u32, x: *const f32, n: usize) -> f32;
     pub fn kiln_argmax(x: *const f32, n: usize) -> i64;
@@ -84,6 +118,9 @@ mod levels {
 pub fn jit_symbols() -> Vec<(&'static str, *const u8)> {
     vec![
         ("kiln_dense", kiln_dense as *const u8),
+        ("kiln_dense_gemm", kiln_dense_gemm as *const u8),
+        ("kiln_dense_row", kiln_dense_row as *const u8),
+        ("kiln_par_rows", kiln_par_rows as *const u8),
         ("kiln_dot", kiln_dot as *const u8),
         ("kiln_reduce", kiln_reduce as *const u8),
         ("kiln_argmax", kiln_argmax as *const u8),
@@ -241,3 +278,6 @@ mod tests {
         assert!(KERNEL_OBJECTS.iter().any(|o| o.symbols.contains(&"kiln_dense")));
     }
 }
+
+#[cfg(test)]
+mod threads_tests;

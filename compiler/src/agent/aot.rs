@@ -1,7 +1,8 @@
 //! Ahead-of-time builds of an agent: an object file, or a static library (the object plus
 //! the runtime's freestanding kernel objects, with a symbol index) and its C header. The
 //! library needs nothing but libc and libm: the kernel objects are `no_std`, LTO'd, and
-//! reference only `memcpy`, `memset` and `abort`.
+//! reference only `memcpy`, `memset`, `abort`, `getenv` and the thread functions of their
+//! second thread (`pthread_create`, ...; in libc since glibc 2.34).
 
 use super::codegen::define_agent;
 use super::net::pack_layers;
@@ -12,7 +13,8 @@ use cranelift_object::{ObjectBuilder, ObjectModule};
 use kiln_runtime::archive::{self, Member};
 
 /// An object file defining `<name>_predict` and `<name>_predict_batch` (they call
-/// `kiln_dense`, which the kernel objects define). Portable x86-64 code: the kernels pick
+/// `kiln_dense_row`, `kiln_dense_gemm` and `kiln_par_rows`, which the kernel objects
+/// define). Portable x86-64 code: the kernels pick
 /// the ISA level at run time.
 pub fn build_object(agent: &AgentFile) -> Result<Vec<u8>, String> {
     build(agent, false)

@@ -14,6 +14,9 @@ unsafe extern "C" {
     fn free(p: *mut u8);
     #[cfg(target_os = "linux")]
     fn setrlimit(resource: i32, limit: *const [u64; 2]) -> i32;
+    /// The kernels' thread count (`kernels/pool.rs`, in the dispatcher kernel object).
+    #[cfg(target_os = "linux")]
+    fn kiln_set_threads(n: u32) -> u32;
 }
 
 /// `<name>_predict_batch`.
@@ -25,7 +28,8 @@ const OUT_CAP: usize = 1 << 16;
 const BATCH_FLOATS: usize = 1 << 16;
 
 /// Runs the agent over standard input. `memory_mb` > 0 caps the address space (Linux);
-/// `cpu_cores` is met by construction (the loop runs on one thread). Returns the exit
+/// `cpu_cores` = 1 keeps the kernels on one thread (they use at most two, see
+/// `kernels/pool.rs`, so any other value is met). Returns the exit
 /// code: 0, 1 for a bad line, a read or write error or the memory limit, 2 for arguments.
 ///
 /// # Safety
@@ -36,7 +40,7 @@ pub unsafe extern "C" fn agent_main(
     n_in: usize,
     n_out: usize,
     memory_mb: u64,
-    _cpu_cores: u64,
+    cpu_cores: u64,
     argc: i32,
     _argv: *const *const u8,
 ) -> i32 {
@@ -47,6 +51,13 @@ pub unsafe extern "C" fn agent_main(
             "usage: this program reads JSONL rows on standard input (arrays of {n_in} numbers, or objects with an array `x`) and writes one JSON array of {n_out} outputs per row"
         );
         return 2;
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = cpu_cores;
+    #[cfg(target_os = "linux")]
+    if cpu_cores == 1 {
+        // SAFETY: no pointers; only sets the kernels' thread count.
+        unsafe { kiln_set_threads(1) };
     }
     #[cfg(target_os = "linux")]
     if memory_mb > 0 {

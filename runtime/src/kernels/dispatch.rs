@@ -7,7 +7,7 @@ use core::sync::atomic::{AtomicU8, Ordering};
 static LEVEL: AtomicU8 = AtomicU8::new(0);
 
 unsafe extern "C" {
-    fn getenv(name: *const core::ffi::c_char) -> *const core::ffi::c_char;
+    pub(super) fn getenv(name: *const core::ffi::c_char) -> *const core::ffi::c_char;
 }
 
 /// The level in use: 1, 3 or 4.
@@ -89,6 +89,8 @@ macro_rules! dispatch {
 
 dispatch! {
     fn dense = "kiln_dense"(w: *const f32, bias: *const f32, x: *const f32, y: *mut f32, n: usize, k: usize, m: usize, act: u32) -> i32;
+    fn dense_gemm = "kiln_dense_gemm"(w: *const f32, bias: *const f32, x: *const f32, y: *mut f32, n: usize, k: usize, m: usize, act: u32) -> i32;
+    fn gemv_panels = "kiln_gemv_panels"(w: *const f32, bias: *const f32, x: *const f32, y: *mut f32, k: usize, m: usize, p0: usize, p1: usize, act: u32) -> i32;
     fn kdot = "kiln_dot"(a: *const f32, b: *const f32, n: usize) -> f32;
     fn reduce = "kiln_reduce"(op: u32, x: *const f32, n: usize) -> f32;
     fn kargmax = "kiln_argmax"(x: *const f32, n: usize) -> i64;

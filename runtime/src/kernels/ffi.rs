@@ -4,7 +4,7 @@
 
 use super::elementwise::BinOp;
 use super::partial::{load_n, store_n};
-use super::{Act, argmax, dot, elementwise, gemv, norm, softmax};
+use super::{Act, argmax, dot, elementwise, gemm, gemv, norm, softmax};
 use super::{activations, pack};
 
 #[cfg(kiln_level = "v1")]
@@ -89,6 +89,84 @@ pub unsafe extern "C" fn dense(
         return 0;
     }
     if gemv::dense(w, b, x, y, n, k, m, act) { 0 } else { -1 }
+}
+
+/// [`dense`], but always the GEMM micro-kernel, even for one row: `predict_batch` uses it
+/// so that a row's bits never depend on how a batch is cut into chunks or split between
+/// threads (GEMV sums in a different order). Same contract as [`dense`].
+///
+/// # Safety
+/// As [`dense`].
+#[unsafe(export_name = lv!("kiln_dense_gemm"))]
+pub unsafe extern "C" fn dense_gemm(
+    w: *const f32,
+    bias: *const f32,
+    x: *const f32,
+    y: *mut f32,
+    n: usize,
+    k: usize,
+    m: usize,
+    act: u32,
+) -> i32 {
+    let (Some(act), Some(nk), Some(nm)) = (Act::from_code(act), n.checked_mul(k), n.checked_mul(m))
+    else {
+        return -1;
+    };
+    // SAFETY: the caller guarantees the lengths above; rd/wr reject null pointers.
+    let parts = unsafe {
+        (rd(w, pack::packed_len(k, m)), rd(bias, pack::bias_len(m)), rd(x, nk), wr(y, nm))
+    };
+    let (Some(w), Some(b), Some(x), Some(y)) = parts else {
+        return -1;
+    };
+    if n == 0 {
+        return 0;
+    }
+    if gemm::gemm(w, b, x, y, n, k, m, act) { 0 } else { -1 }
+}
+
+/// Output panels `p0..p1` of one row through a dense layer (see `gemv::gemv_panels`): only
+/// the columns `p0*32 .. min(p1*32, m)` of `y` are written, so two threads may fill
+/// disjoint panel ranges of one row. A softmax wider than 32 outputs is left to the caller.
+/// Returns 0, or -1 on a null pointer, a bad range or a bad `act`.
+///
+/// # Safety
+/// `w`, `bias` and `x` as in [`dense`] with `n = 1`; `y` holds `m` values, and no other
+/// thread touches its columns `p0*32 .. min(p1*32, m)` during the call.
+#[unsafe(export_name = lv!("kiln_gemv_panels"))]
+pub unsafe extern "C" fn gemv_panels(
+    w: *const f32,
+    bias: *const f32,
+    x: *const f32,
+    y: *mut f32,
+    k: usize,
+    m: usize,
+    p0: usize,
+    p1: usize,
+    act: u32,
+) -> i32 {
+    let Some(act) = Act::from_code(act) else {
+        return -1;
+    };
+    if p0 >= p1 || p1 > pack::panels(m) || y.is_null() {
+        return -1;
+    }
+    let c0 = p0 * super::NR;
+    let cols = (p1 * super::NR).min(m) - c0;
+    // SAFETY: the caller guarantees the lengths of w, bias, x, and m values behind y, of
+    // which [c0, c0 + cols) is in range (p1 <= panels(m)) and used by this call alone.
+    let parts = unsafe {
+        (
+            rd(w, pack::packed_len(k, m)),
+            rd(bias, pack::bias_len(m)),
+            rd(x, k),
+            wr(y.wrapping_add(c0), cols),
+        )
+    };
+    let (Some(w), Some(b), Some(x), Some(y)) = parts else {
+        return -1;
+    };
+    if gemv::gemv_panels(w, b, x, y, k, m, p0, p1, act) { 0 } else { -1 }
 }
 
 /// `sum(a[i] * b[i])`; NaN on a null pointer.

@@ -107,28 +107,30 @@ fn micro<const R: usize>(
             }
         }
     }
+    let c0 = p * NR;
+    let c1 = (c0 + NR).min(m);
     for (r, acc) in acc.iter().enumerate() {
         let row = &mut y[(i + r) * m..(i + r + 1) * m];
-        epilogue(acc, bias, p, act, row);
+        epilogue(acc, &bias[c0..], act, &mut row[c0..c1], fused_softmax(m));
     }
 }
 
-/// Adds the bias of panel `p`, applies `act` and stores the panel's columns of `row`. A
-/// softmax over a row of at most `NR` values is done here too (see [`fused_softmax`]).
+/// Adds the bias of one panel (`bias` starts at the panel's first column), applies `act`
+/// and stores the panel's columns `cols` (at most `NR`). With `fused` (a softmax row that
+/// one panel holds, see [`fused_softmax`]) the softmax is done here too.
 #[inline(always)]
-pub(crate) fn epilogue(acc: &[V; NV], bias: &[f32], p: usize, act: Act, row: &mut [f32]) {
-    if act == Act::Softmax && fused_softmax(row.len()) {
-        softmax_panel(acc, bias, row);
+pub(crate) fn epilogue(acc: &[V; NV], bias: &[f32], act: Act, cols: &mut [f32], fused: bool) {
+    if act == Act::Softmax && fused {
+        softmax_panel(acc, bias, cols);
         return;
     }
-    let base = p * NR;
     for j in 0..NV {
-        let at = base + j * LANES;
+        let at = j * LANES;
         let v = activate(acc[j] + super::load(bias, at), act);
-        if at + LANES <= row.len() {
-            super::store(v, row, at);
-        } else if at < row.len() {
-            store_n(v, row, at, row.len() - at);
+        if at + LANES <= cols.len() {
+            super::store(v, cols, at);
+        } else if at < cols.len() {
+            store_n(v, cols, at, cols.len() - at);
         }
     }
 }

@@ -36,6 +36,8 @@ pub mod cpu;
 pub mod dispatch;
 #[cfg(kiln_freestanding)]
 pub mod ffi;
+#[cfg(all(kiln_freestanding, kiln_level = "v1", target_os = "linux"))]
+pub mod pool;
 
 /// The vector type of this build: 16 lanes with AVX-512, else 8.
 #[cfg(kiln_level = "v4")]

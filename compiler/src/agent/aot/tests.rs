@@ -183,6 +183,15 @@ int main(void) {{
             "kiln_dot_v3",
             "kiln_dot_v4",
             "getenv",
+            // The kernels' second thread (kernels/pool.rs): in libc since glibc 2.34.
+            "pthread_create",
+            "pthread_detach",
+            "pthread_attr_init",
+            "pthread_attr_setstacksize",
+            "pthread_attr_destroy",
+            "sched_getaffinity",
+            "sched_yield",
+            "syscall",
         ];
         for s in &undefined {
             assert!(
@@ -197,4 +206,102 @@ int main(void) {{
     let lib2 = dir.path().join("libbare.a");
     assert_eq!(run_build_agent(&bare, &lib2, AgentEmit::StaticLib, Ui::QUIET), 1);
     assert!(!lib2.exists());
+}
+
+/// An agent `600 -> [200, 45] -> out` (relu hidden layers) with deterministic weights.
+fn wide_agent(dir: &Path, name: &str, out: usize, act: &str) -> (PathBuf, AgentFile) {
+    let yaml = format!(
+        "name: \"{name}\"\nneural_config:\n  input_size: 600\n  output_size: {out}\n  hidden_layers: [200, 45]\n  activation_function: \"relu\"\n  output_activation: \"{act}\"\n"
+    );
+    let (a, d) = parse_agent(FileId(0), &yaml);
+    assert!(d.is_empty(), "{d:?}");
+    let n = a.unwrap().weight_count();
+    let w: Vec<f32> = (0..n).map(|i| ((i * 37 % 101) as f32 / 101.0 - 0.5) * 0.15).collect();
+    let text = crate::syntax::agent::rewrite_weights(&yaml, &w);
+    let path = dir.join(format!("{name}.af"));
+    std::fs::write(&path, &text).unwrap();
+    let (a, d) = parse_agent(FileId(0), &text);
+    assert!(d.is_empty(), "{d:?}");
+    (path, a.unwrap())
+}
+
+#[test]
+fn two_threads_give_the_bits_of_one_thread_in_the_c_library() {
+    let dir = tempfile::tempdir().unwrap();
+    for (i, (out, act)) in
+        [(10, "softmax"), (70, "softmax"), (33, "sigmoid"), (40, "tanh"), (20, "linear")]
+            .into_iter()
+            .enumerate()
+    {
+        let name = format!("w{i}");
+        let (af, agent) = wide_agent(dir.path(), &name, out, act);
+        let lib = dir.path().join(format!("lib{name}.a"));
+        assert_eq!(run_build_agent(&af, &lib, AgentEmit::StaticLib, Ui::QUIET), 0);
+        // The program compares, bit for bit, one thread against two (the library exports
+        // kiln_set_threads; every layer of two or more panels is split for one row), for
+        // batches of several sizes, and predict against predict_batch with n = 1.
+        let main = format!(
+            r#"#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "{name}.h"
+unsigned kiln_set_threads(unsigned);
+size_t kiln_set_row_split(size_t);
+unsigned long long kiln_worker_jobs(void);
+#define IN 600
+#define OUT {out}
+int main(void) {{
+    enum {{ N = 257 }};
+    float *x = malloc(sizeof(float) * IN * N), *a = malloc(sizeof(float) * OUT * N),
+          *b = malloc(sizeof(float) * OUT * N);
+    for (int i = 0; i < IN * N; i++) x[i] = (float)((i * 7919) % 1000) / 500.0f - 1.0f;
+    kiln_set_row_split(1);
+    static const size_t ns[] = {{1, 2, 3, 5, 8, 9, 17, 64, 256, 257}};
+    for (size_t t = 0; t < sizeof ns / sizeof ns[0]; t++) {{
+        size_t n = ns[t];
+        kiln_set_threads(1);
+        memset(a, 0xff, sizeof(float) * OUT * N);
+        {name}_predict_batch(x, a, n);
+        if (kiln_set_threads(2) != 2) {{ puts("one thread only"); return 0; }}
+        for (int rep = 0; rep < 3; rep++) {{
+            memset(b, 0xff, sizeof(float) * OUT * N);
+            {name}_predict_batch(x, b, n);
+            if (memcmp(a, b, sizeof(float) * OUT * n)) {{ printf("batch %zu differs\n", n); return 1; }}
+        }}
+    }}
+    for (int r = 0; r < 20; r++) {{
+        kiln_set_threads(1);
+        {name}_predict(x + r * IN, a);
+        {name}_predict_batch(x + r * IN, a + OUT, 1);
+        kiln_set_threads(2);
+        {name}_predict(x + r * IN, b);
+        if (memcmp(a, b, sizeof(float) * OUT) || memcmp(a, a + OUT, sizeof(float) * OUT)) {{
+            printf("row %d differs\n", r);
+            return 1;
+        }}
+    }}
+    printf("ok %llu\n", kiln_worker_jobs());
+    return 0;
+}}
+"#
+        );
+        std::fs::write(dir.path().join(format!("{name}.c")), main).unwrap();
+        std::fs::write(dir.path().join(format!("{name}.h")), header(&agent)).unwrap();
+        let exe = dir.path().join(&name);
+        run(Command::new("cc")
+            .current_dir(dir.path())
+            .arg(format!("{name}.c"))
+            .arg(format!("lib{name}.a"))
+            .args(["-lm", "-o"])
+            .arg(&exe));
+        let printed = run(&mut Command::new(&exe));
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        if cores >= 2 {
+            // The worker took part: "ok <jobs it ran>".
+            let jobs: u64 = printed.trim().strip_prefix("ok ").unwrap_or("0").parse().unwrap();
+            assert!(jobs > 0, "{printed}");
+        } else {
+            assert!(printed.starts_with("ok ") || printed == "one thread only\n", "{printed}");
+        }
+    }
 }

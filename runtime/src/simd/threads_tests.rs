@@ -1,0 +1,190 @@
+//! The kernels' second thread (`kernels/pool.rs`, in the dispatcher object) gives the bits
+//! of one thread: rows split between threads (`kiln_par_rows` over a multi-layer GEMM
+//! body, as generated `predict_batch` does) and output panels of one row split between
+//! threads (`kiln_dense_row`). Everything thread-count related is in this one test, since
+//! the count is process-wide (results do not depend on it, so other tests do not care).
+
+use super::*;
+use crate::kernels::pack::{pack_bias, pack_weights};
+use std::sync::RwLock;
+
+struct Layer {
+    w: Vec<f32>,
+    b: Vec<f32>,
+    k: usize,
+    m: usize,
+    act: Act,
+}
+
+/// The network the rows function runs (a C callback has no context argument).
+static NET: RwLock<Vec<Layer>> = RwLock::new(Vec::new());
+
+fn rand(n: usize, seed: u64) -> Vec<f32> {
+    let mut s = seed * 2654435761 + 7;
+    (0..n)
+        .map(|_| {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            (s >> 40) as f32 / (1u64 << 23) as f32 - 1.0
+        })
+        .collect()
+}
+
+fn net(shape: &[usize], act: Act, seed: u64) -> Vec<Layer> {
+    shape
+        .windows(2)
+        .enumerate()
+        .map(|(i, km)| {
+            let (k, m) = (km[0], km[1]);
+            let scale = 1.0 / (k as f32).sqrt();
+            let w: Vec<f32> = rand(m * k, seed + i as u64).iter().map(|v| v * scale).collect();
+            let last = i + 2 == shape.len();
+            Layer {
+                w: pack_weights(&w, k, m).unwrap(),
+                b: pack_bias(&rand(m, seed + 100 + i as u64)),
+                k,
+                m,
+                act: if last { act } else { Act::Relu },
+            }
+        })
+        .collect()
+}
+
+/// `n` rows through [`NET`] with `kiln_dense_gemm`, layer by layer (what generated
+/// `<name>__rows` does).
+unsafe extern "C" fn rows(x: *const f32, y: *mut f32, n: usize) {
+    let net = NET.read().unwrap();
+    let k0 = net[0].k;
+    // SAFETY: kiln_par_rows passes n rows of the input and output it was given.
+    let x = unsafe { std::slice::from_raw_parts(x, n * k0) };
+    let mut cur = x.to_vec();
+    for l in net.iter() {
+        let mut next = vec![0.0f32; n * l.m];
+        // SAFETY: packed lengths from pack_weights/pack_bias, n rows of k and m.
+        let r = unsafe {
+            kiln_dense_gemm(
+                l.w.as_ptr(),
+                l.b.as_ptr(),
+                cur.as_ptr(),
+                next.as_mut_ptr(),
+                n,
+                l.k,
+                l.m,
+                l.act as u32,
+            )
+        };
+        assert_eq!(r, 0);
+        cur = next;
+    }
+    // SAFETY: as above.
+    unsafe { std::slice::from_raw_parts_mut(y, cur.len()) }.copy_from_slice(&cur);
+}
+
+fn par_rows(x: &[f32], n: usize, k: usize, m: usize) -> Vec<u32> {
+    let mut y = vec![f32::NAN; n * m];
+    // SAFETY: x holds n*k values, y n*m; `rows` handles any sub-range.
+    unsafe { kiln_par_rows(rows, x.as_ptr(), y.as_mut_ptr(), n, k, m, 1) };
+    y.iter().map(|v| v.to_bits()).collect()
+}
+
+fn dense_row(l: &Layer, x: &[f32]) -> Vec<u32> {
+    let mut y = vec![f32::NAN; l.m];
+    // SAFETY: packed lengths, one row.
+    let r = unsafe {
+        kiln_dense_row(
+            l.w.as_ptr(),
+            l.b.as_ptr(),
+            x.as_ptr(),
+            y.as_mut_ptr(),
+            l.k,
+            l.m,
+            l.act as u32,
+            l.w.as_ptr() as *const u8,
+            256,
+        )
+    };
+    assert_eq!(r, 0);
+    y.iter().map(|v| v.to_bits()).collect()
+}
+
+#[test]
+fn two_threads_give_the_bits_of_one() {
+    let acts = [Act::Linear, Act::Relu, Act::Sigmoid, Act::Tanh, Act::Softmax];
+    let two = unsafe { kiln_set_threads(2) } == 2;
+    let jobs0 = unsafe { kiln_worker_jobs() };
+    // Split every layer of two or more panels, however small.
+    let old_split = unsafe { kiln_set_row_split(1) };
+    for (s, shape) in
+        [&[784, 128, 64, 32, 10][..], &[33, 70, 10], &[5, 97], &[64, 40, 33], &[300, 257, 3]]
+            .iter()
+            .enumerate()
+    {
+        for (a, &act) in acts.iter().enumerate() {
+            *NET.write().unwrap() = net(shape, act, (s * 10 + a) as u64);
+            let (k, m) = (shape[0], *shape.last().unwrap());
+            for n in [1, 2, 3, 5, 8, 9, 16, 17, 64, 257] {
+                let x = rand(n * k, n as u64);
+                unsafe { kiln_set_threads(1) };
+                let one = par_rows(&x, n, k, m);
+                assert!(one.iter().all(|b| !f32::from_bits(*b).is_nan()));
+                unsafe { kiln_set_threads(2) };
+                for _ in 0..3 {
+                    assert_eq!(par_rows(&x, n, k, m), one, "{shape:?} {act:?} n={n}");
+                }
+            }
+            let net = NET.read().unwrap();
+            for l in net.iter() {
+                let x = rand(l.k, 99);
+                let mut want = vec![f32::NAN; l.m];
+                assert!(dense(&l.w, &l.b, &x, &mut want, 1, l.k, l.m, l.act));
+                let want: Vec<u32> = want.iter().map(|v| v.to_bits()).collect();
+                unsafe { kiln_set_threads(1) };
+                assert_eq!(dense_row(l, &x), want);
+                unsafe { kiln_set_threads(2) };
+                for _ in 0..3 {
+                    assert_eq!(dense_row(l, &x), want, "{}x{} {act:?}", l.k, l.m);
+                }
+            }
+        }
+    }
+    unsafe { kiln_set_row_split(old_split) };
+    if two {
+        // The worker really took part (it spins between calls, so it claims most jobs).
+        assert!(unsafe { kiln_worker_jobs() } > jobs0, "the worker ran no job");
+    }
+    // Bad arguments are refused on both paths.
+    let l = &net(&[40, 70], Act::Relu, 1)[0];
+    let mut y = vec![0.0f32; 70];
+    unsafe { kiln_set_row_split(1) };
+    let r = unsafe {
+        kiln_dense_row(
+            l.w.as_ptr(),
+            l.b.as_ptr(),
+            std::ptr::null(),
+            y.as_mut_ptr(),
+            40,
+            70,
+            1,
+            std::ptr::null(),
+            0,
+        )
+    };
+    assert_eq!(r, -1);
+    let r = unsafe {
+        kiln_dense_row(
+            l.w.as_ptr(),
+            l.b.as_ptr(),
+            y.as_ptr(),
+            y.as_mut_ptr().wrapping_add(1),
+            40,
+            70,
+            9,
+            std::ptr::null(),
+            0,
+        )
+    };
+    assert_eq!(r, -1);
+    unsafe { kiln_set_row_split(old_split) };
+    assert!(matches!(unsafe { kiln_threads() }, 1 | 2));
+}
