@@ -166,13 +166,9 @@ pub fn dense_at(
     m: usize,
     act: Act,
 ) -> bool {
-    let ok = k > 0
-        && m > 0
-        && w.len() >= packed_len(k, m)
-        && bias.len() >= bias_len(m)
-        && n.checked_mul(k).is_some_and(|l| x.len() >= l)
-        && n.checked_mul(m).is_some_and(|l| y.len() >= l);
-    if !ok || (level > 1 && crate::kernels::cpu::best_level() < level) {
+    if !shapes_fit(w, bias, x, y, n, k, m)
+        || (level > 1 && crate::kernels::cpu::best_level() < level)
+    {
         return false;
     }
     let f = match level {
@@ -186,6 +182,41 @@ pub fn dense_at(
     };
     // SAFETY: the lengths were checked above and `y` is a distinct, writable slice.
     unsafe { f(w.as_ptr(), bias.as_ptr(), x.as_ptr(), y.as_mut_ptr(), n, k, m, act as u32) == 0 }
+}
+
+/// Whether the slices hold what a dense layer of `n` rows, `k` inputs and `m` outputs reads
+/// and writes.
+fn shapes_fit(w: &[f32], bias: &[f32], x: &[f32], y: &[f32], n: usize, k: usize, m: usize) -> bool {
+    k > 0
+        && m > 0
+        && w.len() >= packed_len(k, m)
+        && bias.len() >= bias_len(m)
+        && n.checked_mul(k).is_some_and(|l| x.len() >= l)
+        && n.checked_mul(m).is_some_and(|l| y.len() >= l)
+}
+
+/// [`dense`] through the GEMM micro-kernel even for one row (`kiln_dense_gemm`): a row's
+/// result has the same bits whatever other rows share the call (GEMV sums in another
+/// order). `false` when a slice is too short.
+#[allow(clippy::too_many_arguments)]
+pub fn dense_gemm(
+    w: &[f32],
+    bias: &[f32],
+    x: &[f32],
+    y: &mut [f32],
+    n: usize,
+    k: usize,
+    m: usize,
+    act: Act,
+) -> bool {
+    if !shapes_fit(w, bias, x, y, n, k, m) {
+        return false;
+    }
+    // SAFETY: the lengths were checked above and `y` is a distinct, writable slice.
+    unsafe {
+        kiln_dense_gemm(w.as_ptr(), bias.as_ptr(), x.as_ptr(), y.as_mut_ptr(), n, k, m, act as u32)
+            == 0
+    }
 }
 
 #[cfg(test)]

@@ -88,18 +88,21 @@ pub fn forward(layers: &[PackedLayer], x: &[f32], n: usize) -> Vec<f32> {
     cur
 }
 
-/// The forward pass of `n` rows as pipelines run it: always the batched (GEMM) kernels,
-/// whose result for a row does not depend on the other rows, so `kiln run` gives the same
-/// bits whether agent calls are batched by the compiler (any batch size) or made one at a
-/// time by the interpreter. A single row runs as two copies of itself.
+/// The forward pass of `n` rows as pipelines run it: always the GEMM micro-kernel, whose
+/// result for a row does not depend on the other rows, so `kiln run` gives the same bits
+/// whether agent calls are batched by the compiler (any batch size) or made one at a time
+/// by the interpreter.
 pub fn forward_rows(layers: &[PackedLayer], x: &[f32], n: usize) -> Vec<f32> {
-    if n != 1 {
-        return forward(layers, x, n);
+    let mut cur = x.to_vec();
+    for l in layers {
+        let mut next = vec![0.0; n * l.outputs];
+        let ok = kiln_runtime::simd::dense_gemm(
+            &l.weights, &l.bias, &cur, &mut next, n, l.inputs, l.outputs, l.act,
+        );
+        debug_assert!(ok, "shapes of a packed network are consistent");
+        cur = next;
     }
-    let twice = [x, x].concat();
-    let mut out = forward(layers, &twice, 2);
-    out.truncate(out.len() / 2);
-    out
+    cur
 }
 
 /// The reference forward pass of one row in `f64`, straight from the `.af` layout.

@@ -298,6 +298,15 @@ pub(crate) struct Engine {
     pub arena: Box<Arena>,
 }
 
+/// The rows out of each of `n` nodes when a walk starts: `rows` out of `origin`.
+fn outputs(n: usize, origin: usize, rows: Vec<Row>) -> Vec<Vec<Row>> {
+    let mut outs: Vec<Vec<Row>> = (0..n).map(|_| Vec::new()).collect();
+    if let Some(o) = outs.get_mut(origin) {
+        *o = rows;
+    }
+    outs
+}
+
 fn new_out(n: usize) -> BatchOut {
     BatchOut {
         sinks: (0..n).map(|_| None).collect(),
@@ -327,10 +336,7 @@ impl Engine {
     ) -> BatchOut {
         let n = sh.plan.nodes.len();
         let mut out = new_out(n);
-        let mut outs: Vec<Vec<Row>> = (0..n).map(|_| Vec::new()).collect();
-        if let Some(o) = outs.get_mut(origin) {
-            *o = rows;
-        }
+        let mut outs = outputs(n, origin, rows);
         self.walk(sh, origin, &mut outs, &mut batch, &mut out, Mode::All, seq.as_deref_mut());
         self.finish(sh, batch, out, seq)
     }
@@ -349,10 +355,7 @@ impl Engine {
     ) -> Partial {
         let n = sh.plan.nodes.len();
         let mut out = new_out(n);
-        let mut outs: Vec<Vec<Row>> = (0..n).map(|_| Vec::new()).collect();
-        if let Some(o) = outs.get_mut(origin) {
-            *o = rows;
-        }
+        let mut outs = outputs(n, origin, rows);
         self.walk(sh, origin, &mut outs, &mut batch, &mut out, Mode::Worker, None);
         let arena = std::mem::replace(&mut self.arena, fresh);
         Partial { origin, outs, batch, out, arena, chunk }
@@ -459,8 +462,7 @@ impl Engine {
         out.errors += entries.len() as u64;
         if out.fatal.is_none() {
             let n = sh.plan.nodes.len();
-            let mut outs: Vec<Vec<Row>> = (0..n).map(|_| Vec::new()).collect();
-            outs[errors_node] = rows;
+            let mut outs = outputs(n, errors_node, rows);
             self.walk(sh, errors_node, &mut outs, &mut batch, &mut out, Mode::All, seq);
             let mut more = std::mem::take(&mut batch.errors);
             more.sort_by_key(|e| (batch.at(e.prov), e.prov));

@@ -74,6 +74,27 @@ pub unsafe extern "C" fn dense(
     m: usize,
     act: u32,
 ) -> i32 {
+    // SAFETY: forwarded (the caller's contract is `checked`'s).
+    unsafe { checked(w, bias, x, y, n, k, m, act, gemv::dense) }
+}
+
+/// The shared checks of [`dense`] and [`dense_gemm`]: slices from the pointers (null
+/// rejected), the activation decoded, then `f` on them. 0, or -1 as [`dense`] says.
+///
+/// # Safety
+/// As [`dense`].
+#[allow(clippy::too_many_arguments)]
+unsafe fn checked(
+    w: *const f32,
+    bias: *const f32,
+    x: *const f32,
+    y: *mut f32,
+    n: usize,
+    k: usize,
+    m: usize,
+    act: u32,
+    f: fn(&[f32], &[f32], &[f32], &mut [f32], usize, usize, usize, Act) -> bool,
+) -> i32 {
     let (Some(act), Some(nk), Some(nm)) = (Act::from_code(act), n.checked_mul(k), n.checked_mul(m))
     else {
         return -1;
@@ -88,7 +109,7 @@ pub unsafe extern "C" fn dense(
     if n == 0 {
         return 0;
     }
-    if gemv::dense(w, b, x, y, n, k, m, act) { 0 } else { -1 }
+    if f(w, b, x, y, n, k, m, act) { 0 } else { -1 }
 }
 
 /// [`dense`], but always the GEMM micro-kernel, even for one row: `predict_batch` uses it
@@ -108,21 +129,8 @@ pub unsafe extern "C" fn dense_gemm(
     m: usize,
     act: u32,
 ) -> i32 {
-    let (Some(act), Some(nk), Some(nm)) = (Act::from_code(act), n.checked_mul(k), n.checked_mul(m))
-    else {
-        return -1;
-    };
-    // SAFETY: the caller guarantees the lengths above; rd/wr reject null pointers.
-    let parts = unsafe {
-        (rd(w, pack::packed_len(k, m)), rd(bias, pack::bias_len(m)), rd(x, nk), wr(y, nm))
-    };
-    let (Some(w), Some(b), Some(x), Some(y)) = parts else {
-        return -1;
-    };
-    if n == 0 {
-        return 0;
-    }
-    if gemm::gemm(w, b, x, y, n, k, m, act) { 0 } else { -1 }
+    // SAFETY: forwarded (the caller's contract is `checked`'s).
+    unsafe { checked(w, bias, x, y, n, k, m, act, gemm::gemm) }
 }
 
 /// Output panels `p0..p1` of one row through a dense layer (see `gemv::gemv_panels`): only
