@@ -50,6 +50,22 @@ unsafe extern "C" {
         next: *const u8,
         next_bytes: usize,
     ) -> i32;
+    pub fn kiln_dense_row2(
+        w: *const f32,
+        bias: *const f32,
+        x: *const f32,
+        y: *mut f32,
+        k: usize,
+        m: usize,
+        act: u32,
+        w2: *const f32,
+        bias2: *const f32,
+        y2: *mut f32,
+        m2: usize,
+        act2: u32,
+        next: *const u8,
+        next_bytes: usize,
+    ) -> i32;
     pub fn kiln_par_rows(
         f: unsafe extern "C" fn(*const f32, *mut f32, usize),
         x: *const f32,
@@ -120,6 +136,7 @@ pub fn jit_symbols() -> Vec<(&'static str, *const u8)> {
         ("kiln_dense", kiln_dense as *const u8),
         ("kiln_dense_gemm", kiln_dense_gemm as *const u8),
         ("kiln_dense_row", kiln_dense_row as *const u8),
+        ("kiln_dense_row2", kiln_dense_row2 as *const u8),
         ("kiln_par_rows", kiln_par_rows as *const u8),
         ("kiln_dot", kiln_dot as *const u8),
         ("kiln_reduce", kiln_reduce as *const u8),

@@ -9,8 +9,10 @@
 //! - `<prefix>_predict_batch(const float *in, float *out, size_t n)` is `<prefix>_predict`
 //!   for one row, else `kiln_par_rows(<prefix>__rows, ...)`, which gives part of the rows to
 //!   the kernels' second thread (see `runtime/src/kernels/pool.rs`);
-//! - `<prefix>_predict(const float *in, float *out)` calls `kiln_dense_row` per layer (the
-//!   GEMV kernel, with a wide layer's output panels split between the two threads).
+//! - `<prefix>_predict(const float *in, float *out)` calls `kiln_dense_row2` for the first
+//!   two layers and `kiln_dense_row` for each later one (the GEMV kernel, with a wide
+//!   layer's output panels split between the two threads, and the layer after it split by
+//!   inputs along the same cut).
 
 use super::net::PackedLayer;
 use cranelift_codegen::ir::{
@@ -101,6 +103,11 @@ pub fn define_agent<M: Module>(
         module.declare_function("kiln_dense_gemm", Linkage::Import, &gemm_sig).map_err(err)?;
     let row_sig = sig(module, &[ptr, ptr, ptr, ptr, ptr, ptr, i32t, ptr, ptr], Some(i32t));
     let row = module.declare_function("kiln_dense_row", Linkage::Import, &row_sig).map_err(err)?;
+    let mut row2_params = vec![ptr, ptr, ptr, ptr, ptr, ptr, i32t, ptr, ptr, ptr, ptr, i32t];
+    row2_params.extend([ptr, ptr]);
+    let row2_sig = sig(module, &row2_params, Some(i32t));
+    let row2 =
+        module.declare_function("kiln_dense_row2", Linkage::Import, &row2_sig).map_err(err)?;
     let par_sig = sig(module, &[ptr; 7], None);
     let par = module.declare_function("kiln_par_rows", Linkage::Import, &par_sig).map_err(err)?;
 
@@ -178,6 +185,7 @@ pub fn define_agent<M: Module>(
         let bytes = u32::try_from(widest_hidden(layers) * 4).map_err(err)?;
         let bufs = two_buffers(&mut b, bytes);
         let row_ref = module.declare_func_in_func(row, b.func);
+        let row2_ref = module.declare_func_in_func(row2, b.func);
         // The layer after each one, to prefetch while waiting for the second thread.
         let mut nexts = Vec::new();
         for (l, layer) in layers.iter().enumerate().skip(1) {
@@ -186,12 +194,24 @@ pub fn define_agent<M: Module>(
             nexts.push((b.ins().symbol_value(ptr, gv), b.ins().iconst(ptr, bytes)));
         }
         let null = b.ins().iconst(ptr, 0);
+        // The first two layers go together (kiln_dense_row2: the second thread goes on from
+        // its part of the first layer into the second); the rest one call each.
         let mut at = 0;
+        let mut first: Option<[Value; 7]> = None;
         let call = |b: &mut FunctionBuilder, l: &PackedLayer, [w, bias, cur, dst]: [Value; 4]| {
-            let (k, m, act) = layer_args(b, ptr, l);
-            let (next, bytes) = nexts.get(at).copied().unwrap_or((null, null));
+            let idx = at;
             at += 1;
-            b.ins().call(row_ref, &[w, bias, cur, dst, k, m, act, next, bytes]);
+            let (k, m, act) = layer_args(b, ptr, l);
+            // The layer after this call's last one.
+            let (next, bytes) = nexts.get(idx).copied().unwrap_or((null, null));
+            if idx == 0 && layers.len() >= 2 {
+                first = Some([w, bias, cur, dst, k, m, act]);
+            } else if let Some([w1, b1, x1, y1, k1, m1, act1]) = first.take() {
+                let args = [w1, b1, x1, y1, k1, m1, act1, w, bias, dst, m, act, next, bytes];
+                b.ins().call(row2_ref, &args);
+            } else {
+                b.ins().call(row_ref, &[w, bias, cur, dst, k, m, act, next, bytes]);
+            }
         };
         layer_calls(module, &mut b, layers, &data, bufs, input, output, call);
         b.ins().return_(&[]);

@@ -91,6 +91,8 @@ dispatch! {
     fn dense = "kiln_dense"(w: *const f32, bias: *const f32, x: *const f32, y: *mut f32, n: usize, k: usize, m: usize, act: u32) -> i32;
     fn dense_gemm = "kiln_dense_gemm"(w: *const f32, bias: *const f32, x: *const f32, y: *mut f32, n: usize, k: usize, m: usize, act: u32) -> i32;
     fn gemv_panels = "kiln_gemv_panels"(w: *const f32, bias: *const f32, x: *const f32, y: *mut f32, k: usize, m: usize, p0: usize, p1: usize, act: u32) -> i32;
+    fn gemv_sums = "kiln_gemv_sums"(w: *const f32, x: *const f32, k: usize, m: usize, k0: usize, k1: usize, out: *mut f32) -> i32;
+    fn gemv_finish = "kiln_gemv_finish"(a: *const f32, b: *const f32, bias: *const f32, y: *mut f32, m: usize, act: u32) -> i32;
     fn kdot = "kiln_dot"(a: *const f32, b: *const f32, n: usize) -> f32;
     fn reduce = "kiln_reduce"(op: u32, x: *const f32, n: usize) -> f32;
     fn kargmax = "kiln_argmax"(x: *const f32, n: usize) -> i64;

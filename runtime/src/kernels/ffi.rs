@@ -177,6 +177,63 @@ pub unsafe extern "C" fn gemv_panels(
     if gemv::gemv_panels(w, b, x, y, k, m, p0, p1, act) { 0 } else { -1 }
 }
 
+/// One thread's part of a row through a dense layer (see `gemv::gemv_sums`): the raw sums
+/// of every output panel over the inputs `k0..k1`, which `x` holds (`x[0]` is input `k0`),
+/// into `out`. Returns 0, or -1 on a null pointer or a bad range.
+///
+/// # Safety
+/// `w` as in [`dense`]; `x` holds `k1 - k0` values; `out` holds `ceil(m/32)*32` values that
+/// no other thread touches during the call.
+#[unsafe(export_name = lv!("kiln_gemv_sums"))]
+pub unsafe extern "C" fn gemv_sums(
+    w: *const f32,
+    x: *const f32,
+    k: usize,
+    m: usize,
+    k0: usize,
+    k1: usize,
+    out: *mut f32,
+) -> i32 {
+    if k0 > k1 || k1 > k {
+        return -1;
+    }
+    // SAFETY: the caller guarantees the lengths; rd/wr reject null pointers.
+    let parts =
+        unsafe { (rd(w, pack::packed_len(k, m)), rd(x, k1 - k0), wr(out, pack::bias_len(m))) };
+    let (Some(w), Some(x), Some(out)) = parts else {
+        return -1;
+    };
+    if gemv::gemv_sums(w, x, k, m, k0, out) { 0 } else { -1 }
+}
+
+/// Finishes a row from the two parts of [`gemv_sums`] (see `gemv::gemv_finish`):
+/// `y = act(a + b + bias)`, softmax included. Returns 0, or -1 on a null pointer or a bad
+/// `act`.
+///
+/// # Safety
+/// `a`, `b` and `bias` hold `ceil(m/32)*32` values each, `y` holds `m` values and
+/// overlaps none of them.
+#[unsafe(export_name = lv!("kiln_gemv_finish"))]
+pub unsafe extern "C" fn gemv_finish(
+    a: *const f32,
+    b: *const f32,
+    bias: *const f32,
+    y: *mut f32,
+    m: usize,
+    act: u32,
+) -> i32 {
+    let Some(act) = Act::from_code(act) else {
+        return -1;
+    };
+    let n = pack::bias_len(m);
+    // SAFETY: the caller guarantees the lengths; rd/wr reject null pointers.
+    let parts = unsafe { (rd(a, n), rd(b, n), rd(bias, n), wr(y, m)) };
+    let (Some(a), Some(b), Some(bias), Some(y)) = parts else {
+        return -1;
+    };
+    if gemv::gemv_finish(a, b, bias, y, m, act) { 0 } else { -1 }
+}
+
 /// `sum(a[i] * b[i])`; NaN on a null pointer.
 ///
 /// # Safety

@@ -24,14 +24,17 @@
 //!
 //! # Bits
 //! Both halves run the same kernel code as one thread would: rows of a batch are
-//! independent in the GEMM micro-kernel, and each output panel of a GEMV is summed the same
-//! way whichever thread computes it, so results do not depend on the thread count.
+//! independent in the GEMM micro-kernel, and a GEMV always sums the inputs in two parts
+//! cut at `gemv::split(k)` and adds them, whether one thread forms both parts or each
+//! thread one, and each output panel the same way whichever thread computes it, so
+//! results do not depend on the thread count.
 
 use core::cell::UnsafeCell;
 use core::ffi::{c_int, c_long, c_void};
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
 use super::NR;
+use super::gemv::split;
 use super::pack::panels;
 
 /// Processes `n` rows: `predict_batch` on one thread (generated code).
@@ -71,6 +74,38 @@ const IDLE: u32 = 0;
 const POSTED: u32 = 1;
 const CLAIMED: u32 = 2;
 const DONE: u32 = 3;
+
+/// Set in the `act` of a job that goes on into the next layer ([`dense_row2`]): after its
+/// output panels the worker sums the next layer over the outputs it just computed, into
+/// [`PART`], whose header says which layer that is.
+const FUSED: u32 = 1 << 31;
+/// Outputs of a next layer (padded to whole panels) up to which [`dense_row2`] shares it.
+const PART_MAX: usize = 1024;
+
+/// The next layer of a fused job and the worker's sums of it: the header is written by the
+/// owner before posting, the sums by whoever runs the job; the owner reads them once the
+/// job is DONE.
+#[repr(C, align(64))]
+struct Part {
+    /// The next layer's packed weights and outputs.
+    next: UnsafeCell<(*const f32, usize)>,
+    sums: UnsafeCell<Sums>,
+    /// The calling thread's sums: static like the worker's (no stack buffer to clear on
+    /// every call), used by the owner only.
+    mine: UnsafeCell<Sums>,
+}
+#[repr(C, align(64))]
+struct Sums([f32; PART_MAX]);
+// SAFETY: only the holder of OWNER writes the header, before it posts (Release); between
+// the post and DONE only the thread that claimed the job (Acquire) reads the header and
+// writes the sums, and the owner reads the sums after DONE (Acquire, paired with the
+// Release that set it).
+unsafe impl Sync for Part {}
+static PART: Part = Part {
+    next: UnsafeCell::new((core::ptr::null(), 0)),
+    sums: UnsafeCell::new(Sums([0.0; PART_MAX])),
+    mine: UnsafeCell::new(Sums([0.0; PART_MAX])),
+};
 
 /// A value on its own cache line, so the flags the two threads spin on do not share one.
 #[repr(align(64))]
@@ -293,6 +328,23 @@ fn run(job: &Job) -> i32 {
                 unsafe { f(job.x.wrapping_add(i * k), job.y.wrapping_add(i * m), r) };
             }
         }
+        // SAFETY: kiln_dense_row2's caller guarantees the buffers: this job's panels write
+        // the row's columns from `cut` on, which the calling thread neither writes nor
+        // reads, and then only they are read, as the next layer's inputs from `cut`.
+        None if job.act & FUSED != 0 => unsafe {
+            let (k, m, act) = (job.n as usize, job.m as usize, job.act & !FUSED);
+            let (p0, p1) = (job.p0 as usize, job.p1 as usize);
+            let (w2, m2) = *PART.next.get();
+            let sums = (*PART.sums.get()).0.as_mut_ptr();
+            // Own the lines of the sums now, so the stores at the end need no transfer.
+            for at in (0..panels(m2) * NR).step_by(16) {
+                prefetch_write(sums.wrapping_add(at) as *const u8);
+            }
+            let r = super::dispatch::gemv_panels(job.w, job.b, job.x, job.y, k, m, p0, p1, act);
+            let cut = p0 * NR;
+            let xs = job.y.wrapping_add(cut) as *const f32;
+            r | super::dispatch::gemv_sums(w2, xs, m, m2, cut, m, sums)
+        },
         // SAFETY: kiln_dense_row's caller guarantees the buffers; the panel range is the
         // half the calling thread does not write.
         None => unsafe {
@@ -414,6 +466,19 @@ fn fork(job: Job, mine: impl FnOnce() -> i32, next: &[u8]) -> (i32, i32) {
     (a, b)
 }
 
+/// Asks for the cache line at `p` in L1, owned for writing (`prefetchw`; a no-op on
+/// x86-64 CPUs without it, where the encoding is a NOP).
+#[inline(always)]
+fn prefetch_write(p: *const u8) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch never faults, writes nothing and has no visible effect.
+    unsafe {
+        core::arch::asm!("prefetchw [{0}]", in(reg) p, options(nostack, preserves_flags, readonly))
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
+}
+
 /// Asks for the cache line of `line` in L1.
 #[inline(always)]
 fn prefetch(line: &[u8]) {
@@ -468,10 +533,10 @@ pub unsafe extern "C" fn par_rows(
     }
 }
 
-/// One row through a dense layer, as `kiln_dense` with `n = 1`, but a layer of at least
-/// `kiln_set_row_split` packed floats (64 KiB by default) with two or more output panels
-/// is split: the first half of the panels here, the rest on the worker, then the softmax
-/// (if wider than one panel) here. While it waits for the worker, the calling thread
+/// One row through a dense layer, as `kiln_dense` with `n = 1` (same bits), but a layer of
+/// at least `kiln_set_row_split` packed floats (64 KiB by default) with two or more output
+/// panels is split: the first half of the panels here, the rest on the worker, then the
+/// softmax (if wider than one panel) here. While it waits for the worker, the calling thread
 /// prefetches `next_bytes` bytes at `next` (the following layer's packed weights and bias;
 /// null for none) into L1. Returns 0 or -1 as `kiln_dense`.
 ///
@@ -493,17 +558,12 @@ pub unsafe extern "C" fn dense_row(
     let size = k.saturating_mul(p).saturating_mul(NR);
     let fits = k <= u32::MAX as usize && m <= u32::MAX as usize && p <= u16::MAX as usize;
     if p >= 2 && fits && size >= ROW_SPLIT_MIN.load(Ordering::Relaxed) && acquire() {
+        let next = prefetch_span(next, next_bytes);
         let h = p / 2;
         let (n, m32, p0, p1) = (k as u32, m as u32, h as u16, p as u16);
         let job = Job { f: None, w, b, x, y, n, m: m32, p0, p1, act };
         // SAFETY: panels [0, h) here and [h, p) on the worker write disjoint columns of the
         // row; the other buffers are only read; lengths as the caller guarantees.
-        let next: &[u8] = if next.is_null() || next_bytes > isize::MAX as usize {
-            &[]
-        } else {
-            // SAFETY: the caller guarantees next_bytes readable bytes; only prefetched.
-            unsafe { core::slice::from_raw_parts(next, next_bytes) }
-        };
         let mine = || unsafe { super::dispatch::gemv_panels(w, b, x, y, k, m, 0, h, act) };
         let (r0, r1) = fork(job, mine, next);
         if r0 != 0 || r1 != 0 {
@@ -517,5 +577,95 @@ pub unsafe extern "C" fn dense_row(
     } else {
         // SAFETY: the caller's guarantees, passed through.
         unsafe { super::dispatch::dense(w, b, x, y, 1, k, m, act) }
+    }
+}
+
+/// The `bytes` bytes at `p` as a slice to prefetch (empty for null or an impossible size).
+fn prefetch_span<'a>(p: *const u8, bytes: usize) -> &'a [u8] {
+    if p.is_null() || bytes > isize::MAX as usize {
+        &[]
+    } else {
+        // SAFETY: the callers guarantee `bytes` readable bytes at a non-null `p`; the
+        // slice is only prefetched.
+        unsafe { core::slice::from_raw_parts(p, bytes) }
+    }
+}
+
+/// Two layers for one row: `kiln_dense_row` for the first (`w`, `b`, `k` inputs, `m`
+/// outputs into `y`) and then for the second (`w2`, `b2`, `m2` outputs into `y2`), with the
+/// bits of those two calls. When the first layer is split between the threads (see
+/// `kiln_dense_row`), the second is shared too: each thread goes on to sum the second layer
+/// over the first layer's outputs it computed itself (the inputs are cut where the panels
+/// are, `gemv::split(m)`), and this thread adds the two parts and applies the bias and the
+/// activation. The worker's outputs then never cross to this thread, and half of the
+/// second layer overlaps with the worker's wait. Returns 0 or -1 as `kiln_dense`.
+///
+/// # Safety
+/// As `kiln_dense_row` for each layer: `y` holds `m` values, `y2` holds `m2`, `w2` and
+/// `b2` are the second layer's packed weights and bias for `m` inputs and `m2` outputs, and
+/// no buffer written overlaps another buffer.
+#[unsafe(export_name = "kiln_dense_row2")]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn dense_row2(
+    w: *const f32,
+    b: *const f32,
+    x: *const f32,
+    y: *mut f32,
+    k: usize,
+    m: usize,
+    act: u32,
+    w2: *const f32,
+    b2: *const f32,
+    y2: *mut f32,
+    m2: usize,
+    act2: u32,
+    next: *const u8,
+    next_bytes: usize,
+) -> i32 {
+    let p = panels(m);
+    let (h, cut) = (p / 2, split(m));
+    let size = k.saturating_mul(p).saturating_mul(NR);
+    let fits = k <= u32::MAX as usize && m <= u32::MAX as usize && p <= u16::MAX as usize;
+    // A softmax over the first layer needs all of its outputs before any are used.
+    let shared = p >= 2
+        && cut == h * NR
+        && panels(m2) * NR <= PART_MAX
+        && act < FUSED
+        && !(act == super::Act::Softmax as u32 && m > NR);
+    if shared && fits && size >= ROW_SPLIT_MIN.load(Ordering::Relaxed) && acquire() {
+        let next = prefetch_span(next, next_bytes);
+        let (n, m32, p0, p1) = (k as u32, m as u32, h as u16, p as u16);
+        let job = Job { f: None, w, b, x, y, n, m: m32, p0, p1, act: act | FUSED };
+        // SAFETY: we own the worker and nothing is posted, so nobody reads the header.
+        unsafe { *PART.next.get() = (w2, m2) };
+        // SAFETY: only the owner of the worker uses `mine`, and we own it.
+        let own = unsafe { (*PART.mine.get()).0.as_mut_ptr() };
+        // SAFETY: panels [0, h) write the columns [0, cut) of y, which the worker does not
+        // touch, and only those are read as the second layer's inputs; `own` holds
+        // PART_MAX >= panels(m2) * NR values; the rest as the caller guarantees.
+        let mine = || unsafe {
+            super::dispatch::gemv_panels(w, b, x, y, k, m, 0, h, act)
+                | super::dispatch::gemv_sums(w2, y, m, m2, 0, cut, own)
+        };
+        let (r0, r1) = fork(job, mine, next);
+        if r0 != 0 || r1 != 0 {
+            return -1;
+        }
+        // SAFETY: the job is DONE and we own the worker, so nobody writes PART's sums;
+        // b2 holds panels(m2) * NR values and y2 m2, as the caller guarantees.
+        unsafe {
+            let theirs = (*PART.sums.get()).0.as_ptr();
+            super::dispatch::gemv_finish(own, theirs, b2, y2, m2, act2)
+        }
+    } else {
+        // SAFETY: the caller's guarantees, passed through for each layer.
+        unsafe {
+            let ahead = panels(m2).saturating_mul(m).saturating_mul(NR * 4);
+            let r = dense_row(w, b, x, y, k, m, act, w2 as *const u8, ahead);
+            if r != 0 {
+                return r;
+            }
+            dense_row(w2, b2, y, y2, m, m2, act2, next, next_bytes)
+        }
     }
 }

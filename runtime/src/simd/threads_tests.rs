@@ -1,7 +1,8 @@
 //! The kernels' second thread (`kernels/pool.rs`, in the dispatcher object) gives the bits
 //! of one thread: rows split between threads (`kiln_par_rows` over a multi-layer GEMM
 //! body, as generated `predict_batch` does) and output panels of one row split between
-//! threads (`kiln_dense_row`). Everything thread-count related is in this one test, since
+//! threads (`kiln_dense_row`, and `kiln_dense_row2`, which shares the next layer by
+//! inputs too). Everything thread-count related is in this one test, since
 //! the count is process-wide (results do not depend on it, so other tests do not care).
 
 use super::*;
@@ -108,6 +109,33 @@ fn dense_row(l: &Layer, x: &[f32]) -> Vec<u32> {
     y.iter().map(|v| v.to_bits()).collect()
 }
 
+/// Two layers through `kiln_dense_row2`: the bits of both outputs.
+fn dense_row2(l: &Layer, l2: &Layer, x: &[f32]) -> (Vec<u32>, Vec<u32>) {
+    let (mut y, mut y2) = (vec![f32::NAN; l.m], vec![f32::NAN; l2.m]);
+    // SAFETY: packed lengths, one row; l2 takes l's outputs.
+    let r = unsafe {
+        kiln_dense_row2(
+            l.w.as_ptr(),
+            l.b.as_ptr(),
+            x.as_ptr(),
+            y.as_mut_ptr(),
+            l.k,
+            l.m,
+            l.act as u32,
+            l2.w.as_ptr(),
+            l2.b.as_ptr(),
+            y2.as_mut_ptr(),
+            l2.m,
+            l2.act as u32,
+            l2.w.as_ptr() as *const u8,
+            256,
+        )
+    };
+    assert_eq!(r, 0);
+    let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect();
+    (bits(&y), bits(&y2))
+}
+
 #[test]
 fn two_threads_give_the_bits_of_one() {
     let acts = [Act::Linear, Act::Relu, Act::Sigmoid, Act::Tanh, Act::Softmax];
@@ -146,6 +174,22 @@ fn two_threads_give_the_bits_of_one() {
                     assert_eq!(dense_row(l, &x), want, "{}x{} {act:?}", l.k, l.m);
                 }
             }
+            for pair in net.windows(2) {
+                let (l, l2) = (&pair[0], &pair[1]);
+                let x = rand(l.k, 98);
+                let mut mid = vec![f32::NAN; l.m];
+                assert!(dense(&l.w, &l.b, &x, &mut mid, 1, l.k, l.m, l.act));
+                let mut out = vec![f32::NAN; l2.m];
+                assert!(dense(&l2.w, &l2.b, &mid, &mut out, 1, l2.k, l2.m, l2.act));
+                let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<u32>>();
+                let want = (bits(&mid), bits(&out));
+                unsafe { kiln_set_threads(1) };
+                assert_eq!(dense_row2(l, l2, &x), want);
+                unsafe { kiln_set_threads(2) };
+                for _ in 0..3 {
+                    assert_eq!(dense_row2(l, l2, &x), want, "{}x{}x{} {act:?}", l.k, l.m, l2.m);
+                }
+            }
         }
     }
     unsafe { kiln_set_row_split(old_split) };
@@ -180,6 +224,27 @@ fn two_threads_give_the_bits_of_one() {
             40,
             70,
             9,
+            std::ptr::null(),
+            0,
+        )
+    };
+    assert_eq!(r, -1);
+    let l2 = &net(&[70, 20], Act::Relu, 2)[0];
+    let mut y2 = vec![0.0f32; 20];
+    let r = unsafe {
+        kiln_dense_row2(
+            l.w.as_ptr(),
+            l.b.as_ptr(),
+            std::ptr::null(),
+            y.as_mut_ptr(),
+            40,
+            70,
+            1,
+            l2.w.as_ptr(),
+            l2.b.as_ptr(),
+            y2.as_mut_ptr(),
+            20,
+            1,
             std::ptr::null(),
             0,
         )
