@@ -333,7 +333,7 @@ mod tests {
             let (pw, pb) = (pack_weights(&w, k, m).unwrap(), pack_bias(&b));
             let n = panels(m) * NR;
             let cut = split(k);
-            assert!(cut <= k && cut % NR == 0 && cut == panels(k) / 2 * NR);
+            assert!(cut <= k && cut.is_multiple_of(NR) && cut == panels(k) / 2 * NR);
             for act in [Act::Linear, Act::Relu, Act::Sigmoid, Act::Tanh, Act::Softmax] {
                 let mut whole = vec![f32::NAN; m];
                 assert!(gemv(&pw, &pb, &x, &mut whole, k, m, act));
