@@ -387,9 +387,18 @@ extern "C" fn worker(_: *mut c_void) -> *mut c_void {
         if claimed.is_ok() {
             // SAFETY: the job is claimed: the caller wrote it before posting (Release, paired
             // with the Acquire of the claim) and does not touch it until DONE.
-            unsafe { *SLOT.status.get() = run(&*SLOT.job.get()) };
-            WORKER_JOBS.0.fetch_add(1, Ordering::Relaxed);
+            let job = unsafe { *SLOT.job.get() };
+            let status = run(&job);
+            // SAFETY: as above; the status is ours to write until DONE.
+            unsafe { *SLOT.status.get() = status };
+            // Only this thread writes the count: a plain load and store, not a locked
+            // add, which would wait for the status's line (the caller polls it) first.
+            let jobs = WORKER_JOBS.0.load(Ordering::Relaxed);
+            WORKER_JOBS.0.store(jobs + 1, Ordering::Relaxed);
             SLOT.state.store(DONE, Ordering::Release);
+            if job.f.is_none() {
+                warm(&job);
+            }
             spins = 0;
             continue;
         }
@@ -408,6 +417,27 @@ extern "C" fn worker(_: *mut c_void) -> *mut c_void {
         }
         PARKED.0.store(false, Ordering::SeqCst);
         spins = 0;
+    }
+}
+
+/// Rows of a row job's first panels that the worker brings back into L1 after the job.
+const WARM_ROWS: usize = 128;
+
+/// Brings the first [`WARM_ROWS`] rows of the job's first two output panels (32 KiB with
+/// 32-column panels) into L1 once the job is done: the weights a repeat of the job (the
+/// next row through the same layer) streams first. The job's own stream evicted them, and
+/// the worker is idle now, so the next call starts its part from L1 for that much, which
+/// offsets some of the handoff it waits for. Only prefetches, of raw addresses: the
+/// weights may be gone by now (a caller of `kiln_dense_row` may free them once it returns),
+/// and a prefetch of any address is harmless.
+fn warm(job: &Job) {
+    let (k, p0, p1) = (job.n as usize, job.p0 as usize, job.p1 as usize);
+    let bytes = k.min(WARM_ROWS) * NR * 4;
+    for p in p0..p1.min(p0 + 2) {
+        let panel = job.w.wrapping_add(p * k * NR) as *const u8;
+        for at in (0..bytes).step_by(64) {
+            prefetch_at(panel.wrapping_add(at));
+        }
     }
 }
 
@@ -482,15 +512,20 @@ fn prefetch_write(p: *const u8) {
 /// Asks for the cache line of `line` in L1.
 #[inline(always)]
 fn prefetch(line: &[u8]) {
+    prefetch_at(line.as_ptr());
+}
+
+/// Asks for the cache line at `p` in L1 (any address: a prefetch is only a hint).
+#[inline(always)]
+fn prefetch_at(p: *const u8) {
     #[cfg(target_arch = "x86_64")]
-    // SAFETY: a prefetch never faults and has no visible effect; the pointer is valid.
+    // SAFETY: a prefetch never faults, even for an unmapped address, and has no visible
+    // effect.
     unsafe {
-        core::arch::x86_64::_mm_prefetch::<{ core::arch::x86_64::_MM_HINT_T0 }>(
-            line.as_ptr() as *const i8
-        )
+        core::arch::x86_64::_mm_prefetch::<{ core::arch::x86_64::_MM_HINT_T0 }>(p as *const i8)
     };
     #[cfg(not(target_arch = "x86_64"))]
-    let _ = line;
+    let _ = p;
 }
 
 /// Rows per piece of a batch: about an eighth of it (a multiple of 8 rows, the AVX-512
