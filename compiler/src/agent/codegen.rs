@@ -16,7 +16,7 @@
 
 use super::net::PackedLayer;
 use cranelift_codegen::ir::{
-    AbiParam, InstBuilder, StackSlotData, StackSlotKind, Value, condcodes::IntCC, types,
+    AbiParam, InstBuilder, StackSlot, StackSlotData, StackSlotKind, Value, condcodes::IntCC, types,
 };
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_module::{DataDescription, DataId, FuncId, Linkage, Module};
@@ -257,12 +257,25 @@ pub fn define_agent<M: Module>(
     Ok(AgentFunctions { predict: one_id, predict_batch: batch_id })
 }
 
-/// Two 64-byte-aligned stack buffers of `bytes` each.
-fn two_buffers(b: &mut FunctionBuilder, bytes: u32) -> [cranelift_codegen::ir::StackSlot; 2] {
+/// Two stack buffers of `bytes` each, with room to start at a 64-byte boundary
+/// ([`buffer_addr`]).
+fn two_buffers(b: &mut FunctionBuilder, bytes: u32) -> [StackSlot; 2] {
+    let bytes = bytes + 64;
     [
         b.create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, bytes, 6)),
         b.create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, bytes, 6)),
     ]
+}
+
+/// The first 64-byte boundary in a buffer of [`two_buffers`]. The slot's own alignment is
+/// only relative to the frame, whose base Cranelift keeps at 16 bytes, and a buffer that
+/// straddles cache lines lets the two threads of a split layer write one line (the last
+/// outputs of the calling thread's half and the first of the worker's), which then moves
+/// between the cores on every call.
+fn buffer_addr(b: &mut FunctionBuilder, ptr: types::Type, slot: StackSlot) -> Value {
+    let at = b.ins().stack_addr(ptr, slot, 0);
+    let up = b.ins().iadd_imm(at, 63);
+    b.ins().band_imm(up, -64)
 }
 
 /// `k`, `m` and the activation code of a layer as values.
@@ -281,7 +294,7 @@ fn layer_calls<M: Module>(
     b: &mut FunctionBuilder,
     layers: &[PackedLayer],
     data: &[DataId],
-    bufs: [cranelift_codegen::ir::StackSlot; 2],
+    bufs: [StackSlot; 2],
     x: Value,
     y: Value,
     mut call: impl FnMut(&mut FunctionBuilder, &PackedLayer, [Value; 4]),
@@ -292,7 +305,7 @@ fn layer_calls<M: Module>(
         let gv = module.declare_data_in_func(data[l], b.func);
         let w = b.ins().symbol_value(ptr, gv);
         let bias = b.ins().iadd_imm_u(w, (layer.weights.len() * 4) as i64);
-        let dst = if l + 1 == layers.len() { y } else { b.ins().stack_addr(ptr, bufs[l % 2], 0) };
+        let dst = if l + 1 == layers.len() { y } else { buffer_addr(b, ptr, bufs[l % 2]) };
         call(b, layer, [w, bias, cur, dst]);
         cur = dst;
     }

@@ -672,7 +672,14 @@ pub unsafe extern "C" fn dense_row2(
         let (n, m32, p0, p1) = (k as u32, m as u32, h as u16, p as u16);
         let job = Job { f: None, w, b, x, y, n, m: m32, p0, p1, act: act | FUSED };
         // SAFETY: we own the worker and nothing is posted, so nobody reads the header.
-        unsafe { *PART.next.get() = (w2, m2) };
+        // Written only when it changes: the worker holds a copy of the line from the last
+        // job, and a store would first have to take that copy away, holding up the post
+        // (stores become visible in order) by one more transfer between the cores.
+        unsafe {
+            if *PART.next.get() != (w2, m2) {
+                *PART.next.get() = (w2, m2);
+            }
+        }
         // SAFETY: only the owner of the worker uses `mine`, and we own it.
         let own = unsafe { (*PART.mine.get()).0.as_mut_ptr() };
         // SAFETY: panels [0, h) write the columns [0, cut) of y, which the worker does not
