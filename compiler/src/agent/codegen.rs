@@ -274,8 +274,8 @@ fn two_buffers(b: &mut FunctionBuilder, bytes: u32) -> [StackSlot; 2] {
 /// between the cores on every call.
 fn buffer_addr(b: &mut FunctionBuilder, ptr: types::Type, slot: StackSlot) -> Value {
     let at = b.ins().stack_addr(ptr, slot, 0);
-    let up = b.ins().iadd_imm(at, 63);
-    b.ins().band_imm(up, -64)
+    let up = b.ins().iadd_imm_u(at, 63);
+    b.ins().band_imm_s(up, -64)
 }
 
 /// `k`, `m` and the activation code of a layer as values.
