@@ -62,20 +62,7 @@ unsafe extern "C" fn rows(x: *const f32, y: *mut f32, n: usize) {
     let mut cur = x.to_vec();
     for l in net.iter() {
         let mut next = vec![0.0f32; n * l.m];
-        // SAFETY: packed lengths from pack_weights/pack_bias, n rows of k and m.
-        let r = unsafe {
-            kiln_dense_gemm(
-                l.w.as_ptr(),
-                l.b.as_ptr(),
-                cur.as_ptr(),
-                next.as_mut_ptr(),
-                n,
-                l.k,
-                l.m,
-                l.act as u32,
-            )
-        };
-        assert_eq!(r, 0);
+        assert!(dense_gemm(&l.w, &l.b, &cur, &mut next, n, l.k, l.m, l.act));
         cur = next;
     }
     // SAFETY: as above.
