@@ -26,6 +26,7 @@ pub mod dot;
 pub mod elementwise;
 pub mod gemm;
 pub mod gemv;
+pub mod lanes;
 pub mod norm;
 pub mod pack;
 pub mod partial;
