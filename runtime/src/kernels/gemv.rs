@@ -26,11 +26,13 @@ type Acc = [[V; NV]; U];
 const ZERO: Acc = [[V::ZERO; NV]; U];
 
 /// Where the inputs of a row are cut in two: after the first half of `k`'s panels of `NR`
-/// (0 for `k <= NR`). A layer of `k` outputs split between two threads by panels gives the
-/// first `split(k)` outputs to the calling thread, so each thread can go on to sum the next
-/// layer over the inputs it computed (see `pool::dense_row2`). A multiple of every `U`.
+/// (a layer of `k` outputs split between two threads by panels gives the first `split(k)`
+/// outputs to the calling thread, so each thread can go on to sum the next layer over the
+/// inputs it computed, see `pool::dense_row2`), or in the middle for `k <= NR` (one panel
+/// of outputs is never split, and two parts of a short row keep twice the multiply-add
+/// chains in flight: a 32x10 layer's are half as long). A multiple of every `U`.
 pub const fn split(k: usize) -> usize {
-    panels(k) / 2 * NR
+    if k <= NR { k / 2 / U * U } else { panels(k) / 2 * NR }
 }
 
 /// `y = act(W x + b)` for one row: `x` has `k` values, `y` gets `m`. `w` and `bias` come
@@ -327,13 +329,25 @@ mod tests {
 
     #[test]
     fn two_parts_give_the_bits_of_the_whole_row() {
-        for &(k, m) in &[(784, 128), (33, 65), (5, 97), (64, 10), (3, 1), (1, 40), (130, 33)] {
+        for &(k, m) in &[
+            (784, 128),
+            (33, 65),
+            (5, 97),
+            (64, 10),
+            (3, 1),
+            (1, 40),
+            (130, 33),
+            (32, 10),
+            (17, 3),
+        ] {
             let w = rand_vec(m * k, 41);
             let (b, x) = (rand_vec(m, 42), rand_vec(k, 43));
             let (pw, pb) = (pack_weights(&w, k, m).unwrap(), pack_bias(&b));
             let n = panels(m) * NR;
             let cut = split(k);
-            assert!(cut <= k && cut.is_multiple_of(NR) && cut == panels(k) / 2 * NR);
+            let whole = if k <= NR { k / 2 / U * U } else { panels(k) / 2 * NR };
+            assert!(cut <= k && cut.is_multiple_of(U) && cut == whole);
+            assert!(k <= NR || cut.is_multiple_of(NR));
             for act in [Act::Linear, Act::Relu, Act::Sigmoid, Act::Tanh, Act::Softmax] {
                 let mut whole = vec![f32::NAN; m];
                 assert!(gemv(&pw, &pb, &x, &mut whole, k, m, act));
