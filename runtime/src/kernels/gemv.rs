@@ -30,7 +30,8 @@ const ZERO: Acc = [[V::ZERO; NV]; U];
 /// outputs to the calling thread, so each thread can go on to sum the next layer over the
 /// inputs it computed, see `pool::dense_row2`), or in the middle for `k <= NR` (one panel
 /// of outputs is never split, and two parts of a short row keep twice the multiply-add
-/// chains in flight: a 32x10 layer's are half as long). A multiple of every `U`.
+/// chains in flight: a 32x10 layer's are half as long). A multiple of `U`; for `k > NR`
+/// the same at every kernel level, which the dispatcher object (`pool`) relies on.
 pub const fn split(k: usize) -> usize {
     if k <= NR { k / 2 / U * U } else { panels(k) / 2 * NR }
 }
