@@ -266,10 +266,8 @@ fn sums2(sa: Stream, sb: Stream, a: &mut Acc, b: &mut Acc) {
 #[inline(always)]
 fn pair(x: &[f32], wa: &[f32], wb: &[f32], a: &mut Acc, b: &mut Acc) {
     let step = U * NR;
-    let n = x.len() / U * U;
-    let (xs, xt) = x.split_at(n);
-    let (wa, wat) = wa[..x.len() * NR].split_at(n * NR);
-    let (wb, wbt) = wb[..x.len() * NR].split_at(n * NR);
+    let ((xs, wa), (xt, wat)) = body((x, wa));
+    let ((_, wb), (_, wbt)) = body((x, wb));
     for (xs, (ra, rb)) in xs.chunks_exact(U).zip(wa.chunks_exact(step).zip(wb.chunks_exact(step))) {
         for u in 0..U {
             let v = V::splat(xs[u]);

@@ -609,10 +609,11 @@ pub unsafe extern "C" fn dense_row(
             return unsafe { super::dispatch::vmap(act, y, y, m) };
         }
         0
-    } else if p >= 1 {
+    } else {
         // The whole row here: `kiln_gemv_panels` over every panel, and the softmax of a row
-        // wider than one panel after it, is what `kiln_dense` does for one row (same bits),
-        // without its checks and steps for a batch (a third of a small layer's time).
+        // wider than one panel after it, is what `kiln_dense` does for one row (same bits,
+        // and -1 for the same bad arguments, `m = 0` included), without its checks and
+        // steps for a batch (a third of a small layer's time).
         // SAFETY: the caller's guarantees, passed through; y holds m values.
         let r = unsafe { super::dispatch::gemv_panels(w, b, x, y, k, m, 0, p, act) };
         if r == 0 && act == super::Act::Softmax as u32 && m > NR {
@@ -620,9 +621,6 @@ pub unsafe extern "C" fn dense_row(
             return unsafe { super::dispatch::vmap(act, y, y, m) };
         }
         r
-    } else {
-        // SAFETY: the caller's guarantees, passed through.
-        unsafe { super::dispatch::dense(w, b, x, y, 1, k, m, act) }
     }
 }
 
