@@ -90,7 +90,23 @@ def generate(lines=10000):
     return text
 
 
-if __name__ == "__main__":
-    n = int(sys.argv[2]) if len(sys.argv) > 2 else 10000
-    with open(sys.argv[1], "w", encoding="utf-8") as f:
+def main(argv):
+    usage = "usage: python gen_kiln.py OUT.kiln [LINES]"
+    if len(argv) == 2 and argv[1] in ("-h", "--help"):
+        print(__doc__)
+        return 0
+    if not 2 <= len(argv) <= 3 or argv[1].startswith("-"):
+        print(usage, file=sys.stderr)
+        return 2
+    try:
+        n = int(argv[2]) if len(argv) == 3 else 10000
+    except ValueError:
+        print(f"gen_kiln.py: LINES must be an integer, got {argv[2]!r}\n{usage}", file=sys.stderr)
+        return 2
+    with open(argv[1], "w", encoding="utf-8") as f:
         f.write(generate(n))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
