@@ -15,6 +15,7 @@ mod items;
 mod lints;
 mod locals;
 mod ops;
+mod paths;
 mod pipeline;
 pub mod suggest;
 pub mod types;

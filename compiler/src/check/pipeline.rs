@@ -127,7 +127,8 @@ impl Checker<'_> {
     /// Checks the main module's sinks (a used module's sinks are not part of the program).
     pub(super) fn check_sinks(&mut self, main: usize) {
         self.current_module = main;
-        let mut paths: Vec<(String, Span)> = Vec::new();
+        let mut paths = Vec::new();
+        self.check_source_paths();
         for item in &self.modules[main].module.items {
             let ItemKind::Sink { expr, target } = &item.kind else {
                 continue;
@@ -171,22 +172,8 @@ impl Checker<'_> {
                     _ => {}
                 }
             }
-            if let Some(key) = sink_path_key(format, path.as_ref(), &self.program.params) {
-                if let Some((_, first)) = paths.iter().find(|(k, _)| *k == key) {
-                    let shown = match key.strip_prefix("param ") {
-                        _ if key == "-" => "standard output".to_string(),
-                        Some(param) => format!("the path in param `{param}`"),
-                        None => format!("`{key}`"),
-                    };
-                    self.report(
-                        Diagnostic::new(codes::E0303, target.span, format!("two sinks write {shown}"))
-                            .label("second sink")
-                            .secondary(*first, "first sink")
-                            .help("each sink needs its own path; combine the streams with `union(a, b)` to write one file"),
-                    );
-                } else {
-                    paths.push((key, target.span));
-                }
+            if let Some(key) = self.sink_key(format, path.as_ref()) {
+                self.check_sink_path(key, target.span, &mut paths);
             }
             let span = item.span;
             self.program.sinks.push(SinkDef { input, format, path, span });
@@ -227,19 +214,5 @@ impl Checker<'_> {
         }
         let path = positional.first().map(|p| self.check_expr_as(p, &Ty::Str));
         Some((format, path))
-    }
-}
-
-/// What identifies a sink's destination at compile time: a literal path, a param, or
-/// standard output.
-fn sink_path_key(format: SinkFormat, path: Option<&TExpr>, params: &[ParamDef]) -> Option<String> {
-    match format {
-        SinkFormat::Stdout => Some("-".into()),
-        SinkFormat::Discard => None,
-        _ => match path.map(|p| &p.kind) {
-            Some(TExprKind::Str(s)) => Some(s.to_string()),
-            Some(TExprKind::Global(Global::Param(i))) => Some(format!("param {}", params[*i].name)),
-            _ => None,
-        },
     }
 }

@@ -111,6 +111,8 @@ registry! {
     E0305 Error "unknown sink target";
     E0306 Error "unknown source";
     E0307 Error "a parameter without a default is missing";
+    E0310 Error "a sink writes the file a source reads";
+    E0311 Error "two sources read standard input";
     // Agents (E04xx)
     E0400 Error "invalid YAML in an agent file";
     E0401 Error "agent field has the wrong type";

@@ -17,7 +17,7 @@ use super::lists::{check_batch, sort_keyed};
 use super::output::Sink;
 use super::value::{Value, key_of};
 use super::{EvalError, Interp};
-use crate::check::hir::SourceFormat;
+use crate::check::hir::{SinkFormat, SourceFormat};
 use crate::diag::{Diagnostic, codes};
 use crate::ir::{NodeKind, Op, Pipeline};
 use crate::source::{SourceMap, Span};
@@ -147,21 +147,62 @@ impl<'p> Exec<'p> {
                 NodeKind::Sink { .. } | NodeKind::Source { .. } => {}
             }
         }
+        // Every path first, so a sink that would overwrite an input is refused before any
+        // file is created (the runtime's guard, as with compiled code).
+        let mut paths: Vec<(NodeIndex, Option<String>)> = Vec::new();
         for n in p.graph.node_indices() {
-            let NodeKind::Sink { format, path, .. } = &p.graph[n].kind else { continue };
-            let path = match path {
-                Some(e) => match ex.cx.eval(e).map_err(|e| ex.eval_fatal(n, e, None))? {
+            let e = match &p.graph[n].kind {
+                NodeKind::Sink { path, .. } => path.as_ref(),
+                NodeKind::Source { format, args } if *format != SourceFormat::Range => args.first(),
+                _ => continue,
+            };
+            let path = match e {
+                Some(e) => match ex.cx.eval(e).map_err(|err| ex.eval_fatal(n, err, None))? {
                     Value::Str(s) => Some(ex.data_path(e, &s)),
                     _ => None,
                 },
                 None => None,
             };
+            paths.push((n, path));
+        }
+        ex.guard_paths(&paths)?;
+        for (n, path) in paths {
+            let NodeKind::Sink { format, .. } = &p.graph[n].kind else { continue };
             let sink = Sink::open(*format, path.as_deref(), &p.graph[n].elem).map_err(|m| {
                 Box::new(Diagnostic::new(codes::E0608, p.graph[n].span, m).label("this sink"))
             })?;
             ex.sinks.insert(n, sink);
         }
         Ok(ex)
+    }
+
+    /// [`kiln_runtime::io::clobber::check`] on the paths the run opens.
+    fn guard_paths(&self, paths: &[(NodeIndex, Option<String>)]) -> Result<(), Fatal> {
+        use kiln_runtime::io::clobber::{Endpoint, check};
+        let p = self.p;
+        let mut nodes = Vec::new();
+        let mut names = Vec::new();
+        for (n, path) in paths {
+            let Some(path) = path.as_deref() else { continue };
+            let is_sink = match &p.graph[*n].kind {
+                NodeKind::Sink { format: SinkFormat::Stdout | SinkFormat::Discard, .. } => continue,
+                NodeKind::Sink { .. } => true,
+                _ => false,
+            };
+            nodes.push((*n, path, is_sink));
+            names.push(super::report::stage_name(p, self.map, *n));
+        }
+        let eps: Vec<Endpoint> = nodes
+            .iter()
+            .zip(&names)
+            .map(|(&(_, path, is_sink), name)| Endpoint { path, name, is_sink })
+            .collect();
+        check(&eps).map_err(|c| {
+            let (n, _, is_sink) = nodes[c.at];
+            let label =
+                if is_sink { "this sink".to_string() } else { format!("source `{}`", names[c.at]) };
+            Box::new(Diagnostic::new(codes::E0608, p.graph[n].span, c.message).label(label))
+        })
     }
 
     fn init_op(&mut self, op: &Op) -> Result<OpState, EvalError> {

@@ -31,7 +31,7 @@ pub fn lower(program: &Program) -> Pipeline {
         let input = l.stream(&sink.input);
         let elem = l.out.graph[input].elem.clone();
         let node = l.out.graph.add_node(Node {
-            name: Rc::from(format!("sink {}", sink_name(sink.format))),
+            name: Rc::from(format!("sink {}@{}", sink_name(sink.format), sink.span.start)),
             kind: NodeKind::Sink { input, format: sink.format, path: sink.path.clone() },
             elem,
             span: sink.span,

@@ -64,6 +64,7 @@ enum Done {
 /// Runs `plan`. See the module documentation of [`super`].
 pub fn run(plan: &Plan, opts: &Options) -> Result<Summary, Failure> {
     let shared = Shared::new(plan)?;
+    guard_paths(plan)?;
     let mut sinks = open_sinks(plan)?;
     let r = run_open(plan, opts, &shared, &mut sinks);
     let flushed = flush_sinks(plan, &mut sinks);
@@ -90,6 +91,27 @@ fn io_message(e: &std::io::Error) -> String {
         std::io::ErrorKind::IsADirectory => "is a folder, not a file".into(),
         _ => e.to_string(),
     }
+}
+
+/// Refuses, before any sink file is created, a sink that would overwrite a source's input or
+/// another sink's output, and a second source of standard input ([`crate::io::clobber`]).
+fn guard_paths(plan: &Plan) -> Result<(), Failure> {
+    let mut eps = Vec::new();
+    for node in &plan.nodes {
+        match node {
+            PNode::Source { kind, path, name, .. } if !matches!(kind, SourceKind::Range(..)) => {
+                eps.push(crate::io::clobber::Endpoint { path, name, is_sink: false });
+            }
+            PNode::Sink { format, path: Some(path), name, .. }
+                if !matches!(format, SinkFormat::Stdout | SinkFormat::Discard) =>
+            {
+                eps.push(crate::io::clobber::Endpoint { path, name, is_sink: true });
+            }
+            _ => {}
+        }
+    }
+    crate::io::clobber::check(&eps)
+        .map_err(|c| Failure::Io { node: eps[c.at].name.to_string(), message: c.message })
 }
 
 /// Creates (truncates) every sink's file, in plan order, and writes CSV headers.

@@ -3,6 +3,7 @@
 //! formatting and error records. See `runtime/README.md` for the choices made.
 
 pub mod chunk;
+pub mod clobber;
 pub mod csv;
 pub mod ffi;
 pub mod json;
