@@ -70,3 +70,53 @@ fn two_readers_of_standard_input_are_refused() {
         );
     }
 }
+
+/// `kiln run p.kiln` on every engine in a folder of `files`; returns the folder and run.
+fn each_engine(files: &[(&str, &str)], check: impl Fn(&std::path::Path, &support::Run)) {
+    for engine in ENGINES {
+        let dir = folder(files);
+        let mut args = vec!["run", "p.kiln"];
+        args.extend_from_slice(engine);
+        let r = kiln(dir.path(), &args, &[("KILN_CHUNK_SIZE", "3")], None);
+        check(dir.path(), &r);
+    }
+}
+
+#[test]
+fn a_one_column_csv_with_null_rows_reads_back_every_row() {
+    let write = "source xs: int = range(0, 4)\n\
+                 sink xs |> map(x => { s: if x % 2 == 1 { null } else { str(x) } }) -> csv(\"one.csv\")\n";
+    let read_back = "source rs: { s: str? } = csv(\"one.csv\")\nsink rs -> stdout()\n";
+    each_engine(&[("p.kiln", write)], |dir, r| {
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert_eq!(read(dir, "one.csv"), "s\n0\n\n2\n\n");
+        std::fs::write(dir.join("p.kiln"), read_back).unwrap();
+        for engine in ENGINES {
+            let mut args = vec!["run", "p.kiln"];
+            args.extend_from_slice(engine);
+            let r = kiln(dir, &args, &[("KILN_CHUNK_SIZE", "2")], None);
+            assert_eq!(r.code, 0, "{}", r.stderr);
+            assert_eq!(r.stdout, "{\"s\":\"0\"}\n{\"s\":null}\n{\"s\":\"2\"}\n{\"s\":null}\n");
+        }
+    });
+    // With more than one column a blank line is still no record.
+    let two = "source rs: { s: int, t: int? } = csv(\"two.csv\")\nsink rs -> stdout()\n";
+    each_engine(&[("p.kiln", two), ("two.csv", "s,t\n1,2\n\n3,\n")], |_, r| {
+        assert_eq!((r.code, r.stdout.as_str()), (0, "{\"s\":1,\"t\":2}\n{\"s\":3,\"t\":null}\n"));
+    });
+}
+
+#[test]
+fn an_empty_csv_file_is_an_error_not_an_empty_input() {
+    let p = "source rs: { a: int } = csv(\"empty.csv\")\nsink rs -> stdout()\n";
+    each_engine(&[("p.kiln", p), ("empty.csv", "")], |_, r| {
+        assert_eq!(r.code, 1, "{}", r.stderr);
+        assert!(
+            r.stderr.contains(
+                "cannot read `empty.csv`: the file is empty, and a CSV source needs a header row"
+            ),
+            "{}",
+            r.stderr
+        );
+    });
+}

@@ -50,13 +50,14 @@ impl Reader {
             S::Csv => {
                 let header = chunks.read_header().map_err(|e| io_message(&e))?;
                 match header {
-                    None => Decode::Csv { fields: Vec::new(), ncols: 0 },
+                    None => return Err(kiln_runtime::io::csv::NO_HEADER.into()),
                     Some((_, h)) => csv_plan(elem, &h)?,
                 }
             }
             _ => Decode::Lines,
         };
-        Ok(Reader { chunks, format: fmt, decode, pending: VecDeque::new() })
+        let format = chunks.format();
+        Ok(Reader { chunks, format, decode, pending: VecDeque::new() })
     }
 
     /// The next record, `Ok(None)` at the end, `Err` when reading fails.

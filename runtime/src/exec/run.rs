@@ -313,7 +313,10 @@ fn reader(
                             send(fail(io_message(&e)));
                             return;
                         }
-                        Ok(None) => None,
+                        Ok(None) => {
+                            send(fail(crate::io::csv::NO_HEADER.into()));
+                            return;
+                        }
                         Ok(Some((_, h))) => match CsvDecoder::new(ty, &h) {
                             Ok(d) => Some(Decoder::Csv(d)),
                             Err(m) => {
@@ -326,6 +329,7 @@ fn reader(
                 };
                 if let Some(dec) = dec {
                     let dec = Arc::new(dec);
+                    let format = chunks.format();
                     let source: Arc<str> = Arc::from(path.as_str());
                     loop {
                         match chunks.next_chunk() {

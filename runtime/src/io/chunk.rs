@@ -25,6 +25,10 @@ pub enum Format {
     /// RFC 4180 records: a newline inside double quotes belongs to the cell; blank records
     /// are skipped.
     Csv,
+    /// CSV whose header has one column: a blank record is a row whose one cell is empty
+    /// (null), as the CSV writer writes it, so it is kept. [`ChunkReader::read_header`]
+    /// switches a `Csv` reader to this format.
+    CsvOneColumn,
     /// Every line is a record, blank ones included.
     Lines,
 }
@@ -166,14 +170,23 @@ impl ChunkReader {
         self
     }
 
+    /// The framing of the records: [`Self::read_header`] may change it.
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
     /// For CSV: reads the header record and returns it (without its line end), with its line
-    /// number. `None` when the input holds no records at all. Call it before `next_chunk`.
+    /// number. `None` when the input holds no records at all. Call it before `next_chunk`,
+    /// then frame records with [`Self::format`] (a one-column header keeps blank records).
     pub fn read_header(&mut self) -> io::Result<Option<(u64, Vec<u8>)>> {
         loop {
             let Some(chunk) = self.next_with_limit(0)? else {
                 return Ok(None);
             };
             if let Some((line, rec)) = chunk.records(self.format).next() {
+                if self.format == Format::Csv && csv_cells(rec) == 1 {
+                    self.format = Format::CsvOneColumn;
+                }
                 return Ok(Some((line, rec.to_vec())));
             }
         }
@@ -300,7 +313,7 @@ fn split_point(data: &[u8], limit: usize, format: Format, at_eof: bool) -> Optio
                     .map(|i| head.len() + i + 1),
             }
         }
-        Format::Csv => csv_split_point(data, limit),
+        Format::Csv | Format::CsvOneColumn => csv_split_point(data, limit),
     };
     match found {
         Some(end) => Some(end),
@@ -373,7 +386,7 @@ impl<'a> Iterator for Records<'a> {
                     Some(i) => (i, 1),
                     None => (rest.len(), 0),
                 },
-                Format::Csv => match csv_record_end(rest) {
+                Format::Csv | Format::CsvOneColumn => match csv_record_end(rest) {
                     Some(i) => (
                         i,
                         1 + memchr::memchr_iter(b'\n', rest.get(..i).unwrap_or(&[])).count() as u64,
@@ -390,13 +403,27 @@ impl<'a> Iterator for Records<'a> {
             let skip = match self.format {
                 Format::Jsonl => rec.iter().all(|b| matches!(b, b' ' | b'\t' | b'\r')),
                 Format::Csv => rec.is_empty(),
-                Format::Lines => false,
+                Format::CsvOneColumn | Format::Lines => false,
             };
             if !skip {
                 return Some((line, rec));
             }
         }
     }
+}
+
+/// The number of cells of a CSV record (commas outside double quotes, plus one).
+fn csv_cells(rec: &[u8]) -> usize {
+    let mut quoted = false;
+    let mut n = 1;
+    for &b in rec {
+        match b {
+            b'"' => quoted = !quoted,
+            b',' if !quoted => n += 1,
+            _ => {}
+        }
+    }
+    n
 }
 
 /// Whether a JSONL line holds only whitespace (such lines are skipped).
@@ -462,6 +489,21 @@ mod tests {
                 (6, "3,\"x\r\ny\""),
             ],
         );
+    }
+
+    #[test]
+    fn a_one_column_csv_header_keeps_blank_records() {
+        for size in [1, 2, 3, 64] {
+            let input = b"\"a,b\"\r\n1\n\n\r\n\"\"\n".to_vec();
+            let mut r = ChunkReader::from_bytes(input, Format::Csv).with_chunk_size(size);
+            assert_eq!(r.read_header().unwrap(), Some((1, b"\"a,b\"".to_vec())));
+            assert_eq!(r.format(), Format::CsvOneColumn);
+            let want = recs(&[(2, "1"), (3, ""), (4, ""), (5, "\"\"")]);
+            assert_eq!(all_records(r, Format::CsvOneColumn), want, "chunk size {size}");
+        }
+        let mut two = ChunkReader::from_bytes(b"a,b\n\n1,2\n".to_vec(), Format::Csv);
+        two.read_header().unwrap();
+        assert_eq!(two.format(), Format::Csv);
     }
 
     #[test]

@@ -14,6 +14,9 @@ use super::num::{self, NumError};
 use crate::arena::Arena;
 use crate::layout::TypeDesc;
 
+/// Why an empty CSV input is refused: the header row is required (LANGUAGE.md §1.5).
+pub const NO_HEADER: &str = "the file is empty, and a CSV source needs a header row";
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Kind {
     Int,
