@@ -37,7 +37,9 @@ pub(super) fn run(args: &CheckArgs, global: &GlobalArgs) -> Status {
         Err(e) => {
             report_error(&e);
             return match e {
-                WalkError::NotFound(_) | WalkError::NotSource(_) => Status::Usage,
+                WalkError::NotFound(_) | WalkError::NotSource(_) | WalkError::NotPipeline(..) => {
+                    Status::Usage
+                }
                 WalkError::Io(..) => Status::Failure,
             };
         }

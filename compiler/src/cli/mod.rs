@@ -52,7 +52,7 @@ pub enum Command {
     Check(check::CheckArgs),
     /// Print the long explanation of a diagnostic code.
     Explain(explain::ExplainArgs),
-    /// Run a pipeline (interpreted in this build; JIT-compiled later, with the same output).
+    /// Run a pipeline: JIT-compiled with Cranelift, on every core (or `--engine interp`).
     Run(run::RunArgs),
     /// Print a pipeline's dataflow graph (IR) as text or Graphviz.
     View(view::ViewArgs),
@@ -60,6 +60,8 @@ pub enum Command {
     Train(train::TrainArgs),
     /// Compile ahead of time (agents: a static library with a C header).
     Build(build::BuildArgs),
+    /// The interactive REPL (LANGUAGE.md §5): not built yet; says so.
+    Repl,
 }
 
 /// The process exit status of a command.
@@ -100,7 +102,22 @@ pub fn run(cli: Cli) -> Status {
         Command::View(args) => view::run(&args, &cli.global),
         Command::Train(args) => train::run(&args, &cli.global),
         Command::Build(args) => build::run(&args, &cli.global),
+        Command::Repl => {
+            report_error(
+                "`kiln repl` is not built yet; `kiln run FILE` runs a pipeline and `kiln check` checks one",
+            );
+            Status::Failure
+        }
     }
+}
+
+/// Checks that `file` is one pipeline file (see [`crate::driver::pipeline_file`]); if not,
+/// says why and gives the usage status.
+pub(crate) fn require_pipeline(file: &std::path::Path) -> Result<(), Status> {
+    crate::driver::pipeline_file(file).map_err(|e| {
+        report_error(e);
+        Status::Usage
+    })
 }
 
 /// Prints `error: message` on stderr.
@@ -119,9 +136,9 @@ mod tests {
     }
 
     #[test]
-    fn only_working_commands_exist() {
+    fn every_command_of_the_contract_exists() {
         let names: Vec<String> =
             Cli::command().get_subcommands().map(|c| c.get_name().to_string()).collect();
-        assert_eq!(names, ["check", "explain", "run", "view", "train", "build"]);
+        assert_eq!(names, ["check", "explain", "run", "view", "train", "build", "repl"]);
     }
 }

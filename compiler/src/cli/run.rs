@@ -1,6 +1,6 @@
-//! `kiln run FILE [--param K=V]... [--threads N] [--quiet]`: checks the pipeline, then runs
-//! it with the reference interpreter (`crate::interp`) until the Cranelift JIT lands. See
-//! docs/run.md.
+//! `kiln run FILE [--param K=V]... [--threads N] [--engine E] [--quiet]`: checks the
+//! pipeline, then runs it, JIT-compiled (`crate::codegen`) or on the reference interpreter
+//! (`crate::interp`). See docs/run.md.
 
 use super::check::use_color;
 use super::{GlobalArgs, Status, report_error};
@@ -51,6 +51,9 @@ enum Outcome {
 }
 
 pub fn run(args: &RunArgs, global: &GlobalArgs) -> Status {
+    if let Err(status) = super::require_pipeline(&args.file) {
+        return status;
+    }
     let file = args.file.clone();
     let params = args.params.clone();
     let quiet = global.quiet;
@@ -65,10 +68,19 @@ pub fn run(args: &RunArgs, global: &GlobalArgs) -> Status {
     let color = use_color(global.color);
     match outcome {
         Outcome::Done { errors } => {
-            if errors > 0 {
+            if errors > 0 && !quiet {
                 let s = if errors == 1 { "" } else { "s" };
                 eprintln!("note: {errors} record{s} failed and went to the errors sink");
             }
+            Status::Success
+        }
+        // `kiln run ... | head`: the reader has what it wanted; stop quietly, as jq does.
+        Outcome::Failed(run)
+            if run.diagnostics.iter().any(|d| {
+                d.code == crate::diag::codes::E0608
+                    && d.message == kiln_runtime::io::write::STDOUT_CLOSED
+            }) =>
+        {
             Status::Success
         }
         Outcome::Failed(run) => {
@@ -105,6 +117,12 @@ fn run_here(file: &std::path::Path, params: &[(String, String)], quiet: bool, ho
     let mut run = s.finish();
     if run.has_errors() {
         return Outcome::Failed(run);
+    }
+    if program.sinks.is_empty() {
+        return Outcome::Other(format!(
+            "{} declares no sink, so there is nothing to run; add one such as `sink STAGE -> stdout()`",
+            file.display()
+        ));
     }
     if !quiet && !run.diagnostics.is_empty() {
         let mut err = std::io::stderr().lock();

@@ -23,6 +23,9 @@ pub struct ViewArgs {
 }
 
 pub fn run(args: &ViewArgs, global: &GlobalArgs) -> Status {
+    if let Err(status) = super::require_pipeline(&args.file) {
+        return status;
+    }
     let file = args.file.clone();
     let format = args.format;
     let result: Result<Result<String, crate::driver::CheckRun>, String> =

@@ -6,7 +6,7 @@ mod prompt;
 pub mod stdlib;
 pub mod walk;
 
-pub use walk::{WalkError, collect_sources};
+pub use walk::{WalkError, collect_sources, pipeline_file};
 
 use crate::check::{self, Externals, ModuleInput, hir::Program};
 use crate::diag::{self, Diagnostic, codes};

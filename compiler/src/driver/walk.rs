@@ -14,6 +14,9 @@ pub enum WalkError {
     NotSource(PathBuf),
     /// A folder could not be read.
     Io(PathBuf, String),
+    /// `kiln run` / `kiln view` were given something other than one pipeline file; the
+    /// text says what it is and what to do instead.
+    NotPipeline(PathBuf, String),
 }
 
 impl std::fmt::Display for WalkError {
@@ -26,7 +29,40 @@ impl std::fmt::Display for WalkError {
                 p.display()
             ),
             WalkError::Io(p, e) => write!(f, "{}: {e}", p.display()),
+            WalkError::NotPipeline(p, why) => write!(f, "{}: {why}", p.display()),
         }
+    }
+}
+
+/// Checks that `path` names one pipeline file, for the commands that run or show one
+/// (`kiln run`, `kiln view`): it exists, is not a folder, and is not an agent, a prompt
+/// template or a data file. Any other name is taken as a pipeline.
+pub fn pipeline_file(path: &Path) -> Result<(), WalkError> {
+    let not = |why: String| Err(WalkError::NotPipeline(path.to_path_buf(), why));
+    let shown = path.display();
+    match std::fs::metadata(path) {
+        Err(_) => return Err(WalkError::NotFound(path.to_path_buf())),
+        Ok(m) if m.is_dir() => {
+            return not(
+                "is a folder; give one pipeline file (.kiln); `kiln check` takes folders".into()
+            );
+        }
+        Ok(_) => {}
+    }
+    match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+        Some("af") => not(format!(
+            "is an agent file, not a pipeline: use it from a pipeline with `agent NAME = \"{shown}\"`, check it with `kiln check`, or compile it with `kiln build`"
+        )),
+        Some("prompt") => not(format!(
+            "is a prompt template, not a pipeline: use it from a pipeline with `prompt NAME = \"{shown}\"`, or check it with `kiln check`"
+        )),
+        Some(ext @ ("jsonl" | "ndjson" | "json" | "csv" | "tsv")) => {
+            let reader = if ext == "csv" { "csv" } else { "jsonl" };
+            not(format!(
+                "is data, not a pipeline: read it from a pipeline with `source rows: T = {reader}(\"{shown}\")`"
+            ))
+        }
+        _ => Ok(()),
     }
 }
 

@@ -105,12 +105,7 @@ impl Sink {
     }
 
     fn error(&self, e: &std::io::Error) -> String {
-        let what = if self.path == "-" {
-            "standard output".to_string()
-        } else {
-            format!("`{}`", self.path)
-        };
-        format!("cannot write {what}: {e}")
+        kiln_runtime::io::write::write_error(&self.path, e)
     }
 
     pub fn finish(&mut self) -> Result<(), String> {

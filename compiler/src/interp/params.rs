@@ -74,18 +74,13 @@ pub fn resolve(
             },
         };
         match parse(&text, &d.ty) {
-            Some(v) => out.push(v),
-            None => {
+            Ok(v) => out.push(v),
+            Err(why) => {
                 return Err(ParamError::Diag(Box::new(
                     Diagnostic::new(
                         codes::E0609,
                         d.span,
-                        format!(
-                            "invalid value for param `{}`: expected {}, found \"{}\" (from {origin})",
-                            d.name,
-                            describe(&d.ty),
-                            text::shorten(&text)
-                        ),
+                        format!("invalid value for param `{}`: {why} (from {origin})", d.name),
                     )
                     .label(format!("declared as `{}`", d.ty)),
                 )));
@@ -106,20 +101,35 @@ fn describe(ty: &Ty) -> String {
     }
 }
 
-/// Parses a param value as `ty`.
-pub fn parse(s: &str, ty: &Ty) -> Option<Value> {
-    Some(match ty {
+/// Parses a param value as `ty`; `Err` says why it is not one.
+pub fn parse(s: &str, ty: &Ty) -> Result<Value, String> {
+    parse_as(s, ty, ty)
+}
+
+/// [`parse`], where `declared` is the param's whole type (for the message).
+fn parse_as(s: &str, ty: &Ty, declared: &Ty) -> Result<Value, String> {
+    let bad = || format!("expected {}, found \"{}\"", describe(declared), text::shorten(s));
+    let range = |what: &str| format!("{} is out of range for {what}", text::shorten(s.trim()));
+    Ok(match ty {
         Ty::Optional(_) if s.trim() == "null" => Value::Null,
-        Ty::Optional(t) => parse(s, t)?,
-        Ty::Int => Value::Int(text::parse_int(s).ok()?),
-        Ty::Float => Value::Float(text::parse_float(s).ok()?),
+        Ty::Optional(t) => parse_as(s, t, declared)?,
+        Ty::Int => Value::Int(text::parse_int(s).map_err(|e| match e {
+            text::NumErr::OutOfRange => {
+                range(&format!("int, which holds {} to {}", i64::MIN, i64::MAX))
+            }
+            text::NumErr::NotANumber => bad(),
+        })?),
+        Ty::Float => Value::Float(text::parse_float(s).map_err(|e| match e {
+            text::NumErr::OutOfRange => range("float"),
+            text::NumErr::NotANumber => bad(),
+        })?),
         Ty::Bool => match s.trim() {
             "true" => Value::Bool(true),
             "false" => Value::Bool(false),
-            _ => return None,
+            _ => return Err(bad()),
         },
         Ty::Str => Value::str(s),
-        _ => return None,
+        _ => return Err(bad()),
     })
 }
 

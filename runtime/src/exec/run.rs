@@ -148,8 +148,7 @@ fn open_sinks(plan: &Plan) -> Result<Vec<Option<SinkFile>>, Failure> {
             let enc = crate::io::CsvEncoder::new(ty).map_err(&fail)?;
             let mut h = Vec::new();
             enc.write_header(&mut h);
-            w.write_all(&h)
-                .map_err(|e| fail(format!("cannot write {}: {e}", what(&path, true))))?;
+            w.write_all(&h).map_err(|e| fail(crate::io::write::write_error(&path, &e)))?;
         }
         v.push(Some(SinkFile { out, path }));
     }
@@ -165,7 +164,7 @@ fn flush_sinks(plan: &Plan, sinks: &mut [Option<SinkFile>]) -> Result<(), Failur
         {
             r = Err(Failure::Io {
                 node: node.name().to_string(),
-                message: format!("cannot write {}: {e}", what(path, true)),
+                message: crate::io::write::write_error(path, &e),
             });
         }
     }
@@ -614,7 +613,7 @@ impl<'a, 'p> Consumer<'a, 'p> {
             {
                 w.write_all(bytes).map_err(|e| Failure::Io {
                     node: self.plan.nodes[i].name().to_string(),
-                    message: format!("cannot write {}: {e}", what(path, true)),
+                    message: crate::io::write::write_error(path, &e),
                 })?;
             }
         }

@@ -12,6 +12,19 @@ use super::json::find_special;
 use crate::layout::TypeDesc;
 
 /// Appends an integer.
+/// The message of a write to standard output whose reader has gone (`kiln run ... | head`):
+/// the run stops there, quietly, as jq and ripgrep do.
+pub const STDOUT_CLOSED: &str = "standard output was closed by its reader";
+
+/// The message for a failed write to a sink's `path` (`-`: standard output).
+pub fn write_error(path: &str, e: &std::io::Error) -> String {
+    match path {
+        "-" if e.kind() == std::io::ErrorKind::BrokenPipe => STDOUT_CLOSED.to_string(),
+        "-" => format!("cannot write standard output: {e}"),
+        p => format!("cannot write `{p}`: {e}"),
+    }
+}
+
 pub fn format_i64(out: &mut Vec<u8>, v: i64) {
     out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
 }

@@ -1,0 +1,126 @@
+//! Rough edges a new user meets on the command line (issue 17): a closed standard output,
+//! `--quiet`, files that are not pipelines, missing files, and messages for bad values.
+
+mod support;
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use support::{ENGINES, folder, kiln};
+
+#[test]
+fn a_closed_standard_output_stops_the_run_quietly() {
+    let p = "source xs: int = range(0, 100000000)\nsink xs |> map(x => { a: x }) -> stdout()\n";
+    for engine in ENGINES {
+        let dir = folder(&[("p.kiln", p)]);
+        let mut child = Command::new(env!("CARGO_BIN_EXE_kiln"))
+            .args(["run", "p.kiln"])
+            .args(engine)
+            .current_dir(dir.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+        assert_eq!(first, "{\"a\":0}\n");
+        // The reader is dropped here, as `head -1` exits.
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{engine:?}: {stderr}");
+        assert_eq!(stderr, "", "{engine:?}");
+    }
+}
+
+#[test]
+fn quiet_hides_the_errors_sink_note() {
+    let p = "source xs: str = lines(\"in.txt\")\nsink xs |> map(s => parse_int(s)) -> stdout()\n\
+             sink errors -> jsonl(\"errors.jsonl\")\n";
+    for engine in ENGINES {
+        let dir = folder(&[("p.kiln", p), ("in.txt", "1\nx\n")]);
+        let mut args = vec!["run", "p.kiln"];
+        args.extend_from_slice(engine);
+        let loud = kiln(dir.path(), &args, &[], None);
+        assert!(loud.stderr.contains("note: 1 record failed"), "{}", loud.stderr);
+        args.push("--quiet");
+        let quiet = kiln(dir.path(), &args, &[], None);
+        assert_eq!((quiet.code, quiet.stdout.as_str(), quiet.stderr.as_str()), (0, "1\n", ""));
+    }
+}
+
+#[test]
+fn a_pipeline_without_sinks_is_an_error_to_run() {
+    let dir = folder(&[("p.kiln", "source xs: int = range(0, 3)\nstage s = xs |> map(x => x)\n")]);
+    let r = kiln(dir.path(), &["run", "p.kiln"], &[], None);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("p.kiln declares no sink, so there is nothing to run"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn run_and_view_take_one_pipeline_file() {
+    let dir = folder(&[("m.af", "name: m\n"), ("t.prompt", "---\n---\nhi\n"), ("d.jsonl", "{}\n")]);
+    std::fs::create_dir(dir.path().join("sub")).unwrap();
+    for cmd in ["run", "view"] {
+        for (file, words) in [
+            ("missing.kiln", "missing.kiln: no such file or folder"),
+            (
+                "m.af",
+                "m.af: is an agent file, not a pipeline: use it from a pipeline with `agent NAME = \"m.af\"`",
+            ),
+            ("t.prompt", "t.prompt: is a prompt template, not a pipeline"),
+            (
+                "d.jsonl",
+                "d.jsonl: is data, not a pipeline: read it from a pipeline with `source rows: T = jsonl(\"d.jsonl\")`",
+            ),
+            ("sub", "sub: is a folder"),
+        ] {
+            let r = kiln(dir.path(), &[cmd, file], &[], None);
+            assert_eq!(r.code, 2, "{cmd} {file}: {}", r.stderr);
+            assert!(r.stderr.contains(words), "{cmd} {file}: {}", r.stderr);
+        }
+    }
+    let r = kiln(dir.path(), &["check", "missing.kiln"], &[], None);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+}
+
+#[test]
+fn repl_says_it_is_not_built_yet() {
+    let dir = folder(&[]);
+    let r = kiln(dir.path(), &["repl"], &[], None);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("`kiln repl` is not built yet"), "{}", r.stderr);
+}
+
+#[test]
+fn param_values_out_of_range_say_so() {
+    let p = "param n: int = 3\nparam f: float? = 1.0\nsource xs: int = range(0, n)\n\
+             sink xs |> map(x => f ?? 0.0) -> stdout()\n";
+    let dir = folder(&[("p.kiln", p)]);
+    for (args, env, words) in [
+        (
+            &["--param", "n=99999999999999999999"][..],
+            &[][..],
+            "invalid value for param `n`: 99999999999999999999 is out of range for int, which holds -9223372036854775808 to 9223372036854775807 (from --param n)",
+        ),
+        (
+            &[],
+            &[("KILN_PARAM_N", "-99999999999999999999")],
+            "-99999999999999999999 is out of range for int",
+        ),
+        (
+            &["--param", "f=1e999"],
+            &[],
+            "invalid value for param `f`: 1e999 is out of range for float (from --param f)",
+        ),
+        (&["--param", "f=x"], &[], "expected a number or `null`, found \"x\""),
+        (&["--param", "n=x"], &[], "expected an integer, found \"x\""),
+    ] {
+        let mut all = vec!["run", "p.kiln"];
+        all.extend_from_slice(args);
+        let r = kiln(dir.path(), &all, env, None);
+        assert_eq!(r.code, 1, "{args:?}: {}", r.stderr);
+        assert!(r.stderr.contains(words), "{args:?}: {}", r.stderr);
+    }
+}
