@@ -124,3 +124,69 @@ fn param_values_out_of_range_say_so() {
         assert!(r.stderr.contains(words), "{args:?}: {}", r.stderr);
     }
 }
+
+/// The format's reference file (LANGUAGE.md §2, `shared/formats/agent-v1.af`, copied here
+/// verbatim) checks with no error and no warning, and `kiln train` trains it.
+#[test]
+fn the_reference_agent_file_checks_cleanly_and_trains() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let copy = std::fs::read_to_string(root.join("tests/ui/agents/reference_agent_v1.af")).unwrap();
+    if let Ok(shared) = std::fs::read_to_string(root.join("../shared/formats/agent-v1.af")) {
+        assert_eq!(
+            copy, shared,
+            "tests/ui/agents/reference_agent_v1.af is no longer the shared file"
+        );
+    }
+    let mut rows = String::new();
+    for i in 0..20 {
+        let x: Vec<String> =
+            (0..784).map(|j| format!("{}", ((i * 7 + j) % 13) as f32 / 13.0)).collect();
+        rows.push_str(&format!("{{\"x\":[{}],\"label\":{}}}\n", x.join(","), i % 10));
+    }
+    let dir = folder(&[("a.af", &copy), ("rows.jsonl", &rows)]);
+    let r = kiln(dir.path(), &["check", "a.af"], &[], None);
+    let all = format!("{}{}", r.stdout, r.stderr);
+    assert_eq!((r.code, all.as_str()), (0, "checked 1 file: no problems found\n"));
+    let r =
+        kiln(dir.path(), &["train", "a.af", "--data", "rows.jsonl", "--epochs", "1"], &[], None);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let trained = std::fs::read_to_string(dir.path().join("a.af")).unwrap();
+    assert!(trained.starts_with(&copy), "the YAML was changed");
+    assert!(trained.contains("---BINARY_SECTION:neural_weights---"));
+    let r = kiln(dir.path(), &["check", "--deny-warnings", "a.af"], &[], None);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+}
+
+#[test]
+fn agent_requirements_are_enforced_by_run_and_train() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/ui/runtime");
+    let af = std::fs::read_to_string(root.join("needs_many_cores.af")).unwrap();
+    let p = std::fs::read_to_string(root.join("e0612_agent_requirements.kiln")).unwrap();
+    for engine in ENGINES {
+        let dir = folder(&[
+            ("needs_many_cores.af", &af),
+            ("p.kiln", &p),
+            ("rows.jsonl", "{\"x\":[1,2]}\n"),
+        ]);
+        let mut args = vec!["run", "p.kiln"];
+        args.extend_from_slice(engine);
+        let r = kiln(dir.path(), &args, &[], None);
+        assert_eq!((r.code, r.stdout.as_str()), (1, ""), "{}", r.stderr);
+        assert!(
+            r.stderr.contains("error[E0612]: agent `tiny` requires at least 100000 cores"),
+            "{}",
+            r.stderr
+        );
+    }
+    let dir = folder(&[("a.af", &af)]);
+    let r = kiln(dir.path(), &["train", "a.af"], &[], None);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("requires at least 100000 cores"), "{}", r.stderr);
+    let r = kiln(dir.path(), &["train", "a.af", "--data", "nope.jsonl"], &[], None);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("error: cannot read the training data `nope.jsonl`: no such file"),
+        "{}",
+        r.stderr
+    );
+}

@@ -84,8 +84,9 @@ pub fn run_train_command(
             let body = match std::fs::read_to_string(path) {
                 Ok(b) => b,
                 Err(e) => {
-                    eprintln!("error: cannot read {}: {e}", path.display());
-                    return 1;
+                    let why = crate::interp::input::io_message(&e);
+                    eprintln!("error: cannot read the training data `{}`: {why}", path.display());
+                    return if e.kind() == std::io::ErrorKind::NotFound { 2 } else { 1 };
                 }
             };
             match Dataset::parse_jsonl(
@@ -112,7 +113,9 @@ pub fn run_train_command(
             }
         },
     };
-    if let Err(e) = super::limits::check_training(&agent, &dataset, text.len()) {
+    if let Err(e) = super::limits::check_machine(&agent)
+        .and_then(|()| super::limits::check_training(&agent, &dataset, text.len()))
+    {
         eprintln!("error: {e}");
         return 1;
     }

@@ -6,8 +6,8 @@
 //! and a Cranelift-generated `main`), the freestanding driver object
 //! (`kiln_runtime::agentdrv`, which holds the read–predict–write loop, the JSON parsing and
 //! formatting and the resource limits), and the three kernel objects. `main` only forwards
-//! to `kiln_agent_main(predict_batch, input_size, output_size, memory_mb, cpu_cores, argc,
-//! argv)` and returns its exit code; the driver flushes its own output buffer, so nothing
+//! to `kiln_agent_main(predict_batch, input_size, output_size, memory_mb, cpu_cores,
+//! min_memory_mb, min_cpu_millis, argc, argv)` and returns its exit code; the driver flushes its own output buffer, so nothing
 //! relies on exit handlers a generated `main` would skip.
 
 use crate::syntax::agent::AgentFile;
@@ -39,6 +39,8 @@ pub fn define_main<M: Module>(
         AbiParam::new(ptr),
         AbiParam::new(types::I64),
         AbiParam::new(types::I64),
+        AbiParam::new(types::I64),
+        AbiParam::new(types::I64),
         AbiParam::new(types::I32),
         AbiParam::new(ptr),
     ]);
@@ -60,10 +62,17 @@ pub fn define_main<M: Module>(
         let n_in = b.ins().iconst(ptr, agent.input_size as i64);
         let n_out = b.ins().iconst(ptr, agent.output_size as i64);
         let clamp = |v: Option<u64>| v.unwrap_or(0).min(i64::MAX as u64) as i64;
-        let mem = b.ins().iconst(types::I64, clamp(agent.limits.memory_mb));
-        let cores = b.ins().iconst(types::I64, clamp(agent.limits.cpu_cores));
+        let r = &agent.limits;
+        let mem = b.ins().iconst(types::I64, clamp(r.memory_mb_ceil()));
+        let cores = b.ins().iconst(types::I64, clamp(r.threads()));
+        let min_mem =
+            b.ins().iconst(types::I64, clamp(r.minimum_memory_mb.map(|m| m.ceil() as u64)));
+        let min_cpu = b
+            .ins()
+            .iconst(types::I64, clamp(r.minimum_cpu_cores.map(|c| (c * 1000.0).ceil() as u64)));
         let drv = module.declare_func_in_func(drv_id, b.func);
-        let call = b.ins().call(drv, &[predict, n_in, n_out, mem, cores, argc, argv]);
+        let args = [predict, n_in, n_out, mem, cores, min_mem, min_cpu, argc, argv];
+        let call = b.ins().call(drv, &args);
         let code = b.inst_results(call)[0];
         b.ins().return_(&[code]);
         b.seal_all_blocks();

@@ -136,6 +136,8 @@ pub struct AgentDef {
     pub path: String,
     pub input: u32,
     pub output: u32,
+    /// At most this many threads run the agent at once (`resources.limits.cpu_cores`).
+    pub threads: Option<u32>,
     pub span: Span,
 }
 

@@ -127,6 +127,7 @@ impl<'a> Checker<'a> {
                             path: path.clone(),
                             input: sig.input,
                             output: sig.output,
+                            threads: sig.threads,
                             span,
                         };
                         Ty::Fn(vec![Ty::Vec(sig.input)].into(), Rc::new(Ty::Vec(sig.output)))

@@ -44,6 +44,8 @@ pub struct AgentSig {
     pub input: u32,
     pub output: u32,
     pub has_weights: bool,
+    /// `resources.limits.cpu_cores` as a thread count (see `Resources::threads`).
+    pub threads: Option<u32>,
 }
 
 /// What the driver learned about a `.prompt` file: its parameters (types already parsed

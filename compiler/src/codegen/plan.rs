@@ -277,6 +277,8 @@ pub fn build<M: Module>(
                                         ok
                                     },
                                 );
+                                let threads = p.agents.get(call.agent).and_then(|a| a.threads);
+                                let forward = limit_threads(forward, threads);
                                 nodes.push(Pending::Ready(rt::PNode::Agent {
                                     input: cur,
                                     name: name.clone(),
@@ -477,6 +479,28 @@ fn batched<M: Module>(
     Some((sp, layers))
 }
 
+/// `f`, run by at most `n` threads at once: an agent's `resources.limits.cpu_cores` (whole
+/// cores, at least one) caps the workers running its batches together.
+fn limit_threads(f: rt::AgentFn, n: Option<u32>) -> rt::AgentFn {
+    use std::sync::{Arc, Condvar, Mutex};
+    let Some(n) = n else { return f };
+    let slots = Arc::new((Mutex::new(n.max(1)), Condvar::new()));
+    Arc::new(move |x: &[f32], y: &mut [f32], rows: usize| {
+        let (free, cv) = &*slots;
+        {
+            let mut k = free.lock().unwrap_or_else(|p| p.into_inner());
+            while *k == 0 {
+                k = cv.wait(k).unwrap_or_else(|p| p.into_inner());
+            }
+            *k -= 1;
+        }
+        let ok = f(x, y, rows);
+        *free.lock().unwrap_or_else(|p| p.into_inner()) += 1;
+        cv.notify_one();
+        ok
+    })
+}
+
 /// Record type `t` with field `i`'s type replaced by `ty`.
 fn with_field(t: &Ty, i: usize, ty: Ty) -> Ty {
     match t {
@@ -529,4 +553,40 @@ fn plan_order(p: &Pipeline) -> Vec<NodeIndex> {
         }
     }
     order
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+
+    #[test]
+    fn an_agents_cpu_cores_caps_the_threads_inside_it() {
+        for cap in [1, 2] {
+            let (inside, most) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+            let (i, m) = (inside.clone(), most.clone());
+            let f: rt::AgentFn = Arc::new(move |_: &[f32], _: &mut [f32], _: usize| {
+                let now = i.fetch_add(1, SeqCst) + 1;
+                m.fetch_max(now, SeqCst);
+                std::thread::sleep(std::time::Duration::from_millis(20));
+                i.fetch_sub(1, SeqCst);
+                true
+            });
+            let f = limit_threads(f, Some(cap));
+            let barrier = Arc::new(std::sync::Barrier::new(4));
+            let threads: Vec<_> = (0..4)
+                .map(|_| {
+                    let (f, b) = (f.clone(), barrier.clone());
+                    std::thread::spawn(move || {
+                        b.wait();
+                        f(&[], &mut [], 0)
+                    })
+                })
+                .collect();
+            assert!(threads.into_iter().all(|t| t.join().unwrap()));
+            let most = most.load(SeqCst);
+            assert!((1..=cap as usize).contains(&most), "cap {cap}: {most} at once");
+        }
+    }
 }

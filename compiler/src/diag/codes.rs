@@ -143,6 +143,7 @@ registry! {
     E0609 Error "invalid parameter value";
     E0610 Error "not supported by this build yet";
     E0611 Error "internal interpreter error";
+    E0612 Error "an agent's resource limits or requirements are not met";
     // Warnings (W0xxx)
     W0001 Warning "stage feeds no sink";
     W0002 Warning "unused parameter";

@@ -237,6 +237,7 @@ impl Session {
                     input: a.input_size as u32,
                     output: a.output_size as u32,
                     has_weights: a.weights.is_some(),
+                    threads: a.limits.threads().map(|t| t.min(u64::from(u32::MAX)) as u32),
                 });
                 self.ext.agents.insert((file, path), sig);
             }

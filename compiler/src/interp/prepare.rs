@@ -150,6 +150,11 @@ pub fn prepare(p: &Pipeline, map: &SourceMap) -> Result<Agents, Box<Diagnostic>>
         let weights = agent.weights.clone().ok_or_else(|| {
             fail(format!("{} has no trained weights (run `kiln train`)", path.display()))
         })?;
+        crate::agent::limits::check_machine(&agent)
+            .and_then(|()| crate::agent::limits::check_run(&agent))
+            .map_err(|m| {
+                Box::new(Diagnostic::new(codes::E0612, def.span, m).label("declared here"))
+            })?;
         agents[i] = Some(Rc::new(pack_layers(&agent, &weights)));
     }
     Ok(agents)

@@ -4,8 +4,8 @@
 //! ([`DRIVER_OBJECT`]) and links next to the agent's object and the kernel objects.
 //!
 //! The agent's object supplies `main` (generated with Cranelift), which calls
-//! `kiln_agent_main(predict_batch, input_size, output_size, memory_mb, cpu_cores, argc,
-//! argv)` and returns its result as the exit code. Rows are read as JSONL from standard
+//! `kiln_agent_main(predict_batch, input_size, output_size, memory_mb, cpu_cores,
+//! min_memory_mb, min_cpu_millis, argc, argv)` and returns its result as the exit code. Rows are read as JSONL from standard
 //! input ([`rows`]), run in batches, and written as JSONL to standard output.
 
 pub mod rows;

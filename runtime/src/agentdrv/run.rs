@@ -17,6 +17,32 @@ unsafe extern "C" {
     /// The kernels' thread count (`kernels/pool.rs`, in the dispatcher kernel object).
     #[cfg(target_os = "linux")]
     fn kiln_set_threads(n: u32) -> u32;
+    fn sysconf(name: i32) -> i64;
+    #[cfg(target_os = "linux")]
+    fn sched_getaffinity(pid: i32, size: usize, mask: *mut u8) -> i32;
+}
+
+/// `sysconf` names (Linux).
+const SC_PAGESIZE: i32 = 30;
+const SC_PHYS_PAGES: i32 = 85;
+const SC_NPROCESSORS_ONLN: i32 = 84;
+
+/// The machine's memory in MB, and the cores this process may run on.
+fn machine() -> (u64, u64) {
+    // SAFETY: sysconf only reads its argument.
+    let (page, pages) = unsafe { (sysconf(SC_PAGESIZE), sysconf(SC_PHYS_PAGES)) };
+    let mb = (page.max(0) as u64).saturating_mul(pages.max(0) as u64) >> 20;
+    #[cfg(target_os = "linux")]
+    {
+        let mut mask = [0u8; 128];
+        // SAFETY: the mask is 128 writable bytes, the size passed.
+        if unsafe { sched_getaffinity(0, mask.len(), mask.as_mut_ptr()) } == 0 {
+            let n: u32 = mask.iter().map(|b| b.count_ones()).sum();
+            return (mb, u64::from(n.max(1)));
+        }
+    }
+    // SAFETY: as above.
+    (mb, unsafe { sysconf(SC_NPROCESSORS_ONLN) }.max(1) as u64)
 }
 
 /// `<name>_predict_batch`.
@@ -29,8 +55,11 @@ const BATCH_FLOATS: usize = 1 << 16;
 
 /// Runs the agent over standard input. `memory_mb` > 0 caps the address space (Linux);
 /// `cpu_cores` = 1 keeps the kernels on one thread (they use at most two, see
-/// `kernels/pool.rs`, so any other value is met). Returns the exit
-/// code: 0, 1 for a bad line, a read or write error or the memory limit, 2 for arguments.
+/// `kernels/pool.rs`, so any other value is met). `min_memory_mb` and `min_cpu_millis`
+/// (thousandths of a core) are the agent's `resources.requirements`, 0 for none: a machine
+/// below them is refused before anything is read. Returns the exit code: 0, 1 for a bad
+/// line, a read or write error, the memory limit or a machine below the requirements, 2
+/// for arguments.
 ///
 /// # Safety
 /// `predict` reads `n * n_in` floats and writes `n * n_out`; `argv` holds `argc` C strings.
@@ -41,6 +70,8 @@ pub unsafe extern "C" fn agent_main(
     n_out: usize,
     memory_mb: u64,
     cpu_cores: u64,
+    min_memory_mb: u64,
+    min_cpu_millis: u64,
     argc: i32,
     _argv: *const *const u8,
 ) -> i32 {
@@ -51,6 +82,29 @@ pub unsafe extern "C" fn agent_main(
             "usage: this program reads JSONL rows on standard input (arrays of {n_in} numbers, or objects with an array `x`) and writes one JSON array of {n_out} outputs per row"
         );
         return 2;
+    }
+    let (have_mb, have_cores) = machine();
+    if min_memory_mb > have_mb {
+        let _ = writeln!(
+            out.err(),
+            "error: this agent requires at least {min_memory_mb} MB of memory (resources.requirements.minimum_memory_mb); this machine has {have_mb} MB"
+        );
+        return 1;
+    }
+    if min_cpu_millis > have_cores.saturating_mul(1000) {
+        let (whole, frac) = (min_cpu_millis / 1000, min_cpu_millis % 1000);
+        let _ = if frac == 0 {
+            writeln!(
+                out.err(),
+                "error: this agent requires at least {whole} cores (resources.requirements.minimum_cpu_cores); this process may use {have_cores}"
+            )
+        } else {
+            writeln!(
+                out.err(),
+                "error: this agent requires at least {whole}.{frac:03} cores (resources.requirements.minimum_cpu_cores); this process may use {have_cores}"
+            )
+        };
+        return 1;
     }
     #[cfg(not(target_os = "linux"))]
     let _ = cpu_cores;

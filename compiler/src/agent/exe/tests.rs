@@ -142,3 +142,27 @@ fn memory_limit_is_enforced() {
     let o = run(&build(&af, dir.path()), &[], "[1,2,3,4,5]\n");
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 }
+
+#[test]
+fn requirements_are_checked_at_start_and_fractions_accepted() {
+    let dir = tempfile::tempdir().unwrap();
+    let big = "resources:\n  limits:\n    cpu_cores: 1.0\n    disk_mb: 100\n  requirements:\n    minimum_cpu_cores: 100000.5\n";
+    let (af, _) = agent(dir.path(), "big", 2, "linear", big);
+    let o = run(&build(&af, dir.path()), &[], "[1,2,3,4,5]\n");
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("error: this agent requires at least 100000.500 cores (resources.requirements.minimum_cpu_cores)"),
+        "{err}"
+    );
+    assert!(o.stdout.is_empty());
+    let mem = "resources:\n  requirements:\n    minimum_memory_mb: 1e12\n";
+    let (af, _) = agent(dir.path(), "mem", 2, "linear", mem);
+    let o = run(&build(&af, dir.path()), &[], "[1,2,3,4,5]\n");
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("requires at least 1000000000000 MB"));
+    let fine = "resources:\n  limits:\n    memory_mb: 255.5\n  requirements:\n    minimum_cpu_cores: 0.5\n    minimum_memory_mb: 1\n";
+    let (af, _) = agent(dir.path(), "fine", 2, "linear", fine);
+    let o = run(&build(&af, dir.path()), &[], "[1,2,3,4,5]\n");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}

@@ -3,9 +3,12 @@
 //! of the file at once; [`rewrite_weights`] replaces the `neural_weights` section and keeps
 //! the rest of the file byte for byte.
 
+mod resources;
 pub mod sections;
 mod validate;
 pub mod yaml;
+
+pub use resources::Resources;
 
 use crate::diag::Diagnostic;
 use crate::source::{FileId, Span};
@@ -58,13 +61,6 @@ impl Activation {
     }
 }
 
-/// `resources.limits`.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct ResourceLimits {
-    pub memory_mb: Option<u64>,
-    pub cpu_cores: Option<u64>,
-}
-
 /// A validated agent file.
 #[derive(Clone, Debug, PartialEq)]
 pub struct AgentFile {
@@ -84,7 +80,8 @@ pub struct AgentFile {
     pub weights_span: Option<Span>,
     /// Rows of `input_size + output_size` values.
     pub training_data: Option<Vec<f32>>,
-    pub limits: ResourceLimits,
+    /// `resources.limits` and `resources.requirements`.
+    pub limits: Resources,
 }
 
 impl AgentFile {

@@ -3,7 +3,7 @@
 
 use super::sections::{self, Section};
 use super::yaml::{self, Node, Value};
-use super::{Activation, AgentFile, MAX_LAYER, MAX_PARAMS, ResourceLimits, weight_count};
+use super::{Activation, AgentFile, MAX_LAYER, MAX_PARAMS, Resources, weight_count};
 use crate::diag::{Diagnostic, codes};
 use crate::source::{FileId, Span};
 use std::ops::Range;
@@ -40,13 +40,13 @@ pub(super) struct Validator<'a> {
 }
 
 impl Validator<'_> {
-    fn span(&self, r: &Range<usize>) -> Span {
+    pub(super) fn span(&self, r: &Range<usize>) -> Span {
         Span::new(self.file, r.start, r.end)
     }
-    fn report(&mut self, d: Diagnostic) {
+    pub(super) fn report(&mut self, d: Diagnostic) {
         self.diags.push(d);
     }
-    fn wrong_type(&mut self, node: &Node, field: &str, expected: &str) {
+    pub(super) fn wrong_type(&mut self, node: &Node, field: &str, expected: &str) {
         let d = Diagnostic::new(
             codes::E0401,
             self.span(&node.range),
@@ -55,7 +55,7 @@ impl Validator<'_> {
         .label(format!("expected {expected}"));
         self.report(d);
     }
-    fn unknown_key(&mut self, key: &Node, place: &str, known: &[&str]) {
+    pub(super) fn unknown_key(&mut self, key: &Node, place: &str, known: &[&str]) {
         let name = key.as_str().map(str::to_string).unwrap_or_else(|| format!("{:?}", key.value));
         let mut d = Diagnostic::new(
             codes::W0400,
@@ -115,7 +115,7 @@ impl Validator<'_> {
         };
         let mut name = None;
         let mut config = None;
-        let mut limits = ResourceLimits::default();
+        let mut limits = Resources::default();
         for (key, value) in entries {
             match key.as_str() {
                 Some("name") => match value.as_str() {
@@ -195,61 +195,6 @@ impl Validator<'_> {
             training_data: None,
             limits,
         })
-    }
-
-    fn resources(&mut self, value: &Node) -> ResourceLimits {
-        let mut limits = ResourceLimits::default();
-        let Some(entries) = value.as_map() else {
-            if value.value != Value::Null {
-                self.wrong_type(value, "resources", "a mapping");
-            }
-            return limits;
-        };
-        for (k, v) in entries {
-            if k.as_str() != Some("limits") {
-                continue; // other resource keys of the format are accepted as they are
-            }
-            let Some(lim) = v.as_map() else {
-                self.wrong_type(v, "resources.limits", "a mapping");
-                continue;
-            };
-            for (lk, lv) in lim {
-                let field = match lk.as_str() {
-                    Some(f @ ("memory_mb" | "cpu_cores")) => f,
-                    _ => {
-                        self.unknown_key(lk, "resources.limits", &["memory_mb", "cpu_cores"]);
-                        continue;
-                    }
-                };
-                let n = match lv.value {
-                    Value::Int(n) if n > 0 && n <= u32::MAX as i128 => n as u64,
-                    Value::Int(_) => {
-                        let d = Diagnostic::new(
-                            codes::E0411,
-                            self.span(&lv.range),
-                            format!("`resources.limits.{field}` must be a positive integer"),
-                        )
-                        .label("out of range");
-                        self.report(d);
-                        continue;
-                    }
-                    _ => {
-                        self.wrong_type(
-                            lv,
-                            &format!("resources.limits.{field}"),
-                            "a positive integer",
-                        );
-                        continue;
-                    }
-                };
-                if field == "memory_mb" {
-                    limits.memory_mb = Some(n);
-                } else {
-                    limits.cpu_cores = Some(n);
-                }
-            }
-        }
-        limits
     }
 
     #[allow(clippy::type_complexity)]
