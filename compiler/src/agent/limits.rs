@@ -143,19 +143,19 @@ mod tests {
 
     #[test]
     fn fractional_limits_and_requirements_are_compared_as_numbers() {
-        let yaml = "name: n\nneural_config:\n  input_size: 1000\n  output_size: 10\n  hidden_layers: [1000]\nresources:\n  limits:\n    memory_mb: 0.5\n    cpu_cores: 1.0\n  requirements:\n    minimum_cpu_cores: 0.5\n    minimum_memory_mb: 1\n";
+        let yaml = "name: net\nneural_config:\n  input_size: 1000\n  output_size: 10\n  hidden_layers: [1000]\nresources:\n  limits:\n    memory_mb: 0.5\n    cpu_cores: 1.0\n  requirements:\n    minimum_cpu_cores: 0.5\n    minimum_memory_mb: 1\n";
         let (a, d) = parse_agent(FileId(0), yaml);
         assert!(d.is_empty(), "{d:?}");
         let mut a = a.unwrap();
         assert_eq!((a.limits.threads(), a.limits.memory_mb_ceil()), (Some(1), Some(1)));
         let e = check_run(&a).unwrap_err();
-        assert!(e.contains("running `n` needs about 8 MB, more than its limit of 0.5 MB"), "{e}");
+        assert!(e.contains("running `net` needs about 8 MB, more than its limit of 0.5 MB"), "{e}");
         a.limits.memory_mb = Some(64.0);
         assert!(check_run(&a).is_ok());
         assert!(check_machine(&a).is_ok());
         a.limits.minimum_cpu_cores = Some(1e6);
         let e = check_machine(&a).unwrap_err();
-        assert!(e.contains("agent `n` requires at least 1000000 cores"), "{e}");
+        assert!(e.contains("agent `net` requires at least 1000000 cores"), "{e}");
         a.limits.minimum_cpu_cores = None;
         a.limits.minimum_memory_mb = Some(1e12);
         let e = check_machine(&a).unwrap_err();
