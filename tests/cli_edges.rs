@@ -190,3 +190,25 @@ fn agent_requirements_are_enforced_by_run_and_train() {
         r.stderr
     );
 }
+
+/// The errors sink names an input as the pipeline does, so it does not depend on the
+/// folder `kiln run` is started in (and the fail-fast message neither).
+#[test]
+fn error_records_name_the_input_as_written() {
+    let p = "source rs: { a: int } = jsonl(\"data/in.jsonl\")\nsink rs -> jsonl(\"out/ok.jsonl\")\n\
+             sink errors -> jsonl(\"out/errors.jsonl\")\n";
+    for engine in ENGINES {
+        let dir =
+            folder(&[("pipe/p.kiln", p), ("pipe/data/in.jsonl", "{\"a\":1}\n{\"a\":\"x\"}\n")]);
+        let mut runs = Vec::new();
+        for (cwd, file) in [("", "pipe/p.kiln"), ("pipe", "p.kiln")] {
+            let mut args = vec!["run", file];
+            args.extend_from_slice(engine);
+            let r = kiln(&dir.path().join(cwd), &args, &[], None);
+            assert_eq!(r.code, 0, "{}", r.stderr);
+            runs.push(support::read(dir.path(), "pipe/out/errors.jsonl"));
+        }
+        assert_eq!(runs[0], runs[1], "{engine:?}");
+        assert!(runs[0].starts_with("{\"source\":\"data/in.jsonl\",\"line\":2,"), "{}", runs[0]);
+    }
+}

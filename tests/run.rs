@@ -374,7 +374,9 @@ fn empty_inputs_and_standard_input() {
         "type R = { id: int }\nsource rs: R = csv(\"e.csv\")\nsink rs -> csv(\"o.csv\")\n",
         &[("e.csv", "")],
     );
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    // A CSV source needs its header row: an empty file is an error, not an empty input.
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("a CSV source needs a header row"), "{}", r.stderr);
 }
 
 #[test]

@@ -149,7 +149,10 @@ mod tests {
         let mut a = a.unwrap();
         assert_eq!((a.limits.threads(), a.limits.memory_mb_ceil()), (Some(1), Some(1)));
         let e = check_run(&a).unwrap_err();
-        assert!(e.contains("running `net` needs about 11 MB, more than its limit of 0.5 MB"), "{e}");
+        assert!(
+            e.contains("running `net` needs about 11 MB, more than its limit of 0.5 MB"),
+            "{e}"
+        );
         a.limits.memory_mb = Some(64.0);
         assert!(check_run(&a).is_ok());
         assert!(check_machine(&a).is_ok());

@@ -94,7 +94,9 @@ pub struct Built {
 
 /// Evaluated source and sink arguments: paths already resolved, ranges as bounds.
 pub trait Args {
-    fn path(&mut self, n: NodeIndex) -> Result<String, Box<crate::diag::Diagnostic>>;
+    /// The path a source or sink opens, and the path as the pipeline names it (see
+    /// `PNode::Source::shown`).
+    fn path(&mut self, n: NodeIndex) -> Result<(String, String), Box<crate::diag::Diagnostic>>;
     fn range(&mut self, n: NodeIndex) -> Result<(i64, i64), Box<crate::diag::Diagnostic>>;
     /// An operator argument of node `n` (`take(n)`, `desc:`), evaluated once.
     fn eval(
@@ -198,11 +200,12 @@ pub fn build<M: Module>(
                         rt::SourceKind::Range(a, b)
                     }
                 };
-                let path =
-                    if *format == SourceFormat::Range { String::new() } else { args.path(n)? };
+                let (path, shown) =
+                    if *format == SourceFormat::Range { Default::default() } else { args.path(n)? };
                 nodes.push(Pending::Ready(rt::PNode::Source {
                     kind,
                     path,
+                    shown,
                     ty: td(&node.elem),
                     name,
                 }));
@@ -219,7 +222,7 @@ pub fn build<M: Module>(
                 };
                 let path = match format {
                     rt::SinkFormat::Stdout | rt::SinkFormat::Discard => None,
-                    _ => Some(args.path(n)?),
+                    _ => Some(args.path(n)?.0),
                 };
                 nodes.push(Pending::Ready(rt::PNode::Sink {
                     input,

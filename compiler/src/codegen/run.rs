@@ -74,19 +74,20 @@ impl Args for EvalArgs<'_, '_> {
     fn eval(&mut self, n: NodeIndex, e: &TExpr) -> Result<Value, Fatal> {
         EvalArgs::eval(self, n, e)
     }
-    fn path(&mut self, n: NodeIndex) -> Result<String, Fatal> {
+    fn path(&mut self, n: NodeIndex) -> Result<(String, String), Fatal> {
         let e = match &self.p.graph[n].kind {
             NodeKind::Source { args, .. } => args.first().cloned(),
             NodeKind::Sink { path, .. } => path.clone(),
             _ => None,
         };
-        let Some(e) = e else { return Ok("-".into()) };
+        let Some(e) = e else { return Ok(("-".into(), "-".into())) };
         match self.eval(n, &e)? {
             Value::Str(s) => {
                 let g = self.bridge.inner.lock().unwrap_or_else(|p| p.into_inner());
-                Ok(crate::interp::exec::data_path(&g.0.interp, self.map, &e, &s))
+                let open = crate::interp::exec::data_path(&g.0.interp, self.map, &e, &s);
+                Ok((open, s.to_string()))
             }
-            _ => Ok("-".into()),
+            _ => Ok(("-".into(), "-".into())),
         }
     }
     fn range(&mut self, n: NodeIndex) -> Result<(i64, i64), Fatal> {

@@ -330,7 +330,11 @@ impl<'p> Exec<'p> {
             )
         };
         let mut reader = Reader::open(&path, *format, &node.elem).map_err(&io_fatal)?;
-        let source: Rc<str> = Rc::from(path.as_str());
+        // Error records name the input as the pipeline does, whatever the current folder.
+        let source: Rc<str> = match vals.first() {
+            Some(Value::Str(s)) => s.clone(),
+            _ => Rc::from("-"),
+        };
         while let Some(rec) = reader.next_record().map_err(&io_fatal)? {
             let raw: Rc<str> = Rc::from(String::from_utf8_lossy(&rec.raw).as_ref());
             let prov =

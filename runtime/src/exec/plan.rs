@@ -66,8 +66,11 @@ pub struct AggSpec {
 }
 
 pub enum PNode {
-    /// `path` `"-"` is standard input; ignored for `Range`. `ty` is the element type.
-    Source { kind: SourceKind, path: String, ty: TypeDesc, name: String },
+    /// `path` `"-"` is standard input; ignored for `Range`. `shown` is the path as the
+    /// pipeline names it (as written, relative to its file, or as given in a param): error
+    /// records and messages use it, so they do not depend on the current folder. `ty` is
+    /// the element type.
+    Source { kind: SourceKind, path: String, shown: String, ty: TypeDesc, name: String },
     /// The §1.6 errors stream: rows of [`super::error_row_type`]
     /// `{source: str, line: int, stage: str, message: str, raw: str}`.
     Errors,

@@ -273,7 +273,7 @@ fn reader(
         ok
     };
     for &node in sources {
-        let PNode::Source { kind, path, ty, name } = &plan.nodes[node] else { continue };
+        let PNode::Source { kind, path, shown, ty, name } = &plan.nodes[node] else { continue };
         let fail = |m: String| {
             Job::Fail(Failure::Io {
                 node: name.clone(),
@@ -329,7 +329,7 @@ fn reader(
                 if let Some(dec) = dec {
                     let dec = Arc::new(dec);
                     let format = chunks.format();
-                    let source: Arc<str> = Arc::from(path.as_str());
+                    let source: Arc<str> = Arc::from(shown.as_str());
                     loop {
                         match chunks.next_chunk() {
                             Ok(Some(chunk)) => {

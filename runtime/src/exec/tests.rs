@@ -109,7 +109,7 @@ fn input(dir: &Path, name: &str, text: &str) -> String {
 }
 
 fn src(kind: SourceKind, path: &str, t: &str) -> PNode {
-    PNode::Source { kind, path: path.into(), ty: ty(t), name: "src".into() }
+    PNode::Source { kind, path: path.into(), shown: path.into(), ty: ty(t), name: "src".into() }
 }
 
 fn sink(input: usize, format: SinkFormat, path: &Path, t: &str) -> PNode {
@@ -424,6 +424,7 @@ fn csv_and_lines_sources() {
                     PNode::Source {
                         kind: SourceKind::Lines,
                         path: input(d, "in.txt", "one\n\ntwo\r\nthree"),
+                        shown: "in.txt".into(),
                         ty: TypeDesc::Str,
                         name: "txt".into(),
                     },
@@ -457,6 +458,7 @@ fn range_source() {
                 PNode::Source {
                     kind: SourceKind::Range(-5, 200_000),
                     path: String::new(),
+                    shown: String::new(),
                     ty: TypeDesc::Int,
                     name: "r".into(),
                 },
