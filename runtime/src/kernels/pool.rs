@@ -22,6 +22,10 @@
 //! calls that follow. One caller at a time owns the worker ([`OWNER`]); another
 //! application thread calling meanwhile runs on its own thread alone.
 //!
+//! The protocol (the states, the orderings, parking) is model-checked with loom by
+//! `runtime/tests/pool_model.rs`, a statement-for-statement model of `fork`, `claim` and
+//! `worker`: change it with them.
+//!
 //! # Bits
 //! Both halves run the same kernel code as one thread would: rows of a batch are
 //! independent in the GEMM micro-kernel, and a GEMV always sums the inputs in two parts
