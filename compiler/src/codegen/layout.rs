@@ -145,10 +145,13 @@ pub fn store(
             }
         }
         Ty::Record(_) => {
-            let size = desc(ty).map(|d| d.size()).unwrap_or(0) as u64;
+            let Some(d) = desc(ty) else { return };
+            let (size, align) = (d.size() as u64, d.align() as u8);
             let dst = b.ins().iadd_imm_s(addr, i64::from(off));
             if size > 0 {
-                b.emit_small_memory_copy(cfg, dst, vals[0], size, 8, 8, true, f);
+                // The record's own alignment: a record of `bool`s is 1-aligned (and may
+                // be smaller than 8 bytes).
+                b.emit_small_memory_copy(cfg, dst, vals[0], size, align, align, true, f);
             }
         }
         _ => {}

@@ -370,7 +370,7 @@ pub fn build<M: Module>(
                         other => {
                             flush(&mut run, &run_ty, &ty, &mut cur, &mut nodes, sh)?;
                             let (kind, keys, out_ty) =
-                                seq_node(p, map, n, other, &ty, &out_of, sh, args)?;
+                                seq_node(p, map, n, nodes.len(), other, &ty, &out_of, sh, args)?;
                             nodes.push(Pending::Seq {
                                 input: cur,
                                 name: name.clone(),
@@ -397,12 +397,14 @@ pub fn build<M: Module>(
 type SeqParts = (SeqKind, Vec<(FuncId, kiln_runtime::layout::TypeDesc)>, Ty);
 
 /// An order-dependent operator of stage `n` over elements of `ty`: its kind, compiled key
-/// functions and output element type.
+/// functions and output element type. `id` (the index the node gets in the plan) names
+/// its key functions, so several keyed operators of one stage get distinct names.
 #[allow(clippy::too_many_arguments)]
 fn seq_node<M: Module>(
     p: &Pipeline,
     map: &SourceMap,
     n: NodeIndex,
+    id: usize,
     op: &Op,
     ty: &Ty,
     out_of: &HashMap<NodeIndex, usize>,
@@ -420,7 +422,7 @@ fn seq_node<M: Module>(
     let mut keys = Vec::new();
     let mut key = |sh: &mut Shared<'_, '_, M>, f: &RowFn, elem: &Ty| {
         let kty = Ty::Record(Rc::from(vec![Field { name: Rc::from("key"), ty: f.ret().clone() }]));
-        let name = format!("key{}_{}", n.index(), keys.len());
+        let name = format!("key{id}_{}", keys.len());
         let id = define_proj(sh, &name, elem, &[f], &kty).map_err(&ice)?;
         keys.push((id, td(f.ret())));
         Ok::<(), Box<crate::diag::Diagnostic>>(())

@@ -340,7 +340,10 @@ impl SeqCx<'_, '_> {
     ) {
         let Some(kb) = self.key_bytes(left_key, row, prov) else { return };
         let offs = oty.field_offsets();
-        let right_at = if outer { offs[1] + round_up(1, right_ty.align()) } else { offs[1] };
+        // `right: R?`; when `R` is already optional (`T?`), `T??` is `T?`: the right value
+        // (with its own tag) is the field, and a missing match is null like a null value.
+        let wrap = outer && !matches!(right_ty, TypeDesc::Optional(_));
+        let right_at = if wrap { offs[1] + round_up(1, right_ty.align()) } else { offs[1] };
         let mut out = |this: &mut Self, r: Option<*const u8>| {
             let p = this.alloc(oty);
             if p.is_null() {
@@ -353,7 +356,7 @@ impl SeqCx<'_, '_> {
             unsafe {
                 std::ptr::copy_nonoverlapping(row, p.add(offs[0]), ty.size());
                 if let Some(r) = r {
-                    if outer {
+                    if wrap {
                         wr::<u8>(p, offs[1], 1);
                     }
                     std::ptr::copy_nonoverlapping(r, p.add(right_at), right_ty.size());
