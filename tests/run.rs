@@ -559,3 +559,37 @@ sink acc -> stdout()
     // Softmax outputs sum to 1 per row.
     assert!((v["total"].as_f64().unwrap() - 359.0).abs() < 0.01, "{v}");
 }
+
+/// Issue 17 item 9: `<` on optionals orders null first (as `sort_by`), `min`/`max` skip
+/// nulls, and a narrowed `param`/`const` is its value; both engines agree.
+#[test]
+fn optionals_order_null_first_and_min_max_skip_nulls() {
+    let pipeline = r#"type Row = { id: int, s: float? }
+param cut: float? = null
+const two: int? = 2
+source rows: Row = jsonl("rows.jsonl")
+stage lt = rows |> map(r => { id: r.id, lt: r.s < 1.0, gt: r.s > cut })
+stage agg = rows |> aggregate(lo: min(r => r.s), hi: max(r => r.s), n: count())
+stage lists = rows |> take(1) |> map(r => { a: min([null, 3, 1]), b: max([null, two]) })
+stage narrowed = rows |> take(1) |> map(r => if cut != null { cut } else { if two != null { float(two + 1) } else { 0.0 } })
+sink lt -> stdout()
+sink agg -> jsonl("agg.jsonl")
+sink lists -> jsonl("lists.jsonl")
+sink narrowed -> jsonl("narrowed.jsonl")
+"#;
+    let rows = "{\"id\": 1, \"s\": null}\n{\"id\": 2, \"s\": 0.5}\n{\"id\": 3, \"s\": 2.0}\n";
+    for engine in ["interp", "jit"] {
+        let (d, r) =
+            run_with(pipeline, &[("rows.jsonl", rows)], &["--engine", engine], &[], None);
+        assert_eq!(r.code, 0, "{engine}: {}", r.stderr);
+        assert_eq!(
+            r.stdout,
+            "{\"id\":1,\"lt\":true,\"gt\":false}\n{\"id\":2,\"lt\":true,\"gt\":true}\n\
+             {\"id\":3,\"lt\":false,\"gt\":true}\n",
+            "{engine}"
+        );
+        assert_eq!(read(d.path(), "agg.jsonl"), "{\"lo\":0.5,\"hi\":2.0,\"n\":3}\n", "{engine}");
+        assert_eq!(read(d.path(), "lists.jsonl"), "{\"a\":1,\"b\":2}\n", "{engine}");
+        assert_eq!(read(d.path(), "narrowed.jsonl"), "3.0\n", "{engine}");
+    }
+}
