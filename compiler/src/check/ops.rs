@@ -99,29 +99,25 @@ pub(super) fn binary(cx: &mut Checker, op: BinOp, l: TExpr, r: TExpr, span: Span
             }
         }
         // Optionals are ordered too: `null` before every value, as in `sort_by`.
-        BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
-            match join(&lt, &rt) {
-                Some(j) if j.is_ordered() && !matches!(j, Ty::Null) => {
-                    let (l, r) = (cx.coerce(l, &j), cx.coerce(r, &j));
-                    mk(l, r, Ty::Bool)
-                }
-                _ => {
-                    cx.report(
-                        operands_error(
-                            span,
-                            format!("cannot order `{lt}` and `{rt}` with `{}`", op.as_str()),
-                            "not comparable",
-                            &l,
-                            &r,
-                        )
-                        .help(
-                            "numbers, strings, bools, and lists or records of them can be ordered",
-                        ),
-                    );
-                    TExpr::error(span)
-                }
+        BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => match join(&lt, &rt) {
+            Some(j) if j.is_ordered() && !matches!(j, Ty::Null) => {
+                let (l, r) = (cx.coerce(l, &j), cx.coerce(r, &j));
+                mk(l, r, Ty::Bool)
             }
-        }
+            _ => {
+                cx.report(
+                    operands_error(
+                        span,
+                        format!("cannot order `{lt}` and `{rt}` with `{}`", op.as_str()),
+                        "not comparable",
+                        &l,
+                        &r,
+                    )
+                    .help("numbers, strings, bools, and lists or records of them can be ordered"),
+                );
+                TExpr::error(span)
+            }
+        },
         BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::FloorDiv | BinOp::Mod => {
             arith(cx, op, l, r, span)
         }
