@@ -13,6 +13,9 @@ use std::rc::Rc;
 pub enum Container {
     Stream,
     List,
+    /// The argument has a type error: the operator's other arguments are still checked
+    /// (with an unknown element type, so nothing cascades) and its result is unknown.
+    Unknown,
 }
 
 impl Container {
@@ -20,6 +23,7 @@ impl Container {
         match self {
             Container::Stream => Ty::stream(t),
             Container::List => Ty::list(t),
+            Container::Unknown => Ty::Error,
         }
     }
 }
@@ -130,12 +134,15 @@ impl Checker<'_> {
     }
 
     /// A stream or list argument: `(typed, element type, which)`. Reports anything else.
-    pub fn collection(&mut self, e: &Expr, what: &str) -> Option<(TExpr, Ty, Container)> {
+    /// An argument with a type error (or that is no collection) gives
+    /// [`Container::Unknown`] and element type `Ty::Error`: the operator still checks its
+    /// other arguments and the operators after it in a chain report their own problems.
+    pub fn collection(&mut self, e: &Expr, what: &str) -> (TExpr, Ty, Container) {
         let t = self.infer(e, None);
         let (elem, c) = match &t.ty {
             Ty::Stream(x) => ((**x).clone(), Container::Stream),
             Ty::List(x) => ((**x).clone(), Container::List),
-            Ty::Error => return None,
+            Ty::Error => (Ty::Error, Container::Unknown),
             other => {
                 let d = Diagnostic::new(
                     codes::E0215,
@@ -149,10 +156,10 @@ impl Checker<'_> {
                     d
                 };
                 self.report(d);
-                return None;
+                return (TExpr::error(t.span), Ty::Error, Container::Unknown);
             }
         };
-        Some((t, elem, c))
+        (t, elem, c)
     }
 
     /// An optional named boolean such as `desc: true`.

@@ -24,7 +24,7 @@ fn check(cx: &mut Checker, site: &CallSite) -> Typed {
     if !cx.expect_args(site, "take", 2, 2) {
         return Typed::error();
     }
-    let Some((xs, _, _)) = cx.collection(site.args[0], "take") else { return Typed::error() };
+    let (xs, _, _) = cx.collection(site.args[0], "take");
     let k = cx.arg_as(site.args[1], &Ty::Int);
     let ty = xs.ty.clone();
     Typed::new(vec![xs, k], ty)
