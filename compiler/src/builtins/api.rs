@@ -91,6 +91,29 @@ impl Checker<'_> {
         self.check_expr_as(e, t)
     }
 
+    /// The count of `take`, `skip` or `batch`: an `int`; when it is a literal or folds
+    /// from constants, it must be at least `min` (E0222). Counts known only when the
+    /// pipeline runs (a `param`) are checked then.
+    pub fn count_arg(&mut self, e: &Expr, name: &str, min: i64) -> TExpr {
+        let n = self.check_expr_as(e, &Ty::Int);
+        if n.ty == Ty::Int
+            && let Some(v) = self.eval_const_int(&n)
+            && v < min
+        {
+            let (need, help) = match name {
+                "batch" => ("a size of at least 1", "`batch(n)` makes lists of n elements"),
+                "take" => ("a count of 0 or more", "`take(0)` takes no element"),
+                _ => ("a count of 0 or more", "`skip(0)` skips no element"),
+            };
+            self.report(
+                Diagnostic::new(codes::E0222, e.span, format!("`{name}` needs {need}, found {v}"))
+                    .label(format!("this is {v}"))
+                    .help(help),
+            );
+        }
+        n
+    }
+
     /// A one-parameter function argument: a lambda, or the name of a function, agent,
     /// prompt, let-bound lambda or builtin. Returns it as a lambda of type `(param) -> R`.
     pub fn func_arg(&mut self, e: &Expr, param: &Ty, ret: Option<&Ty>) -> TExpr {

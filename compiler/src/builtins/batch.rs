@@ -25,6 +25,6 @@ fn check(cx: &mut Checker, site: &CallSite) -> Typed {
         return Typed::error();
     }
     let (xs, elem, c) = cx.collection(site.args[0], "batch");
-    let k = cx.arg_as(site.args[1], &Ty::Int);
+    let k = cx.count_arg(site.args[1], "batch", 1);
     Typed::new(vec![xs, k], c.wrap(Ty::list(elem)))
 }

@@ -7,7 +7,6 @@
 
 use super::{Builtin, CallSite, Typed};
 use crate::check::Checker;
-use crate::check::types::Ty;
 
 
 pub static BUILTIN: Builtin = Builtin {
@@ -25,7 +24,7 @@ fn check(cx: &mut Checker, site: &CallSite) -> Typed {
         return Typed::error();
     }
     let (xs, _, _) = cx.collection(site.args[0], "take");
-    let k = cx.arg_as(site.args[1], &Ty::Int);
+    let k = cx.count_arg(site.args[1], "take", 0);
     let ty = xs.ty.clone();
     Typed::new(vec![xs, k], ty)
 }

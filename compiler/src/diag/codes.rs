@@ -123,6 +123,7 @@ registry! {
     E0219 Error "stream used where a value is expected";
     E0220 Error "null needs an optional type";
     E0221 Error "constant evaluation failed";
+    E0222 Error "count argument out of range";
     // Pipeline structure (E03xx)
     E0300 Error "stages form a cycle";
     E0301 Error "CSV needs a flat record";
