@@ -47,11 +47,16 @@ fn ui() {
     });
 }
 
-/// Every diagnostic code has at least one UI input named after it.
-#[test]
-fn every_code_has_a_ui_input() {
+/// Codes only `kiln run` reports: their UI inputs (named after them) check cleanly, and
+/// `tests/run.rs` (`runtime_ui_inputs_report_their_codes`) runs each one and expects the code.
+fn run_time_only(code: &str) -> bool {
+    code.starts_with("E06") || code == "E0307"
+}
+
+/// Every UI input, as (lowercased file name, path).
+fn ui_inputs() -> Vec<(String, std::path::PathBuf)> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/ui");
-    let mut names = Vec::new();
+    let mut inputs = Vec::new();
     let mut stack = vec![root];
     while let Some(dir) = stack.pop() {
         for entry in std::fs::read_dir(&dir).expect("tests/ui") {
@@ -59,14 +64,75 @@ fn every_code_has_a_ui_input() {
             if p.is_dir() {
                 stack.push(p);
             } else {
-                names.push(p.file_name().expect("name").to_string_lossy().to_lowercase());
+                let name = p.file_name().expect("name").to_string_lossy().to_lowercase();
+                inputs.push((name, p));
             }
         }
     }
-    let missing: Vec<&str> = kiln::diag::codes::ALL
-        .iter()
-        .map(|c| c.as_str())
-        .filter(|c| !names.iter().any(|n| n.starts_with(&c.to_lowercase())))
-        .collect();
-    assert!(missing.is_empty(), "codes without a UI input: {missing:?}");
+    inputs.sort();
+    inputs
+}
+
+/// Every code in use has a UI input named after it (`e0303_same_path.kiln`), and every
+/// input named after a code really reports it (a run-time code: checks without errors, as
+/// `tests/run.rs` runs it); no input is named after a retired code.
+#[test]
+fn every_code_has_a_ui_input_that_reports_it() {
+    std::env::set_current_dir(env!("CARGO_MANIFEST_DIR")).expect("cd to the package");
+    let inputs = ui_inputs();
+    let named = |code: &str| -> Vec<&std::path::PathBuf> {
+        let prefix = format!("{}_", code.to_lowercase());
+        inputs.iter().filter(|(n, _)| n.starts_with(&prefix)).map(|(_, p)| p).collect()
+    };
+    let mut problems = Vec::new();
+    for code in kiln::diag::codes::ALL.iter().map(|c| c.as_str()) {
+        let files = named(code);
+        if files.is_empty() {
+            problems.push(format!("{code}: no UI input named `{}_*`", code.to_lowercase()));
+        }
+        for path in files {
+            let rel = pathdiff(path, Path::new(env!("CARGO_MANIFEST_DIR")));
+            let run = kiln::driver::check_files(std::slice::from_ref(&rel)).expect("readable");
+            let got: Vec<&str> = run.diagnostics.iter().map(|d| d.code.as_str()).collect();
+            if run_time_only(code) {
+                if run.has_errors() {
+                    problems.push(format!(
+                        "{}: a run-time input must check, got {got:?}",
+                        rel.display()
+                    ));
+                }
+            } else if !got.contains(&code) {
+                problems.push(format!("{}: does not report {code} (got {got:?})", rel.display()));
+            }
+        }
+    }
+    for code in kiln::diag::codes::RETIRED {
+        for path in named(code.as_str()) {
+            problems.push(format!("{}: named after the retired {code}", path.display()));
+        }
+    }
+    assert!(problems.is_empty(), "UI inputs to fix:\n{}", problems.join("\n"));
+}
+
+/// The registry, locked: any change to a code's severity, title or retired status (or a
+/// code added, dropped or renumbered) shows up in this snapshot.
+#[test]
+fn the_code_registry_is_locked() {
+    use kiln::diag::codes::{ALL, RETIRED};
+    let mut all: Vec<_> = ALL.iter().chain(RETIRED).collect();
+    all.sort_by_key(|c| c.as_str());
+    let mut seen = std::collections::HashSet::new();
+    let mut table = String::new();
+    for c in all {
+        assert!(seen.insert(c.as_str()), "{c} is registered twice");
+        let status = if c.is_retired() { "retired" } else { "in use" };
+        table.push_str(&format!("{c} {:7} {status:7} {}\n", c.severity().as_str(), c.title()));
+    }
+    insta::with_settings!({
+        snapshot_path => concat!(env!("CARGO_MANIFEST_DIR"), "/../snapshots/registry"),
+        prepend_module_to_snapshot => false,
+        omit_expression => true,
+    }, {
+        insta::assert_snapshot!("codes", table);
+    });
 }

@@ -25,13 +25,14 @@ fn check(cx: &mut Checker, site: &CallSite) -> Typed {
     if !cx.expect_positional(site, "aggregate", 1) {
         return Typed::error();
     }
-    let Some((xs, elem, c)) = cx.collection(site.args[0], "aggregate") else { return Typed::error() };
+    let (xs, elem, c) = cx.collection(site.args[0], "aggregate");
     let mut fields: Vec<(Rc<str>, Ty)> = Vec::new();
     let Some(named) = super::aggregates::check_all(cx, site, &elem, false, &mut fields) else { return Typed::error() };
     let rec = Ty::record(fields);
     let ty = match c {
         Container::Stream => Ty::stream(rec),
         Container::List => rec,
+        Container::Unknown => Ty::Error,
     };
     Typed { args: vec![xs], named, ty }
 }

@@ -13,6 +13,9 @@ use std::rc::Rc;
 pub enum Container {
     Stream,
     List,
+    /// The argument has a type error: the operator's other arguments are still checked
+    /// (with an unknown element type, so nothing cascades) and its result is unknown.
+    Unknown,
 }
 
 impl Container {
@@ -20,6 +23,7 @@ impl Container {
         match self {
             Container::Stream => Ty::stream(t),
             Container::List => Ty::list(t),
+            Container::Unknown => Ty::Error,
         }
     }
 }
@@ -87,6 +91,29 @@ impl Checker<'_> {
         self.check_expr_as(e, t)
     }
 
+    /// The count of `take`, `skip` or `batch`: an `int`; when it is a literal or folds
+    /// from constants, it must be at least `min` (E0222). Counts known only when the
+    /// pipeline runs (a `param`) are checked then.
+    pub fn count_arg(&mut self, e: &Expr, name: &str, min: i64) -> TExpr {
+        let n = self.check_expr_as(e, &Ty::Int);
+        if n.ty == Ty::Int
+            && let Some(v) = self.eval_const_int(&n)
+            && v < min
+        {
+            let (need, help) = match name {
+                "batch" => ("a size of at least 1", "`batch(n)` makes lists of n elements"),
+                "take" => ("a count of 0 or more", "`take(0)` takes no element"),
+                _ => ("a count of 0 or more", "`skip(0)` skips no element"),
+            };
+            self.report(
+                Diagnostic::new(codes::E0222, e.span, format!("`{name}` needs {need}, found {v}"))
+                    .label(format!("this is {v}"))
+                    .help(help),
+            );
+        }
+        n
+    }
+
     /// A one-parameter function argument: a lambda, or the name of a function, agent,
     /// prompt, let-bound lambda or builtin. Returns it as a lambda of type `(param) -> R`.
     pub fn func_arg(&mut self, e: &Expr, param: &Ty, ret: Option<&Ty>) -> TExpr {
@@ -130,12 +157,15 @@ impl Checker<'_> {
     }
 
     /// A stream or list argument: `(typed, element type, which)`. Reports anything else.
-    pub fn collection(&mut self, e: &Expr, what: &str) -> Option<(TExpr, Ty, Container)> {
+    /// An argument with a type error (or that is no collection) gives
+    /// [`Container::Unknown`] and element type `Ty::Error`: the operator still checks its
+    /// other arguments and the operators after it in a chain report their own problems.
+    pub fn collection(&mut self, e: &Expr, what: &str) -> (TExpr, Ty, Container) {
         let t = self.infer(e, None);
         let (elem, c) = match &t.ty {
             Ty::Stream(x) => ((**x).clone(), Container::Stream),
             Ty::List(x) => ((**x).clone(), Container::List),
-            Ty::Error => return None,
+            Ty::Error => (Ty::Error, Container::Unknown),
             other => {
                 let d = Diagnostic::new(
                     codes::E0215,
@@ -149,10 +179,10 @@ impl Checker<'_> {
                     d
                 };
                 self.report(d);
-                return None;
+                return (TExpr::error(t.span), Ty::Error, Container::Unknown);
             }
         };
-        Some((t, elem, c))
+        (t, elem, c)
     }
 
     /// An optional named boolean such as `desc: true`.

@@ -24,7 +24,7 @@ fn check(cx: &mut Checker, site: &CallSite) -> Typed {
     if !cx.expect_args(site, "batch", 2, 2) {
         return Typed::error();
     }
-    let Some((xs, elem, c)) = cx.collection(site.args[0], "batch") else { return Typed::error() };
-    let k = cx.arg_as(site.args[1], &Ty::Int);
+    let (xs, elem, c) = cx.collection(site.args[0], "batch");
+    let k = cx.count_arg(site.args[1], "batch", 1);
     Typed::new(vec![xs, k], c.wrap(Ty::list(elem)))
 }

@@ -23,7 +23,7 @@ fn check(cx: &mut Checker, site: &CallSite) -> Typed {
     if !cx.expect_args(site, "distinct", 2, 2) {
         return Typed::error();
     }
-    let Some((xs, elem, _)) = cx.collection(site.args[0], "distinct") else { return Typed::error() };
+    let (xs, elem, _) = cx.collection(site.args[0], "distinct");
     let key = cx.func_arg(site.args[1], &elem, None);
     if !key_ok(cx, &key, site.args[1].span, "distinct") {
         return Typed::error();

@@ -24,7 +24,7 @@ fn check(cx: &mut Checker, site: &CallSite) -> Typed {
     if !cx.expect_args(site, "enumerate", 1, 1) {
         return Typed::error();
     }
-    let Some((xs, elem, c)) = cx.collection(site.args[0], "enumerate") else { return Typed::error() };
+    let (xs, elem, c) = cx.collection(site.args[0], "enumerate");
     let rec = Ty::record(vec![("index", Ty::Int), ("item", elem)]);
     Typed::new(vec![xs], c.wrap(rec))
 }

@@ -24,7 +24,7 @@ fn check(cx: &mut Checker, site: &CallSite) -> Typed {
     if !cx.expect_args(site, "filter", 2, 2) {
         return Typed::error();
     }
-    let Some((xs, _, _)) = cx.collection(site.args[0], "filter") else { return Typed::error() };
+    let (xs, _, _) = cx.collection(site.args[0], "filter");
     let elem = xs.ty.element().cloned().unwrap_or(Ty::Error);
     let p = cx.func_arg(site.args[1], &elem, Some(&Ty::Bool));
     if p.ty.has_error() {

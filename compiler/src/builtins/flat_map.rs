@@ -24,7 +24,7 @@ fn check(cx: &mut Checker, site: &CallSite) -> Typed {
     if !cx.expect_args(site, "flat_map", 2, 2) {
         return Typed::error();
     }
-    let Some((xs, elem, c)) = cx.collection(site.args[0], "flat_map") else { return Typed::error() };
+    let (xs, elem, c) = cx.collection(site.args[0], "flat_map");
     let f = cx.func_arg(site.args[1], &elem, None);
     match Checker::func_ret(&f) {
         Ty::List(u) => Typed::new(vec![xs, f], c.wrap((*u).clone())),

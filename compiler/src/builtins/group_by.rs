@@ -25,12 +25,14 @@ fn check(cx: &mut Checker, site: &CallSite) -> Typed {
     if !cx.expect_positional(site, "group_by", 2) {
         return Typed::error();
     }
-    let Some((xs, elem, c)) = cx.collection(site.args[0], "group_by") else { return Typed::error() };
+    let (xs, elem, c) = cx.collection(site.args[0], "group_by");
     let key = cx.func_arg(site.args[1], &elem, None);
-    if !key_ok(cx, &key, site.args[1].span, "group_by") {
-        return Typed::error();
-    }
+    let key_is_ok = key_ok(cx, &key, site.args[1].span, "group_by");
+    // The aggregates are checked even when the key is wrong (each reports its own problems).
     let mut fields = vec![(Rc::from("key"), Checker::func_ret(&key))];
     let Some(named) = super::aggregates::check_all(cx, site, &elem, true, &mut fields) else { return Typed::error() };
+    if !key_is_ok {
+        return Typed::error();
+    }
     Typed { args: vec![xs, key], named, ty: c.wrap(Ty::record(fields)) }
 }

@@ -36,8 +36,8 @@ pub(super) fn relational(cx: &mut Checker, site: &CallSite, name: &str, outer: b
     if !cx.expect_args(site, name, 4, 4) {
         return Typed::error();
     }
-    let Some((l, el, cl)) = cx.collection(site.args[0], name) else { return Typed::error() };
-    let Some((r, er, cr)) = cx.collection(site.args[1], name) else { return Typed::error() };
+    let (l, el, cl) = cx.collection(site.args[0], name);
+    let (r, er, cr) = cx.collection(site.args[1], name);
     if cl == Container::List && cr == Container::Stream {
         cx.report(
             Diagnostic::new(codes::E0215, r.span, "a list cannot be joined with a stream")

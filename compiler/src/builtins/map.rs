@@ -23,7 +23,7 @@ fn check(cx: &mut Checker, site: &CallSite) -> Typed {
     if !cx.expect_args(site, "map", 2, 2) {
         return Typed::error();
     }
-    let Some((xs, elem, c)) = cx.collection(site.args[0], "map") else { return Typed::error() };
+    let (xs, elem, c) = cx.collection(site.args[0], "map");
     let f = cx.func_arg(site.args[1], &elem, None);
     let ret = Checker::func_ret(&f);
     if ret.is_error() {

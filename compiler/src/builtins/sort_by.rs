@@ -23,7 +23,7 @@ fn check(cx: &mut Checker, site: &CallSite) -> Typed {
     if !cx.expect_args_named(site, "sort_by", 2, 2, &["desc"]) {
         return Typed::error();
     }
-    let Some((xs, elem, _)) = cx.collection(site.args[0], "sort_by") else { return Typed::error() };
+    let (xs, elem, _) = cx.collection(site.args[0], "sort_by");
     let key = cx.func_arg(site.args[1], &elem, None);
     let kt = Checker::func_ret(&key);
     if kt.is_error() {

@@ -7,7 +7,6 @@
 
 use super::{Builtin, CallSite, Typed};
 use crate::check::Checker;
-use crate::check::types::Ty;
 
 
 pub static BUILTIN: Builtin = Builtin {
@@ -24,8 +23,8 @@ fn check(cx: &mut Checker, site: &CallSite) -> Typed {
     if !cx.expect_args(site, "take", 2, 2) {
         return Typed::error();
     }
-    let Some((xs, _, _)) = cx.collection(site.args[0], "take") else { return Typed::error() };
-    let k = cx.arg_as(site.args[1], &Ty::Int);
+    let (xs, _, _) = cx.collection(site.args[0], "take");
+    let k = cx.count_arg(site.args[1], "take", 0);
     let ty = xs.ty.clone();
     Typed::new(vec![xs, k], ty)
 }

@@ -5,7 +5,7 @@
 //! Examples:
 //! - `union([1], [2, 3])` → `[1,2,3]`
 
-use super::{Builtin, CallSite, Typed};
+use super::{Builtin, CallSite, Container, Typed};
 use crate::check::Checker;
 use crate::check::types::join;
 use crate::diag::{Diagnostic, codes};
@@ -24,8 +24,11 @@ fn check(cx: &mut Checker, site: &CallSite) -> Typed {
     if !cx.expect_args(site, "union", 2, 2) {
         return Typed::error();
     }
-    let Some((a, ea, ca)) = cx.collection(site.args[0], "union") else { return Typed::error() };
-    let Some((b, eb, cb)) = cx.collection(site.args[1], "union") else { return Typed::error() };
+    let (a, ea, ca) = cx.collection(site.args[0], "union");
+    let (b, eb, cb) = cx.collection(site.args[1], "union");
+    if ca == Container::Unknown || cb == Container::Unknown {
+        return Typed::error();
+    }
     if ca != cb {
         cx.report(
             Diagnostic::new(codes::E0200, b.span, format!("`union` needs two streams or two lists, found `{}` and `{}`", a.ty, b.ty))

@@ -3,7 +3,7 @@
 
 use super::Checker;
 use super::hir::*;
-use super::locals::{Binding, LocalKind, Path};
+use super::locals::{Binding, LocalKind, Path, Root};
 use super::types::{Ty, assignable, join};
 use crate::diag::{Diagnostic, codes};
 use crate::source::Span;
@@ -502,7 +502,7 @@ impl Checker<'_> {
             );
             return TExpr::error(span);
         }
-        TExpr::new(TExprKind::Global(slot), ty, span)
+        self.narrowed(TExpr::new(TExprKind::Global(slot), ty, span))
     }
 
     fn errors_stream(&mut self, span: Span) -> TExpr {
@@ -781,7 +781,10 @@ pub fn errors_record() -> Ty {
 /// The local path an expression reads, if it is one (`x`, `x.a.b`).
 pub(super) fn path_of(t: &TExpr) -> Option<Path> {
     match &t.kind {
-        TExprKind::Local(id) => Some((*id, Vec::new())),
+        TExprKind::Local(id) => Some((Root::Local(*id), Vec::new())),
+        TExprKind::Global(g @ (Global::Param(_) | Global::Const(_))) => {
+            Some((Root::Global(*g), Vec::new()))
+        }
         TExprKind::Field(inner, i) => {
             let (root, mut fields) = path_of(inner)?;
             fields.push(*i);

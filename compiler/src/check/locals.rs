@@ -28,8 +28,15 @@ pub struct Binding {
     pub seq: u32,
 }
 
-/// A value path `x.a.b` proven non-null, as (root local, field indices).
-pub type Path = (LocalId, Vec<usize>);
+/// What a value path starts at: a local, or a `param` or `const` (which never change).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Root {
+    Local(LocalId),
+    Global(super::hir::Global),
+}
+
+/// A value path `x.a.b` proven non-null, as (root, field indices).
+pub type Path = (Root, Vec<usize>);
 
 #[derive(Default)]
 pub struct Locals {

@@ -29,6 +29,11 @@ pub(super) fn binary(cx: &mut Checker, op: BinOp, l: TExpr, r: TExpr, span: Span
             mk(l, r, Ty::Bool)
         }
         BinOp::Coalesce => {
+            // `x ?? d` where a condition narrowed `x` (`x == null or x ?? d`): the
+            // default is not needed, but the program is right; check it on `x` as declared.
+            if let TExprKind::Unwrap(x) = l.kind {
+                return binary(cx, op, *x, r, span);
+            }
             let inner = lt.strip_optional().clone();
             if !lt.is_optional() {
                 cx.report(
@@ -93,39 +98,26 @@ pub(super) fn binary(cx: &mut Checker, op: BinOp, l: TExpr, r: TExpr, span: Span
                 }
             }
         }
-        BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
-            for side in [&l, &r] {
-                if side.ty.is_optional() {
-                    cx.operand_error(
-                        side.span,
-                        &side.ty,
-                        &format!("`{}` cannot order a value that may be null", op.as_str()),
-                    );
-                    return TExpr::error(span);
-                }
+        // Optionals are ordered too: `null` before every value, as in `sort_by`.
+        BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => match join(&lt, &rt) {
+            Some(j) if j.is_ordered() && !matches!(j, Ty::Null) => {
+                let (l, r) = (cx.coerce(l, &j), cx.coerce(r, &j));
+                mk(l, r, Ty::Bool)
             }
-            match join(&lt, &rt) {
-                Some(j) if j.is_ordered() && !matches!(j, Ty::Null) => {
-                    let (l, r) = (cx.coerce(l, &j), cx.coerce(r, &j));
-                    mk(l, r, Ty::Bool)
-                }
-                _ => {
-                    cx.report(
-                        operands_error(
-                            span,
-                            format!("cannot order `{lt}` and `{rt}` with `{}`", op.as_str()),
-                            "not comparable",
-                            &l,
-                            &r,
-                        )
-                        .help(
-                            "numbers, strings, bools, and lists or records of them can be ordered",
-                        ),
-                    );
-                    TExpr::error(span)
-                }
+            _ => {
+                cx.report(
+                    operands_error(
+                        span,
+                        format!("cannot order `{lt}` and `{rt}` with `{}`", op.as_str()),
+                        "not comparable",
+                        &l,
+                        &r,
+                    )
+                    .help("numbers, strings, bools, and lists or records of them can be ordered"),
+                );
+                TExpr::error(span)
             }
-        }
+        },
         BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::FloorDiv | BinOp::Mod => {
             arith(cx, op, l, r, span)
         }

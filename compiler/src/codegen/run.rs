@@ -200,7 +200,14 @@ pub fn run(
                     Err(crate::interp::report::read_fatal(p, n, &source, line, &raw, &message))
                 }
                 None => {
-                    let e = EvalError::new(codes::E0611, p.graph[n].span, message);
+                    // A failure of the executor itself: an int aggregate that overflows is
+                    // the user's E0600; anything else is an internal error.
+                    let code = if message.starts_with("integer overflow") {
+                        codes::E0600
+                    } else {
+                        codes::E0611
+                    };
+                    let e = EvalError::new(code, p.graph[n].span, message);
                     Err(crate::interp::report::eval_fatal(
                         p,
                         map,

@@ -15,8 +15,11 @@ pub struct CodeInfo {
     pub severity: Severity,
     /// One line: what the code is about.
     pub title: &'static str,
-    /// The long explanation (Markdown), with `## Wrong` and `## Fixed` examples.
+    /// The long explanation (Markdown), with `## Wrong` and `## Fixed` examples (for a
+    /// retired code: what it meant and what replaced it).
     pub explanation: &'static str,
+    /// A retired code is never reported again and never handed out to anything else.
+    pub retired: bool,
 }
 
 impl Code {
@@ -32,9 +35,13 @@ impl Code {
     pub fn explanation(self) -> &'static str {
         self.0.explanation
     }
-    /// Looks a code up by name, case-insensitively (`e0201` works too).
+    pub fn is_retired(self) -> bool {
+        self.0.retired
+    }
+    /// Looks a code up by name, case-insensitively (`e0201` works too); retired codes are
+    /// found too (`kiln explain` says what they meant).
     pub fn lookup(name: &str) -> Option<Code> {
-        ALL.iter().copied().find(|c| c.as_str().eq_ignore_ascii_case(name.trim()))
+        ALL.iter().chain(RETIRED).copied().find(|c| c.as_str().eq_ignore_ascii_case(name.trim()))
     }
 }
 
@@ -45,7 +52,11 @@ impl std::fmt::Display for Code {
 }
 
 macro_rules! registry {
-    ($($name:ident $sev:ident $title:literal;)*) => {
+    (
+        $($name:ident $sev:ident $title:literal;)*
+        @retired
+        $($rname:ident $rsev:ident $rtitle:literal;)*
+    ) => {
         $(
             #[allow(non_upper_case_globals)]
             pub const $name: Code = Code(&CodeInfo {
@@ -53,10 +64,20 @@ macro_rules! registry {
                 severity: Severity::$sev,
                 title: $title,
                 explanation: include_str!(concat!("explain/", stringify!($name), ".md")),
+                retired: false,
             });
         )*
-        /// Every code, in registry order.
+        /// Every code in use, in registry order.
         pub const ALL: &[Code] = &[$($name),*];
+        /// Codes no longer reported, kept so they are never reused. No constant names
+        /// them, so no diagnostic can be built with one.
+        pub const RETIRED: &[Code] = &[$(Code(&CodeInfo {
+            code: stringify!($rname),
+            severity: Severity::$rsev,
+            title: $rtitle,
+            explanation: include_str!(concat!("explain/", stringify!($rname), ".md")),
+            retired: true,
+        })),*];
     };
 }
 
@@ -102,6 +123,7 @@ registry! {
     E0219 Error "stream used where a value is expected";
     E0220 Error "null needs an optional type";
     E0221 Error "constant evaluation failed";
+    E0222 Error "count argument out of range";
     // Pipeline structure (E03xx)
     E0300 Error "stages form a cycle";
     E0301 Error "CSV needs a flat record";
@@ -142,7 +164,7 @@ registry! {
     E0608 Error "input or output cannot be opened";
     E0609 Error "invalid parameter value";
     E0610 Error "not supported by this build yet";
-    E0611 Error "internal interpreter error";
+    E0611 Error "internal compiler or interpreter error";
     E0612 Error "an agent's resource limits or requirements are not met";
     // Warnings (W0xxx)
     W0001 Warning "stage feeds no sink";
@@ -155,4 +177,8 @@ registry! {
     // Agent warnings (W04xx)
     W0400 Warning "unknown key in an agent file";
     W0401 Warning "unknown binary section in an agent file";
+
+    // Retired: listed forever, never reported, never reused.
+    @retired
+    E0308 Error "agent has no trained weights (retired: now E0412)";
 }

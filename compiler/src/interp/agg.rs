@@ -103,6 +103,9 @@ impl State {
                 *sum += v.as_f64().unwrap_or(f64::NAN);
                 *n += 1;
             }
+            // `min` and `max` skip nulls (as SQL does): the result is null only when
+            // every value is.
+            State::Min(_) | State::Max(_) if v.is_null() => {}
             State::Min(m) => {
                 if m.as_ref().is_none_or(|cur| compare(&v, cur) == Ordering::Less) {
                     *m = Some(v);

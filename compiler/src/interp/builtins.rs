@@ -114,15 +114,22 @@ pub fn scalar(name: &str, a: &[Value], span: Span) -> R<Value> {
                 } else {
                     std::cmp::Ordering::Greater
                 };
+                if xs.is_empty() {
+                    return Err(EvalError::new(
+                        codes::E0605,
+                        span,
+                        format!("`{name}` of an empty list"),
+                    ));
+                }
+                // Nulls are skipped (as the `min`/`max` aggregates do): null only when
+                // every element is null.
                 let mut best: Option<&Value> = None;
-                for x in xs.iter() {
+                for x in xs.iter().filter(|x| !x.is_null()) {
                     if best.is_none_or(|b| compare(x, b) == want) {
                         best = Some(x);
                     }
                 }
-                best.cloned().ok_or_else(|| {
-                    EvalError::new(codes::E0605, span, format!("`{name}` of an empty list"))
-                })?
+                best.cloned().unwrap_or(Value::Null)
             }
             _ => return Err(bad(span, name)),
         },

@@ -251,6 +251,8 @@ pub fn binop(op: BinOp, l: Value, r: Value, span: Span) -> R<Value> {
     use std::cmp::Ordering::*;
     let ord = |l: &Value, r: &Value| -> Option<std::cmp::Ordering> {
         match (l, r) {
+            // `null` orders before every value (as in `sort_by`), NaN included.
+            (Value::Null, _) | (_, Value::Null) => Some(compare(l, r)),
             // IEEE comparisons for numbers: anything against NaN is false.
             (Value::Float(_), _) | (_, Value::Float(_)) => l.as_f64()?.partial_cmp(&r.as_f64()?),
             _ => Some(compare(l, r)),

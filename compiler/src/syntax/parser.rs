@@ -528,7 +528,11 @@ impl Builder<'_> {
                 self.expr(p.into_inner().find(not_keyword).expect("size")),
             )),
             Rule::paren => {
-                return self.expr(p.into_inner().find(not_keyword).expect("inner")).with_span(span);
+                let inner = self.expr(p.into_inner().find(not_keyword).expect("inner"));
+                if matches!(&inner.kind, ExprKind::Binary(op, ..) if op.is_comparison()) {
+                    self.parenthesized.push(span);
+                }
+                return inner.with_span(span);
             }
             Rule::list => {
                 ExprKind::List(p.into_inner().filter(not_keyword).map(|e| self.expr(e)).collect())

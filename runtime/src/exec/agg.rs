@@ -217,6 +217,10 @@ unsafe fn add_one(
                 }
             }
             (Acc::Floats { vals, .. }, Some((t, p))) => vals.push(as_f64(t, p)),
+            // `min` and `max` skip nulls (an optional's tag byte 0): null only when
+            // every value is.
+            (Acc::Best(_), Some((TypeDesc::Optional(_), p)))
+                if matches!(plan.kind, AggKind::Min | AggKind::Max) && *p == 0 => {}
             (Acc::Best(cur), Some((t, p))) => {
                 let replace = match (plan.kind, cur.as_ref()) {
                     (_, None) => true,

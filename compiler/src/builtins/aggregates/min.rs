@@ -8,15 +8,15 @@ use crate::check::types::Ty;
 pub static AGG: Aggregate = Aggregate {
     name: "min",
     signature: "min(f: T -> U) -> U",
-    doc: "The smallest value of `f` over the elements (numbers, strings, bools, or lists and records of them); null over an empty `aggregate`.",
+    doc: "The smallest value of `f` over the elements (numbers, strings, bools, or lists and records of them), skipping nulls; null over an empty `aggregate` or when every value is null.",
     check,
 };
 
 fn check(cx: &mut Checker, site: &AggSite) -> Option<(Vec<TExpr>, Ty)> {
     let f = one_fn(cx, site, "min")?;
     let t = Checker::func_ret(&f);
-    if !t.is_ordered() || t.is_optional() {
-        cx.bad_arg("min", &TExpr { ty: t, ..f }, "a function returning an ordered, non-null value");
+    if !t.is_ordered() {
+        cx.bad_arg("min", &TExpr { ty: t, ..f }, "a function returning an ordered value");
         return None;
     }
     Some((vec![f], maybe_empty(site, t)))

@@ -170,7 +170,9 @@ pub(crate) fn one_fn(cx: &mut Checker, site: &AggSite, name: &str) -> Option<TEx
         return None;
     }
     let f = cx.func_arg(site.args[0], &site.elem, None);
-    if f.ty.has_error() { None } else { Some(f) }
+    // Only the result matters here: with an unknown element type (an error earlier in the
+    // chain) the aggregate still checks what its function returns.
+    if Checker::func_ret(&f).has_error() { None } else { Some(f) }
 }
 
 /// `T` in `group_by`, `T?` in `aggregate`.
