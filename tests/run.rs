@@ -521,6 +521,14 @@ fn runtime_ui_inputs_report_their_codes() {
         ("e0608", &[], &[]),
         ("e0609", &[], &["--param", "limit=ten"]),
         ("e0610", &[("names.txt", "Ada\n")], &[]),
+        (
+            "e0612",
+            &[
+                ("needs_many_cores.af", include_str!("ui/runtime/needs_many_cores.af")),
+                ("rows.jsonl", "{\"x\": [1, 2]}\n"),
+            ],
+            &[],
+        ),
     ];
     // Internal errors (a bug in Kiln) have no input that produces them.
     const INTERNAL: &[&str] = &["E0611"];
