@@ -58,7 +58,11 @@ impl Checker<'_> {
                 method.span,
                 format!("`.{}()` is a method call, and Kiln has no methods", method.name),
             )
-            .label(format!("`{func}` is a function, not a field"))
+            .label(if func == method.name {
+                format!("`{func}` is a function, not a field")
+            } else {
+                format!("the Kiln function is `{func}`")
+            })
             .help(help),
         );
         if func != method.name {
