@@ -205,6 +205,15 @@ fn explain_a_known_code_case_insensitively() {
 }
 
 #[test]
+fn explain_a_retired_code_says_what_replaced_it() {
+    let out = kiln(Path::new("."), &["explain", "E0308"]);
+    assert_eq!(code(&out), 0);
+    let text = stdout(&out);
+    assert!(text.starts_with("E0308: agent has no trained weights (retired: now E0412)"), "{text}");
+    assert!(text.contains("E0412"), "{text}");
+}
+
+#[test]
 fn explain_an_unknown_code_lists_similar_ones() {
     let out = kiln(Path::new("."), &["explain", "E0299"]);
     assert_eq!(code(&out), 2);

@@ -136,3 +136,37 @@ fn the_code_registry_is_locked() {
         insta::assert_snapshot!("codes", table);
     });
 }
+
+/// No grammar rule name (`infix_expr`, `call_args`, ...) reaches a user: the messages,
+/// labels and helps of every UI input's diagnostics never contain one.
+#[test]
+fn no_grammar_rule_name_reaches_a_user() {
+    std::env::set_current_dir(env!("CARGO_MANIFEST_DIR")).expect("cd to the package");
+    let grammar = std::fs::read_to_string("../grammar/kiln.pest").expect("the grammar");
+    let rules: Vec<&str> = grammar
+        .lines()
+        .filter_map(|l| l.split_once('=').map(|(name, _)| name.trim()))
+        .filter(|n| n.contains('_') && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+        .collect();
+    assert!(rules.contains(&"infix_expr") && rules.contains(&"call_args"), "{rules:?}");
+    let mut leaks = Vec::new();
+    for (_, path) in ui_inputs() {
+        let rel = pathdiff(&path, Path::new(env!("CARGO_MANIFEST_DIR")));
+        let run = kiln::driver::check_files(std::slice::from_ref(&rel)).expect("readable");
+        for d in &run.diagnostics {
+            let mut texts = vec![d.message.as_str(), d.primary.message.as_str()];
+            texts.extend(d.secondary.iter().map(|l| l.message.as_str()));
+            texts.extend(d.help.as_deref());
+            for t in texts {
+                // Backquoted text quotes the user's own code, which may use any name.
+                let words: String = t.split('`').step_by(2).collect::<Vec<_>>().join(" ");
+                if let Some(r) = rules.iter().find(|r| {
+                    words.split(|c: char| !c.is_ascii_alphanumeric() && c != '_').any(|w| w == **r)
+                }) {
+                    leaks.push(format!("{}: `{r}` in {t:?}", rel.display()));
+                }
+            }
+        }
+    }
+    assert!(leaks.is_empty(), "grammar rule names shown to users:\n{}", leaks.join("\n"));
+}

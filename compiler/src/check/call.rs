@@ -66,6 +66,9 @@ impl Checker<'_> {
                 let a = self.infer(args[0], None);
                 self.inline_lambda(param, body, a, span)
             }
+            ExprKind::Field(obj, method) => {
+                self.method_call(obj, method, args, named, span, expected)
+            }
             _ => {
                 let c = self.infer(callee, None);
                 if !c.ty.has_error() {
@@ -217,9 +220,7 @@ impl Checker<'_> {
         let mut d =
             Diagnostic::new(codes::E0106, id.span, format!("unknown function `{}`", id.name))
                 .label("not defined");
-        if let Some(s) = super::suggest::alias(&id.name)
-            .or_else(|| super::suggest::closest(&id.name, cands.iter().map(String::as_str)))
-        {
+        if let Some(s) = super::suggest::function(&id.name, cands.iter().map(String::as_str)) {
             d = d.help(format!("did you mean `{s}`?"));
         }
         self.report(d);

@@ -200,7 +200,19 @@ impl Checker<'_> {
             }
             ExprKind::Field(obj, name) => {
                 let o = self.infer(obj, None);
-                self.field(o, name, span)
+                let help = match &o.ty {
+                    Ty::Record(_) | Ty::Error | Ty::Optional(_) => None,
+                    _ => self.property_help(&name.name, Some(obj)),
+                };
+                let n = self.diags.len();
+                let t = self.field(o, name, span);
+                if let Some(h) = help
+                    && self.diags.len() == n + 1
+                    && let Some(d) = self.diags.pop()
+                {
+                    self.diags.push(d.help(h));
+                }
+                t
             }
             ExprKind::Index(obj, idx) => self.index(obj, idx, span),
             ExprKind::If { cond, then, otherwise } => {
@@ -443,7 +455,16 @@ impl Checker<'_> {
         cands.extend(crate::builtins::names().map(String::from));
         let mut d = Diagnostic::new(codes::E0100, span, format!("unknown name `{}`", id.name))
             .label("not defined");
-        if let Some(s) = super::suggest::closest(&id.name, cands.iter().map(String::as_str)) {
+        let literal = match id.name.as_str() {
+            "True" | "TRUE" => Some("true"),
+            "False" | "FALSE" => Some("false"),
+            "None" | "NULL" | "Null" | "nil" | "undefined" => Some("null"),
+            _ => None,
+        };
+        if let Some(lit) = literal {
+            d = d.help(format!("Kiln writes `{lit}` (in lowercase)"));
+        } else if let Some(s) = super::suggest::closest(&id.name, cands.iter().map(String::as_str))
+        {
             d = d.help(format!("did you mean `{s}`?"));
         }
         self.report(d);
@@ -732,6 +753,24 @@ impl Checker<'_> {
         TExpr::new(TExprKind::Unary(op, Box::new(v)), ty, span)
     }
 
+    /// The `not x` of `not x > y` (parsed as `(not x) > y`): when `x` is no `bool`, the
+    /// help says how precedence grouped it.
+    fn not_before_comparison(&mut self, x: &Expr, span: Span, op: BinOp) -> TExpr {
+        let v = self.infer(x, None);
+        if v.ty == Ty::Bool {
+            return TExpr::new(TExprKind::Unary(UnOp::Not, Box::new(v)), Ty::Bool, span);
+        }
+        if !v.ty.has_error() {
+            let o = op.as_str();
+            self.report(
+                Diagnostic::new(codes::E0206, v.span, format!("`not` needs a `bool`, found `{}`", v.ty))
+                    .label(format!("this is `{}`", v.ty))
+                    .help(format!("`not` binds tighter than `{o}`: `not a {o} b` means `(not a) {o} b`; write `not (a {o} b)`")),
+            );
+        }
+        TExpr::error(span)
+    }
+
     pub(crate) fn operand_error(&mut self, span: Span, ty: &Ty, message: &str) {
         let d = if ty.is_optional() {
             Diagnostic::new(codes::E0204, span, message.to_string())
@@ -747,7 +786,13 @@ impl Checker<'_> {
     }
 
     fn binary(&mut self, op: BinOp, a: &Expr, b: &Expr, span: Span) -> TExpr {
-        let l = self.infer(a, None);
+        let l = match &a.kind {
+            // `not a > b` is `(not a) > b`: `not` binds tighter than comparisons.
+            ExprKind::Unary(UnOp::Not, x) if op.is_comparison() && a.span.end == x.span.end => {
+                self.not_before_comparison(x, a.span, op)
+            }
+            _ => self.infer(a, None),
+        };
         // `x != null and f(x)`: the right side sees what the left side proved.
         let proven = match op {
             BinOp::And => non_null_paths(&l).0,

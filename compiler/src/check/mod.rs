@@ -9,6 +9,7 @@
 mod call;
 pub mod consteval;
 mod expr;
+mod habits;
 pub use expr::errors_record;
 pub mod hir;
 mod items;

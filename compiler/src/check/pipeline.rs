@@ -42,8 +42,17 @@ impl Checker<'_> {
             "csv" => (SourceFormat::Csv, &[Ty::Str]),
             "lines" => (SourceFormat::Lines, &[Ty::Str]),
             "range" => (SourceFormat::Range, &[Ty::Int, Ty::Int]),
-            _ => {
-                self.unknown_source(fname.span);
+            other => {
+                let names = ["jsonl", "csv", "lines", "range"];
+                let help = match super::suggest::closest(other, names.into_iter()) {
+                    Some(s) => format!("did you mean `{s}`?"),
+                    None => format!("a source reads {SOURCES}"),
+                };
+                self.report(
+                    Diagnostic::new(codes::E0306, fname.span, format!("unknown source `{other}`"))
+                        .label("not a source")
+                        .help(help),
+                );
                 return def;
             }
         };
@@ -205,7 +214,28 @@ impl Checker<'_> {
             "lines" => (SinkFormat::Lines, true),
             "stdout" => (SinkFormat::Stdout, false),
             "discard" => (SinkFormat::Discard, false),
-            _ => return bad(self, name.span),
+            other => {
+                let names = ["jsonl", "csv", "lines", "stdout", "discard"];
+                let habit = match other {
+                    "print" | "println" | "console" | "display" | "show" => Some("stdout"),
+                    _ => None,
+                };
+                let help = match habit.or_else(|| super::suggest::closest(other, names.into_iter()))
+                {
+                    Some(s) => format!("did you mean `{s}`?"),
+                    None => format!("a sink writes to {SINKS}"),
+                };
+                self.report(
+                    Diagnostic::new(
+                        codes::E0305,
+                        name.span,
+                        format!("unknown sink target `{other}`"),
+                    )
+                    .label("not a sink")
+                    .help(help),
+                );
+                return None;
+            }
         };
         let n = usize::from(takes_path);
         let what = format!("`{}`", name.name);

@@ -136,12 +136,49 @@ pub(super) fn describe(
     }
     let mut d =
         Diagnostic::new(codes::E0001, span, message).label(format!("expected {expected_text}"));
+    if let Some(help) = habit(&src[pos..], &src[..pos]) {
+        d = d.help(help);
+    }
     if let Some(open) = opener {
         let desc = opener_description(src, open);
         let desc = if desc.ends_with("never closed") { "opened here" } else { desc };
         d = d.secondary(Span::new(file, offset + open, offset + open + 1), desc);
     }
     d
+}
+
+/// A help for a habit from another language at the failure (`rest` starts there, `before`
+/// is the declaration's text before it).
+fn habit(rest: &str, before: &str) -> Option<String> {
+    if rest.starts_with("&&") {
+        return Some("Kiln writes `and` for `&&`: `a and b`".into());
+    }
+    if rest.starts_with("||") {
+        return Some("Kiln writes `or` for `||`: `a or b`".into());
+    }
+    if rest.starts_with('!') && !rest.starts_with("!=") {
+        return Some("Kiln writes `not x` for `!x`".into());
+    }
+    if rest.starts_with('=') && !rest.starts_with("==") && !rest.starts_with("=>") {
+        return Some(
+            "to compare two values write `==`; a single `=` only names a value (`let x = ...`)"
+                .into(),
+        );
+    }
+    if let Some(after) = rest.strip_prefix('\'') {
+        let line = after.split('\n').next().unwrap_or("");
+        return Some(match line.find('\'') {
+            Some(end) if !line[..end].contains('"') => {
+                format!("strings are written in double quotes: `\"{}\"`", &line[..end])
+            }
+            _ => "strings are written in double quotes: `\"...\"`".into(),
+        });
+    }
+    let word_before = before.trim_end().rsplit(|c: char| !c.is_alphanumeric() && c != '_').next();
+    if word_before == Some("lambda") {
+        return Some("Kiln writes a function as `x => expression` (no `lambda`, no `:`)".into());
+    }
+    None
 }
 
 /// "call started here" → "the call started here"; "this `(`" stays.
@@ -167,7 +204,7 @@ fn found_token(rest: &str) -> (String, usize) {
         rest.find(|ch: char| !(ch.is_alphanumeric() || ch == '_')).unwrap_or(rest.len())
     } else {
         let two = rest.get(..2).unwrap_or("");
-        if ["==", "!=", "<=", ">=", "|>", "=>", "->", "??", "//", ".."].contains(&two) {
+        if ["==", "!=", "<=", ">=", "|>", "=>", "->", "??", "//", "..", "&&", "||"].contains(&two) {
             2
         } else {
             c.len_utf8()
