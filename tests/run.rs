@@ -559,3 +559,22 @@ sink acc -> stdout()
     // Softmax outputs sum to 1 per row.
     assert!((v["total"].as_f64().unwrap() - 359.0).abs() < 0.01, "{v}");
 }
+
+/// Issue 17 items 7 and 10: JSON numbers are read correctly rounded and JSON `-0` is the
+/// int 0 (the float -0.0 in a float field), on both engines.
+#[test]
+fn json_numbers_read_exactly_on_both_engines() {
+    let pipeline = r#"type P = { i: int, x: float }
+source src: P = jsonl("p.jsonl")
+sink src -> stdout()
+"#;
+    let data = "{\"i\": -0, \"x\": -97.72015183993683}\n{\"i\": 1, \"x\": -0}\n";
+    for engine in ["interp", "jit"] {
+        let (_d, r) = run_with(pipeline, &[("p.jsonl", data)], &["--engine", engine], &[], None);
+        assert_eq!(r.code, 0, "{engine}: {}", r.stderr);
+        assert_eq!(
+            r.stdout, "{\"i\":0,\"x\":-97.72015183993683}\n{\"i\":1,\"x\":-0.0}\n",
+            "{engine}"
+        );
+    }
+}
