@@ -635,3 +635,73 @@ sink total -> stdout()
         assert!(!r.stderr.contains("E0611"), "{engine}: {}", r.stderr);
     }
 }
+
+/// Issue 17 items 7 and 10: JSON numbers are read correctly rounded and JSON `-0` is the
+/// int 0 (the float -0.0 in a float field), on both engines.
+#[test]
+fn json_numbers_read_exactly_on_both_engines() {
+    let pipeline = r#"type P = { i: int, x: float }
+source src: P = jsonl("p.jsonl")
+sink src -> stdout()
+"#;
+    let data = "{\"i\": -0, \"x\": -97.72015183993683}\n{\"i\": 1, \"x\": -0}\n";
+    for engine in ["interp", "jit"] {
+        let (_d, r) = run_with(pipeline, &[("p.jsonl", data)], &["--engine", engine], &[], None);
+        assert_eq!(r.code, 0, "{engine}: {}", r.stderr);
+        assert_eq!(
+            r.stdout, "{\"i\":0,\"x\":-97.72015183993683}\n{\"i\":1,\"x\":-0.0}\n",
+            "{engine}"
+        );
+    }
+}
+
+/// Issue 17 items 3, 12, 22 (LANGUAGE.md §1.5): exact sums, on both engines. Float sums and
+/// means are correctly rounded (as Python's `math.fsum`), an int mean is the exact total
+/// over the count, an int sum may leave `int` and come back, and a group whose total does
+/// not fit is one error record with the group's first line.
+#[test]
+fn sums_are_exact_on_both_engines() {
+    let pipeline = r#"type R = { k: int, v: int, x: float }
+source src: R = jsonl("r.jsonl")
+stage g = src |> group_by(r => r.k, s: sum(r => r.v), m: mean(r => r.v), f: sum(r => r.x))
+stage l = src |> aggregate(xs: collect(r => r.x))
+  |> map(a => { s: sum(a.xs), m: mean(a.xs), big: sum([1e100, 1.0, -1e100, 1e-100]) })
+sink g -> stdout()
+sink l -> jsonl("l.jsonl")
+sink errors -> jsonl("errors.jsonl")
+"#;
+    let max = i64::MAX;
+    let p = 9007199254740993i64; // 2^53 + 1
+    let data = format!(
+        "{{\"k\": 1, \"v\": {max}, \"x\": 0.1}}\n{{\"k\": 2, \"v\": {p}, \"x\": 0.1}}\n\
+         {{\"k\": 1, \"v\": 1, \"x\": 0.1}}\n{{\"k\": 2, \"v\": {p}, \"x\": 0.1}}\n\
+         {{\"k\": 1, \"v\": -2, \"x\": 0.1}}\n{{\"k\": 2, \"v\": 1, \"x\": 0.1}}\n\
+         {{\"k\": 3, \"v\": {max}, \"x\": 0.1}}\n{{\"k\": 2, \"v\": 1, \"x\": 0.1}}\n\
+         {{\"k\": 3, \"v\": 1, \"x\": 0.1}}\n{{\"k\": 3, \"v\": 5, \"x\": 0.1}}\n"
+    );
+    for engine in ["interp", "jit"] {
+        let (d, r) = run_with(
+            pipeline,
+            &[("r.jsonl", &data)],
+            &["--engine", engine, "--threads", "2"],
+            &[("KILN_CHUNK_SIZE", "64")],
+            None,
+        );
+        assert_eq!(r.code, 0, "{engine}: {}", r.stderr);
+        assert_eq!(
+            r.stdout,
+            "{\"key\":1,\"s\":9223372036854775806,\"m\":3.0744573456182584e18,\"f\":0.30000000000000004}\n\
+             {\"key\":2,\"s\":18014398509481988,\"m\":4503599627370497.0,\"f\":0.4}\n",
+            "{engine}"
+        );
+        assert_eq!(read(d.path(), "l.jsonl"), "{\"s\":1.0,\"m\":0.1,\"big\":1.0}\n", "{engine}");
+        let errors = read(d.path(), "errors.jsonl");
+        assert_eq!(
+            errors,
+            "{\"source\":\"r.jsonl\",\"line\":7,\"stage\":\"g\",\"message\":\"integer overflow: \
+             the sum 9223372036854775813 does not fit in int\",\"raw\":\"{\\\"k\\\": 3, \\\"v\\\": \
+             9223372036854775807, \\\"x\\\": 0.1}\"}\n",
+            "{engine}"
+        );
+    }
+}

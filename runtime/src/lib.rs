@@ -15,6 +15,7 @@ pub mod text;
 
 pub mod strfn;
 
+pub mod fsum;
 pub mod listfn;
 
 pub mod vecfn;

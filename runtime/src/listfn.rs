@@ -1,5 +1,6 @@
 //! List builtins for generated code (C ABI) that are easier as kernels than as inline
-//! loops: `sort` of ints, floats or strings and `reverse` of any list. Lists travel as
+//! loops: `sort` of ints, floats or strings, `reverse` of any list, and the exact `sum` /
+//! `mean` of ints and floats (LANGUAGE.md §1.5). Lists travel as
 //! (pointer, length); results are new lists in the arena, written to `out` as a
 //! [`KList`]. Each returns 0, or 1 when the arena is null or out of memory. Nothing here
 //! panics (every entry point is also wrapped in `catch_unwind`).
@@ -9,6 +10,7 @@
 //! point (UTF-8 byte order); the sort is stable, so equal elements keep their order.
 
 use crate::arena::Arena;
+use crate::fsum::FSum;
 use crate::layout::{KList, KStr};
 use std::cmp::Ordering;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -196,6 +198,66 @@ pub unsafe extern "C" fn kiln_copy(dst: *mut u8, src: *const u8, n: u64) {
     unsafe { std::ptr::copy_nonoverlapping(src, dst, n as usize) };
 }
 
+/// `sum` of a list of `len` floats at `p`: the exact sum rounded once ([`FSum`]).
+///
+/// # Safety
+/// `p` addresses `len` floats (or `len` is 0).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kiln_list_fsum(p: *const f64, len: u64) -> f64 {
+    // SAFETY: per the contract.
+    FSum::of(unsafe { slice(p, len) }.iter().copied())
+}
+
+/// `mean` of `len > 0` floats at `p`: the correctly rounded sum divided by `len`.
+///
+/// # Safety
+/// As for [`kiln_list_fsum`].
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kiln_list_fmean(p: *const f64, len: u64) -> f64 {
+    // SAFETY: forwarded.
+    (unsafe { kiln_list_fsum(p, len) }) / len as f64
+}
+
+/// `mean` of `len > 0` ints at `p`: the exact total divided by `len`, rounded once.
+///
+/// # Safety
+/// `p` addresses `len` ints (or `len` is 0).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kiln_list_imean(p: *const i64, len: u64) -> f64 {
+    // SAFETY: per the contract.
+    let total: i128 = unsafe { slice(p, len) }.iter().map(|&x| i128::from(x)).sum();
+    crate::fsum::ratio(total, len as i64)
+}
+
+/// `sum` of `len` ints at `p`, exact: writes it to `out` and returns 0, or returns 1 when
+/// the total does not fit in `int` (intermediate totals may).
+///
+/// # Safety
+/// `p` addresses `len` ints (or `len` is 0); `out` is writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kiln_list_isum(p: *const i64, len: u64, out: *mut i64) -> u32 {
+    // SAFETY: per the contract.
+    let total: i128 = unsafe { slice(p, len) }.iter().map(|&x| i128::from(x)).sum();
+    match i64::try_from(total) {
+        Ok(v) => {
+            // SAFETY: per the contract.
+            unsafe { *out = v };
+            0
+        }
+        Err(_) => 1,
+    }
+}
+
+/// # Safety
+/// `p` addresses `len` values of `T` (or `len` is 0).
+unsafe fn slice<'a, T>(p: *const T, len: u64) -> &'a [T] {
+    if len == 0 || p.is_null() {
+        return &[];
+    }
+    // SAFETY: per the contract.
+    unsafe { std::slice::from_raw_parts(p, len as usize) }
+}
+
 /// The functions of this module with their addresses, for the JIT.
 pub fn c_symbols() -> Vec<(&'static str, *const u8)> {
     vec![
@@ -203,6 +265,10 @@ pub fn c_symbols() -> Vec<(&'static str, *const u8)> {
         ("kiln_list_reverse", kiln_list_reverse as *const u8),
         ("kiln_list_concat", kiln_list_concat as *const u8),
         ("kiln_copy", kiln_copy as *const u8),
+        ("kiln_list_fsum", kiln_list_fsum as *const u8),
+        ("kiln_list_fmean", kiln_list_fmean as *const u8),
+        ("kiln_list_imean", kiln_list_imean as *const u8),
+        ("kiln_list_isum", kiln_list_isum as *const u8),
     ]
 }
 

@@ -36,6 +36,9 @@ pub enum Pending {
         aggs: Vec<rt::AggSpec>,
         out: kiln_runtime::layout::TypeDesc,
         keyed: bool,
+        /// The first of the node's failure sites, one per aggregate (an int `sum` whose
+        /// total does not fit in `int`).
+        site: u32,
         any_arg: bool,
     },
     Seq {
@@ -354,6 +357,17 @@ pub fn build<M: Module>(
                                 &proj_ty,
                             )
                             .map_err(ice)?;
+                            // One failure site per aggregate, registered back to back.
+                            let mut site = u32::MAX;
+                            for a in aggs {
+                                let span = a.arg.as_ref().map_or(p.graph[n].span, |f| f.body.span);
+                                let id = sh.bridge.site(crate::codegen::bridge::FailSite {
+                                    code: crate::diag::codes::E0600,
+                                    span,
+                                    message: String::new(),
+                                });
+                                site = site.min(id);
+                            }
                             nodes.push(Pending::Group {
                                 input: cur,
                                 name: name.clone(),
@@ -363,6 +377,7 @@ pub fn build<M: Module>(
                                 out: td(&out_ty),
                                 keyed: keyf.is_some(),
                                 any_arg,
+                                site,
                             });
                             cur = nodes.len() - 1;
                             ty = out_ty;

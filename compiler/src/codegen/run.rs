@@ -132,17 +132,17 @@ pub fn run(
                 let f: rt::StageFn = unsafe { std::mem::transmute::<*const u8, rt::StageFn>(code) };
                 rt::PNode::Stage { input, name, f, out }
             }
-            Pending::Group { input, name, proj, proj_ty, aggs, out, keyed, any_arg } => {
+            Pending::Group { input, name, proj, proj_ty, aggs, out, keyed, any_arg, site } => {
                 let code = module.get_finalized_function(proj);
                 // SAFETY: `proj` was defined with the `ProjFn` signature (ctx, row, out)
                 // -> i32; the module outlives the run.
                 let proj: rt::ProjFn =
                     unsafe { std::mem::transmute::<*const u8, rt::ProjFn>(code) };
                 if keyed {
-                    rt::PNode::Group { input, name, proj, proj_ty, aggs, out, site: u32::MAX }
+                    rt::PNode::Group { input, name, proj, proj_ty, aggs, out, site }
                 } else {
                     let proj = any_arg.then_some(proj);
-                    rt::PNode::Aggregate { input, name, proj, proj_ty, aggs, out, site: u32::MAX }
+                    rt::PNode::Aggregate { input, name, proj, proj_ty, aggs, out, site }
                 }
             }
             Pending::Seq { input, name, kind, keys, ty, out } => {
@@ -217,7 +217,9 @@ pub fn run(
                     ))
                 }
                 Some(fs) => {
-                    let e = EvalError::new(fs.code, fs.span, fs.message);
+                    // Sites registered while compiling have no message of their own.
+                    let msg = if fs.message.is_empty() { message } else { fs.message };
+                    let e = EvalError::new(fs.code, fs.span, msg);
                     Err(crate::interp::report::eval_fatal(
                         p,
                         map,

@@ -1,5 +1,8 @@
-//! Aggregates of `group_by` and `aggregate` (streams and lists share this). Sums run in
-//! input order (ints checked, floats in f64); `mean` sums in f64 and divides by the count;
+//! Aggregates of `group_by` and `aggregate` (streams and lists share this), with the
+//! runtime's exact sums (LANGUAGE.md §1.5): an int `sum` is exact (`i128`) and fails only
+//! when its final total does not fit in `int`; float sums are correctly rounded
+//! ([`kiln_runtime::fsum::FSum`]); an int `mean` is the exact total divided by the count,
+//! rounded once; a float `mean` is the correctly rounded sum divided by the count;
 //! `min`/`max` use the total order of [`super::value::compare`] and keep the first of
 //! equal values.
 
@@ -7,8 +10,10 @@ use super::value::{Value, compare};
 use super::{EvalError, R};
 use crate::check::hir::{LocalId, TExpr, TExprKind};
 use crate::check::types::Ty;
+use crate::diag::codes;
 use crate::ir::{Agg, AggKind};
 use crate::source::Span;
+use kiln_runtime::fsum::{FSum, ratio};
 use std::cmp::Ordering;
 
 /// An aggregate to compute: its kind, the function over the element and the output type.
@@ -54,9 +59,10 @@ impl<'a> Spec<'a> {
 #[derive(Clone, Debug)]
 pub enum State {
     Count(i64),
-    SumInt(i64),
-    SumFloat(f64),
-    Mean { sum: f64, n: i64 },
+    SumInt(i128),
+    SumFloat(FSum),
+    MeanInt { sum: i128, n: i64 },
+    Mean { sum: FSum, n: i64 },
     Min(Option<Value>),
     Max(Option<Value>),
     First(Option<Value>),
@@ -68,9 +74,12 @@ impl State {
     pub fn new(spec: &Spec) -> State {
         match spec.kind {
             AggKind::Count => State::Count(0),
-            AggKind::Sum if *spec.ty.strip_optional() == Ty::Float => State::SumFloat(0.0),
+            AggKind::Sum if *spec.ty.strip_optional() == Ty::Float => State::SumFloat(FSum::new()),
             AggKind::Sum => State::SumInt(0),
-            AggKind::Mean => State::Mean { sum: 0.0, n: 0 },
+            AggKind::Mean if spec.arg.is_some_and(|(_, body)| body.ty == Ty::Int) => {
+                State::MeanInt { sum: 0, n: 0 }
+            }
+            AggKind::Mean => State::Mean { sum: FSum::new(), n: 0 },
             AggKind::Min => State::Min(None),
             AggKind::Max => State::Max(None),
             AggKind::First => State::First(None),
@@ -79,28 +88,23 @@ impl State {
         }
     }
 
-    /// Whether adding `v` would fail (an int sum overflowing), checked before any state
-    /// of a group changes so a failing element leaves every aggregate untouched.
-    pub fn check(&self, v: &Value, span: Span) -> R<()> {
-        if let (State::SumInt(s), Value::Int(x)) = (self, v)
-            && s.checked_add(*x).is_none()
-        {
-            return Err(EvalError::overflow(span, format!("sum {s} + {x}")));
-        }
-        Ok(())
-    }
-
     pub fn add(&mut self, v: Value) {
         match self {
             State::Count(n) => *n = n.saturating_add(1),
             State::SumInt(s) => {
                 if let Value::Int(x) = v {
-                    *s = s.saturating_add(x);
+                    *s += i128::from(x);
                 }
             }
-            State::SumFloat(s) => *s += v.as_f64().unwrap_or(f64::NAN),
+            State::SumFloat(s) => s.add(v.as_f64().unwrap_or(f64::NAN)),
+            State::MeanInt { sum, n } => {
+                if let Value::Int(x) = v {
+                    *sum += i128::from(x);
+                }
+                *n += 1;
+            }
             State::Mean { sum, n } => {
-                *sum += v.as_f64().unwrap_or(f64::NAN);
+                sum.add(v.as_f64().unwrap_or(f64::NAN));
                 *n += 1;
             }
             // `min` and `max` skip nulls (as SQL does): the result is null only when
@@ -126,17 +130,22 @@ impl State {
         }
     }
 
-    pub fn finish(self) -> Value {
-        match self {
-            State::Count(n) | State::SumInt(n) => Value::Int(n),
-            State::SumFloat(s) => Value::Float(s),
-            State::Mean { n: 0, .. } => Value::Null,
-            State::Mean { sum, n } => Value::Float(sum / n as f64),
+    /// The aggregate's value; an int sum beyond `int` is an error (the runtime's message).
+    pub fn finish(self, span: Span) -> R<Value> {
+        Ok(match self {
+            State::Count(n) => Value::Int(n),
+            State::SumInt(s) => Value::Int(i64::try_from(s).map_err(|_| {
+                EvalError::new(codes::E0600, span, kiln_runtime::exec::agg::sum_overflow(s))
+            })?),
+            State::SumFloat(s) => Value::Float(s.value()),
+            State::MeanInt { n: 0, .. } | State::Mean { n: 0, .. } => Value::Null,
+            State::MeanInt { sum, n } => Value::Float(ratio(sum, n)),
+            State::Mean { sum, n } => Value::Float(sum.value() / n as f64),
             State::Min(v) | State::Max(v) | State::First(v) | State::Last(v) => {
                 v.unwrap_or(Value::Null)
             }
             State::Collect(xs) => Value::list(xs),
-        }
+        })
     }
 }
 
@@ -150,15 +159,15 @@ impl Group {
         Group { states: specs.iter().map(State::new).collect() }
     }
 
-    /// Adds one element: evaluates every aggregate's function, checks, then commits.
+    /// Adds one element: evaluates every aggregate's function, then commits (a failing
+    /// function leaves every aggregate untouched).
     pub fn add(&mut self, cx: &mut super::Interp, specs: &[Spec], elem: &Value) -> R<()> {
         let mut vals = Vec::with_capacity(specs.len());
-        for (spec, st) in specs.iter().zip(&self.states) {
+        for spec in specs {
             let v = match spec.arg {
                 Some((p, body)) => cx.apply(p, body, elem.clone())?,
                 None => Value::Null,
             };
-            st.check(&v, spec.span)?;
             vals.push(v);
         }
         for (st, v) in self.states.iter_mut().zip(vals) {
@@ -167,7 +176,8 @@ impl Group {
         Ok(())
     }
 
-    pub fn finish(self) -> Vec<Value> {
-        self.states.into_iter().map(State::finish).collect()
+    /// The aggregates' values, or the failure of the first int sum beyond `int`.
+    pub fn finish(self, specs: &[Spec]) -> R<Vec<Value>> {
+        self.states.into_iter().zip(specs).map(|(st, spec)| st.finish(spec.span)).collect()
     }
 }

@@ -14,6 +14,7 @@ use crate::check::hir::TExpr;
 use crate::check::types::Ty;
 use crate::diag::codes;
 use crate::source::Span;
+use kiln_runtime::fsum::FSum;
 use kiln_runtime::vecfn::{self, sigmoid, sum64};
 use std::rc::Rc;
 
@@ -41,7 +42,7 @@ pub fn call(
         && name == "sum"
         && a.ty == Ty::list(Ty::Float)
     {
-        return Ok(Value::Float(xs.iter().map(f).sum()));
+        return Ok(Value::Float(FSum::of(xs.iter().map(f))));
     }
     scalar(name, &vals, span)
 }
@@ -138,23 +139,29 @@ pub fn scalar(name: &str, a: &[Value], span: Span) -> R<Value> {
             V::List(xs) if xs.is_empty() => {
                 return Err(EvalError::new(codes::E0605, span, "`mean` of an empty list"));
             }
-            V::List(xs) => V::Float(xs.iter().map(f).sum::<f64>() / xs.len() as f64),
+            // Exact (LANGUAGE.md §1.5): ints as the exact total over the count, rounded
+            // once; floats as the correctly rounded sum over the count.
+            V::List(xs) if xs.iter().all(|x| matches!(x, V::Int(_))) => {
+                let total: i128 = xs.iter().map(|x| i128::from(int(x).unwrap_or(0))).sum();
+                V::Float(kiln_runtime::fsum::ratio(total, xs.len() as i64))
+            }
+            V::List(xs) => V::Float(FSum::of(xs.iter().map(f)) / xs.len() as f64),
             _ => return Err(bad(span, name)),
         },
         "sum" => match a0 {
             V::Vec(xs) => V::Float(sum64(xs)),
             V::List(xs) => {
                 if xs.iter().any(|x| matches!(x, V::Float(_))) {
-                    V::Float(xs.iter().map(f).sum())
+                    V::Float(FSum::of(xs.iter().map(f)))
                 } else {
-                    let mut s: i64 = 0;
+                    // Exact; only the total must fit in `int`.
+                    let mut s: i128 = 0;
                     for x in xs.iter() {
-                        let n = int(x)?;
-                        s = s
-                            .checked_add(n)
-                            .ok_or_else(|| EvalError::overflow(span, format!("sum {s} + {n}")))?;
+                        s += i128::from(int(x)?);
                     }
-                    V::Int(s)
+                    V::Int(i64::try_from(s).map_err(|_| {
+                        EvalError::new(codes::E0600, span, kiln_runtime::exec::agg::sum_overflow(s))
+                    })?)
                 }
             }
             _ => return Err(bad(span, name)),

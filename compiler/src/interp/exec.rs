@@ -463,8 +463,7 @@ impl<'p> Exec<'p> {
                     }
                     _ => return Ok(()),
                 };
-                let out = self.feed(n, k, pending)?;
-                self.emit(n, out)?;
+                self.release(n, k, pending.into_iter().map(Ok).collect())?;
                 if left_done { self.flush_from(n, k + 1) } else { Ok(()) }
             }
             _ => {
@@ -490,13 +489,40 @@ impl<'p> Exec<'p> {
                 Some(st) => flush(op, st),
                 None => (Vec::new(), true),
             };
-            let out = self.feed(n, i + 1, out)?;
-            self.emit(n, out)?;
+            self.release(n, i + 1, out)?;
             if !go_on {
                 return Ok(());
             }
         }
         self.finish_node(n)
+    }
+
+    /// Rows released when an input ended (by `sort_by`, `group_by`, `aggregate`, `batch`,
+    /// a `union`'s second stream, a join's waiting left rows) go on from op `k` one at a
+    /// time, each all the way downstream before the next, as on compiled code. A group
+    /// whose aggregates failed (`Err`) is one error record with the group's first row.
+    fn release(
+        &mut self,
+        n: NodeIndex,
+        k: usize,
+        rows: Vec<Result<Item, (EvalError, Rc<Prov>)>>,
+    ) -> Result<(), Fatal> {
+        for r in rows {
+            match r {
+                Ok(item) => {
+                    let out = self.feed(n, k, vec![item])?;
+                    self.emit(n, out)?;
+                }
+                Err((e, prov)) => {
+                    if !self.errors_enabled(&prov) {
+                        return Err(self.eval_fatal(n, e, Some(&prov)));
+                    }
+                    let stage = self.stage_name(n);
+                    self.error_record(&stage, e.message, &prov)?;
+                }
+            }
+        }
+        Ok(())
     }
 
     fn finish_node(&mut self, n: NodeIndex) -> Result<(), Fatal> {
@@ -724,12 +750,14 @@ fn step(
 }
 
 /// Ends op `op`'s input: what it releases, and whether its own output has ended too.
-fn flush(op: &Op, st: &mut OpState) -> (Vec<Item>, bool) {
+type Released = Vec<Result<Item, (EvalError, Rc<Prov>)>>;
+
+fn flush(op: &Op, st: &mut OpState) -> (Released, bool) {
     match st {
         OpState::Batch { buf, prov, .. } => {
             let out = match prov.take() {
                 Some(prov) if !buf.is_empty() => {
-                    vec![Item { v: Value::list(std::mem::take(buf)), prov }]
+                    vec![Ok(Item { v: Value::list(std::mem::take(buf)), prov })]
                 }
                 _ => Vec::new(),
             };
@@ -738,16 +766,20 @@ fn flush(op: &Op, st: &mut OpState) -> (Vec<Item>, bool) {
         OpState::Sort { desc, items } => {
             let mut v = std::mem::take(items);
             sort_keyed(&mut v, *desc);
-            (v.into_iter().map(|(_, it)| it).collect(), true)
+            (v.into_iter().map(|(_, it)| Ok(it)).collect(), true)
         }
         OpState::Group { groups, index } => {
             index.clear();
+            let specs = specs_of(op);
             let out = std::mem::take(groups)
                 .into_iter()
-                .map(|(k, g, prov)| {
-                    let mut fields = vec![k];
-                    fields.extend(g.finish());
-                    Item { v: Value::record(fields), prov }
+                .map(|(k, g, prov)| match g.finish(&specs) {
+                    Ok(vals) => {
+                        let mut fields = vec![k];
+                        fields.extend(vals);
+                        Ok(Item { v: Value::record(fields), prov })
+                    }
+                    Err(e) => Err((e, prov)),
                 })
                 .collect();
             (out, true)
@@ -763,7 +795,10 @@ fn flush(op: &Op, st: &mut OpState) -> (Vec<Item>, bool) {
                             from_errors: false,
                         })
                     });
-                    vec![Item { v: Value::record(g.finish()), prov }]
+                    match g.finish(&specs_of(op)) {
+                        Ok(vals) => vec![Ok(Item { v: Value::record(vals), prov })],
+                        Err(e) => vec![Err((e, prov))],
+                    }
                 }
                 None => Vec::new(),
             };
@@ -775,11 +810,18 @@ fn flush(op: &Op, st: &mut OpState) -> (Vec<Item>, bool) {
         }
         OpState::Union { left_done, other, other_done } => {
             *left_done = true;
-            (std::mem::take(other), *other_done)
+            (std::mem::take(other).into_iter().map(Ok).collect(), *other_done)
         }
-        _ => {
-            let _ = op;
-            (Vec::new(), true)
+        _ => (Vec::new(), true),
+    }
+}
+
+/// The aggregates of a `group_by` / `aggregate` op.
+fn specs_of(op: &Op) -> Vec<Spec<'_>> {
+    match op {
+        Op::GroupBy { aggs, .. } | Op::Aggregate { aggs } => {
+            aggs.iter().map(Spec::of_agg).collect()
         }
+        _ => Vec::new(),
     }
 }

@@ -153,6 +153,13 @@ fn type_error(path: &str, msg: String) -> String {
     if path.is_empty() { msg } else { format!("field `{path}`: {msg}") }
 }
 
+/// A JSON number as a float, correctly rounded; beyond the float range is an error.
+fn finite(n: &serde_json::Number, path: &str) -> Result<f64, String> {
+    n.as_f64().ok_or_else(|| {
+        type_error(path, format!("number {} is out of range for float", shorten(&n.to_string())))
+    })
+}
+
 fn convert(v: &serde_json::Value, ty: &Ty, path: &mut String) -> Result<Value, String> {
     use serde_json::Value as J;
     let mismatch =
@@ -160,18 +167,23 @@ fn convert(v: &serde_json::Value, ty: &Ty, path: &mut String) -> Result<Value, S
     Ok(match (ty, v) {
         (Ty::Optional(_), J::Null) => Value::Null,
         (Ty::Optional(t), _) => convert(v, t, path)?,
-        (Ty::Int, J::Number(n)) => match n.as_i64() {
-            Some(i) => Value::Int(i),
-            // serde_json reads integers beyond u64 as floats: an integral value that large
-            // is reported as an integer out of range.
-            None if n.is_u64()
-                || n.as_f64().is_some_and(|f| f.fract() == 0.0 && f.abs() >= 9.2e18) =>
-            {
-                return Err(type_error(path, format!("integer {n} is out of range for int")));
+        // serde_json keeps a number's text (`arbitrary_precision`; an exponent is written
+        // `e+N` / `e-N`): a token with a fraction or an exponent is not an integer (as in
+        // the runtime's decoder), `-0` is 0.
+        (Ty::Int, J::Number(n)) => {
+            let t = n.to_string();
+            if t.contains(['.', 'e', 'E']) {
+                return Err(type_error(path, format!("expected an integer, found {t}")));
             }
-            None => return Err(type_error(path, format!("expected an integer, found {n}"))),
-        },
-        (Ty::Float, J::Number(n)) => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
+            match t.parse::<i64>() {
+                Ok(i) => Value::Int(i),
+                Err(_) => {
+                    let msg = format!("integer {} is out of range for int", shorten(&t));
+                    return Err(type_error(path, msg));
+                }
+            }
+        }
+        (Ty::Float, J::Number(n)) => Value::Float(finite(n, path)?),
         (Ty::Bool, J::Bool(b)) => Value::Bool(*b),
         (Ty::Str, J::String(s)) => Value::str(s),
         (Ty::List(t), J::Array(xs)) => {
@@ -193,9 +205,9 @@ fn convert(v: &serde_json::Value, ty: &Ty, path: &mut String) -> Result<Value, S
             }
             let mut out = Vec::with_capacity(xs.len());
             for x in xs {
-                match x.as_f64() {
-                    Some(f) => out.push(f as f32),
-                    None => return Err(mismatch(path)),
+                match x {
+                    J::Number(n) => out.push(finite(n, path)? as f32),
+                    _ => return Err(mismatch(path)),
                 }
             }
             Value::Vec(out.into())

@@ -123,7 +123,7 @@ pub fn call(
                 for x in xs.iter() {
                     g.add(cx, &specs, x)?;
                 }
-                return Ok(Some(Value::record(g.finish())));
+                return Ok(Some(Value::record(g.finish(&specs)?)));
             }
             let f = arg(args, 1, span)?;
             let mut index: HashMap<Vec<u8>, usize> = HashMap::new();
@@ -142,7 +142,7 @@ pub fn call(
             }
             for (k, g) in groups {
                 let mut fields = vec![k];
-                fields.extend(g.finish());
+                fields.extend(g.finish(&specs)?);
                 out.push(Value::record(fields));
             }
         }

@@ -5,11 +5,11 @@
 //! Semantics (the interpreter's `interp/agg.rs`):
 //! - groups in order of the key's first appearance (keys compared by [`super::value::key_bytes`]);
 //! - `count` and int `sum` add up exactly (int sums in `i128`); an int sum whose *final*
-//!   total does not fit in `int` is an error of that group (its row is dropped). The
-//!   interpreter checks after every element instead, so a sum that leaves `int` and comes
-//!   back is an error there and not here;
-//! - float `sum` and `mean` keep the chunk's values in order and the consumer adds them one
-//!   by one in input order: the very sum the interpreter computes, for any chunking;
+//!   total does not fit in `int` is an error of that group: one error record, with the
+//!   group's first row as provenance, stands for the group, whose row is dropped;
+//! - float `sum` and `mean` are exact until the end ([`crate::fsum::FSum`], merged exactly),
+//!   so they are correctly rounded for any chunking; an int `mean` is the exact `i128`
+//!   total divided by the count, rounded once ([`crate::fsum::ratio`]);
 //! - `min` / `max` keep the first of equal values (the [`super::value::compare`] order);
 //!   `first`, `last`, `collect` keep input order.
 //!
@@ -19,6 +19,7 @@
 use super::plan::{AggKind, AggSpec};
 use super::value::{as_f64, as_i64, compare, deep_copy, key_bytes, stored, wr};
 use crate::arena::Arena;
+use crate::fsum::{FSum, ratio};
 use crate::layout::{KList, TypeDesc};
 use std::cmp::Ordering;
 use std::collections::HashMap;
@@ -40,6 +41,8 @@ pub(crate) struct AggPlan {
     /// The argument's type and offset in the projection.
     arg: Option<(TypeDesc, usize)>,
     float_sum: bool,
+    /// A `mean` of plain ints (exact).
+    int_mean: bool,
     out: TypeDesc,
 }
 
@@ -57,14 +60,17 @@ impl AggPlan {
         };
         let float_sum = spec.kind == AggKind::Sum
             && arg.as_ref().is_some_and(|(t, _)| strip(t) == TypeDesc::Float);
-        AggPlan { kind: spec.kind, arg, float_sum, out: spec.out.clone() }
+        let int_mean =
+            spec.kind == AggKind::Mean && arg.as_ref().is_some_and(|(t, _)| *t == TypeDesc::Int);
+        AggPlan { kind: spec.kind, arg, float_sum, int_mean, out: spec.out.clone() }
     }
 
     pub fn empty_acc(&self) -> Acc {
         match self.kind {
             AggKind::Count => Acc::Count(0),
             AggKind::Sum if !self.float_sum => Acc::SumInt(0),
-            AggKind::Sum | AggKind::Mean => Acc::Floats { vals: Vec::new(), sum: 0.0, n: 0 },
+            AggKind::Mean if self.int_mean => Acc::MeanInt { sum: 0, n: 0 },
+            AggKind::Sum | AggKind::Mean => Acc::Floats { sum: FSum::new(), n: 0 },
             AggKind::Collect => Acc::Collect(Vec::new(), 0),
             _ => Acc::Best(None),
         }
@@ -75,10 +81,14 @@ impl AggPlan {
 pub(crate) enum Acc {
     Count(i64),
     SumInt(i128),
-    /// Partial: `vals` in input order. Global: the running `sum` of `n` values.
+    /// The exact sum of `n` floats.
     Floats {
-        vals: Vec<f64>,
-        sum: f64,
+        sum: FSum,
+        n: i64,
+    },
+    /// The exact sum of `n` ints (an int `mean`).
+    MeanInt {
+        sum: i128,
         n: i64,
     },
     /// min / max / first / last: the value's bytes (referring to the table's arena).
@@ -216,7 +226,14 @@ unsafe fn add_one(
                     *s = s.saturating_add(i128::from(x));
                 }
             }
-            (Acc::Floats { vals, .. }, Some((t, p))) => vals.push(as_f64(t, p)),
+            (Acc::Floats { sum, n }, Some((t, p))) => {
+                sum.add(as_f64(t, p));
+                *n += 1;
+            }
+            (Acc::MeanInt { sum, n }, Some((t, p))) => {
+                *sum += i128::from(as_i64(t, p).unwrap_or(0));
+                *n += 1;
+            }
             // `min` and `max` skip nulls (an optional's tag byte 0): null only when
             // every value is.
             (Acc::Best(_), Some((TypeDesc::Optional(_), p)))
@@ -252,11 +269,13 @@ fn merge_one(plan: &AggPlan, acc: &mut Acc, part: Acc, arena: &mut Arena) -> Res
     match (acc, part, ty) {
         (Acc::Count(n), Acc::Count(m), _) => *n = n.saturating_add(m),
         (Acc::SumInt(s), Acc::SumInt(m), _) => *s = s.saturating_add(m),
-        (Acc::Floats { sum, n, .. }, Acc::Floats { vals, .. }, _) => {
-            for v in vals {
-                *sum += v;
-                *n += 1;
-            }
+        (Acc::Floats { sum, n }, Acc::Floats { sum: s2, n: n2 }, _) => {
+            sum.merge(s2);
+            *n += n2;
+        }
+        (Acc::MeanInt { sum, n }, Acc::MeanInt { sum: s2, n: n2 }, _) => {
+            *sum += s2;
+            *n += n2;
         }
         (Acc::Best(cur), Acc::Best(Some(v)), Some(t)) => {
             let replace = match (plan.kind, cur.as_ref()) {
@@ -298,6 +317,11 @@ fn merge_one(plan: &AggPlan, acc: &mut Acc, part: Acc, arena: &mut Arena) -> Res
     Ok(())
 }
 
+/// The message of an int sum whose total does not fit in `int` (the interpreter's too).
+pub fn sum_overflow(total: i128) -> String {
+    format!("integer overflow: the sum {total} does not fit in int")
+}
+
 /// Writes a value of type `val` (its bytes at `src`, or null) into a field of type `out`,
 /// which is `val` or `val?`.
 ///
@@ -323,7 +347,7 @@ unsafe fn put(out: &TypeDesc, val: &TypeDesc, src: Option<*const u8>, dst: *mut 
 
 /// Writes the aggregates of a finished group at their offsets in `dst` (an output record,
 /// zeroed). Strings and lists refer to `table_arena` or are allocated in `arena`.
-/// `Err(message)` when an int sum does not fit in `int`.
+/// `Err((index of the aggregate, message))` when an int sum does not fit in `int`.
 ///
 /// # Safety
 /// `dst` must be a zeroed, writable output record whose fields at `offsets` have the
@@ -334,8 +358,8 @@ pub(crate) unsafe fn write_aggs(
     offsets: &[usize],
     dst: *mut u8,
     arena: &mut Arena,
-) -> Result<Result<(), String>, Oom> {
-    for ((plan, acc), &off) in plans.iter().zip(accs).zip(offsets) {
+) -> Result<Result<(), (usize, String)>, Oom> {
+    for (i, ((plan, acc), &off)) in plans.iter().zip(accs).zip(offsets).enumerate() {
         // SAFETY: `off` is the field's offset in the zeroed record (per the caller).
         let d = unsafe { dst.add(off) };
         let out = &plan.out;
@@ -344,19 +368,26 @@ pub(crate) unsafe fn write_aggs(
             Acc::Count(n) => unsafe { put(out, &TypeDesc::Int, Some((n as *const i64).cast()), d) },
             Acc::SumInt(s) => {
                 let Ok(v) = i64::try_from(*s) else {
-                    return Ok(Err(format!("integer overflow: the sum {s} does not fit in int")));
+                    return Ok(Err((i, sum_overflow(*s))));
                 };
                 unsafe { put(out, &TypeDesc::Int, Some((&v as *const i64).cast()), d) }
             }
-            Acc::Floats { sum, n, .. } => {
+            Acc::Floats { sum, n } => {
                 let v = if plan.kind == AggKind::Mean {
                     if *n == 0 {
                         continue;
                     }
-                    *sum / *n as f64
+                    sum.value() / *n as f64
                 } else {
-                    *sum
+                    sum.value()
                 };
+                unsafe { put(out, &TypeDesc::Float, Some((&v as *const f64).cast()), d) }
+            }
+            Acc::MeanInt { sum, n } => {
+                if *n == 0 {
+                    continue;
+                }
+                let v = ratio(*sum, *n);
                 unsafe { put(out, &TypeDesc::Float, Some((&v as *const f64).cast()), d) }
             }
             Acc::Best(v) => {

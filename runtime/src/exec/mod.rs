@@ -42,8 +42,7 @@
 //!   branches nest); a stage function's failures of one record (kept while a `flat_map`
 //!   goes on with its other elements) come element by element;
 //! - when the run stops at a record, sinks keep the rows of the records *before* it; rows of
-//!   the failing record itself that the interpreter might already have written are not;
-//! - an int `sum` is checked once, on the final total, not after every element.
+//!   the failing record itself that the interpreter might already have written are not.
 
 pub mod abi;
 pub mod agg;

@@ -754,7 +754,9 @@ impl<'a, 'p> Consumer<'a, 'p> {
             match unsafe { write_aggs(&gp.plans, &grp.accs, agg_offs, row, &mut self.engine.arena) }
             {
                 Err(_) => return Err(oom()),
-                Ok(Err(message)) => {
+                Ok(Err((i, message))) => {
+                    // The node's sites: one per aggregate, from `site` on.
+                    let site = site.saturating_add(i as u32);
                     let stage = self.plan.sites.get(site as usize);
                     batch.errors.push(ErrEntry {
                         prov,

@@ -120,7 +120,7 @@ impl CsvDecoder {
         let out = super::decode_target(out, self.size, record)?;
         out.fill(0);
         let ncols = self.columns.len();
-        let count = for_each_cell(record, arena, |col, cell| {
+        let cells = for_each_cell(record, arena, |col, cell| {
             let Some(&Some(fi)) = self.columns.get(col) else {
                 return Ok(());
             };
@@ -129,13 +129,17 @@ impl CsvDecoder {
             };
             self.cell(f, cell, out)
                 .map_err(|m| RecordError::new(format!("field `{}`: {m}", f.name)))
-        })?;
-        if count != ncols {
-            return Err(RecordError::new(format!(
-                "expected {ncols} cells as in the header, found {count}"
-            )));
+        });
+        match cells {
+            Ok(count) => count_error(ncols, count),
+            // The record is read as a whole first (cell syntax, then the number of cells),
+            // then cell by cell: a bad cell is reported only in a well-formed row. Only
+            // failing records are scanned again.
+            Err(e) => {
+                for_each_cell(record, arena, |_, _| Ok(())).and_then(|n| count_error(ncols, n))?;
+                Err(e)
+            }
         }
-        Ok(())
     }
 
     fn cell(&self, f: &Field, cell: Cell<'_>, out: &mut [u8]) -> Result<(), String> {
@@ -188,6 +192,13 @@ impl CsvDecoder {
         }
         Ok(())
     }
+}
+
+fn count_error(ncols: usize, count: usize) -> Result<(), RecordError> {
+    if count == ncols {
+        return Ok(());
+    }
+    Err(RecordError::new(format!("expected {ncols} cells as in the header, found {count}")))
 }
 
 /// One cell: its text (quotes removed, doubled quotes undone) and whether it was quoted.
@@ -399,6 +410,20 @@ mod tests {
                 ),
                 (10, Err("cell 2: characters after the closing quote")),
                 (11, Err("cell 2: a quoted cell is not closed")),
+            ])
+        );
+    }
+
+    #[test]
+    fn a_row_is_checked_whole_before_its_cells() {
+        let input = "id,ok\nx,true,3\nx\n1,yes,\"t\"x\nx,\"open";
+        assert_eq!(
+            read("{ id: int, ok: bool }", input).unwrap(),
+            rows(&[
+                (2, Err("expected 2 cells as in the header, found 3")),
+                (3, Err("expected 2 cells as in the header, found 1")),
+                (4, Err("cell 3: characters after the closing quote")),
+                (5, Err("cell 2: a quoted cell is not closed")),
             ])
         );
     }

@@ -12,7 +12,7 @@ use super::{Gen, Vals};
 use crate::check::hir::{LocalId, TExpr, TExprKind};
 use crate::check::types::Ty;
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
-use cranelift_codegen::ir::{BlockArg, InstBuilder, Type, Value, types};
+use cranelift_codegen::ir::{BlockArg, InstBuilder, MemFlagsData, Type, Value, types};
 use cranelift_module::Module;
 
 fn block_args(vals: &[Value]) -> Vec<BlockArg> {
@@ -100,16 +100,14 @@ impl<M: Module> Gen<'_, '_, '_, M> {
         let simple = matches!(elem, Ty::Int | Ty::Float | Ty::Bool | Ty::Str);
         Some(match (name, a) {
             ("len", [xs]) => vec![self.expr(xs)[1]],
+            // Exact sums (LANGUAGE.md §1.5), by the runtime's kernels.
             ("sum", [xs]) if elem == Ty::Int => {
                 let l = self.expr(xs);
-                let zero = self.b.ins().iconst(types::I64, 0);
-                let from = self.b.ins().iconst(types::I64, 0);
-                self.each(&l, &Ty::Int, from, vec![zero], |g, x, _, st| {
-                    let (s, of) = g.b.ins().sadd_overflow(st[0], x[0]);
-                    let ok = g.b.ins().icmp_imm_s(IntCC::Equal, of, 0);
-                    g.check(ok, e);
-                    vec![s]
-                })
+                let out = self.alloc(8, 8);
+                let r = self.call("kiln_list_isum", &[l[0], l[1], out])[0];
+                let ok = self.b.ins().icmp_imm_s(IntCC::Equal, r, 0);
+                self.check(ok, e);
+                vec![self.b.ins().load(types::I64, MemFlagsData::trusted(), out, 0)]
             }
             ("sum" | "mean", [xs]) if matches!(elem, Ty::Int | Ty::Float) => {
                 let l = self.expr(xs);
@@ -117,22 +115,12 @@ impl<M: Module> Gen<'_, '_, '_, M> {
                     let ok = self.b.ins().icmp_imm_s(IntCC::NotEqual, l[1], 0);
                     self.check(ok, e);
                 }
-                let z = self.b.ins().f64const(-0.0);
-                let from = self.b.ins().iconst(types::I64, 0);
-                let s = self.each(&l, &elem, from, vec![z], |g, x, _, st| {
-                    let x = if elem == Ty::Int {
-                        g.b.ins().fcvt_from_sint(types::F64, x[0])
-                    } else {
-                        x[0]
-                    };
-                    vec![g.b.ins().fadd(st[0], x)]
-                });
-                if name == "sum" {
-                    s
-                } else {
-                    let n = self.b.ins().fcvt_from_sint(types::F64, l[1]);
-                    vec![self.b.ins().fdiv(s[0], n)]
-                }
+                let f = match (name, &elem) {
+                    ("mean", Ty::Int) => "kiln_list_imean",
+                    ("mean", _) => "kiln_list_fmean",
+                    _ => "kiln_list_fsum",
+                };
+                vec![self.call(f, &[l[0], l[1]])[0]]
             }
             ("min" | "max", [xs]) if simple => {
                 let l = self.expr(xs);
