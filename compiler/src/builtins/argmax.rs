@@ -9,14 +9,11 @@ use super::{Builtin, CallSite, Typed};
 use crate::check::Checker;
 use crate::check::types::Ty;
 
-
 pub static BUILTIN: Builtin = Builtin {
     name: "argmax",
     signature: "argmax(v: vec[N]) -> int",
     doc: "The index of the greatest element (the first one on ties).",
-    examples: &[
-        (r#"argmax(vec[3]([1, 5, 5]))"#, r#"1"#),
-    ],
+    examples: &[(r#"argmax(vec[3]([1, 5, 5]))"#, r#"1"#)],
     check,
 };
 

@@ -9,14 +9,11 @@ use super::{Builtin, CallSite, Typed};
 use crate::check::Checker;
 use crate::check::types::Ty;
 
-
 pub static BUILTIN: Builtin = Builtin {
     name: "batch",
     signature: "batch(xs: stream<T> | [T], n: int) -> stream<[T]> | [[T]]",
     doc: "Lists of `n` consecutive elements; the last may be shorter. `n` must be positive.",
-    examples: &[
-        (r#"[1, 2, 3] |> batch(2)"#, r#"[[1,2],[3]]"#),
-    ],
+    examples: &[(r#"[1, 2, 3] |> batch(2)"#, r#"[[1,2],[3]]"#)],
     check,
 };
 

@@ -9,14 +9,11 @@ use super::{Builtin, CallSite, Typed};
 use crate::check::Checker;
 use crate::check::types::Ty;
 
-
 pub static BUILTIN: Builtin = Builtin {
     name: "ceil",
     signature: "ceil(x: float) -> float",
     doc: "Rounds up; the result is a `float`.",
-    examples: &[
-        (r#"ceil(2.1)"#, r#"3.0"#),
-    ],
+    examples: &[(r#"ceil(2.1)"#, r#"3.0"#)],
     check,
 };
 

@@ -8,17 +8,14 @@
 
 use super::{Builtin, CallSite, Typed};
 use crate::check::Checker;
-use crate::check::types::Ty;
 use crate::check::hir::TExpr;
+use crate::check::types::Ty;
 
 pub static BUILTIN: Builtin = Builtin {
     name: "clamp",
     signature: "clamp(x: num, lo: num, hi: num) -> num",
     doc: "`x` limited to `lo..=hi`; `int` when all three are ints, else `float`.",
-    examples: &[
-        (r#"clamp(15, 0, 10)"#, r#"10"#),
-        (r#"clamp(-0.5, 0, 1)"#, r#"0.0"#),
-    ],
+    examples: &[(r#"clamp(15, 0, 10)"#, r#"10"#), (r#"clamp(-0.5, 0, 1)"#, r#"0.0"#)],
     check,
 };
 

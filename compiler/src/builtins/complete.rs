@@ -4,8 +4,8 @@
 
 use super::{Builtin, CallSite, Typed};
 use crate::check::Checker;
-use crate::check::types::Ty;
 use crate::check::hir::TExprKind;
+use crate::check::types::Ty;
 use crate::diag::{Diagnostic, codes};
 use std::rc::Rc;
 
@@ -13,8 +13,7 @@ pub static BUILTIN: Builtin = Builtin {
     name: "complete",
     signature: r#"complete(prompt: str, model: str = "default") -> str"#,
     doc: "Sends `prompt` to the language model configured as `[models.<model>]` in kiln.toml and returns its answer (LANGUAGE.md §4).",
-    examples: &[
-    ],
+    examples: &[],
     check,
 };
 
@@ -24,8 +23,12 @@ fn check(cx: &mut Checker, site: &CallSite) -> Typed {
     }
     if cx.const_context {
         cx.report(
-            Diagnostic::new(codes::E0213, site.name_span, "`complete` calls a language model and cannot run at compile time")
-                .label("not a constant"),
+            Diagnostic::new(
+                codes::E0213,
+                site.name_span,
+                "`complete` calls a language model and cannot run at compile time",
+            )
+            .label("not a constant"),
         );
         return Typed::error();
     }

@@ -15,10 +15,7 @@ pub static BUILTIN: Builtin = Builtin {
     name: "contains",
     signature: "contains(s: str, part: str) -> bool | contains(xs: [T], x: T) -> bool",
     doc: "Whether a string contains a substring, or a list contains an element (structural equality).",
-    examples: &[
-        (r#"contains("kiln", "il")"#, r#"true"#),
-        (r#"contains([1, 2], 3)"#, r#"false"#),
-    ],
+    examples: &[(r#"contains("kiln", "il")"#, r#"true"#), (r#"contains([1, 2], 3)"#, r#"false"#)],
     check,
 };
 

@@ -5,17 +5,15 @@
 //! Examples:
 //! - `[3, 1, 3, 2, 1] |> distinct(x => x)` → `[3,1,2]`
 
+use super::key_ok;
 use super::{Builtin, CallSite, Typed};
 use crate::check::Checker;
-use super::key_ok;
 
 pub static BUILTIN: Builtin = Builtin {
     name: "distinct",
     signature: "distinct(xs: stream<T> | [T], key: T -> K) -> stream<T> | [T]",
     doc: "The first element of each distinct key, in input order.",
-    examples: &[
-        (r#"[3, 1, 3, 2, 1] |> distinct(x => x)"#, r#"[3,1,2]"#),
-    ],
+    examples: &[(r#"[3, 1, 3, 2, 1] |> distinct(x => x)"#, r#"[3,1,2]"#)],
     check,
 };
 

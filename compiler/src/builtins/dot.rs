@@ -9,14 +9,11 @@ use super::{Builtin, CallSite, Typed};
 use crate::check::Checker;
 use crate::check::types::Ty;
 
-
 pub static BUILTIN: Builtin = Builtin {
     name: "dot",
     signature: "dot(a: vec[N], b: vec[N]) -> float",
     doc: "The dot product of two vectors of the same size.",
-    examples: &[
-        (r#"dot(vec[2]([1, 2]), vec[2]([3, 4]))"#, r#"11.0"#),
-    ],
+    examples: &[(r#"dot(vec[2]([1, 2]), vec[2]([3, 4]))"#, r#"11.0"#)],
     check,
 };
 

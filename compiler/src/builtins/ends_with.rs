@@ -9,14 +9,11 @@ use super::{Builtin, CallSite, Typed};
 use crate::check::Checker;
 use crate::check::types::Ty;
 
-
 pub static BUILTIN: Builtin = Builtin {
     name: "ends_with",
     signature: "ends_with(s: str, suffix: str) -> bool",
     doc: "Whether `s` ends with `suffix`.",
-    examples: &[
-        (r#"ends_with("kiln", "ki")"#, r#"false"#),
-    ],
+    examples: &[(r#"ends_with("kiln", "ki")"#, r#"false"#)],
     check,
 };
 

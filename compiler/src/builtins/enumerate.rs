@@ -9,14 +9,14 @@ use super::{Builtin, CallSite, Typed};
 use crate::check::Checker;
 use crate::check::types::Ty;
 
-
 pub static BUILTIN: Builtin = Builtin {
     name: "enumerate",
     signature: "enumerate(xs: stream<T> | [T]) -> stream<{ index: int, item: T }> | [...]",
     doc: "Pairs each element with its position, from 0.",
-    examples: &[
-        (r#"["a", "b"] |> enumerate()"#, r#"[{"index":0,"item":"a"},{"index":1,"item":"b"}]"#),
-    ],
+    examples: &[(
+        r#"["a", "b"] |> enumerate()"#,
+        r#"[{"index":0,"item":"a"},{"index":1,"item":"b"}]"#,
+    )],
     check,
 };
 

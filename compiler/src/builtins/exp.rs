@@ -9,14 +9,11 @@ use super::{Builtin, CallSite, Typed};
 use crate::check::Checker;
 use crate::check::types::Ty;
 
-
 pub static BUILTIN: Builtin = Builtin {
     name: "exp",
     signature: "exp(x: float) -> float",
     doc: "e raised to `x`.",
-    examples: &[
-        (r#"exp(0)"#, r#"1.0"#),
-    ],
+    examples: &[(r#"exp(0)"#, r#"1.0"#)],
     check,
 };
 

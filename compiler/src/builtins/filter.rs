@@ -9,14 +9,11 @@ use super::{Builtin, CallSite, Typed};
 use crate::check::Checker;
 use crate::check::types::Ty;
 
-
 pub static BUILTIN: Builtin = Builtin {
     name: "filter",
     signature: "filter(xs: stream<T> | [T], p: T -> bool) -> stream<T> | [T]",
     doc: "Keeps the elements for which `p` is true.",
-    examples: &[
-        (r#"[1, 2, 3, 4] |> filter(x => x % 2 == 0)"#, r#"[2,4]"#),
-    ],
+    examples: &[(r#"[1, 2, 3, 4] |> filter(x => x % 2 == 0)"#, r#"[2,4]"#)],
     check,
 };
 

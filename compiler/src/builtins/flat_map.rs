@@ -14,9 +14,7 @@ pub static BUILTIN: Builtin = Builtin {
     name: "flat_map",
     signature: "flat_map(xs: stream<T> | [T], f: T -> [U]) -> stream<U> | [U]",
     doc: "Applies `f` and concatenates the lists it returns.",
-    examples: &[
-        (r#"[1, 2] |> flat_map(x => [x, x])"#, r#"[1,1,2,2]"#),
-    ],
+    examples: &[(r#"[1, 2] |> flat_map(x => [x, x])"#, r#"[1,1,2,2]"#)],
     check,
 };
 

@@ -15,10 +15,7 @@ pub static BUILTIN: Builtin = Builtin {
     name: "float",
     signature: "float(x: int | float | bool) -> float",
     doc: "Converts to `float` (`true` is 1.0). To read text use `parse_float`.",
-    examples: &[
-        (r#"float(3)"#, r#"3.0"#),
-        (r#"float(true)"#, r#"1.0"#),
-    ],
+    examples: &[(r#"float(3)"#, r#"3.0"#), (r#"float(true)"#, r#"1.0"#)],
     check,
 };
 
@@ -31,9 +28,13 @@ fn check(cx: &mut Checker, site: &CallSite) -> Typed {
         Ty::Int | Ty::Float | Ty::Bool => Typed::new(vec![a], Ty::Float),
         Ty::Str => {
             cx.report(
-                Diagnostic::new(codes::E0200, a.span, "`float` converts numbers; to read text use `parse_float`")
-                    .label("this is `str`")
-                    .help("write `parse_float(s)`"),
+                Diagnostic::new(
+                    codes::E0200,
+                    a.span,
+                    "`float` converts numbers; to read text use `parse_float`",
+                )
+                .label("this is `str`")
+                .help("write `parse_float(s)`"),
             );
             Typed::error()
         }

@@ -10,15 +10,11 @@ use super::{Builtin, CallSite, Typed};
 use crate::check::Checker;
 use crate::check::types::Ty;
 
-
 pub static BUILTIN: Builtin = Builtin {
     name: "floor",
     signature: "floor(x: float) -> float",
     doc: "Rounds down; the result is a `float`.",
-    examples: &[
-        (r#"floor(2.7)"#, r#"2.0"#),
-        (r#"floor(-2.5)"#, r#"-3.0"#),
-    ],
+    examples: &[(r#"floor(2.7)"#, r#"2.0"#), (r#"floor(-2.5)"#, r#"-3.0"#)],
     check,
 };
 

@@ -16,11 +16,7 @@ pub static BUILTIN: Builtin = Builtin {
     name: "int",
     signature: "int(x: int | float | bool) -> int",
     doc: "Converts to `int`, truncating toward zero; NaN or a float out of range is a record error. To read text use `parse_int`.",
-    examples: &[
-        (r#"int(3.9)"#, r#"3"#),
-        (r#"int(-3.9)"#, r#"-3"#),
-        (r#"int(true)"#, r#"1"#),
-    ],
+    examples: &[(r#"int(3.9)"#, r#"3"#), (r#"int(-3.9)"#, r#"-3"#), (r#"int(true)"#, r#"1"#)],
     check,
 };
 
@@ -33,9 +29,13 @@ fn check(cx: &mut Checker, site: &CallSite) -> Typed {
         Ty::Int | Ty::Float | Ty::Bool => Typed::new(vec![a], Ty::Int),
         Ty::Str => {
             cx.report(
-                Diagnostic::new(codes::E0200, a.span, "`int` converts numbers; to read text use `parse_int`")
-                    .label("this is `str`")
-                    .help("write `parse_int(s)`"),
+                Diagnostic::new(
+                    codes::E0200,
+                    a.span,
+                    "`int` converts numbers; to read text use `parse_int`",
+                )
+                .label("this is `str`")
+                .help("write `parse_int(s)`"),
             );
             Typed::error()
         }

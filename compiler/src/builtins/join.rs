@@ -7,9 +7,9 @@
 //! - `join(["a", "b"], "-")` → `"a-b"`
 
 use super::{Builtin, CallSite, Typed};
+use super::{Container, key_ok};
 use crate::check::Checker;
 use crate::check::types::Ty;
-use super::{Container, key_ok};
 use crate::check::types::join;
 use crate::diag::{Diagnostic, codes};
 
@@ -18,7 +18,10 @@ pub static BUILTIN: Builtin = Builtin {
     signature: "join(left: stream<L> | [L], right: stream<R> | [R], left_key: L -> K, right_key: R -> K) -> stream<{ left: L, right: R }> | join(xs: [str], sep: str) -> str",
     doc: "Inner join on equal keys: `{ left, right }` for each matching pair; the right side is materialized; output follows left order, then right order. With a list of strings and a separator, joins the strings instead.",
     examples: &[
-        (r#"[1, 2] |> join([2, 2], l => l, r => r)"#, r#"[{"left":2,"right":2},{"left":2,"right":2}]"#),
+        (
+            r#"[1, 2] |> join([2, 2], l => l, r => r)"#,
+            r#"[{"left":2,"right":2},{"left":2,"right":2}]"#,
+        ),
         (r#"join(["a", "b"], "-")"#, r#""a-b""#),
     ],
     check,
@@ -54,9 +57,15 @@ pub(super) fn relational(cx: &mut Checker, site: &CallSite, name: &str, outer: b
     let (lt, rt) = (Checker::func_ret(&lk), Checker::func_ret(&rk));
     if join(&lt, &rt).is_none() {
         cx.report(
-            Diagnostic::new(codes::E0200, site.args[3].span, format!("join keys must have one type: the left key is `{lt}`, the right key `{rt}`"))
-                .label(format!("this key is `{rt}`"))
-                .secondary(site.args[2].span, format!("this key is `{lt}`")),
+            Diagnostic::new(
+                codes::E0200,
+                site.args[3].span,
+                format!(
+                    "join keys must have one type: the left key is `{lt}`, the right key `{rt}`"
+                ),
+            )
+            .label(format!("this key is `{rt}`"))
+            .secondary(site.args[2].span, format!("this key is `{lt}`")),
         );
         return Typed::error();
     }

@@ -12,9 +12,10 @@ pub static BUILTIN: Builtin = Builtin {
     name: "left_join",
     signature: "left_join(left: stream<L> | [L], right: stream<R> | [R], left_key: L -> K, right_key: R -> K) -> stream<{ left: L, right: R? }>",
     doc: "Left join: every left element with each matching right element, or with `right: null` when none matches. The right side is materialized; output follows left order, then right order.",
-    examples: &[
-        (r#"[1, 2] |> left_join([2], l => l, r => r)"#, r#"[{"left":1,"right":null},{"left":2,"right":2}]"#),
-    ],
+    examples: &[(
+        r#"[1, 2] |> left_join([2], l => l, r => r)"#,
+        r#"[{"left":1,"right":null},{"left":2,"right":2}]"#,
+    )],
     check,
 };
 

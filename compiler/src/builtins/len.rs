@@ -11,7 +11,6 @@ use super::{Builtin, CallSite, Typed};
 use crate::check::Checker;
 use crate::check::types::Ty;
 
-
 pub static BUILTIN: Builtin = Builtin {
     name: "len",
     signature: "len(x: str | [T] | vec[N]) -> int",

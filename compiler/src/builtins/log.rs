@@ -9,14 +9,11 @@ use super::{Builtin, CallSite, Typed};
 use crate::check::Checker;
 use crate::check::types::Ty;
 
-
 pub static BUILTIN: Builtin = Builtin {
     name: "log",
     signature: "log(x: float) -> float",
     doc: "Natural logarithm.",
-    examples: &[
-        (r#"log(1)"#, r#"0.0"#),
-    ],
+    examples: &[(r#"log(1)"#, r#"0.0"#)],
     check,
 };
 

@@ -9,14 +9,11 @@ use super::{Builtin, CallSite, Typed};
 use crate::check::Checker;
 use crate::check::types::Ty;
 
-
 pub static BUILTIN: Builtin = Builtin {
     name: "lower",
     signature: "lower(s: str) -> str",
     doc: "Lower-cases every character (Unicode-aware).",
-    examples: &[
-        (r#"lower("ÀbC")"#, r#""àbc""#),
-    ],
+    examples: &[(r#"lower("ÀbC")"#, r#""àbc""#)],
     check,
 };
 

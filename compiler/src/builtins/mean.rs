@@ -9,14 +9,11 @@ use super::{Builtin, CallSite, Typed};
 use crate::check::Checker;
 use crate::check::types::Ty;
 
-
 pub static BUILTIN: Builtin = Builtin {
     name: "mean",
     signature: "mean(xs: [num]) -> float | mean(v: vec[N]) -> float",
     doc: "The arithmetic mean of a non-empty list of numbers (an empty list is a record error) or of a vector.",
-    examples: &[
-        (r#"mean([1, 2, 4])"#, r#"2.3333333333333335"#),
-    ],
+    examples: &[(r#"mean([1, 2, 4])"#, r#"2.3333333333333335"#)],
     check,
 };
 

@@ -68,21 +68,126 @@ impl Typed {
     }
 }
 
-macro_rules! builtins {
-    ($($m:ident),* $(,)?) => {
-        $(mod $m;)*
-        /// Every builtin function, sorted by name.
-        pub static ALL: &[&Builtin] = &[$(&$m::BUILTIN),*];
-    };
-}
+// One module per builtin, declared plainly (not through a macro) so that `cargo fmt`
+// sees every file.
+mod abs;
+mod aggregate;
+mod argmax;
+mod batch;
+mod ceil;
+mod clamp;
+mod complete;
+mod contains;
+mod distinct;
+mod dot;
+mod ends_with;
+mod enumerate;
+mod exp;
+mod filter;
+mod flat_map;
+mod float;
+mod floor;
+mod group_by;
+mod hash_embed;
+mod int;
+mod join;
+mod left_join;
+mod len;
+mod log;
+mod lower;
+mod map;
+mod max;
+mod mean;
+mod min;
+mod norm;
+mod parse_float;
+mod parse_int;
+mod pow;
+mod range;
+mod relu;
+mod replace;
+mod reverse;
+mod round;
+mod sigmoid;
+mod skip;
+mod softmax;
+mod sort;
+mod sort_by;
+mod split;
+mod sqrt;
+mod starts_with;
+mod str_fn;
+mod substr;
+mod sum;
+mod take;
+mod tanh;
+mod to_list;
+mod tokens;
+mod trim;
+mod truncate;
+mod union;
+mod upper;
 
-builtins! {
-    abs, aggregate, argmax, batch, ceil, clamp, complete, contains, distinct, dot, ends_with,
-    enumerate, exp, filter, flat_map, float, floor, group_by, hash_embed, int, join,
-    left_join, len, log, lower, map, max, mean, min, norm, parse_float, parse_int, pow, range, relu,
-    replace, reverse, round, sigmoid, skip, softmax, sort, sort_by, split, sqrt, starts_with,
-    str_fn, substr, sum, take, tanh, to_list, tokens, trim, truncate, union, upper,
-}
+/// Every builtin function, sorted by name.
+pub static ALL: &[&Builtin] = &[
+    &abs::BUILTIN,
+    &aggregate::BUILTIN,
+    &argmax::BUILTIN,
+    &batch::BUILTIN,
+    &ceil::BUILTIN,
+    &clamp::BUILTIN,
+    &complete::BUILTIN,
+    &contains::BUILTIN,
+    &distinct::BUILTIN,
+    &dot::BUILTIN,
+    &ends_with::BUILTIN,
+    &enumerate::BUILTIN,
+    &exp::BUILTIN,
+    &filter::BUILTIN,
+    &flat_map::BUILTIN,
+    &float::BUILTIN,
+    &floor::BUILTIN,
+    &group_by::BUILTIN,
+    &hash_embed::BUILTIN,
+    &int::BUILTIN,
+    &join::BUILTIN,
+    &left_join::BUILTIN,
+    &len::BUILTIN,
+    &log::BUILTIN,
+    &lower::BUILTIN,
+    &map::BUILTIN,
+    &max::BUILTIN,
+    &mean::BUILTIN,
+    &min::BUILTIN,
+    &norm::BUILTIN,
+    &parse_float::BUILTIN,
+    &parse_int::BUILTIN,
+    &pow::BUILTIN,
+    &range::BUILTIN,
+    &relu::BUILTIN,
+    &replace::BUILTIN,
+    &reverse::BUILTIN,
+    &round::BUILTIN,
+    &sigmoid::BUILTIN,
+    &skip::BUILTIN,
+    &softmax::BUILTIN,
+    &sort::BUILTIN,
+    &sort_by::BUILTIN,
+    &split::BUILTIN,
+    &sqrt::BUILTIN,
+    &starts_with::BUILTIN,
+    &str_fn::BUILTIN,
+    &substr::BUILTIN,
+    &sum::BUILTIN,
+    &take::BUILTIN,
+    &tanh::BUILTIN,
+    &to_list::BUILTIN,
+    &tokens::BUILTIN,
+    &trim::BUILTIN,
+    &truncate::BUILTIN,
+    &union::BUILTIN,
+    &upper::BUILTIN,
+];
 
 pub fn lookup(name: &str) -> Option<&'static Builtin> {
     ALL.iter().copied().find(|b| b.name == name)

@@ -9,14 +9,11 @@ use super::{Builtin, CallSite, Typed};
 use crate::check::Checker;
 use crate::check::types::Ty;
 
-
 pub static BUILTIN: Builtin = Builtin {
     name: "norm",
     signature: "norm(v: vec[N]) -> float",
     doc: "The Euclidean (L2) norm.",
-    examples: &[
-        (r#"norm(vec[2]([3, 4]))"#, r#"5.0"#),
-    ],
+    examples: &[(r#"norm(vec[2]([3, 4]))"#, r#"5.0"#)],
     check,
 };
 

@@ -10,15 +10,11 @@ use super::{Builtin, CallSite, Typed};
 use crate::check::Checker;
 use crate::check::types::Ty;
 
-
 pub static BUILTIN: Builtin = Builtin {
     name: "parse_int",
     signature: "parse_int(s: str) -> int",
     doc: "Parses a decimal integer (surrounding whitespace allowed); anything else is a record error.",
-    examples: &[
-        (r#"parse_int(" 42 ")"#, r#"42"#),
-        (r#"parse_int("-7")"#, r#"-7"#),
-    ],
+    examples: &[(r#"parse_int(" 42 ")"#, r#"42"#), (r#"parse_int("-7")"#, r#"-7"#)],
     check,
 };
 

@@ -9,14 +9,11 @@ use super::{Builtin, CallSite, Typed};
 use crate::check::Checker;
 use crate::check::types::Ty;
 
-
 pub static BUILTIN: Builtin = Builtin {
     name: "pow",
     signature: "pow(x: float, y: float) -> float",
     doc: "`x` raised to `y`, as a float.",
-    examples: &[
-        (r#"pow(2, 10)"#, r#"1024.0"#),
-    ],
+    examples: &[(r#"pow(2, 10)"#, r#"1024.0"#)],
     check,
 };
 

@@ -8,14 +8,11 @@
 use super::{Builtin, CallSite, Typed};
 use crate::check::Checker;
 
-
 pub static BUILTIN: Builtin = Builtin {
     name: "relu",
     signature: "relu(v: vec[N]) -> vec[N] | relu(x: float) -> float",
     doc: "max(0, x), elementwise on vectors.",
-    examples: &[
-        (r#"relu(-2.0)"#, r#"0.0"#),
-    ],
+    examples: &[(r#"relu(-2.0)"#, r#"0.0"#)],
     check,
 };
 

@@ -9,14 +9,11 @@ use super::{Builtin, CallSite, Typed};
 use crate::check::Checker;
 use crate::check::types::Ty;
 
-
 pub static BUILTIN: Builtin = Builtin {
     name: "replace",
     signature: "replace(s: str, from: str, to: str) -> str",
     doc: "Replaces every occurrence of `from` with `to`.",
-    examples: &[
-        (r#"replace("a-b-c", "-", "+")"#, r#""a+b+c""#),
-    ],
+    examples: &[(r#"replace("a-b-c", "-", "+")"#, r#""a+b+c""#)],
     check,
 };
 

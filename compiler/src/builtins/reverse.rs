@@ -10,15 +10,11 @@ use super::{Builtin, CallSite, Typed};
 use crate::check::Checker;
 use crate::check::types::Ty;
 
-
 pub static BUILTIN: Builtin = Builtin {
     name: "reverse",
     signature: "reverse(xs: [T]) -> [T] | reverse(s: str) -> str",
     doc: "The list (or the string's characters) in reverse order.",
-    examples: &[
-        (r#"reverse([1, 2, 3])"#, r#"[3,2,1]"#),
-        (r#"reverse("abc")"#, r#""cba""#),
-    ],
+    examples: &[(r#"reverse([1, 2, 3])"#, r#"[3,2,1]"#), (r#"reverse("abc")"#, r#""cba""#)],
     check,
 };
 

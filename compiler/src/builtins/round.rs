@@ -10,15 +10,11 @@ use super::{Builtin, CallSite, Typed};
 use crate::check::Checker;
 use crate::check::types::Ty;
 
-
 pub static BUILTIN: Builtin = Builtin {
     name: "round",
     signature: "round(x: float) -> float",
     doc: "Rounds to the nearest integer, halves away from zero; the result is a `float`.",
-    examples: &[
-        (r#"round(2.5)"#, r#"3.0"#),
-        (r#"round(-2.5)"#, r#"-3.0"#),
-    ],
+    examples: &[(r#"round(2.5)"#, r#"3.0"#), (r#"round(-2.5)"#, r#"-3.0"#)],
     check,
 };
 

@@ -8,14 +8,11 @@
 use super::{Builtin, CallSite, Typed};
 use crate::check::Checker;
 
-
 pub static BUILTIN: Builtin = Builtin {
     name: "sigmoid",
     signature: "sigmoid(v: vec[N]) -> vec[N] | sigmoid(x: float) -> float",
     doc: "1 / (1 + exp(-x)), elementwise on vectors.",
-    examples: &[
-        (r#"sigmoid(0.0)"#, r#"0.5"#),
-    ],
+    examples: &[(r#"sigmoid(0.0)"#, r#"0.5"#)],
     check,
 };
 

@@ -8,14 +8,11 @@
 use super::{Builtin, CallSite, Typed};
 use crate::check::Checker;
 
-
 pub static BUILTIN: Builtin = Builtin {
     name: "skip",
     signature: "skip(xs: stream<T> | [T], n: int) -> stream<T> | [T]",
     doc: "All but the first `n` elements.",
-    examples: &[
-        (r#"[1, 2, 3] |> skip(2)"#, r#"[3]"#),
-    ],
+    examples: &[(r#"[1, 2, 3] |> skip(2)"#, r#"[3]"#)],
     check,
 };
 

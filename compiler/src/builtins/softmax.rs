@@ -9,14 +9,11 @@ use super::{Builtin, CallSite, Typed};
 use crate::check::Checker;
 use crate::check::types::Ty;
 
-
 pub static BUILTIN: Builtin = Builtin {
     name: "softmax",
     signature: "softmax(v: vec[N]) -> vec[N]",
     doc: "exp of each element over the sum of exps (computed stably).",
-    examples: &[
-        (r#"argmax(softmax(vec[3]([1, 3, 2])))"#, r#"1"#),
-    ],
+    examples: &[(r#"argmax(softmax(vec[3]([1, 3, 2])))"#, r#"1"#)],
     check,
 };
 

@@ -9,14 +9,11 @@ use super::{Builtin, CallSite, Typed};
 use crate::check::Checker;
 use crate::check::types::Ty;
 
-
 pub static BUILTIN: Builtin = Builtin {
     name: "sort",
     signature: "sort(xs: [T]) -> [T]",
     doc: "The list in ascending order (stable; strings by code point, null first).",
-    examples: &[
-        (r#"sort([3, 1, 2])"#, r#"[1,2,3]"#),
-    ],
+    examples: &[(r#"sort([3, 1, 2])"#, r#"[1,2,3]"#)],
     check,
 };
 

@@ -13,9 +13,7 @@ pub static BUILTIN: Builtin = Builtin {
     name: "sort_by",
     signature: "sort_by(xs: stream<T> | [T], key: T -> K, desc: bool = false) -> stream<T> | [T]",
     doc: "A stable sort by key (materializes the stream). With `desc: true` the order is descending, equal keys keeping input order.",
-    examples: &[
-        (r#"[3, 1, 2] |> sort_by(x => x, desc: true)"#, r#"[3,2,1]"#),
-    ],
+    examples: &[(r#"[3, 1, 2] |> sort_by(x => x, desc: true)"#, r#"[3,2,1]"#)],
     check,
 };
 
@@ -31,9 +29,13 @@ fn check(cx: &mut Checker, site: &CallSite) -> Typed {
     }
     if !kt.is_ordered() {
         cx.report(
-            Diagnostic::new(codes::E0206, site.args[1].span, format!("`sort_by` needs a key that can be ordered, found `{kt}`"))
-                .label("not orderable")
-                .help("keys are numbers, strings, bools, or lists and records of them"),
+            Diagnostic::new(
+                codes::E0206,
+                site.args[1].span,
+                format!("`sort_by` needs a key that can be ordered, found `{kt}`"),
+            )
+            .label("not orderable")
+            .help("keys are numbers, strings, bools, or lists and records of them"),
         );
         return Typed::error();
     }

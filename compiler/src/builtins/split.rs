@@ -9,14 +9,11 @@ use super::{Builtin, CallSite, Typed};
 use crate::check::Checker;
 use crate::check::types::Ty;
 
-
 pub static BUILTIN: Builtin = Builtin {
     name: "split",
     signature: "split(s: str, sep: str) -> [str]",
     doc: "Splits at every `sep`; an empty `sep` splits into characters.",
-    examples: &[
-        (r#"split("a,b,,c", ",")"#, r#"["a","b","","c"]"#),
-    ],
+    examples: &[(r#"split("a,b,,c", ",")"#, r#"["a","b","","c"]"#)],
     check,
 };
 

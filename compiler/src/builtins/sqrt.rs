@@ -9,14 +9,11 @@ use super::{Builtin, CallSite, Typed};
 use crate::check::Checker;
 use crate::check::types::Ty;
 
-
 pub static BUILTIN: Builtin = Builtin {
     name: "sqrt",
     signature: "sqrt(x: float) -> float",
     doc: "Square root (NaN for negative input, printed as null).",
-    examples: &[
-        (r#"sqrt(9)"#, r#"3.0"#),
-    ],
+    examples: &[(r#"sqrt(9)"#, r#"3.0"#)],
     check,
 };
 

@@ -9,14 +9,11 @@ use super::{Builtin, CallSite, Typed};
 use crate::check::Checker;
 use crate::check::types::Ty;
 
-
 pub static BUILTIN: Builtin = Builtin {
     name: "starts_with",
     signature: "starts_with(s: str, prefix: str) -> bool",
     doc: "Whether `s` begins with `prefix`.",
-    examples: &[
-        (r#"starts_with("kiln", "ki")"#, r#"true"#),
-    ],
+    examples: &[(r#"starts_with("kiln", "ki")"#, r#"true"#)],
     check,
 };
 

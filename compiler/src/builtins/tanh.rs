@@ -8,14 +8,11 @@
 use super::{Builtin, CallSite, Typed};
 use crate::check::Checker;
 
-
 pub static BUILTIN: Builtin = Builtin {
     name: "tanh",
     signature: "tanh(v: vec[N]) -> vec[N] | tanh(x: float) -> float",
     doc: "The hyperbolic tangent, elementwise on vectors.",
-    examples: &[
-        (r#"tanh(0.0)"#, r#"0.0"#),
-    ],
+    examples: &[(r#"tanh(0.0)"#, r#"0.0"#)],
     check,
 };
 

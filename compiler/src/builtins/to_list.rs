@@ -9,14 +9,11 @@ use super::{Builtin, CallSite, Typed};
 use crate::check::Checker;
 use crate::check::types::Ty;
 
-
 pub static BUILTIN: Builtin = Builtin {
     name: "to_list",
     signature: "to_list(v: vec[N]) -> [float]",
     doc: "The elements as a list of floats.",
-    examples: &[
-        (r#"to_list(vec[2]([1.5, 2]))"#, r#"[1.5,2.0]"#),
-    ],
+    examples: &[(r#"to_list(vec[2]([1.5, 2]))"#, r#"[1.5,2.0]"#)],
     check,
 };
 

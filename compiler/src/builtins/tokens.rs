@@ -9,14 +9,11 @@ use super::{Builtin, CallSite, Typed};
 use crate::check::Checker;
 use crate::check::types::Ty;
 
-
 pub static BUILTIN: Builtin = Builtin {
     name: "tokens",
     signature: "tokens(s: str) -> [str]",
     doc: "The maximal runs of Unicode alphanumeric characters, lower-cased.",
-    examples: &[
-        (r#"tokens("Hello, World! x2")"#, r#"["hello","world","x2"]"#),
-    ],
+    examples: &[(r#"tokens("Hello, World! x2")"#, r#"["hello","world","x2"]"#)],
     check,
 };
 

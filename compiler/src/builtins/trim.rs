@@ -9,14 +9,11 @@ use super::{Builtin, CallSite, Typed};
 use crate::check::Checker;
 use crate::check::types::Ty;
 
-
 pub static BUILTIN: Builtin = Builtin {
     name: "trim",
     signature: "trim(s: str) -> str",
     doc: "Removes leading and trailing whitespace.",
-    examples: &[
-        (r#"trim("  hi \n")"#, r#""hi""#),
-    ],
+    examples: &[(r#"trim("  hi \n")"#, r#""hi""#)],
     check,
 };
 

@@ -9,14 +9,11 @@ use super::{Builtin, CallSite, Typed};
 use crate::check::Checker;
 use crate::check::types::Ty;
 
-
 pub static BUILTIN: Builtin = Builtin {
     name: "truncate",
     signature: "truncate(s: str, n: int) -> str",
     doc: "The first `n` characters of `s` (all of it when shorter).",
-    examples: &[
-        (r#"truncate("héllo", 2)"#, r#""hé""#),
-    ],
+    examples: &[(r#"truncate("héllo", 2)"#, r#""hé""#)],
     check,
 };
 

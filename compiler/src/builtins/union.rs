@@ -14,9 +14,7 @@ pub static BUILTIN: Builtin = Builtin {
     name: "union",
     signature: "union(a: stream<T> | [T], b: stream<T> | [T]) -> stream<T> | [T]",
     doc: "The elements of `a`, then those of `b`.",
-    examples: &[
-        (r#"union([1], [2, 3])"#, r#"[1,2,3]"#),
-    ],
+    examples: &[(r#"union([1], [2, 3])"#, r#"[1,2,3]"#)],
     check,
 };
 
@@ -31,8 +29,12 @@ fn check(cx: &mut Checker, site: &CallSite) -> Typed {
     }
     if ca != cb {
         cx.report(
-            Diagnostic::new(codes::E0200, b.span, format!("`union` needs two streams or two lists, found `{}` and `{}`", a.ty, b.ty))
-                .label("a different kind of collection"),
+            Diagnostic::new(
+                codes::E0200,
+                b.span,
+                format!("`union` needs two streams or two lists, found `{}` and `{}`", a.ty, b.ty),
+            )
+            .label("a different kind of collection"),
         );
         return Typed::error();
     }
@@ -43,9 +45,13 @@ fn check(cx: &mut Checker, site: &CallSite) -> Typed {
         }
         None => {
             cx.report(
-                Diagnostic::new(codes::E0200, b.span, format!("`union` needs elements of one type, found `{ea}` and `{eb}`"))
-                    .label(format!("elements are `{eb}`"))
-                    .secondary(a.span, format!("elements are `{ea}`")),
+                Diagnostic::new(
+                    codes::E0200,
+                    b.span,
+                    format!("`union` needs elements of one type, found `{ea}` and `{eb}`"),
+                )
+                .label(format!("elements are `{eb}`"))
+                .secondary(a.span, format!("elements are `{ea}`")),
             );
             Typed::error()
         }

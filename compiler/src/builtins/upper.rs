@@ -9,14 +9,11 @@ use super::{Builtin, CallSite, Typed};
 use crate::check::Checker;
 use crate::check::types::Ty;
 
-
 pub static BUILTIN: Builtin = Builtin {
     name: "upper",
     signature: "upper(s: str) -> str",
     doc: "Upper-cases every character (Unicode-aware).",
-    examples: &[
-        (r#"upper("straße")"#, r#""STRASSE""#),
-    ],
+    examples: &[(r#"upper("straße")"#, r#""STRASSE""#)],
     check,
 };
 
