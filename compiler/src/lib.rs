@@ -4,6 +4,8 @@
 //! types, lints) → `ir` → `opt` → `codegen` (Cranelift). [`diag`] is the one diagnostic
 //! model every stage reports into; [`driver`] is the only place that touches the file system.
 
+#![deny(clippy::undocumented_unsafe_blocks)]
+
 pub mod agent;
 pub mod builtins;
 pub mod check;

@@ -1,6 +1,8 @@
 //! The Kiln runtime: what generated code calls. Built as an rlib (linked into the `kiln`
 //! binary for the JIT) and as a staticlib (linked into ahead-of-time executables).
 
+#![deny(clippy::undocumented_unsafe_blocks)]
+
 pub mod arith;
 
 pub mod layout;

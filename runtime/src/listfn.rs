@@ -80,19 +80,22 @@ pub unsafe extern "C" fn kiln_list_sort(
     out: *mut KList,
 ) -> u32 {
     catch_unwind(AssertUnwindSafe(|| {
-        // SAFETY (all three arms): forwarded; the element type matches `kind`.
         let (ptr, len) = match kind {
             SORT_INT => {
+                // SAFETY: for `SORT_INT`, `p` addresses `n` `i64`s (the caller's contract),
+                // which is what `copy_elems` needs; `arena` is passed through as promised.
                 let Some(v) = (unsafe { copy_elems(arena, p.cast::<i64>(), n) }) else { return 1 };
                 v.sort();
                 (v.as_mut_ptr().cast::<u8>(), v.len())
             }
             SORT_FLOAT => {
+                // SAFETY: for `SORT_FLOAT`, `p` addresses `n` `f64`s; `arena` as above.
                 let Some(v) = (unsafe { copy_elems(arena, p.cast::<f64>(), n) }) else { return 1 };
                 v.sort_by(|x, y| cmp_f64(*x, *y));
                 (v.as_mut_ptr().cast::<u8>(), v.len())
             }
             SORT_STR => {
+                // SAFETY: for `SORT_STR`, `p` addresses `n` `KStr`s; `arena` as above.
                 let Some(v) = (unsafe { copy_elems(arena, p.cast::<KStr>(), n) }) else { return 1 };
                 // SAFETY: every element is a valid string.
                 v.sort_by(|x, y| unsafe { bytes(x.ptr, x.len).cmp(bytes(y.ptr, y.len)) });

@@ -75,9 +75,11 @@ impl Pool {
 
     /// pool.rs `run`: the job, by whichever thread claimed it.
     fn run(&self) -> i32 {
-        // SAFETY (both): loom's cells hand out valid pointers; the claim makes this thread
-        // the only one touching the job and the count until DONE (what loom checks).
+        // SAFETY: loom's cell hands out a valid pointer; the claim makes this thread the
+        // only one touching the job until DONE (what loom checks).
         let job = self.job.with(|j| unsafe { *j });
+        // SAFETY: as for the job: the claim makes this thread the only one touching the
+        // count until DONE.
         self.runs.with_mut(|r| unsafe { *r += job });
         job as i32 * 10
     }

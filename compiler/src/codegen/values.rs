@@ -42,7 +42,11 @@ unsafe fn slice<'a>(ptr: *const u8, len: u64) -> &'a [u8] {
 /// `p` points to a valid value of `ty` laid out as in `kiln_runtime::layout`, whose
 /// strings, lists and vectors are alive.
 pub unsafe fn read(ty: &Ty, p: *const u8) -> Value {
-    // SAFETY (whole function): every read stays inside the value's layout, per the caller.
+    // SAFETY: per the caller, `p` holds a valid value of `ty` in the runtime layout with
+    // its referred memory alive: every read is unaligned at an offset `desc(ty)` places
+    // inside the value; a string's bytes, a list's `len` elements at the element stride
+    // and a vector's `n` floats (32-byte aligned; not read when its pointer is null) are
+    // read through the pointers the value holds; the recursive calls pass the same guarantee for elements and fields.
     unsafe {
         match ty {
             Ty::Int => Value::Int(rd(p, 0)),
@@ -86,8 +90,11 @@ pub unsafe fn read(ty: &Ty, p: *const u8) -> Value {
 /// # Safety
 /// `p` addresses `desc(ty).size()` writable bytes.
 pub unsafe fn write(ty: &Ty, v: &Value, arena: &mut Arena, p: *mut u8) -> bool {
-    // SAFETY (whole function): every write stays inside the layout of `ty` at `p` or
-    // inside memory just allocated for it.
+    // SAFETY: per the caller, `p` addresses `desc(ty).size()` writable bytes; every write
+    // is unaligned at an offset `desc(ty)` places inside them (tag, payload, field, the
+    // halves of a `KStr`/`KList`), or goes into memory just allocated in `arena` and checked
+    // for null, within its size (`stride * len` for list elements, each written by the
+    // recursive call with the same guarantee; `4 * len` for a vector's floats).
     unsafe {
         match (ty, v) {
             (Ty::Int, Value::Int(n)) => wr(p, 0, *n),

@@ -183,9 +183,11 @@ impl Table {
                 Some(&i) => i,
                 None => {
                     let key = match key {
-                        // SAFETY: `pg.key` holds a value of the key type whose memory lives
-                        // in `part.arena`, alive until the end of this function.
                         Some(kt) => {
+                            // SAFETY: `pg.key` holds a value of the key type (deep-copied by
+                            // the partial table's `add`), whose strings and lists live in
+                            // `part.arena`, alive until the end of this function; `stored`
+                            // copies them into `self.arena`.
                             unsafe { stored(kt, pg.key.as_ptr(), &mut self.arena) }.ok_or(Oom)?
                         }
                         None => Vec::new(),
@@ -217,7 +219,12 @@ unsafe fn add_one(
     arg: Option<(&TypeDesc, *const u8)>,
     arena: &mut Arena,
 ) -> Result<(), Oom> {
-    // SAFETY (whole body): `arg` is valid per the caller.
+    // SAFETY: per the caller, `arg`'s pointer holds a valid value of its type (with its
+    // referred memory alive), which is what `as_i64`, `as_f64`, `compare`, `stored` and
+    // `deep_copy` require of it; `cur` holds a value of the same type kept by `stored`
+    // (memory in `arena`, alive); the tag read `*p` is the optional's first byte;
+    // `bytes.as_mut_ptr().add(at)` points to the `t.stride() >= t.size()` zeroed bytes the
+    // `resize` just appended, which `deep_copy` may write and which do not overlap `p`.
     unsafe {
         match (acc, arg) {
             (Acc::Count(n), _) => *n = n.saturating_add(1),
@@ -280,13 +287,13 @@ fn merge_one(plan: &AggPlan, acc: &mut Acc, part: Acc, arena: &mut Arena) -> Res
         (Acc::Best(cur), Acc::Best(Some(v)), Some(t)) => {
             let replace = match (plan.kind, cur.as_ref()) {
                 (_, None) => true,
-                // SAFETY: both hold values of `t` whose memory is alive (this table's and
-                // the partial's arenas).
                 (AggKind::Min, Some(c)) => {
+                    // SAFETY: `v` and `c` each hold a value of `t` kept by `stored`, whose
+                    // memory is alive (the partial's and this table's arenas).
                     (unsafe { compare(t, v.as_ptr(), c.as_ptr()) }) == Ordering::Less
                 }
-                // SAFETY: as above.
                 (AggKind::Max, Some(c)) => {
+                    // SAFETY: as for `Min`.
                     (unsafe { compare(t, v.as_ptr(), c.as_ptr()) }) == Ordering::Greater
                 }
                 (AggKind::Last, Some(_)) => true,
@@ -329,7 +336,11 @@ pub fn sum_overflow(total: i128) -> String {
 /// `dst` must be writable for `out.size()` zeroed bytes; `src` must hold a value of `val`.
 unsafe fn put(out: &TypeDesc, val: &TypeDesc, src: Option<*const u8>, dst: *mut u8) {
     let Some(src) = src else { return };
-    // SAFETY (whole body): sizes come from the types, per the caller.
+    // SAFETY: per the caller, `dst` is writable for `out.size()` bytes and `src` holds
+    // `val.size()` readable bytes. When `out` is `val?`, the tag byte at 0 and the payload
+    // at `optional_payload_offset() .. + val.size()` lie within `out.size()`; otherwise at
+    // most `min(val.size(), out.size())` bytes are copied. `src` is a value distinct from
+    // the output record, so the copies do not overlap.
     unsafe {
         match out {
             TypeDesc::Optional(inner) if **inner == *val => {
@@ -363,13 +374,15 @@ pub(crate) unsafe fn write_aggs(
         // SAFETY: `off` is the field's offset in the zeroed record (per the caller).
         let d = unsafe { dst.add(off) };
         let out = &plan.out;
-        // SAFETY (below): `put` writes values of the stated types into the field.
         match acc {
+            // SAFETY: `d` is the zeroed, writable field of type `out` in the record (per the
+            // caller); `n` points to an `i64`, a value of `int`.
             Acc::Count(n) => unsafe { put(out, &TypeDesc::Int, Some((n as *const i64).cast()), d) },
             Acc::SumInt(s) => {
                 let Ok(v) = i64::try_from(*s) else {
                     return Ok(Err((i, sum_overflow(*s))));
                 };
+                // SAFETY: `d` as for `Count`; `v` is a local `i64`, a value of `int`.
                 unsafe { put(out, &TypeDesc::Int, Some((&v as *const i64).cast()), d) }
             }
             Acc::Floats { sum, n } => {
@@ -381,6 +394,7 @@ pub(crate) unsafe fn write_aggs(
                 } else {
                     sum.value()
                 };
+                // SAFETY: `d` as for `Count`; `v` is a local `f64`, a value of `float`.
                 unsafe { put(out, &TypeDesc::Float, Some((&v as *const f64).cast()), d) }
             }
             Acc::MeanInt { sum, n } => {
@@ -388,10 +402,13 @@ pub(crate) unsafe fn write_aggs(
                     continue;
                 }
                 let v = ratio(*sum, *n);
+                // SAFETY: `d` as for `Count`; `v` is a local `f64`, a value of `float`.
                 unsafe { put(out, &TypeDesc::Float, Some((&v as *const f64).cast()), d) }
             }
             Acc::Best(v) => {
                 let Some((t, _)) = &plan.arg else { continue };
+                // SAFETY: `d` as for `Count`; a kept value holds a value of the argument
+                // type `t` (copied by `stored`, its memory in the table's arena, alive).
                 unsafe { put(out, t, v.as_ref().map(|v| v.as_ptr()), d) }
             }
             Acc::Collect(bytes, n) => {
@@ -404,6 +421,8 @@ pub(crate) unsafe fn write_aggs(
                 unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), p, bytes.len()) };
                 let l = KList { ptr: p, len: *n as u64 };
                 let lt = TypeDesc::List(Box::new(t.clone()));
+                // SAFETY: `d` as for `Count`; `l` is a local `KList` of the `n` elements of
+                // `t` just copied to `p` (deep copies, memory in the arenas), a value of `lt`.
                 unsafe { put(out, &lt, Some((&l as *const KList).cast()), d) }
             }
         }

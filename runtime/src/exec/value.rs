@@ -47,7 +47,15 @@ pub(crate) unsafe fn str_bytes<'a>(p: *const u8) -> &'a [u8] {
 /// `src` must hold a valid value of `ty` (its referred memory alive); `dst` must be
 /// writable for `ty.size()` bytes and not overlap `src`.
 pub unsafe fn deep_copy(ty: &TypeDesc, src: *const u8, dst: *mut u8, arena: &mut Arena) -> bool {
-    // SAFETY (whole body): offsets come from `ty`, which describes both buffers.
+    // SAFETY: per the caller, `src` holds a valid value of `ty` with its referred memory
+    // alive and `dst` is `ty.size()` writable bytes not overlapping it. Every read and write
+    // is unaligned, at an offset `ty` places inside the value (a field offset, the optional
+    // payload offset); a string's bytes, a list's `len` elements at `stride` and a vector's
+    // `n` floats are read only through the pointer the value holds (an empty string or list
+    // reads nothing; a vector's pointer is null only when `n == 0`). Each fresh arena block
+    // is checked for null and written only within its requested size (a list's block is
+    // zeroed, as the recursive `deep_copy` requires of its `dst`), and the recursive calls
+    // pass the same guarantees for the element or field type.
     unsafe {
         match ty {
             TypeDesc::Int | TypeDesc::Float => wr(dst, 0, rd::<u64>(src, 0)),
@@ -126,7 +134,11 @@ pub unsafe fn stored(ty: &TypeDesc, src: *const u8, arena: &mut Arena) -> Option
 /// # Safety
 /// A valid value of `ty` must be at `p`, its referred memory alive.
 pub unsafe fn key_bytes(ty: &TypeDesc, p: *const u8, out: &mut Vec<u8>) {
-    // SAFETY (whole body): offsets come from `ty`, which describes the value at `p`.
+    // SAFETY: per the caller, `p` holds a valid value of `ty` with its referred memory
+    // alive. Every read is unaligned, at an offset `ty` places inside the value; a string's
+    // bytes, a list's `len` elements at `stride` and a vector's `n` floats (skipped when its
+    // pointer is null) are read through pointers the value holds; the recursive calls pass
+    // the same guarantee for the element or field type.
     unsafe {
         match ty {
             TypeDesc::Int => {
@@ -206,7 +218,11 @@ fn cmp_f64(x: f64, y: f64) -> Ordering {
 /// # Safety
 /// Valid values of `ty` must be at `a` and `b`, their referred memory alive.
 pub unsafe fn compare(ty: &TypeDesc, a: *const u8, b: *const u8) -> Ordering {
-    // SAFETY (whole body): offsets come from `ty`, which describes both values.
+    // SAFETY: per the caller, `a` and `b` each hold a valid value of `ty` with its referred
+    // memory alive. Every read is unaligned, at an offset `ty` places inside the values;
+    // list elements are read only below each list's own length, vector floats only through
+    // non-null pointers; the recursive calls pass the same guarantee for the element or
+    // field type.
     unsafe {
         match ty {
             TypeDesc::Int => rd::<i64>(a, 0).cmp(&rd::<i64>(b, 0)),
@@ -271,7 +287,9 @@ pub unsafe fn compare(ty: &TypeDesc, a: *const u8, b: *const u8) -> Ordering {
 /// # Safety
 /// A valid value of `ty` must be at `p`.
 pub unsafe fn as_f64(ty: &TypeDesc, p: *const u8) -> f64 {
-    // SAFETY (whole body): per the caller.
+    // SAFETY: per the caller, `p` holds a valid value of `ty`: an `int` or `float` is 8
+    // bytes at 0, an optional's tag is its byte 0, and a present optional's payload (a
+    // valid value of `inner`) is at `optional_payload_offset()`. Reads are unaligned.
     unsafe {
         match ty {
             TypeDesc::Int => rd::<i64>(p, 0) as f64,
@@ -289,7 +307,8 @@ pub unsafe fn as_f64(ty: &TypeDesc, p: *const u8) -> f64 {
 /// # Safety
 /// A valid value of `ty` must be at `p`.
 pub unsafe fn as_i64(ty: &TypeDesc, p: *const u8) -> Option<i64> {
-    // SAFETY (whole body): per the caller.
+    // SAFETY: as in `as_f64`: an `int` is 8 bytes at 0, an optional's tag is its byte 0
+    // and a present optional's payload is a valid value of `inner`. Reads are unaligned.
     unsafe {
         match ty {
             TypeDesc::Int => Some(rd(p, 0)),

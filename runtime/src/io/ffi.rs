@@ -579,7 +579,12 @@ mod tests {
     #[test]
     fn decode_and_write_through_the_c_abi() {
         let ty = "{ id: int, text: str, v: vec[2]? }";
-        // SAFETY (whole test): every pointer passed is live and sized as documented.
+        // SAFETY: each call meets its `# Safety` contract: type texts, lines and strings are
+        // live Rust slices passed with their lengths; `arena`, `dec`, `enc` and `buf` come
+        // from their `_new` functions (checked non-null), are used by this thread only and
+        // are freed once, after their last use; `out` is `size` (40) writable bytes, 8-byte
+        // aligned; `err` is a writable local; the decoded value read by
+        // `kiln_json_write_line` refers to `line` and `arena`, both still alive.
         unsafe {
             let arena = kiln_arena_new();
             let dec = kiln_json_decoder_new(ty.as_ptr(), ty.len());
@@ -654,7 +659,14 @@ mod tests {
     #[test]
     fn csv_and_lines_through_the_c_abi() {
         let ty = "{ a: int, b: str? }";
-        // SAFETY (whole test): every pointer passed is live and sized as documented.
+        // SAFETY: each call meets its `# Safety` contract: type texts, headers, records and
+        // lines are live Rust slices passed with their lengths; `arena`, `dec`, `enc` and
+        // `buf` come from their `_new` functions (null or live: the functions taking them
+        // accept null, and the null `none` is never used), are used by this thread only and
+        // are freed once, after their last use; `out` is the decoder's size in writable, 8-byte aligned bytes, and `s` 16
+        // writable bytes (a `KStr`); `err` is a writable local. The null decoder given to
+        // `kiln_json_decode` and the null arena given to `kiln_arena_alloc` are rejected
+        // (checked with `as_ref`/`as_mut`) before anything is accessed.
         unsafe {
             let arena = kiln_arena_new();
             let mut err = KStr { ptr: std::ptr::null(), len: 0 };

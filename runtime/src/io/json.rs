@@ -268,8 +268,8 @@ pub(crate) fn find_special(s: &[u8]) -> Option<usize> {
             __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_max_epu8, _mm_movemask_epi8,
             _mm_or_si128, _mm_set1_epi8,
         };
-        // SAFETY (both blocks): SSE2 is part of the x86-64 baseline, so these intrinsics are
-        // available on every x86-64 CPU; they only compute on values.
+        // SAFETY: SSE2 is part of the x86-64 baseline, so these intrinsics are available on
+        // every x86-64 CPU; they only compute on values.
         let (quote, backslash, ctrl) =
             unsafe { (_mm_set1_epi8(b'"' as i8), _mm_set1_epi8(b'\\' as i8), _mm_set1_epi8(0x1F)) };
         while let Some(w) = s.get(i..i + 16) {

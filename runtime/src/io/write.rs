@@ -188,8 +188,12 @@ impl WPlan {
     /// # Safety
     /// `p` must point to a valid value of this plan's type.
     unsafe fn write(&self, p: *const u8, out: &mut Vec<u8>) {
-        // SAFETY (whole body): `p` points to a valid value of this type, so every offset
-        // read below is inside it, and the pointers it holds are valid as the layout says.
+        // SAFETY: per the caller, `p` points to a valid value of this plan's type, so every
+        // offset read below (a field offset, the optional payload offset, the `KStr` and
+        // list halves at 0 and 8) is inside it, and the pointers it holds address what the
+        // layout says: a string's bytes, a vector's `n` floats, a list's `len` elements at
+        // `stride`, each a valid value of the element plan's type for the recursive call.
+        // Reads are unaligned.
         unsafe {
             match self {
                 WPlan::Int => format_i64(out, read::<i64>(p, 0)),
@@ -342,8 +346,10 @@ impl CsvEncoder {
             if i > 0 {
                 out.push(b',');
             }
-            // SAFETY (block): `value` points to a record of the encoder's type, so the
-            // offsets computed from that type address its fields.
+            // SAFETY: per the caller, `value` points to a valid record of the encoder's type,
+            // so the offsets computed from that type address its fields: the tag byte of an
+            // optional column, then (present) the payload at `off` of the column's kind,
+            // a string's bytes alive. Reads are unaligned.
             unsafe {
                 if let Some(t) = tag
                     && read::<u8>(value, t) == 0

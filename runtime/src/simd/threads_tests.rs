@@ -126,9 +126,14 @@ fn dense_row2(l: &Layer, l2: &Layer, x: &[f32]) -> (Vec<u32>, Vec<u32>) {
 #[test]
 fn two_threads_give_the_bits_of_one() {
     let acts = [Act::Linear, Act::Relu, Act::Sigmoid, Act::Tanh, Act::Softmax];
+    // SAFETY: `kiln_set_threads`, `kiln_worker_jobs`, `kiln_set_row_split` and
+    // `kiln_threads` are safe Rust functions of kernels/pool.rs exported with the C ABI: no
+    // arguments to check, no preconditions (they only touch atomics and start the worker).
     let two = unsafe { kiln_set_threads(2) } == 2;
+    // SAFETY: as above (no preconditions).
     let jobs0 = unsafe { kiln_worker_jobs() };
     // Split every layer of two or more panels, however small.
+    // SAFETY: as above (no preconditions).
     let old_split = unsafe { kiln_set_row_split(1) };
     for (s, shape) in
         [&[784, 128, 64, 32, 10][..], &[33, 70, 10], &[5, 97], &[64, 40, 33], &[300, 257, 3]]
@@ -140,9 +145,11 @@ fn two_threads_give_the_bits_of_one() {
             let (k, m) = (shape[0], *shape.last().unwrap());
             for n in [1, 2, 3, 5, 8, 9, 16, 17, 64, 257] {
                 let x = rand(n * k, n as u64);
+                // SAFETY: `kiln_set_threads` has no preconditions (see above).
                 unsafe { kiln_set_threads(1) };
                 let one = par_rows(&x, n, k, m);
                 assert!(one.iter().all(|b| !f32::from_bits(*b).is_nan()));
+                // SAFETY: as above.
                 unsafe { kiln_set_threads(2) };
                 for _ in 0..3 {
                     assert_eq!(par_rows(&x, n, k, m), one, "{shape:?} {act:?} n={n}");
@@ -154,8 +161,10 @@ fn two_threads_give_the_bits_of_one() {
                 let mut want = vec![f32::NAN; l.m];
                 assert!(dense(&l.w, &l.b, &x, &mut want, 1, l.k, l.m, l.act));
                 let want: Vec<u32> = want.iter().map(|v| v.to_bits()).collect();
+                // SAFETY: `kiln_set_threads` has no preconditions (see above).
                 unsafe { kiln_set_threads(1) };
                 assert_eq!(dense_row(l, &x), want);
+                // SAFETY: as above.
                 unsafe { kiln_set_threads(2) };
                 for _ in 0..3 {
                     assert_eq!(dense_row(l, &x), want, "{}x{} {act:?}", l.k, l.m);
@@ -170,8 +179,10 @@ fn two_threads_give_the_bits_of_one() {
                 assert!(dense(&l2.w, &l2.b, &mid, &mut out, 1, l2.k, l2.m, l2.act));
                 let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<u32>>();
                 let want = (bits(&mid), bits(&out));
+                // SAFETY: `kiln_set_threads` has no preconditions (see above).
                 unsafe { kiln_set_threads(1) };
                 assert_eq!(dense_row2(l, l2, &x), want);
+                // SAFETY: as above.
                 unsafe { kiln_set_threads(2) };
                 for _ in 0..3 {
                     assert_eq!(dense_row2(l, l2, &x), want, "{}x{}x{} {act:?}", l.k, l.m, l2.m);
@@ -179,15 +190,23 @@ fn two_threads_give_the_bits_of_one() {
             }
         }
     }
+    // SAFETY: `kiln_set_row_split` has no preconditions (see above).
     unsafe { kiln_set_row_split(old_split) };
     if two {
         // The worker really took part (it spins between calls, so it claims most jobs).
-        assert!(unsafe { kiln_worker_jobs() } > jobs0, "the worker ran no job");
+        // SAFETY: `kiln_worker_jobs` has no preconditions (see above).
+        let jobs = unsafe { kiln_worker_jobs() };
+        assert!(jobs > jobs0, "the worker ran no job");
     }
     // Bad arguments are refused on both paths.
     let l = &net(&[40, 70], Act::Relu, 1)[0];
     let mut y = vec![0.0f32; 70];
+    // SAFETY: `kiln_set_row_split` has no preconditions (see above).
     unsafe { kiln_set_row_split(1) };
+    // SAFETY: `l.w` and `l.b` are the packed weights and bias of a 40 x 70 layer and `y`
+    // holds 70 writable floats, as `kiln_dense_row` requires; the input is null, which
+    // `kiln_gemv_panels` rejects on both paths (split or not) before reading anything, and
+    // `next` is null (nothing to prefetch).
     let r = unsafe {
         kiln_dense_row(
             l.w.as_ptr(),
@@ -202,6 +221,10 @@ fn two_threads_give_the_bits_of_one() {
         )
     };
     assert_eq!(r, -1);
+    // SAFETY: the activation code 9 is no `Act`: `kiln_gemv_panels` (which does the work on
+    // both paths of `kiln_dense_row`) returns -1 before making any slice, so the output
+    // `y + 1` (69 floats left where the contract asks for 70, overlapping the input `y`) is
+    // never read or written; `next` is null.
     let r = unsafe {
         kiln_dense_row(
             l.w.as_ptr(),
@@ -218,6 +241,10 @@ fn two_threads_give_the_bits_of_one() {
     assert_eq!(r, -1);
     let l2 = &net(&[70, 20], Act::Relu, 2)[0];
     let mut y2 = vec![0.0f32; 20];
+    // SAFETY: `l` (40 x 70) and `l2` (70 x 20) are packed layers, `y` holds 70 writable
+    // floats and `y2` 20, no written buffer overlaps another, as `kiln_dense_row2` requires;
+    // the input is null, which `kiln_gemv_panels` rejects before reading it (on the shared
+    // path `kiln_gemv_sums` then only reads `y`, initialized zeros), and `next` is null.
     let r = unsafe {
         kiln_dense_row2(
             l.w.as_ptr(),
@@ -237,6 +264,9 @@ fn two_threads_give_the_bits_of_one() {
         )
     };
     assert_eq!(r, -1);
+    // SAFETY: `kiln_set_row_split` has no preconditions (see above).
     unsafe { kiln_set_row_split(old_split) };
-    assert!(matches!(unsafe { kiln_threads() }, 1 | 2));
+    // SAFETY: `kiln_threads` has no preconditions (see above).
+    let threads = unsafe { kiln_threads() };
+    assert!(matches!(threads, 1 | 2));
 }
