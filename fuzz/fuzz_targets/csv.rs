@@ -44,15 +44,34 @@ enum Item {
     Rec(u64, Vec<u8>),
 }
 
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+/// Stands for a BOM at the start of what the `csv` crate reads, which it would drop (Kiln
+/// drops only the one at the start of the input, already gone here): same length, no
+/// special byte.
+const NOT_BOM: &[u8] = b"\x01\x01\x01";
+
+/// `data` with a leading BOM replaced by [`NOT_BOM`].
+fn masked(data: &[u8]) -> Vec<u8> {
+    let mut v = data.to_vec();
+    if v.starts_with(BOM) {
+        v[..3].copy_from_slice(NOT_BOM);
+    }
+    v
+}
+
+fn reader(data: &[u8]) -> csv::Reader<std::io::Cursor<Vec<u8>>> {
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_reader(std::io::Cursor::new(masked(data)))
+}
+
 /// Frames `data` (BOM already removed) with the `csv` crate: each record's bytes are the
 /// input between the reader's positions before and after it; the blank lines it skips are
 /// the `\n` bytes at the start of that span.
 fn frame(data: &[u8]) -> Vec<Item> {
-    let mut rdr = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .terminator(csv::Terminator::Any(b'\n'))
-        .from_reader(data);
+    let mut rdr = reader(data);
     let line_of = |pos: usize| 1 + data[..pos].iter().filter(|&&b| b == b'\n').count() as u64;
     let mut rec = csv::ByteRecord::new();
     let mut items = Vec::new();
@@ -89,11 +108,7 @@ fn frame(data: &[u8]) -> Vec<Item> {
 
 /// Every record of `data` as the `csv` crate splits it.
 fn all_cells(data: &[u8]) -> Vec<Vec<Vec<u8>>> {
-    let mut rdr = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .terminator(csv::Terminator::Any(b'\n'))
-        .from_reader(data);
+    let mut rdr = reader(data);
     rdr.byte_records()
         .map(|r| r.expect("reading memory").iter().map(<[u8]>::to_vec).collect())
         .collect()
@@ -102,11 +117,7 @@ fn all_cells(data: &[u8]) -> Vec<Vec<Vec<u8>>> {
 /// The cells of one record `(text, quoted)`, split by the `csv` crate, or `None` when the
 /// record is not exactly those cells written out strictly (RFC 4180).
 fn cells(rec: &[u8]) -> Option<Vec<(Vec<u8>, bool)>> {
-    let mut rdr = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .terminator(csv::Terminator::Any(b'\n'))
-        .from_reader(rec);
+    let mut rdr = reader(rec);
     let mut r = csv::ByteRecord::new();
     if !rdr.read_byte_record(&mut r).expect("reading memory") {
         // An empty record: one empty unquoted cell.
@@ -115,6 +126,11 @@ fn cells(rec: &[u8]) -> Option<Vec<(Vec<u8>, bool)>> {
     let mut out = Vec::new();
     let mut p = 0;
     for (i, c) in r.iter().enumerate() {
+        let mut c = c.to_vec();
+        if i == 0 && rec.starts_with(BOM) && c.starts_with(NOT_BOM) {
+            c[..3].copy_from_slice(BOM);
+        }
+        let c = &c[..];
         if i > 0 {
             if rec.get(p) != Some(&b',') {
                 return None;
