@@ -6,11 +6,11 @@
 //! null). A row must have as many cells as the header. Cells: an unquoted empty cell is
 //! null (an error for a non-optional field); a quoted empty cell `""` is the empty string
 //! for `str` (null for other types); `int` takes `[+-]digits`, `float` a JSON number (or
-//! a leading `+`), both with surrounding spaces allowed; `bool` is `true` or `false`;
+//! a leading `+`), `bool` `true` or `false`, all three with spaces or tabs around allowed;
 //! `str` is the cell as is (doubled quotes undone; no trimming).
 
 use super::RecordError;
-use super::num::{self, NumError};
+use super::num;
 use crate::arena::Arena;
 use crate::layout::TypeDesc;
 
@@ -153,16 +153,17 @@ impl CsvDecoder {
         let found = || format!("found \"{}\"", shorten(text));
         match f.kind {
             Kind::Int => {
+                // An optional sign and digits (leading zeros allowed: `007` is 7), not the
+                // JSON grammar, which refuses `007`.
                 let t = trim(text);
-                let v = match num::scan_all(t) {
-                    Some((n, _)) => n.to_i64().map_err(|e| match e {
-                        NumError::NotInteger => format!("expected an integer, {}", found()),
-                        NumError::Range => {
-                            format!("integer {} is out of range for int", shorten(t))
-                        }
-                    })?,
-                    None => return Err(format!("expected an integer, {}", found())),
-                };
+                let digits = t.strip_prefix(b"+").or_else(|| t.strip_prefix(b"-")).unwrap_or(t);
+                if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+                    return Err(format!("expected an integer, {}", found()));
+                }
+                let v = std::str::from_utf8(t)
+                    .ok()
+                    .and_then(|s| s.parse::<i64>().ok())
+                    .ok_or_else(|| format!("integer {} is out of range for int", shorten(t)))?;
                 put(out, f.offset, &v.to_ne_bytes());
             }
             Kind::Float => {
@@ -410,6 +411,26 @@ mod tests {
                 ),
                 (10, Err("cell 2: characters after the closing quote")),
                 (11, Err("cell 2: a quoted cell is not closed")),
+            ])
+        );
+    }
+
+    /// Found by the `csv` fuzz target: `int` cells are an optional sign and digits (as
+    /// documented, and as the interpreter reads them), so leading zeros are allowed.
+    #[test]
+    fn int_cells_allow_leading_zeros() {
+        let input = "id,ok\n007,true\n -01\t,false\n+00,true\n-0,true\n0x1,true\n+-1,true\n09223372036854775807,true\n-009223372036854775809,true\n";
+        assert_eq!(
+            read("{ id: int, ok: bool }", input).unwrap(),
+            rows(&[
+                (2, Ok(r#"{"id":7,"ok":true}"#)),
+                (3, Ok(r#"{"id":-1,"ok":false}"#)),
+                (4, Ok(r#"{"id":0,"ok":true}"#)),
+                (5, Ok(r#"{"id":0,"ok":true}"#)),
+                (6, Err("field `id`: expected an integer, found \"0x1\"")),
+                (7, Err("field `id`: expected an integer, found \"+-1\"")),
+                (8, Ok(r#"{"id":9223372036854775807,"ok":true}"#)),
+                (9, Err("field `id`: integer -009223372036854775809 is out of range for int")),
             ])
         );
     }
