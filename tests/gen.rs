@@ -45,6 +45,9 @@ fn chunk_for(seed: u64) -> usize {
 #[derive(Default)]
 struct Tally {
     same: u64,
+    /// Agreed runs that exited 0, and the lines all agreed runs wrote.
+    ok: u64,
+    lines: u64,
     nojit: u64,
     failures: Vec<String>,
 }
@@ -55,6 +58,7 @@ fn generated_programs_agree_on_both_engines() {
     let first = env_u64("KILN_GEN_SEED", 1);
     let jobs = env_u64("KILN_GEN_JOBS", 2).max(1);
     let minimize = env_u64("KILN_GEN_MINIMIZE", 1) != 0;
+    let budget = std::time::Duration::from_secs(env_u64("KILN_GEN_MINIMIZE_SECS", 120));
     let features = Features::parse(&std::env::var("KILN_GEN_FEATURES").unwrap_or_default()).unwrap();
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
     let out = std::env::var("KILN_GEN_OUT")
@@ -71,8 +75,11 @@ fn generated_programs_agree_on_both_engines() {
     let start = Instant::now();
     std::thread::scope(|s| {
         for j in 0..jobs {
-            let (next, tally, features, out) = (&next, &tally, &features, &out);
-            let runner = Runner { kiln: PathBuf::from(env!("CARGO_BIN_EXE_kiln")), scratch: scratch.path().join(format!("job{j}")) };
+            let (next, tally, features, out, budget) = (&next, &tally, &features, &out, budget);
+            let runner = Runner {
+                kiln: PathBuf::from(env!("CARGO_BIN_EXE_kiln")),
+                failfast_outputs: features.failfast_outputs,
+                scratch: scratch.path().join(format!("job{j}")) };
             s.spawn(move || {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
@@ -84,14 +91,18 @@ fn generated_programs_agree_on_both_engines() {
                     let verdict = runner.judge(&program, chunk_for(seed));
                     let mut t = tally.lock().unwrap();
                     match &verdict {
-                        Verdict::Same => t.same += 1,
+                        Verdict::Same { ok, lines } => {
+                            t.same += 1;
+                            t.ok += u64::from(*ok);
+                            t.lines += *lines as u64;
+                        }
                         Verdict::NoJit => t.nojit += 1,
                         v => {
                             let msg = format!("seed {seed}: {}", v.class());
                             eprintln!("{msg}:\n{}\n", detail(v));
                             drop(t);
                             let saved = if minimize && v.class() != "invalid" {
-                                let small = shrink::minimize(&runner, &program, v, chunk_for(seed));
+                                let small = shrink::minimize(&runner, &program, v, chunk_for(seed), budget);
                                 shrink::save(&small, &runner, chunk_for(seed), out)
                             } else {
                                 shrink::save(&program, &runner, chunk_for(seed), out)
@@ -116,9 +127,11 @@ fn generated_programs_agree_on_both_engines() {
     let t = tally.into_inner().unwrap();
     let secs = start.elapsed().as_secs_f64();
     eprintln!(
-        "gen: {cases} programs in {secs:.0} s ({:.1}/s): {} agreed, {} JIT refused, {} failed",
+        "gen: {cases} programs in {secs:.0} s ({:.1}/s): {} agreed ({} exited 0; {} output lines), {} JIT refused, {} failed",
         cases as f64 / secs,
         t.same,
+        t.ok,
+        t.lines,
         t.nojit,
         t.failures.len()
     );

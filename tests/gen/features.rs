@@ -40,9 +40,9 @@ features! {
     int_sum_agg: true, "int `sum` / `mean` aggregates in `group_by` and `aggregate`";
     float_sum: true, "float `sum` / `mean` (aggregates and list functions)";
     left_join_opt: true, "`left_join` whose right element type is optional";
-    nested_bool_rec: true, "records whose fields are all `bool` nested in records";
-    two_keyed: true, "two keyed operators (`sort_by`, `distinct`, `group_by`, joins) in one stage";
-    json_neg_zero: true, "`-0` and `-0.0` in JSON input";
+    nested_bool_rec: false, "records whose fields are all `bool` nested in records";
+    two_keyed: false, "two keyed operators (`sort_by`, `distinct`, `group_by`, joins) in one stage";
+    json_neg_zero: false, "`-0` and `-0.0` in JSON input";
     csv_extra_cells: true, "CSV input rows with more cells than the header";
     release_errors: true, "record errors together with `sort_by`/`group_by`/`aggregate`/`union`/joins";
     cmp_of_cmp: true, "`==` / `!=` whose operands are themselves comparisons";
@@ -53,6 +53,9 @@ features! {
     recursion: true, "recursive user fns";
     list_stream_ops: true, "list forms of `sort_by` / `distinct` (bridged to the interpreter)";
     malformed: true, "malformed input lines (bad JSON, wrong types, missing fields)";
+    multi_fault: false, "JSONL lines with several faults (a missing field, a wrong type, cut short)";
+    failfast_outputs: false, "compare sinks and stdout after a run stopped at a record (docs/run.md: they may differ)";
+    float_halfway: false, "JSON floats halfway between two doubles (9007199254740993.0)";
 }
 
 impl Features {
