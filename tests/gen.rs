@@ -8,7 +8,8 @@
 //! (`Features::ci`). Long runs (see docs/testing.md):
 //! `KILN_GEN_CASES=100000 KILN_GEN_SEED=1 cargo test --release --test gen -- --nocapture`.
 //! Other knobs: `KILN_GEN_FEATURES` (see gen/features.rs), `KILN_GEN_JOBS` (parallel
-//! programs), `KILN_GEN_OUT` (where minimized failures go), `KILN_GEN_MINIMIZE=0`.
+//! programs), `KILN_GEN_OUT` (where minimized failures go), `KILN_GEN_MINIMIZE=0`,
+//! `KILN_GEN_DUMP=DIR` (write every program there, to read them).
 
 #[path = "gen/expr.rs"]
 mod expr;
@@ -54,7 +55,7 @@ struct Tally {
 
 #[test]
 fn generated_programs_agree_on_both_engines() {
-    let cases = env_u64("KILN_GEN_CASES", 120);
+    let cases = env_u64("KILN_GEN_CASES", 800);
     let first = env_u64("KILN_GEN_SEED", 1);
     let jobs = env_u64("KILN_GEN_JOBS", 2).max(1);
     let minimize = env_u64("KILN_GEN_MINIMIZE", 1) != 0;
@@ -64,6 +65,7 @@ fn generated_programs_agree_on_both_engines() {
     let out = std::env::var("KILN_GEN_OUT")
         .map(PathBuf::from)
         .unwrap_or_else(|_| root.join("target/gen-failures"));
+    let dump = std::env::var("KILN_GEN_DUMP").ok().map(PathBuf::from);
     let scratch = tempfile::tempdir().unwrap();
     eprintln!(
         "gen: {cases} programs from seed {first}, {jobs} jobs; families off: {:?}",
@@ -75,7 +77,7 @@ fn generated_programs_agree_on_both_engines() {
     let start = Instant::now();
     std::thread::scope(|s| {
         for j in 0..jobs {
-            let (next, tally, features, out, budget) = (&next, &tally, &features, &out, budget);
+            let (next, tally, features, out, budget, dump) = (&next, &tally, &features, &out, budget, &dump);
             let runner = Runner {
                 kiln: PathBuf::from(env!("CARGO_BIN_EXE_kiln")),
                 failfast_outputs: features.failfast_outputs,
@@ -88,6 +90,9 @@ fn generated_programs_agree_on_both_engines() {
                     }
                     let seed = first + i;
                     let program = prog::generate(seed, features);
+                    if let Some(dir) = &dump {
+                        program.write(&dir.join(&program.name)).unwrap();
+                    }
                     let verdict = runner.judge(&program, chunk_for(seed));
                     let mut t = tally.lock().unwrap();
                     match &verdict {

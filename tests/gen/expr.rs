@@ -251,9 +251,46 @@ impl Gen<'_> {
         }
     }
 
-    /// A key for `sort_by` / `distinct` / `group_by`: a scalar, maybe optional.
+    /// The type of a path in scope (from the innermost variable, usually) that `keep`
+    /// accepts, so lambdas use their parameter; else `other`.
+    pub fn scope_ty(&mut self, keep: impl Fn(&Ty) -> bool, other: impl FnOnce(&mut Rng) -> Ty) -> Ty {
+        fn walk(t: &Ty, out: &mut Vec<Ty>, depth: u32) {
+            out.push(t.clone());
+            if let (Ty::Rec(fs), true) = (t, depth < 3) {
+                for (_, ft) in fs {
+                    walk(ft, out, depth + 1);
+                }
+            }
+        }
+        let mut tys = Vec::new();
+        let inner_only = self.rng.chance(2, 3);
+        for (i, (_, t)) in self.vars.iter().enumerate().rev() {
+            if inner_only && i + 1 != self.vars.len() {
+                break;
+            }
+            walk(t, &mut tys, 0);
+        }
+        tys.retain(|t| keep(t));
+        if !tys.is_empty() && self.rng.chance(3, 4) {
+            return self.rng.pick(&tys).clone();
+        }
+        other(self.rng)
+    }
+
+    /// Some type, often one a variable in scope has.
+    pub fn some_ty(&mut self) -> Ty {
+        let f = self.f;
+        self.scope_ty(|t| !matches!(t, Ty::Rec(_)), |rng| ty::gen_ty(rng, f, 1))
+    }
+
+    /// A key for `distinct` / `group_by` / joins: a scalar, maybe optional.
     pub fn key_ty(&mut self) -> Ty {
-        ty::gen_scalar(self.rng, true)
+        self.scope_ty(|t| t.base().is_scalar(), |rng| ty::gen_scalar(rng, true))
+    }
+
+    /// A key for `sort_by` (ordered, never null).
+    pub fn sort_key_ty(&mut self) -> Ty {
+        self.scope_ty(|t| t.is_scalar(), |rng| ty::gen_scalar(rng, false))
     }
 
     fn call_fn(&mut self, t: &Ty, d: u32) -> Option<Expr> {
@@ -331,7 +368,7 @@ impl Gen<'_> {
     }
 
     fn gen_block(&mut self, t: &Ty, d: u32) -> Option<Expr> {
-        let lt = ty::gen_ty(self.rng, self.f, 1);
+        let lt = self.some_ty();
         let v = self.name("t");
         let init = self.expr(&lt, d);
         self.vars.push((v.clone(), lt));
@@ -377,7 +414,7 @@ impl Gen<'_> {
     }
 
     fn any_list(&mut self, d: u32) -> Expr {
-        let et = ty::gen_ty(self.rng, self.f, 1);
+        let et = self.some_ty();
         self.expr(&Ty::List(Box::new(et)), d)
     }
 
@@ -509,14 +546,16 @@ impl Gen<'_> {
         Some(match self.rng.below(12) {
             0..=2 => {
                 let op = *self.rng.pick(&["<", "<=", ">", ">=", "==", "!="]);
-                let t = self.rng.pick(&[Ty::Int, Ty::Float, Ty::Str, Ty::Int]).clone();
+                let t = self.scope_ty(|t| matches!(t, Ty::Int | Ty::Float | Ty::Str), |rng| {
+                    rng.pick(&[Ty::Int, Ty::Float, Ty::Str, Ty::Int]).clone()
+                });
                 let a = self.expr(&t, d);
                 let c = if t == Ty::Str { self.expr(&t, d) } else { self.num(d) };
                 ex!(b, ["(", a, format!(" {op} "), c, ")"])
             }
             3 => {
                 let op = *self.rng.pick(&["==", "!="]);
-                let t = ty::gen_ty(self.rng, self.f, 1);
+                let t = self.some_ty();
                 let (x, y) = (self.cmp_operand(&t, d), self.cmp_operand(&t, d));
                 ex!(b, ["(", x, format!(" {op} "), y, ")"])
             }
@@ -535,13 +574,14 @@ impl Gen<'_> {
                 ex!(b, [format!("{f}("), s, ", ", p, ")"])
             }
             7 => {
-                let et = ty::gen_scalar(self.rng, false);
+                let et = self.sort_key_ty();
                 let xs = self.expr(&Ty::List(Box::new(et.clone())), d);
                 let x = self.expr(&et, d);
                 ex!(b, ["contains(", xs, ", ", x, ")"])
             }
             8 => {
-                let t = ty::gen_ty(self.rng, self.f, 1).opt();
+                let f = self.f;
+                let t = self.scope_ty(Ty::is_opt, |rng| ty::gen_ty(rng, f, 1).opt());
                 let o = self.expr(&t, d);
                 let op = *self.rng.pick(&["==", "!="]);
                 ex!(b, ["(", o, format!(" {op} null)")])
@@ -581,7 +621,7 @@ impl Gen<'_> {
                 ex!(s, ["truncate(", a, ", ", n, ")"])
             }
             6 | 7 => {
-                let t = ty::gen_ty(self.rng, self.f, 1);
+                let t = self.some_ty();
                 let x = self.expr(&t, d);
                 ex!(s, ["str(", x, ")"])
             }
@@ -627,7 +667,7 @@ impl Gen<'_> {
                 ex!(t.clone(), [format!("{f}("), a, ", ", n, ")"])
             }
             5 | 6 => {
-                let st = ty::gen_ty(self.rng, self.f, 1);
+                let st = self.some_ty();
                 let src = self.expr(&Ty::List(Box::new(st.clone())), d);
                 self.list_op(t, "map", src, &st, inner, d)
             }
@@ -636,7 +676,7 @@ impl Gen<'_> {
                 self.list_op(t, "filter", src, inner, &Ty::Bool, d)
             }
             8 => {
-                let st = ty::gen_ty(self.rng, self.f, 1);
+                let st = self.some_ty();
                 let src = self.expr(&Ty::List(Box::new(st.clone())), d);
                 self.list_op(t, "flat_map", src, &st, t, d)
             }
@@ -656,7 +696,7 @@ impl Gen<'_> {
             11 if self.f.list_stream_ops => {
                 let src = self.expr(t, d);
                 let op = *self.rng.pick(&["sort_by", "distinct"]);
-                let kt = if op == "sort_by" { ty::gen_scalar(self.rng, false) } else { self.key_ty() };
+                let kt = if op == "sort_by" { self.sort_key_ty() } else { self.key_ty() };
                 self.list_op(t, op, src, inner, &kt, d)
             }
             _ => return None,

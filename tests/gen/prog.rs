@@ -87,6 +87,8 @@ struct State<'a> {
     args: Vec<String>,
     streams: Vec<Stream>,
     ints: Vec<String>,
+    /// Streams a stage or a join / union already reads (without `fan_out`, each is read once).
+    used: Vec<String>,
     prefix: String,
     errors_sink: bool,
 }
@@ -106,6 +108,7 @@ pub fn generate(seed: u64, f: &Features) -> Program {
         args: Vec::new(),
         streams: Vec::new(),
         ints: Vec::new(),
+        used: Vec::new(),
         prefix: name.clone(),
         errors_sink: false,
     };
@@ -135,7 +138,7 @@ pub fn generate(seed: u64, f: &Features) -> Program {
     let nstages = 1 + st.g.rng.below(4);
     let mut stages = Vec::new();
     for i in 0..nstages {
-        stages.push(st.stage(i));
+        stages.extend(st.stage(i));
     }
     st.sinks(&stages);
     if st.errors_sink {
@@ -223,7 +226,7 @@ impl State<'_> {
         let name = format!("src{i}");
         let rng = &mut *self.g.rng;
         let kind = rng.below(10);
-        let n = rng.below(12);
+        let n = rng.below(20);
         if kind == 0 {
             let path = format!("data/{}_{name}.txt", self.prefix);
             let lines = (0..n).map(|_| rng.pick(ty::STRS).replace(['\n', '\r'], " ")).collect();
@@ -234,7 +237,7 @@ impl State<'_> {
         }
         let csv = self.g.f.csv_source && kind <= 3;
         let t = if csv {
-            { let k = 1 + rng.below(4); ty::gen_flat_record(rng, k) }
+            { let k = 1 + rng.below(4); ty::gen_flat_record(rng, self.g.f, k) }
         } else {
             { let k = 1 + rng.below(4); ty::gen_record(rng, self.g.f, 1, k) }
         };
@@ -258,6 +261,22 @@ impl State<'_> {
             ops: vec![],
         });
         self.streams.push(Stream { name, ty: t });
+    }
+
+    /// A stream to read, and marks it read; none when every stream is read already and
+    /// `fan_out` is off.
+    fn take_stream(&mut self) -> Option<Stream> {
+        let free: Vec<Stream> = if self.g.f.fan_out {
+            self.streams.clone()
+        } else {
+            self.streams.iter().filter(|s| !self.used.contains(&s.name)).cloned().collect()
+        };
+        if free.is_empty() {
+            return None;
+        }
+        let s = self.g.rng.pick(&free).clone();
+        self.used.push(s.name.clone());
+        Some(s)
     }
 
     fn count(&mut self) -> String {
@@ -308,12 +327,14 @@ impl State<'_> {
                     }
                 }
                 _ => {
+                    self.g.vars.push(("_".into(), t.clone()));
                     let ut = match agg {
-                        "collect" => ty::gen_ty(self.g.rng, self.g.f, 1),
+                        "collect" => self.g.some_ty(),
                         // min and max need an ordered, non-null value (E0204)
-                        "min" | "max" => ty::gen_scalar(self.g.rng, false),
-                        _ => ty::gen_scalar(self.g.rng, true),
+                        "min" | "max" => self.g.sort_key_ty(),
+                        _ => self.g.key_ty(),
                     };
+                    self.g.vars.pop();
                     let (v, e) = self.lam(t, &ut, 2);
                     let rt = match agg {
                         "collect" => Ty::List(Box::new(ut)),
@@ -341,8 +362,8 @@ impl State<'_> {
                 0..=3 => {
                     let rng = &mut *self.g.rng;
                     let out = match (t, rng.below(5)) {
-                        (Ty::Rec(fs), 0 | 1) => {
-                            let names = ["m1", "m2", "m3"];
+                        (Ty::Rec(fs), 0 | 1) if fs.len() < 8 => {
+                            let names = ["m1", "m2", "m3", "m4", "m5", "m6", "m7", "m8"];
                             let nn = names.iter().find(|n| !fs.iter().any(|(x, _)| x == *n)).unwrap();
                             let nt = ty::gen_ty(rng, f, 1);
                             let (v, e) = self.lam(t, &nt, 3);
@@ -351,7 +372,12 @@ impl State<'_> {
                             let nty = Ty::Rec(nfs);
                             return (vec![format!("map({v} => {{ ..{v}, {nn}: ").into(), e.into(), " })".into()], nty);
                         }
-                        (_, 2) => ty::gen_ty(rng, f, 1),
+                        (_, 2) => {
+                            self.g.vars.push(("_".into(), t.clone()));
+                            let t = self.g.some_ty();
+                            self.g.vars.pop();
+                            t
+                        }
                         _ => { let k = 1 + rng.below(4); ty::gen_record(rng, f, 1, k) }
                     };
                     let (v, e) = self.lam(t, &out, 3);
@@ -384,7 +410,9 @@ impl State<'_> {
                 }
                 10 | 11 if keyed_ok && (k == 10 || release_ok) => {
                     *keyed = true;
-                    let kt = if k == 10 { self.g.key_ty() } else { ty::gen_scalar(self.g.rng, false) };
+                    self.g.vars.push(("_".into(), t.clone()));
+                    let kt = if k == 10 { self.g.key_ty() } else { self.g.sort_key_ty() };
+                    self.g.vars.pop();
                     let (v, e) = self.lam(t, &kt, 2);
                     if k == 10 {
                         return (vec![format!("distinct({v} => ").into(), e.into(), ")".into()], t.clone());
@@ -394,7 +422,9 @@ impl State<'_> {
                 }
                 12 if keyed_ok && release_ok => {
                     *keyed = true;
+                    self.g.vars.push(("_".into(), t.clone()));
                     let kt = self.g.key_ty();
+                    self.g.vars.pop();
                     let (v, e) = self.lam(t, &kt, 2);
                     let (aggs, fields) = self.aggs(t, true);
                     let mut parts: Vec<Part> = vec![format!("group_by({v} => ").into(), e.into()];
@@ -420,13 +450,17 @@ impl State<'_> {
                     return (parts, Ty::Rec(fields));
                 }
                 14 if keyed_ok && release_ok => {
-                    let right = self.g.rng.pick(&self.streams).clone();
+                    let Some(right) = self.take_stream() else { continue };
                     let left_join = self.g.rng.chance(1, 2);
                     if left_join && right.ty.is_opt() && !f.left_join_opt {
                         continue;
                     }
                     *keyed = true;
-                    let kt = self.g.rng.pick(&[Ty::Int, Ty::Str, Ty::Int, Ty::Bool]).clone();
+                    self.g.vars.push(("_".into(), t.clone()));
+                    let kt = self.g.scope_ty(|t| matches!(t, Ty::Int | Ty::Str | Ty::Bool), |rng| {
+                        rng.pick(&[Ty::Int, Ty::Str, Ty::Int, Ty::Bool]).clone()
+                    });
+                    self.g.vars.pop();
                     let (lv, le) = self.lam(t, &kt, 2);
                     let (rv, re) = self.lam(&right.ty, &kt, 2);
                     let rt = if left_join { right.ty.clone().opt() } else { right.ty.clone() };
@@ -447,12 +481,18 @@ impl State<'_> {
                     );
                 }
                 15 if release_ok => {
-                    let same: Vec<Stream> = self.streams.iter().filter(|s| s.ty == *t).cloned().collect();
+                    let same: Vec<Stream> = self
+                        .streams
+                        .iter()
+                        .filter(|s| s.ty == *t && (f.fan_out || !self.used.contains(&s.name)))
+                        .cloned()
+                        .collect();
                     if !same.is_empty() && self.g.rng.chance(1, 2) {
                         let s = self.g.rng.pick(&same).name.clone();
+                        self.used.push(s.clone());
                         return (text(format!("union({s})")), t.clone());
                     }
-                    let other = self.g.rng.pick(&self.streams).clone();
+                    let Some(other) = self.take_stream() else { continue };
                     let (v, e) = self.lam(&other.ty, t, 2);
                     return (vec![format!("union({} |> map({v} => ", other.name).into(), e.into(), "))".into()], t.clone());
                 }
@@ -461,21 +501,26 @@ impl State<'_> {
         }
     }
 
-    fn stage(&mut self, i: usize) -> Stream {
-        let input = self.g.rng.pick(&self.streams).clone();
+    fn stage(&mut self, i: usize) -> Option<Stream> {
+        let input = self.take_stream()?;
         let name = format!("s{i}");
         let mut t = input.ty.clone();
         let mut ops = Vec::new();
         let mut keyed = false;
         for _ in 0..1 + self.g.rng.below(4) {
-            let (op, nt) = self.op(&t, &mut keyed);
-            ops.push(op);
-            t = nt;
+            for _ in 0..10 {
+                let (op, nt) = self.op(&t, &mut keyed);
+                if ty::fix_bool_records(nt.clone(), self.g.f, true) == nt {
+                    ops.push(op);
+                    t = nt;
+                    break;
+                }
+            }
         }
         self.items.push(Item { kind: Kind::Stage, head: text(format!("stage {name} = {}", input.name)), ops });
         let s = Stream { name, ty: t };
         self.streams.push(s.clone());
-        s
+        Some(s)
     }
 
     fn sinks(&mut self, stages: &[Stream]) {

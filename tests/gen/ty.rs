@@ -94,17 +94,18 @@ pub fn gen_record(rng: &mut Rng, f: &Features, depth: u32, n: usize) -> Ty {
 }
 
 /// A flat record (CSV-shaped).
-pub fn gen_flat_record(rng: &mut Rng, n: usize) -> Ty {
+pub fn gen_flat_record(rng: &mut Rng, f: &Features, n: usize) -> Ty {
     let mut names: Vec<&str> = NAMES.to_vec();
     let mut fs = Vec::new();
     for _ in 0..n.max(1) {
         let name = names.remove(rng.below(names.len()));
         fs.push((name.to_string(), gen_scalar(rng, true)));
     }
-    Ty::Rec(fs)
+    fix_bool_records(Ty::Rec(fs), f, true)
 }
 
-/// Without `nested_bool_rec`, every record gets a field that is not `bool`.
+/// Without `nested_bool_rec`, every record gets a field that is not `bool` (an all-`bool`
+/// record nested in another one, or captured by a lambda inside a lambda, crashes the JIT).
 pub fn fix_bool_records(t: Ty, f: &Features, top: bool) -> Ty {
     if f.nested_bool_rec {
         return t;
@@ -228,7 +229,7 @@ fn wrong_value(rng: &mut Rng, t: &Ty) -> String {
 pub fn jsonl_lines(rng: &mut Rng, f: &Features, t: &Ty, n: usize) -> Vec<String> {
     let mut lines = Vec::new();
     for _ in 0..n {
-        if f.malformed && rng.chance(1, 9) {
+        if f.malformed && rng.chance(1, 12) {
             let Ty::Rec(fs) = t else { unreachable!() };
             let (name, ft) = rng.pick(fs).clone();
             let line = match rng.below(5) {
