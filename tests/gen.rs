@@ -35,7 +35,10 @@ use features::Features;
 use run::{Runner, Verdict};
 
 fn env_u64(name: &str, default: u64) -> u64 {
-    std::env::var(name).ok().map(|v| v.parse().unwrap_or_else(|_| panic!("{name}={v}: not a number"))).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .map(|v| v.parse().unwrap_or_else(|_| panic!("{name}={v}: not a number")))
+        .unwrap_or(default)
 }
 
 /// The tiny chunk size a seed runs with.
@@ -60,7 +63,8 @@ fn generated_programs_agree_on_both_engines() {
     let jobs = env_u64("KILN_GEN_JOBS", 2).max(1);
     let minimize = env_u64("KILN_GEN_MINIMIZE", 1) != 0;
     let budget = std::time::Duration::from_secs(env_u64("KILN_GEN_MINIMIZE_SECS", 120));
-    let features = Features::parse(&std::env::var("KILN_GEN_FEATURES").unwrap_or_default()).unwrap();
+    let features =
+        Features::parse(&std::env::var("KILN_GEN_FEATURES").unwrap_or_default()).unwrap();
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
     let out = std::env::var("KILN_GEN_OUT")
         .map(PathBuf::from)
@@ -77,11 +81,13 @@ fn generated_programs_agree_on_both_engines() {
     let start = Instant::now();
     std::thread::scope(|s| {
         for j in 0..jobs {
-            let (next, tally, features, out, budget, dump) = (&next, &tally, &features, &out, budget, &dump);
+            let (next, tally, features, out, budget, dump) =
+                (&next, &tally, &features, &out, budget, &dump);
             let runner = Runner {
                 kiln: PathBuf::from(env!("CARGO_BIN_EXE_kiln")),
                 failfast_outputs: features.failfast_outputs,
-                scratch: scratch.path().join(format!("job{j}")) };
+                scratch: scratch.path().join(format!("job{j}")),
+            };
             s.spawn(move || {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
@@ -107,7 +113,8 @@ fn generated_programs_agree_on_both_engines() {
                             eprintln!("{msg}:\n{}\n", detail(v));
                             drop(t);
                             let saved = if minimize && v.class() != "invalid" {
-                                let small = shrink::minimize(&runner, &program, v, chunk_for(seed), budget);
+                                let small =
+                                    shrink::minimize(&runner, &program, v, chunk_for(seed), budget);
                                 shrink::save(&small, &runner, chunk_for(seed), out)
                             } else {
                                 shrink::save(&program, &runner, chunk_for(seed), out)

@@ -82,7 +82,9 @@ pub fn str_lit(s: &str) -> String {
             '\n' => out.push_str("\\n"),
             '\t' => out.push_str("\\t"),
             '\r' => out.push_str("\\r"),
-            c if !c.is_ascii() && c as u32 > 0xffff => out.push_str(&format!("\\u{{{:X}}}", c as u32)),
+            c if !c.is_ascii() && c as u32 > 0xffff => {
+                out.push_str(&format!("\\u{{{:X}}}", c as u32))
+            }
             c => out.push(c),
         }
     }
@@ -124,7 +126,10 @@ pub fn literal(rng: &mut Rng, t: &Ty) -> Expr {
         Ty::Opt(inner) => {
             // typed as the optional wherever it stands (a bare `null` is not)
             let c = if rng.chance(1, 2) { "true" } else { "false" };
-            return ex!(t.clone(), [format!("(if {c} {{ null }} else {{ "), literal(rng, inner), " })"]);
+            return ex!(
+                t.clone(),
+                [format!("(if {c} {{ null }} else {{ "), literal(rng, inner), " })"]
+            );
         }
         Ty::List(inner) => {
             let n = 1 + rng.below(3);
@@ -215,7 +220,7 @@ impl Gen<'_> {
 
     /// A variable, a field path or a literal. An optional is built so its inferred type is
     /// the optional one (a bare `null` or a non-optional value would infer another type).
-    fn leaf(&mut self, t: &Ty) -> Expr {
+    pub fn leaf(&mut self, t: &Ty) -> Expr {
         let paths = self.paths(t);
         if !paths.is_empty() && self.rng.chance(3, 4) {
             return self.rng.pick(&paths).clone();
@@ -253,7 +258,11 @@ impl Gen<'_> {
 
     /// The type of a path in scope (from the innermost variable, usually) that `keep`
     /// accepts, so lambdas use their parameter; else `other`.
-    pub fn scope_ty(&mut self, keep: impl Fn(&Ty) -> bool, other: impl FnOnce(&mut Rng) -> Ty) -> Ty {
+    pub fn scope_ty(
+        &mut self,
+        keep: impl Fn(&Ty) -> bool,
+        other: impl FnOnce(&mut Rng) -> Ty,
+    ) -> Ty {
         fn walk(t: &Ty, out: &mut Vec<Ty>, depth: u32) {
             out.push(t.clone());
             if let (Ty::Rec(fs), true) = (t, depth < 3) {
@@ -362,7 +371,10 @@ impl Gen<'_> {
         if self.rng.chance(1, 4) {
             let c2 = self.expr(&Ty::Bool, d);
             let m = self.expr(t, d);
-            return Some(ex!(t.clone(), ["(if ", c, " { ", a, " } else if ", c2, " { ", m, " } else { ", b, " })"]));
+            return Some(ex!(
+                t.clone(),
+                ["(if ", c, " { ", a, " } else if ", c2, " { ", m, " } else { ", b, " })"]
+            ));
         }
         Some(ex!(t.clone(), ["(if ", c, " { ", a, " } else { ", b, " })"]))
     }
@@ -441,11 +453,16 @@ impl Gen<'_> {
                 ex!(i, ["clamp(", a, ", ", b, ", ", c, ")"])
             }
             6 => {
-                let x = if self.rng.chance(1, 2) { self.expr(&Ty::Str, d) } else { self.any_list(d) };
+                let x =
+                    if self.rng.chance(1, 2) { self.expr(&Ty::Str, d) } else { self.any_list(d) };
                 ex!(i, ["len(", x, ")"])
             }
             7 => {
-                let x = if self.rng.chance(2, 3) { self.expr(&Ty::Float, d) } else { self.expr(&Ty::Bool, d) };
+                let x = if self.rng.chance(2, 3) {
+                    self.expr(&Ty::Float, d)
+                } else {
+                    self.expr(&Ty::Bool, d)
+                };
                 ex!(i, ["int(", x, ")"])
             }
             8 => {
@@ -478,13 +495,16 @@ impl Gen<'_> {
         // guarded
         let v = self.name("t");
         let alt = self.expr(t, d);
-        Some(ex!(t.clone(), [
-            format!("{{ let {v} = "),
-            xs,
-            format!("; if len({v}) > 0 {{ {v}[len({v}) - 1] }} else {{ "),
-            alt,
-            " } }"
-        ]))
+        Some(ex!(
+            t.clone(),
+            [
+                format!("{{ let {v} = "),
+                xs,
+                format!("; if len({v}) > 0 {{ {v}[len({v}) - 1] }} else {{ "),
+                alt,
+                " } }"
+            ]
+        ))
     }
 
     fn gen_float(&mut self, d: u32) -> Option<Expr> {
@@ -496,12 +516,17 @@ impl Gen<'_> {
                 ex!(fl, ["(", a, format!(" {op} "), b, ")"])
             }
             3 => {
-                let x = if self.rng.chance(2, 3) { self.expr(&Ty::Int, d) } else { self.expr(&Ty::Bool, d) };
+                let x = if self.rng.chance(2, 3) {
+                    self.expr(&Ty::Int, d)
+                } else {
+                    self.expr(&Ty::Bool, d)
+                };
                 ex!(fl, ["float(", x, ")"])
             }
             4 | 5 => {
                 let f = *self.rng.pick(&[
-                    "floor", "ceil", "round", "sqrt", "exp", "log", "abs", "tanh", "sigmoid", "relu", "-",
+                    "floor", "ceil", "round", "sqrt", "exp", "log", "abs", "tanh", "sigmoid",
+                    "relu", "-",
                 ]);
                 let x = self.expr(&fl, d);
                 ex!(fl, [format!("{f}("), x, ")"])
@@ -546,9 +571,10 @@ impl Gen<'_> {
         Some(match self.rng.below(12) {
             0..=2 => {
                 let op = *self.rng.pick(&["<", "<=", ">", ">=", "==", "!="]);
-                let t = self.scope_ty(|t| matches!(t, Ty::Int | Ty::Float | Ty::Str), |rng| {
-                    rng.pick(&[Ty::Int, Ty::Float, Ty::Str, Ty::Int]).clone()
-                });
+                let t = self.scope_ty(
+                    |t| matches!(t, Ty::Int | Ty::Float | Ty::Str),
+                    |rng| rng.pick(&[Ty::Int, Ty::Float, Ty::Str, Ty::Int]).clone(),
+                );
                 let a = self.expr(&t, d);
                 let c = if t == Ty::Str { self.expr(&t, d) } else { self.num(d) };
                 ex!(b, ["(", a, format!(" {op} "), c, ")"])
@@ -604,7 +630,11 @@ impl Gen<'_> {
             2 => {
                 let f = *self.rng.pick(&["lower", "upper", "trim", "reverse"]);
                 let a = self.expr(&s, d);
-                if self.rng.chance(1, 2) { ex!(s, [format!("{f}("), a, ")"]) } else { ex!(s, ["(", a, format!(" |> {f})")]) }
+                if self.rng.chance(1, 2) {
+                    ex!(s, [format!("{f}("), a, ")"])
+                } else {
+                    ex!(s, ["(", a, format!(" |> {f})")])
+                }
             }
             3 => {
                 let (a, b, c) = (self.expr(&s, d), self.expr(&s, d), self.expr(&s, d));
@@ -621,7 +651,11 @@ impl Gen<'_> {
                 ex!(s, ["truncate(", a, ", ", n, ")"])
             }
             6 | 7 => {
-                let t = self.some_ty();
+                let t = if self.rng.chance(1, 4) {
+                    ty::gen_ty(self.rng, self.f, 1)
+                } else {
+                    self.some_ty()
+                };
                 let x = self.expr(&t, d);
                 ex!(s, ["str(", x, ")"])
             }

@@ -46,7 +46,7 @@ features! {
     csv_extra_cells: true, "CSV input rows with more cells than the header";
     release_errors: false, "record errors together with `sort_by`/`group_by`/`aggregate`/`union`/joins";
     fan_out: false, "a stream read by several stages (or joins / unions): the order of one record's errors across branches";
-    cmp_of_cmp: true, "`==` / `!=` whose operands are themselves comparisons";
+    cmp_of_cmp: false, "`==` / `!=` whose operands are themselves comparisons";
     csv_sink_null: true, "CSV sinks of one column that may hold null";
     csv_source: true, "CSV sources";
     errors_sink: true, "`sink errors -> ...` and stages reading `errors`";

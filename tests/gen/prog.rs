@@ -112,7 +112,7 @@ pub fn generate(seed: u64, f: &Features) -> Program {
         prefix: name.clone(),
         errors_sink: false,
     };
-    st.errors_sink = f.errors_sink && st.g.rng.chance(1, 2);
+    st.errors_sink = f.errors_sink && st.g.rng.chance(2, 3);
     for i in 0..st.g.rng.below(3) {
         st.constant(i);
     }
@@ -128,10 +128,16 @@ pub fn generate(seed: u64, f: &Features) -> Program {
     }
     if st.errors_sink && st.g.rng.chance(1, 3) {
         let et = ty::Ty::Rec(
-            [("source", Ty::Str), ("line", Ty::Int), ("stage", Ty::Str), ("message", Ty::Str), ("raw", Ty::Str)]
-                .iter()
-                .map(|(n, t)| (n.to_string(), t.clone()))
-                .collect(),
+            [
+                ("source", Ty::Str),
+                ("line", Ty::Int),
+                ("stage", Ty::Str),
+                ("message", Ty::Str),
+                ("raw", Ty::Str),
+            ]
+            .iter()
+            .map(|(n, t)| (n.to_string(), t.clone()))
+            .collect(),
         );
         st.streams.push(Stream { name: "errors".into(), ty: et });
     }
@@ -142,7 +148,11 @@ pub fn generate(seed: u64, f: &Features) -> Program {
     }
     st.sinks(&stages);
     if st.errors_sink {
-        st.items.push(Item { kind: Kind::Sink, head: text("sink errors -> jsonl(\"out/errors.jsonl\")"), ops: vec![] });
+        st.items.push(Item {
+            kind: Kind::Sink,
+            head: text("sink errors -> jsonl(\"out/errors.jsonl\")"),
+            ops: vec![],
+        });
     }
     Program { name, items: st.items, files: st.files, args: st.args }
 }
@@ -152,7 +162,11 @@ impl State<'_> {
         let t = ty::gen_scalar(self.g.rng, false);
         let name = format!("C{i}");
         let v = literal(self.g.rng, &t);
-        self.items.push(Item { kind: Kind::Const, head: vec![format!("const {name} = ").into(), v.into()], ops: vec![] });
+        self.items.push(Item {
+            kind: Kind::Const,
+            head: vec![format!("const {name} = ").into(), v.into()],
+            ops: vec![],
+        });
         if t == Ty::Int {
             self.ints.push(name.clone());
         }
@@ -168,7 +182,8 @@ impl State<'_> {
             Ty::Float => (ty::gen_float(rng, false), ty::gen_float(rng, false)),
             Ty::Bool => ("true".to_string(), "false".to_string()),
             _ => {
-                let (a, b) = (*rng.pick(ty::STRS), rng.pick(&["x", "ab", "straße", "", " 7 ", "日本"]));
+                let (a, b) =
+                    (*rng.pick(ty::STRS), rng.pick(&["x", "ab", "straße", "", " 7 ", "日本"]));
                 (str_lit(a), b.to_string())
             }
         };
@@ -176,7 +191,11 @@ impl State<'_> {
         if self.g.f.params_override && self.g.rng.chance(1, 3) {
             self.args.push(format!("{name}={value}"));
         }
-        self.items.push(Item { kind: Kind::Param, head: text(format!("param {name}: {} = {default}", t.print())), ops: vec![] });
+        self.items.push(Item {
+            kind: Kind::Param,
+            head: text(format!("param {name}: {} = {default}", t.print())),
+            ops: vec![],
+        });
         if t == Ty::Int {
             self.ints.push(name.clone());
         }
@@ -214,7 +233,10 @@ impl State<'_> {
         self.g.vars.truncate(outer);
         let ps: Vec<String> = params.iter().map(|(n, t)| format!("{n}: {}", t.print())).collect();
         let head = if self.g.rng.chance(1, 3) && !recursive {
-            ex!(ret.clone(), [format!("fn {name}({}) -> {} {{\n  ", ps.join(", "), ret.print()), body, "\n}"])
+            ex!(
+                ret.clone(),
+                [format!("fn {name}({}) -> {} {{\n  ", ps.join(", "), ret.print()), body, "\n}"]
+            )
         } else {
             ex!(ret.clone(), [format!("fn {name}({}) -> {} = ", ps.join(", "), ret.print()), body])
         };
@@ -225,30 +247,58 @@ impl State<'_> {
     fn source(&mut self, i: usize) {
         let name = format!("src{i}");
         let rng = &mut *self.g.rng;
-        let kind = rng.below(10);
+        let kind = rng.below(12);
         let n = rng.below(20);
+        if kind == 1 {
+            let a = *rng.pick(&[0, -3, 5, i64::MAX - 8, i64::MIN]);
+            let b = a.saturating_add(rng.range(-1, 14));
+            self.items.push(Item {
+                kind: Kind::Source,
+                head: text(format!("source {name}: int = range({}, {})", int_lit(a), int_lit(b))),
+                ops: vec![],
+            });
+            self.streams.push(Stream { name, ty: Ty::Int });
+            return;
+        }
         if kind == 0 {
             let path = format!("data/{}_{name}.txt", self.prefix);
             let lines = (0..n).map(|_| rng.pick(ty::STRS).replace(['\n', '\r'], " ")).collect();
             self.files.push(DataFile { path: path.clone(), lines, header: false });
-            self.items.push(Item { kind: Kind::Source, head: text(format!("source {name}: str = lines({})", str_lit(&path))), ops: vec![] });
+            self.items.push(Item {
+                kind: Kind::Source,
+                head: text(format!("source {name}: str = lines({})", str_lit(&path))),
+                ops: vec![],
+            });
             self.streams.push(Stream { name, ty: Ty::Str });
             return;
         }
-        let csv = self.g.f.csv_source && kind <= 3;
+        let csv = self.g.f.csv_source && (2..=4).contains(&kind);
         let t = if csv {
-            { let k = 1 + rng.below(4); ty::gen_flat_record(rng, self.g.f, k) }
+            {
+                let k = 1 + rng.below(4);
+                ty::gen_flat_record(rng, self.g.f, k)
+            }
         } else {
-            { let k = 1 + rng.below(4); ty::gen_record(rng, self.g.f, 1, k) }
+            {
+                let k = 1 + rng.below(4);
+                ty::gen_record(rng, self.g.f, 1, k)
+            }
         };
         let (path, lines) = if csv {
             (format!("data/{}_{name}.csv", self.prefix), ty::csv_lines(self.g.rng, self.g.f, &t, n))
         } else {
-            (format!("data/{}_{name}.jsonl", self.prefix), ty::jsonl_lines(self.g.rng, self.g.f, &t, n))
+            (
+                format!("data/{}_{name}.jsonl", self.prefix),
+                ty::jsonl_lines(self.g.rng, self.g.f, &t, n),
+            )
         };
         let tname = if self.g.rng.chance(1, 2) {
             let tn = format!("T{i}");
-            self.items.push(Item { kind: Kind::Type, head: text(format!("type {tn} = {}", t.print())), ops: vec![] });
+            self.items.push(Item {
+                kind: Kind::Type,
+                head: text(format!("type {tn} = {}", t.print())),
+                ops: vec![],
+            });
             tn
         } else {
             t.print()
@@ -290,7 +340,12 @@ impl State<'_> {
         self.g.fresh += 1;
         let v = format!("x{}", self.g.fresh);
         self.g.vars.push((v.clone(), param.clone()));
-        let e = self.g.expr(body, d);
+        // keys and aggregates (d == 2) are often a plain field of the element
+        let e = if d == 2 && self.g.rng.chance(1, 2) {
+            self.g.leaf(body)
+        } else {
+            self.g.expr(body, d)
+        };
         self.g.vars.pop();
         (v, e)
     }
@@ -308,7 +363,10 @@ impl State<'_> {
                 continue;
             }
             used.push(name);
-            let agg = *self.g.rng.pick(&["count", "sum", "mean", "min", "max", "first", "last", "collect"]);
+            let agg = *self
+                .g
+                .rng
+                .pick(&["count", "sum", "mean", "min", "max", "first", "last", "collect"]);
             let (call, ft): (Vec<Part>, Ty) = match agg {
                 "count" => (text("count()"), Ty::Int),
                 "sum" | "mean" => {
@@ -364,13 +422,21 @@ impl State<'_> {
                     let out = match (t, rng.below(5)) {
                         (Ty::Rec(fs), 0 | 1) if fs.len() < 8 => {
                             let names = ["m1", "m2", "m3", "m4", "m5", "m6", "m7", "m8"];
-                            let nn = names.iter().find(|n| !fs.iter().any(|(x, _)| x == *n)).unwrap();
+                            let nn =
+                                names.iter().find(|n| !fs.iter().any(|(x, _)| x == *n)).unwrap();
                             let nt = ty::gen_ty(rng, f, 1);
                             let (v, e) = self.lam(t, &nt, 3);
                             let mut nfs = fs.clone();
                             nfs.push((nn.to_string(), nt));
                             let nty = Ty::Rec(nfs);
-                            return (vec![format!("map({v} => {{ ..{v}, {nn}: ").into(), e.into(), " })".into()], nty);
+                            return (
+                                vec![
+                                    format!("map({v} => {{ ..{v}, {nn}: ").into(),
+                                    e.into(),
+                                    " })".into(),
+                                ],
+                                nty,
+                            );
                         }
                         (_, 2) => {
                             self.g.vars.push(("_".into(), t.clone()));
@@ -378,14 +444,20 @@ impl State<'_> {
                             self.g.vars.pop();
                             t
                         }
-                        _ => { let k = 1 + rng.below(4); ty::gen_record(rng, f, 1, k) }
+                        _ => {
+                            let k = 1 + rng.below(4);
+                            ty::gen_record(rng, f, 1, k)
+                        }
                     };
                     let (v, e) = self.lam(t, &out, 3);
                     return (vec![format!("map({v} => ").into(), e.into(), ")".into()], out);
                 }
                 4 | 5 => {
                     let (v, e) = self.lam(t, &Ty::Bool, 3);
-                    return (vec![format!("filter({v} => ").into(), e.into(), ")".into()], t.clone());
+                    return (
+                        vec![format!("filter({v} => ").into(), e.into(), ")".into()],
+                        t.clone(),
+                    );
                 }
                 6 => {
                     let ut = ty::gen_ty(self.g.rng, f, 1);
@@ -402,7 +474,11 @@ impl State<'_> {
                     return (text(format!("batch({n})")), Ty::List(Box::new(t.clone())));
                 }
                 9 => {
-                    let nt = ty::fix_bool_records(Ty::Rec(vec![("index".into(), Ty::Int), ("item".into(), t.clone())]), f, true);
+                    let nt = ty::fix_bool_records(
+                        Ty::Rec(vec![("index".into(), Ty::Int), ("item".into(), t.clone())]),
+                        f,
+                        true,
+                    );
                     if nt != Ty::Rec(vec![("index".into(), Ty::Int), ("item".into(), t.clone())]) {
                         continue;
                     }
@@ -415,10 +491,20 @@ impl State<'_> {
                     self.g.vars.pop();
                     let (v, e) = self.lam(t, &kt, 2);
                     if k == 10 {
-                        return (vec![format!("distinct({v} => ").into(), e.into(), ")".into()], t.clone());
+                        return (
+                            vec![format!("distinct({v} => ").into(), e.into(), ")".into()],
+                            t.clone(),
+                        );
                     }
                     let desc = *self.g.rng.pick(&["", "", ", desc: true", ", desc: false"]);
-                    return (vec![format!("sort_by({v} => ").into(), e.into(), format!("{desc})").into()], t.clone());
+                    return (
+                        vec![
+                            format!("sort_by({v} => ").into(),
+                            e.into(),
+                            format!("{desc})").into(),
+                        ],
+                        t.clone(),
+                    );
                 }
                 12 if keyed_ok && release_ok => {
                     *keyed = true;
@@ -457,9 +543,10 @@ impl State<'_> {
                     }
                     *keyed = true;
                     self.g.vars.push(("_".into(), t.clone()));
-                    let kt = self.g.scope_ty(|t| matches!(t, Ty::Int | Ty::Str | Ty::Bool), |rng| {
-                        rng.pick(&[Ty::Int, Ty::Str, Ty::Int, Ty::Bool]).clone()
-                    });
+                    let kt = self.g.scope_ty(
+                        |t| matches!(t, Ty::Int | Ty::Str | Ty::Bool),
+                        |rng| rng.pick(&[Ty::Int, Ty::Str, Ty::Int, Ty::Bool]).clone(),
+                    );
                     self.g.vars.pop();
                     let (lv, le) = self.lam(t, &kt, 2);
                     let (rv, re) = self.lam(&right.ty, &kt, 2);
@@ -494,7 +581,14 @@ impl State<'_> {
                     }
                     let Some(other) = self.take_stream() else { continue };
                     let (v, e) = self.lam(&other.ty, t, 2);
-                    return (vec![format!("union({} |> map({v} => ", other.name).into(), e.into(), "))".into()], t.clone());
+                    return (
+                        vec![
+                            format!("union({} |> map({v} => ", other.name).into(),
+                            e.into(),
+                            "))".into(),
+                        ],
+                        t.clone(),
+                    );
                 }
                 _ => {}
             }
@@ -517,7 +611,11 @@ impl State<'_> {
                 }
             }
         }
-        self.items.push(Item { kind: Kind::Stage, head: text(format!("stage {name} = {}", input.name)), ops });
+        self.items.push(Item {
+            kind: Kind::Stage,
+            head: text(format!("stage {name} = {}", input.name)),
+            ops,
+        });
         let s = Stream { name, ty: t };
         self.streams.push(s.clone());
         Some(s)
@@ -532,7 +630,8 @@ impl State<'_> {
             }
             let rng = &mut *self.g.rng;
             let csv_ok = s.ty.is_flat_record()
-                && (self.g.f.csv_sink_null || !matches!(&s.ty, Ty::Rec(fs) if fs.len() == 1 && fs[0].1.is_opt()));
+                && (self.g.f.csv_sink_null
+                    || !matches!(&s.ty, Ty::Rec(fs) if fs.len() == 1 && fs[0].1.is_opt()));
             let target = match rng.below(6) {
                 0 if !stdout => {
                     stdout = true;
@@ -542,7 +641,11 @@ impl State<'_> {
                 3 if s.ty == Ty::Str => format!("lines(\"out/{}.txt\")", s.name),
                 _ => format!("jsonl(\"out/{}.jsonl\")", s.name),
             };
-            self.items.push(Item { kind: Kind::Sink, head: text(format!("sink {} -> {target}", s.name)), ops: vec![] });
+            self.items.push(Item {
+                kind: Kind::Sink,
+                head: text(format!("sink {} -> {target}", s.name)),
+                ops: vec![],
+            });
         }
     }
 }

@@ -148,7 +148,8 @@ impl Runner {
             return Verdict::Invalid(format!("{}{}", check.stdout, check.stderr));
         }
         let mut base: Vec<&str> = vec!["run", &file];
-        let params: Vec<String> = p.args.iter().flat_map(|a| ["--param".to_string(), a.clone()]).collect();
+        let params: Vec<String> =
+            p.args.iter().flat_map(|a| ["--param".to_string(), a.clone()]).collect();
         base.extend(params.iter().map(String::as_str));
         let with = |extra: &[&'static str]| -> Vec<&str> {
             let mut v = base.clone();
@@ -177,16 +178,28 @@ impl Runner {
             if stopped && !self.failfast_outputs {
                 // docs/run.md: the failing record's rows in other branches may differ
                 if (got.code, &got.stderr) != (oracle.code, &oracle.stderr) {
-                    return Verdict::Mismatch(format!("{what}, chunks of {}, stopped: {}", chunk.unwrap_or("default"), describe(&oracle, &got)));
+                    return Verdict::Mismatch(format!(
+                        "{what}, chunks of {}, stopped: {}",
+                        chunk.unwrap_or("default"),
+                        describe(&oracle, &got)
+                    ));
                 }
                 continue;
             }
             if got != oracle {
-                return Verdict::Mismatch(format!("{what}, chunks of {}: {}", chunk.unwrap_or("default"), describe(&oracle, &got)));
+                return Verdict::Mismatch(format!(
+                    "{what}, chunks of {}: {}",
+                    chunk.unwrap_or("default"),
+                    describe(&oracle, &got)
+                ));
             }
         }
         let lines = oracle.stdout.lines().count()
-            + oracle.outputs.values().map(|v| v.iter().filter(|b| **b == b'\n').count()).sum::<usize>();
+            + oracle
+                .outputs
+                .values()
+                .map(|v| v.iter().filter(|b| **b == b'\n').count())
+                .sum::<usize>();
         Verdict::Same { ok: oracle.code == Some(0), lines }
     }
 }
@@ -196,7 +209,9 @@ fn diff_text(what: &str, want: &str, got: &str) -> String {
     let (w, g): (Vec<&str>, Vec<&str>) = (want.lines().collect(), got.lines().collect());
     let i = w.iter().zip(&g).take_while(|(a, b)| a == b).count();
     let from = i.saturating_sub(2);
-    let show = |v: &[&str]| v.iter().skip(from).take(i - from + 6).map(|l| format!("  {l}\n")).collect::<String>();
+    let show = |v: &[&str]| {
+        v.iter().skip(from).take(i - from + 6).map(|l| format!("  {l}\n")).collect::<String>()
+    };
     format!("{what} differs at line {}\n--- interp\n{}--- other\n{}", i + 1, show(&w), show(&g))
 }
 
@@ -219,10 +234,13 @@ fn describe(want: &Outcome, got: &Outcome) -> String {
     for (k, v) in &want.outputs {
         match got.outputs.get(k) {
             None => return format!("{k}: missing"),
-            Some(g) if g != v => return diff_text(k, &String::from_utf8_lossy(v), &String::from_utf8_lossy(g)),
+            Some(g) if g != v => {
+                return diff_text(k, &String::from_utf8_lossy(v), &String::from_utf8_lossy(g));
+            }
             _ => {}
         }
     }
-    let extra: Vec<&String> = got.outputs.keys().filter(|k| !want.outputs.contains_key(*k)).collect();
+    let extra: Vec<&String> =
+        got.outputs.keys().filter(|k| !want.outputs.contains_key(*k)).collect();
     format!("extra output files {extra:?}")
 }

@@ -105,13 +105,22 @@ fn expr_at(p: &mut Program, mut n: usize) -> Option<&mut Expr> {
 }
 
 /// Shrinks `p`, which fails with verdict `v`; gives up improving after `budget`.
-pub fn minimize(runner: &Runner, p: &Program, v: &Verdict, chunk: usize, budget: Duration) -> Program {
-    let mut s = Shrinker { runner, chunk, want: signature(v), tries: 0, deadline: Instant::now() + budget };
+pub fn minimize(
+    runner: &Runner,
+    p: &Program,
+    v: &Verdict,
+    chunk: usize,
+    budget: Duration,
+) -> Program {
+    let mut s =
+        Shrinker { runner, chunk, want: signature(v), tries: 0, deadline: Instant::now() + budget };
     let mut best = p.clone();
     loop {
         let mut progress = false;
         // declarations, sinks first
-        for kind in [Kind::Sink, Kind::Stage, Kind::Fn, Kind::Const, Kind::Param, Kind::Type, Kind::Source] {
+        for kind in
+            [Kind::Sink, Kind::Stage, Kind::Fn, Kind::Const, Kind::Param, Kind::Type, Kind::Source]
+        {
             let mut i = best.items.len();
             while i > 0 {
                 i -= 1;

@@ -25,7 +25,8 @@ impl Ty {
             Ty::Opt(t) => format!("{}?", t.print()),
             Ty::List(t) => format!("[{}]", t.print()),
             Ty::Rec(fs) => {
-                let fs: Vec<String> = fs.iter().map(|(n, t)| format!("{n}: {}", t.print())).collect();
+                let fs: Vec<String> =
+                    fs.iter().map(|(n, t)| format!("{n}: {}", t.print())).collect();
                 format!("{{ {} }}", fs.join(", "))
             }
         }
@@ -57,8 +58,10 @@ impl Ty {
     }
 }
 
-const NAMES: &[&str] =
-    &["id", "a", "b", "c", "n", "s", "x", "y", "name", "tags", "kind", "score", "ok", "note", "k", "v", "w"];
+const NAMES: &[&str] = &[
+    "id", "a", "b", "c", "n", "s", "x", "y", "name", "tags", "kind", "score", "ok", "note", "k",
+    "v", "w",
+];
 
 /// A random type; `depth` bounds nesting.
 pub fn gen_ty(rng: &mut Rng, f: &Features, depth: u32) -> Ty {
@@ -126,18 +129,83 @@ pub fn fix_bool_records(t: Ty, f: &Features, top: bool) -> Ty {
 }
 
 pub const STRS: &[&str] = &[
-    "", "a", "ab", "b", "Hello, World", "  padded  ", "straße", "ÀB x2", "日本語テキスト", "é", "😀 emoji",
-    "42", " -17 ", "1.5e3", "0.25", "x,y", "say \"hi\"", "tab\there", "line\nbreak", "ǅ", "İ", "ß", "a b a c",
-    "NaN", "-0", "9223372036854775807", "1e400", "\\", "Ǆemo", "  ", "A", "zz",
+    "",
+    "a",
+    "ab",
+    "b",
+    "Hello, World",
+    "  padded  ",
+    "straße",
+    "ÀB x2",
+    "日本語テキスト",
+    "é",
+    "😀 emoji",
+    "42",
+    " -17 ",
+    "1.5e3",
+    "0.25",
+    "x,y",
+    "say \"hi\"",
+    "tab\there",
+    "line\nbreak",
+    "ǅ",
+    "İ",
+    "ß",
+    "a b a c",
+    "NaN",
+    "-0",
+    "9223372036854775807",
+    "1e400",
+    "\\",
+    "Ǆemo",
+    "  ",
+    "A",
+    "zz",
 ];
 
 pub const INTS: &[i64] = &[
-    0, 1, 2, 3, -1, 5, 7, 10, -7, 42, 100, 1000, i64::MAX, i64::MIN, i64::MAX - 1, i64::MIN + 1,
-    3_037_000_499, 3_037_000_500, -3_037_000_500, 1 << 62, -(1 << 62), 4_294_967_296,
+    0,
+    1,
+    2,
+    3,
+    -1,
+    5,
+    7,
+    10,
+    -7,
+    42,
+    100,
+    1000,
+    i64::MAX,
+    i64::MIN,
+    i64::MAX - 1,
+    i64::MIN + 1,
+    3_037_000_499,
+    3_037_000_500,
+    -3_037_000_500,
+    1 << 62,
+    -(1 << 62),
+    4_294_967_296,
 ];
 
-pub const FLOATS: &[&str] =
-    &["0.0", "1.0", "2.5", "-2.5", "0.1", "0.2", "0.5", "3.0", "1e308", "-1e308", "1e-300", "0.49999999999999994", "100.25", "7.0", "1.7976931348623157e308", "5e-324"];
+pub const FLOATS: &[&str] = &[
+    "0.0",
+    "1.0",
+    "2.5",
+    "-2.5",
+    "0.1",
+    "0.2",
+    "0.5",
+    "3.0",
+    "1e308",
+    "-1e308",
+    "1e-300",
+    "0.49999999999999994",
+    "100.25",
+    "7.0",
+    "1.7976931348623157e308",
+    "5e-324",
+];
 
 /// A small or a surprising int.
 pub fn gen_int(rng: &mut Rng) -> i64 {
@@ -176,11 +244,19 @@ pub fn json_str(s: &str) -> String {
 pub fn json_value(rng: &mut Rng, f: &Features, t: &Ty) -> String {
     match t {
         Ty::Int => {
-            if f.json_neg_zero && rng.chance(1, 30) { "-0".into() } else { gen_int(rng).to_string() }
+            if f.json_neg_zero && rng.chance(1, 30) {
+                "-0".into()
+            } else {
+                gen_int(rng).to_string()
+            }
         }
         Ty::Float => {
             if f.float_halfway && rng.chance(1, 20) {
-                rng.pick(&["9007199254740993.0", "2.00000000000000011102230246251565404236316680908203125"]).to_string()
+                rng.pick(&[
+                    "9007199254740993.0",
+                    "2.00000000000000011102230246251565404236316680908203125",
+                ])
+                .to_string()
             } else if rng.chance(1, 6) {
                 gen_int(rng).to_string() // an int where a float is wanted
             } else {
@@ -190,7 +266,11 @@ pub fn json_value(rng: &mut Rng, f: &Features, t: &Ty) -> String {
         Ty::Bool => rng.pick(&["true", "false"]).to_string(),
         Ty::Str => json_str(*rng.pick(STRS)),
         Ty::Opt(t) => {
-            if rng.chance(1, 3) { "null".into() } else { json_value(rng, f, t) }
+            if rng.chance(1, 3) {
+                "null".into()
+            } else {
+                json_value(rng, f, t)
+            }
         }
         Ty::List(t) => {
             let n = rng.below(5);
@@ -253,8 +333,13 @@ pub fn jsonl_lines(rng: &mut Rng, f: &Features, t: &Ty, n: usize) -> Vec<String>
                 3 => "[1, 2]".to_string(),
                 _ => {
                     let v = json_value(rng, f, t);
-                    format!("{}, {}: {}}}", &v[..v.len() - 1], json_str(&name), wrong_value(rng, &ft))
-                        .replacen("{, ", "{", 1)
+                    format!(
+                        "{}, {}: {}}}",
+                        &v[..v.len() - 1],
+                        json_str(&name),
+                        wrong_value(rng, &ft)
+                    )
+                    .replacen("{, ", "{", 1)
                 }
             };
             lines.push(line);
@@ -282,7 +367,11 @@ fn rng_free_needs_quote(s: &str) -> bool {
 fn csv_cell(rng: &mut Rng, t: &Ty) -> String {
     match t {
         Ty::Opt(t) => {
-            if rng.chance(1, 3) { String::new() } else { csv_cell(rng, t) }
+            if rng.chance(1, 3) {
+                String::new()
+            } else {
+                csv_cell(rng, t)
+            }
         }
         Ty::Int => {
             let v = gen_int(rng).to_string();
