@@ -143,6 +143,10 @@ pub fn literal(rng: &mut Rng, t: &Ty) -> Expr {
             parts.push("]".into());
             return Expr { ty: t.clone(), parts };
         }
+        Ty::Vec(n) => {
+            let xs: Vec<String> = (0..*n).map(|_| ty::gen_float(rng, true)).collect();
+            format!("vec[{n}]([{}])", xs.join(", "))
+        }
         Ty::Rec(fs) => {
             let mut parts: Vec<Part> = vec!["{ ".into()];
             for (i, (n, ft)) in fs.iter().enumerate() {
@@ -165,6 +169,7 @@ pub fn zero(t: &Ty) -> Expr {
         Ty::Str => Expr::text(t.clone(), "\"\""),
         Ty::Opt(_) => Expr::text(t.clone(), "null"),
         Ty::List(inner) => ex!(t.clone(), ["[", zero(inner), "]"]),
+        Ty::Vec(n) => Expr::text(t.clone(), format!("vec[{n}]([{}])", vec!["0.0"; *n].join(", "))),
         Ty::Rec(fs) => {
             let mut parts: Vec<Part> = vec!["{ ".into()];
             for (i, (n, ft)) in fs.iter().enumerate() {
@@ -355,6 +360,7 @@ impl Gen<'_> {
                     Ty::List(inner) => self.gen_list(t, inner, d1),
                     Ty::Opt(inner) => self.gen_opt(t, inner, d1),
                     Ty::Rec(_) => self.gen_rec(t, d1),
+                    Ty::Vec(n) => self.gen_vec(*n, d1),
                 },
             };
             if let Some(e) = e {
@@ -479,6 +485,12 @@ impl Gen<'_> {
                 let s = self.expr(&Ty::Str, d);
                 ex!(i, ["(", s, " |> len)"])
             }
+            12 if self.f.vecs => {
+                let n = *self.rng.pick(&[2, 4]);
+                let v = self.expr(&Ty::Vec(n), d);
+                let f = *self.rng.pick(&["argmax", "len"]);
+                ex!(i, [format!("{f}("), v, ")"])
+            }
             _ => {
                 let (a, b) = (self.expr(&i, d), self.expr(&i, d));
                 ex!(i, ["(", a, " * ", b, " + 1)"])
@@ -558,7 +570,60 @@ impl Gen<'_> {
                 let (a, b, c) = (self.expr(&fl, d), self.num(d), self.num(d));
                 ex!(fl, ["clamp(", a, ", ", b, ", ", c, ")"])
             }
+            11 if self.f.vecs && self.rng.chance(1, 2) => {
+                let n = *self.rng.pick(&[2, 4]);
+                let v = self.expr(&Ty::Vec(n), d);
+                if self.rng.chance(1, 3) {
+                    let w = self.expr(&Ty::Vec(n), d);
+                    return Some(ex!(fl, ["dot(", v, ", ", w, ")"]));
+                }
+                if self.rng.chance(1, 4) {
+                    let i = self.small_int(d);
+                    return Some(ex!(fl, ["(", v, ")[", i, "]"]));
+                }
+                let f = *self.rng.pick(&["sum", "norm", "max", "min", "mean"]);
+                ex!(fl, [format!("{f}("), v, ")"])
+            }
             _ => return self.gen_index(&fl, d),
+        })
+    }
+
+    fn gen_vec(&mut self, n: usize, d: u32) -> Option<Expr> {
+        let t = Ty::Vec(n);
+        Some(match self.rng.below(6) {
+            0 => {
+                let op = *self.rng.pick(&["+", "-", "*", "/"]);
+                let a = self.expr(&t, d);
+                let b = if self.rng.chance(1, 2) { self.expr(&t, d) } else { self.num(d) };
+                ex!(t, ["(", a, format!(" {op} "), b, ")"])
+            }
+            1 => {
+                let f = *self.rng.pick(&["relu", "sigmoid", "tanh", "softmax", "abs", "-"]);
+                let a = self.expr(&t, d);
+                ex!(t, [format!("{f}("), a, ")"])
+            }
+            2 => {
+                let s = self.expr(&Ty::Str, d);
+                ex!(t, ["hash_embed(", s, format!(", {n})")])
+            }
+            3 => {
+                // a list of the right length, or of another one (a run-time error)
+                let m = if self.rng.chance(1, 6) { n + 1 } else { n };
+                let mut parts: Vec<Part> = vec![format!("vec[{n}]([").into()];
+                for i in 0..m {
+                    if i > 0 {
+                        parts.push(", ".into());
+                    }
+                    parts.push(self.num(d).into());
+                }
+                parts.push("])".into());
+                Expr { ty: t, parts }
+            }
+            4 => {
+                let xs = self.expr(&Ty::List(Box::new(Ty::Float)), d);
+                ex!(t, [format!("vec[{n}]("), xs, ")"])
+            }
+            _ => return None,
         })
     }
 
@@ -610,7 +675,10 @@ impl Gen<'_> {
                 let t = self.scope_ty(Ty::is_opt, |rng| ty::gen_ty(rng, f, 1).opt());
                 let o = self.expr(&t, d);
                 let op = *self.rng.pick(&["==", "!="]);
-                ex!(b, ["(", o, format!(" {op} null)")])
+                // bound by a `let`: a bare test would narrow the path in the code after it
+                // (in an `if` branch or after `and`), which the generator does not track
+                let v = self.name("t");
+                ex!(b, [format!("{{ let {v} = ("), o, format!(" {op} null); {v} }}")])
             }
             10 => {
                 let x = self.expr(&Ty::Int, d);
@@ -713,6 +781,11 @@ impl Gen<'_> {
                 let st = self.some_ty();
                 let src = self.expr(&Ty::List(Box::new(st.clone())), d);
                 self.list_op(t, "flat_map", src, &st, t, d)
+            }
+            12 if *inner == Ty::Float && self.f.vecs => {
+                let n = *self.rng.pick(&[2, 4]);
+                let v = self.expr(&Ty::Vec(n), d);
+                ex!(t.clone(), ["to_list(", v, ")"])
             }
             9 if *inner == Ty::Str => {
                 let a = self.expr(&Ty::Str, d);

@@ -13,6 +13,8 @@ pub enum Ty {
     Opt(Box<Ty>),
     List(Box<Ty>),
     Rec(Vec<(String, Ty)>),
+    /// `vec[N]`: N `f32` values.
+    Vec(usize),
 }
 
 impl Ty {
@@ -24,6 +26,7 @@ impl Ty {
             Ty::Str => "str".into(),
             Ty::Opt(t) => format!("{}?", t.print()),
             Ty::List(t) => format!("[{}]", t.print()),
+            Ty::Vec(n) => format!("vec[{n}]"),
             Ty::Rec(fs) => {
                 let fs: Vec<String> =
                     fs.iter().map(|(n, t)| format!("{n}: {}", t.print())).collect();
@@ -65,7 +68,9 @@ const NAMES: &[&str] = &[
 
 /// A random type; `depth` bounds nesting.
 pub fn gen_ty(rng: &mut Rng, f: &Features, depth: u32) -> Ty {
-    let t = match rng.below(if depth == 0 { 4 } else { 7 }) {
+    let t = match rng.below(if depth == 0 { 4 } else { 8 }) {
+        7 if f.vecs => Ty::Vec(*rng.pick(&[2, 4])),
+        7 => Ty::Float,
         0 => Ty::Int,
         1 => Ty::Float,
         2 => rng.pick(&[Ty::Bool, Ty::Str, Ty::Int]).clone(),
@@ -277,6 +282,12 @@ pub fn json_value(rng: &mut Rng, f: &Features, t: &Ty) -> String {
             let xs: Vec<String> = (0..n).map(|_| json_value(rng, f, t)).collect();
             format!("[{}]", xs.join(", "))
         }
+        Ty::Vec(n) => {
+            // short decimals: docs/run.md notes that longer ones may round differently
+            let xs: Vec<String> =
+                (0..*n).map(|_| format!("{}.{}", rng.range(-4, 9), rng.below(100))).collect();
+            format!("[{}]", xs.join(", "))
+        }
         Ty::Rec(fs) => {
             let mut parts = Vec::new();
             for (n, ft) in fs {
@@ -294,13 +305,15 @@ pub fn json_value(rng: &mut Rng, f: &Features, t: &Ty) -> String {
 }
 
 /// A value of some other type than `t`, for a malformed record.
-fn wrong_value(rng: &mut Rng, t: &Ty) -> String {
+fn wrong_value(rng: &mut Rng, f: &Features, t: &Ty) -> String {
     match t.base() {
         Ty::Int => rng.pick(&["\"7\"", "1.5", "true", "9223372036854775808", "[1]"]).to_string(),
         Ty::Float => rng.pick(&["\"1.0\"", "false", "{}"]).to_string(),
         Ty::Bool => rng.pick(&["1", "\"true\"", "null"]).to_string(),
         Ty::Str => rng.pick(&["1", "[\"a\"]", "false"]).to_string(),
         Ty::List(_) => rng.pick(&["\"[]\"", "{}", "[[[]]]", "3"]).to_string(),
+        Ty::Vec(_) if f.vec_bad_element => rng.pick(&["[\"a\", 1]", "[1, null, 3, 4]"]).to_string(),
+        Ty::Vec(_) => rng.pick(&["[1.0]", "[1, 2, 3, 4, 5]", "null", "{}"]).to_string(),
         _ => rng.pick(&["[]", "\"r\"", "0"]).to_string(),
     }
 }
@@ -320,7 +333,9 @@ pub fn jsonl_lines(rng: &mut Rng, f: &Features, t: &Ty, n: usize) -> Vec<String>
                     let v = json_value(rng, f, t);
                     v[..v.len() - 1].to_string()
                 }
-                2 if f.multi_fault => format!("{{{}: {}}}", json_str(&name), wrong_value(rng, &ft)),
+                2 if f.multi_fault => {
+                    format!("{{{}: {}}}", json_str(&name), wrong_value(rng, f, &ft))
+                }
                 2 => {
                     // one required field missing
                     let parts: Vec<String> = fs
@@ -337,7 +352,7 @@ pub fn jsonl_lines(rng: &mut Rng, f: &Features, t: &Ty, n: usize) -> Vec<String>
                         "{}, {}: {}}}",
                         &v[..v.len() - 1],
                         json_str(&name),
-                        wrong_value(rng, &ft)
+                        wrong_value(rng, f, &ft)
                     )
                     .replacen("{, ", "{", 1)
                 }
