@@ -488,7 +488,7 @@ impl Gen<'_> {
             12 if self.f.vecs => {
                 let n = *self.rng.pick(&[2, 4]);
                 let v = self.expr(&Ty::Vec(n), d);
-                let f = *self.rng.pick(&["argmax", "len"]);
+                let f = if self.f.vec_len && self.rng.chance(1, 2) { "len" } else { "argmax" };
                 ex!(i, [format!("{f}("), v, ")"])
             }
             _ => {

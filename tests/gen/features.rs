@@ -54,6 +54,7 @@ features! {
     recursion: true, "recursive user fns";
     vecs: true, "`vec[N]` values and their builtins";
     vec_bad_element: false, "JSONL `vec[N]` fields holding a non-number";
+    vec_len: false, "`len` of a `vec[N]` expression (the JIT answers N without evaluating it)";
     list_stream_ops: true, "list forms of `sort_by` / `distinct` (bridged to the interpreter)";
     malformed: true, "malformed input lines (bad JSON, wrong types, missing fields)";
     multi_fault: false, "JSONL lines with several faults (a missing field, a wrong type, cut short)";
