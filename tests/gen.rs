@@ -124,7 +124,7 @@ fn generated_programs_agree_on_both_engines() {
                         }
                     }
                     let done = t.same + t.nojit + t.failures.len() as u64;
-                    if done % 500 == 0 || done == cases {
+                    if done.is_multiple_of(500) || done == cases {
                         let secs = start.elapsed().as_secs_f64();
                         eprintln!(
                             "gen: {done}/{cases} programs, {:.1} programs/s, {} failures",

@@ -102,7 +102,7 @@ pub fn int_lit(v: i64) -> String {
         let s = v.to_string();
         let mut out = String::new();
         for (i, c) in s.chars().enumerate() {
-            if i > 0 && (s.len() - i) % 3 == 0 {
+            if i > 0 && (s.len() - i).is_multiple_of(3) {
                 out.push('_');
             }
             out.push(c);
@@ -122,7 +122,7 @@ pub fn literal(rng: &mut Rng, t: &Ty) -> Expr {
             if f.starts_with('-') { format!("({f})") } else { f }
         }
         Ty::Bool => rng.pick(&["true", "false"]).to_string(),
-        Ty::Str => str_lit(*rng.pick(ty::STRS)),
+        Ty::Str => str_lit(rng.pick::<&str>(ty::STRS)),
         Ty::Opt(inner) => {
             // typed as the optional wherever it stands (a bare `null` is not)
             let c = if rng.chance(1, 2) { "true" } else { "false" };
@@ -309,21 +309,21 @@ impl Gen<'_> {
 
     fn call_fn(&mut self, t: &Ty, d: u32) -> Option<Expr> {
         let cands: Vec<FnSig> = self.fns.iter().filter(|s| s.ret == *t).cloned().collect();
-        let mut sig = if cands.is_empty() { None } else { Some(self.rng.pick(&cands).clone()) };
-        if let Some((rs, fuel)) = &self.rec {
-            if rs.ret == *t && self.rng.chance(2, 3) {
-                // the recursive call, with a smaller fuel argument
-                let (rs, fuel) = (rs.clone(), fuel.clone());
-                let mut parts: Vec<Part> = vec![format!("{}(({fuel} - 1)", rs.name).into()];
-                for p in &rs.params[1..] {
-                    parts.push(", ".into());
-                    parts.push(self.expr(p, d).into());
-                }
-                parts.push(")".into());
-                return Some(Expr { ty: t.clone(), parts });
+        let sig = if cands.is_empty() { None } else { Some(self.rng.pick(&cands).clone()) };
+        if let Some((rs, fuel)) = self.rec.clone()
+            && rs.ret == *t
+            && self.rng.chance(2, 3)
+        {
+            // the recursive call, with a smaller fuel argument
+            let mut parts: Vec<Part> = vec![format!("{}(({fuel} - 1)", rs.name).into()];
+            for p in &rs.params[1..] {
+                parts.push(", ".into());
+                parts.push(self.expr(p, d).into());
             }
+            parts.push(")".into());
+            return Some(Expr { ty: t.clone(), parts });
         }
-        let sig = sig.take()?;
+        let sig = sig?;
         let mut parts: Vec<Part> = vec![format!("{}(", sig.name).into()];
         for (i, p) in sig.params.iter().enumerate() {
             if i > 0 {

@@ -477,7 +477,6 @@ impl State<'_> {
                     let nt = ty::fix_bool_records(
                         Ty::Rec(vec![("index".into(), Ty::Int), ("item".into(), t.clone())]),
                         f,
-                        true,
                     );
                     if nt != Ty::Rec(vec![("index".into(), Ty::Int), ("item".into(), t.clone())]) {
                         continue;
@@ -552,7 +551,7 @@ impl State<'_> {
                     let (rv, re) = self.lam(&right.ty, &kt, 2);
                     let rt = if left_join { right.ty.clone().opt() } else { right.ty.clone() };
                     let nt = Ty::Rec(vec![("left".into(), t.clone()), ("right".into(), rt)]);
-                    if ty::fix_bool_records(nt.clone(), f, true) != nt {
+                    if ty::fix_bool_records(nt.clone(), f) != nt {
                         continue;
                     }
                     let op = if left_join { "left_join" } else { "join" };
@@ -604,7 +603,7 @@ impl State<'_> {
         for _ in 0..1 + self.g.rng.below(4) {
             for _ in 0..10 {
                 let (op, nt) = self.op(&t, &mut keyed);
-                if ty::fix_bool_records(nt.clone(), self.g.f, true) == nt {
+                if ty::fix_bool_records(nt.clone(), self.g.f) == nt {
                     ops.push(op);
                     t = nt;
                     break;

@@ -98,7 +98,7 @@ pub fn gen_record(rng: &mut Rng, f: &Features, depth: u32, n: usize) -> Ty {
         let name = names.remove(rng.below(names.len()));
         fs.push((name.to_string(), gen_ty(rng, f, depth)));
     }
-    fix_bool_records(Ty::Rec(fs), f, true)
+    fix_bool_records(Ty::Rec(fs), f)
 }
 
 /// A flat record (CSV-shaped).
@@ -109,21 +109,21 @@ pub fn gen_flat_record(rng: &mut Rng, f: &Features, n: usize) -> Ty {
         let name = names.remove(rng.below(names.len()));
         fs.push((name.to_string(), gen_scalar(rng, true)));
     }
-    fix_bool_records(Ty::Rec(fs), f, true)
+    fix_bool_records(Ty::Rec(fs), f)
 }
 
 /// Without `nested_bool_rec`, every record gets a field that is not `bool` (an all-`bool`
 /// record nested in another one, or captured by a lambda inside a lambda, crashes the JIT).
-pub fn fix_bool_records(t: Ty, f: &Features, top: bool) -> Ty {
+pub fn fix_bool_records(t: Ty, f: &Features) -> Ty {
     if f.nested_bool_rec {
         return t;
     }
     match t {
-        Ty::Opt(t) => Ty::Opt(Box::new(fix_bool_records(*t, f, top))),
-        Ty::List(t) => Ty::List(Box::new(fix_bool_records(*t, f, top))),
+        Ty::Opt(t) => Ty::Opt(Box::new(fix_bool_records(*t, f))),
+        Ty::List(t) => Ty::List(Box::new(fix_bool_records(*t, f))),
         Ty::Rec(fs) => {
             let mut fs: Vec<(String, Ty)> =
-                fs.into_iter().map(|(n, t)| (n, fix_bool_records(t, f, false))).collect();
+                fs.into_iter().map(|(n, t)| (n, fix_bool_records(t, f))).collect();
             if fs.iter().all(|(_, t)| *t.base() == Ty::Bool) {
                 fs[0].1 = Ty::Int;
             }
@@ -269,7 +269,7 @@ pub fn json_value(rng: &mut Rng, f: &Features, t: &Ty) -> String {
             }
         }
         Ty::Bool => rng.pick(&["true", "false"]).to_string(),
-        Ty::Str => json_str(*rng.pick(STRS)),
+        Ty::Str => json_str(rng.pick::<&str>(STRS)),
         Ty::Opt(t) => {
             if rng.chance(1, 3) {
                 "null".into()
@@ -394,7 +394,7 @@ fn csv_cell(rng: &mut Rng, t: &Ty) -> String {
         }
         Ty::Float => gen_float(rng, false),
         Ty::Bool => rng.pick(&["true", "false"]).to_string(),
-        Ty::Str => csv_quote(*rng.pick(STRS)),
+        Ty::Str => csv_quote(rng.pick::<&str>(STRS)),
         _ => unreachable!("CSV cells are scalars"),
     }
 }
@@ -419,7 +419,7 @@ pub fn csv_lines(rng: &mut Rng, f: &Features, t: &Ty, n: usize) -> Vec<String> {
     for _ in 0..n {
         let mut cells: Vec<String> = cols.iter().map(|(_, t)| csv_cell(rng, t)).collect();
         if extra {
-            cells.push(csv_quote(*rng.pick(STRS)));
+            cells.push(csv_quote(rng.pick::<&str>(STRS)));
         }
         if f.malformed && rng.chance(1, 10) {
             match rng.below(3) {
