@@ -56,6 +56,7 @@ features! {
     vec_bad_element: false, "JSONL `vec[N]` fields holding a non-number";
     vec_len: false, "`len` of a `vec[N]` expression (the JIT answers N without evaluating it)";
     list_stream_ops: true, "list forms of `sort_by` / `distinct` (bridged to the interpreter)";
+    framing: true, "input files with `\\r\\n` line ends, a byte order mark, no final newline";
     malformed: true, "malformed input lines (bad JSON, wrong types, missing fields)";
     multi_fault: false, "JSONL lines with several faults (a missing field, a wrong type, cut short)";
     failfast_outputs: false, "compare sinks and stdout after a run stopped at a record (docs/run.md: they may differ)";

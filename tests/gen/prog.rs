@@ -32,6 +32,30 @@ pub struct DataFile {
     pub lines: Vec<String>,
     /// CSV: the first line is the header (never dropped).
     pub header: bool,
+    /// Framing: `\r\n` line ends, a UTF-8 byte order mark, no newline after the last line.
+    pub crlf: bool,
+    pub bom: bool,
+    pub unterminated: bool,
+}
+
+impl DataFile {
+    fn new(
+        rng: &mut Rng,
+        f: &Features,
+        path: String,
+        lines: Vec<String>,
+        header: bool,
+    ) -> DataFile {
+        let odd = f.framing && rng.chance(1, 3);
+        DataFile {
+            path,
+            lines,
+            header,
+            crlf: odd && rng.chance(1, 2),
+            bom: odd && rng.chance(1, 3),
+            unterminated: odd && rng.chance(1, 2),
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -63,9 +87,10 @@ impl Program {
         std::fs::create_dir_all(dir.join("data"))?;
         std::fs::write(dir.join(format!("{}.kiln", self.name)), self.source())?;
         for f in &self.files {
-            let mut text = f.lines.join("\n");
-            if !text.is_empty() {
-                text.push('\n');
+            let mut text = String::from(if f.bom { "\u{feff}" } else { "" });
+            text.push_str(&f.lines.join(if f.crlf { "\r\n" } else { "\n" }));
+            if !f.lines.is_empty() && !f.unterminated {
+                text.push_str(if f.crlf { "\r\n" } else { "\n" });
             }
             std::fs::write(dir.join(&f.path), text)?;
         }
@@ -263,7 +288,7 @@ impl State<'_> {
         if kind == 0 {
             let path = format!("data/{}_{name}.txt", self.prefix);
             let lines = (0..n).map(|_| rng.pick(ty::STRS).replace(['\n', '\r'], " ")).collect();
-            self.files.push(DataFile { path: path.clone(), lines, header: false });
+            self.files.push(DataFile::new(self.g.rng, self.g.f, path.clone(), lines, false));
             self.items.push(Item {
                 kind: Kind::Source,
                 head: text(format!("source {name}: str = lines({})", str_lit(&path))),
@@ -304,7 +329,7 @@ impl State<'_> {
             t.print()
         };
         let reader = if csv { "csv" } else { "jsonl" };
-        self.files.push(DataFile { path: path.clone(), lines, header: csv });
+        self.files.push(DataFile::new(self.g.rng, self.g.f, path.clone(), lines, csv));
         self.items.push(Item {
             kind: Kind::Source,
             head: text(format!("source {name}: {tname} = {reader}({})", str_lit(&path))),
