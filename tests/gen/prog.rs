@@ -23,6 +23,8 @@ pub struct Item {
     pub kind: Kind,
     pub head: Vec<Part>,
     pub ops: Vec<Vec<Part>>,
+    /// Printed after the operators (a sink's target).
+    pub tail: String,
 }
 
 #[derive(Clone, Debug)]
@@ -77,6 +79,7 @@ impl Program {
                 s.push_str("\n  |> ");
                 print_parts(op, &mut s);
             }
+            s.push_str(&it.tail);
             s.push('\n');
         }
         s
@@ -177,6 +180,7 @@ pub fn generate(seed: u64, f: &Features) -> Program {
             kind: Kind::Sink,
             head: text("sink errors -> jsonl(\"out/errors.jsonl\")"),
             ops: vec![],
+            tail: String::new(),
         });
     }
     Program { name, items: st.items, files: st.files, args: st.args }
@@ -191,6 +195,7 @@ impl State<'_> {
             kind: Kind::Const,
             head: vec![format!("const {name} = ").into(), v.into()],
             ops: vec![],
+            tail: String::new(),
         });
         if t == Ty::Int {
             self.ints.push(name.clone());
@@ -220,6 +225,7 @@ impl State<'_> {
             kind: Kind::Param,
             head: text(format!("param {name}: {} = {default}", t.print())),
             ops: vec![],
+            tail: String::new(),
         });
         if t == Ty::Int {
             self.ints.push(name.clone());
@@ -265,7 +271,12 @@ impl State<'_> {
         } else {
             ex!(ret.clone(), [format!("fn {name}({}) -> {} = ", ps.join(", "), ret.print()), body])
         };
-        self.items.push(Item { kind: Kind::Fn, head: vec![head.into()], ops: vec![] });
+        self.items.push(Item {
+            kind: Kind::Fn,
+            head: vec![head.into()],
+            ops: vec![],
+            tail: String::new(),
+        });
         self.g.fns.push(sig);
     }
 
@@ -281,6 +292,7 @@ impl State<'_> {
                 kind: Kind::Source,
                 head: text(format!("source {name}: int = range({}, {})", int_lit(a), int_lit(b))),
                 ops: vec![],
+                tail: String::new(),
             });
             self.streams.push(Stream { name, ty: Ty::Int });
             return;
@@ -293,6 +305,7 @@ impl State<'_> {
                 kind: Kind::Source,
                 head: text(format!("source {name}: str = lines({})", str_lit(&path))),
                 ops: vec![],
+                tail: String::new(),
             });
             self.streams.push(Stream { name, ty: Ty::Str });
             return;
@@ -323,6 +336,7 @@ impl State<'_> {
                 kind: Kind::Type,
                 head: text(format!("type {tn} = {}", t.print())),
                 ops: vec![],
+                tail: String::new(),
             });
             tn
         } else {
@@ -334,6 +348,7 @@ impl State<'_> {
             kind: Kind::Source,
             head: text(format!("source {name}: {tname} = {reader}({})", str_lit(&path))),
             ops: vec![],
+            tail: String::new(),
         });
         self.streams.push(Stream { name, ty: t });
     }
@@ -639,6 +654,7 @@ impl State<'_> {
             kind: Kind::Stage,
             head: text(format!("stage {name} = {}", input.name)),
             ops,
+            tail: String::new(),
         });
         let s = Stream { name, ty: t };
         self.streams.push(s.clone());
@@ -652,23 +668,37 @@ impl State<'_> {
             if !last && self.g.rng.chance(1, 3) {
                 continue;
             }
+            // sometimes the sink reads a stream expression: the stage and one more operator
+            let mut ty = s.ty.clone();
+            let mut ops = Vec::new();
+            let read = self.used.contains(&s.name);
+            if (self.g.f.fan_out || !read) && self.g.rng.chance(1, 5) {
+                let mut keyed = false;
+                let (op, nt) = self.op(&ty, &mut keyed);
+                if ty::fix_bool_records(nt.clone(), self.g.f) == nt {
+                    ops.push(op);
+                    ty = nt;
+                }
+            }
             let rng = &mut *self.g.rng;
-            let csv_ok = s.ty.is_flat_record()
+            let csv_ok = ty.is_flat_record()
                 && (self.g.f.csv_sink_null
-                    || !matches!(&s.ty, Ty::Rec(fs) if fs.len() == 1 && fs[0].1.is_opt()));
-            let target = match rng.below(6) {
+                    || !matches!(&ty, Ty::Rec(fs) if fs.len() == 1 && fs[0].1.is_opt()));
+            let target = match rng.below(7) {
                 0 if !stdout => {
                     stdout = true;
                     "stdout()".to_string()
                 }
                 1 | 2 if csv_ok => format!("csv(\"out/{}.csv\")", s.name),
-                3 if s.ty == Ty::Str => format!("lines(\"out/{}.txt\")", s.name),
+                3 if ty == Ty::Str => format!("lines(\"out/{}.txt\")", s.name),
+                4 if rng.chance(1, 3) => "discard()".to_string(),
                 _ => format!("jsonl(\"out/{}.jsonl\")", s.name),
             };
             self.items.push(Item {
                 kind: Kind::Sink,
-                head: text(format!("sink {} -> {target}", s.name)),
-                ops: vec![],
+                head: text(format!("sink {}", s.name)),
+                ops,
+                tail: format!(" -> {target}"),
             });
         }
     }
