@@ -52,6 +52,7 @@ features! {
     errors_sink: true, "`sink errors -> ...` and stages reading `errors`";
     params_override: true, "`--param` overrides on the command line";
     recursion: true, "recursive user fns";
+    stdlib: true, "`use \"std/math\"` / `use \"std/text\"` and calls of their fns";
     vecs: true, "`vec[N]` values and their builtins";
     vec_bad_element: false, "JSONL `vec[N]` fields holding a non-number";
     vec_len: false, "`len` of a `vec[N]` expression (the JIT answers N without evaluating it)";

@@ -8,6 +8,7 @@ use super::ty::{self, Ty};
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Kind {
+    Use,
     Type,
     Const,
     Param,
@@ -147,6 +148,9 @@ pub fn generate(seed: u64, f: &Features) -> Program {
     for i in 0..st.g.rng.below(3) {
         st.param(i);
     }
+    if f.stdlib && st.g.rng.chance(1, 4) {
+        st.stdlib();
+    }
     for i in 0..st.g.rng.below(4) {
         st.user_fn(i);
     }
@@ -219,7 +223,8 @@ impl State<'_> {
         };
         let default = if default.starts_with('-') { format!("({default})") } else { default };
         if self.g.f.params_override && self.g.rng.chance(1, 3) {
-            self.args.push(format!("{name}={value}"));
+            let env = if self.g.rng.chance(1, 3) { "env:" } else { "" };
+            self.args.push(format!("{env}{name}={value}"));
         }
         self.items.push(Item {
             kind: Kind::Param,
@@ -231,6 +236,48 @@ impl State<'_> {
             self.ints.push(name.clone());
         }
         self.g.vars.push((name, t));
+    }
+
+    /// `use "std/math"` and `use "std/text"`, whose fns the generator may then call.
+    fn stdlib(&mut self) {
+        use Ty::{Float as F, Int as I, Str as S};
+        let (fl, s) = (F, S);
+        let modules: [(&str, Vec<(&str, Vec<Ty>, Ty)>); 2] = [
+            (
+                "std/math",
+                vec![
+                    ("div_or", vec![fl.clone(), fl.clone(), fl.clone()], fl.clone()),
+                    ("percent", vec![fl.clone(), fl.clone()], fl.clone()),
+                    ("lerp", vec![fl.clone(), fl.clone(), fl.clone()], fl.clone()),
+                    ("sign", vec![fl.clone()], I),
+                    ("round_to", vec![fl.clone(), I], fl.clone()),
+                ],
+            ),
+            (
+                "std/text",
+                vec![
+                    ("word_count", vec![s.clone()], I),
+                    ("is_blank", vec![s.clone()], Ty::Bool),
+                    ("capitalize", vec![s.clone()], s.clone()),
+                    ("slug", vec![s.clone()], s.clone()),
+                    ("first_words", vec![s.clone(), I], s.clone()),
+                ],
+            ),
+        ];
+        for (path, fns) in modules {
+            if self.g.rng.chance(1, 2) {
+                continue;
+            }
+            self.items.push(Item {
+                kind: Kind::Use,
+                head: text(format!("use \"{path}\"")),
+                ops: vec![],
+                tail: String::new(),
+            });
+            for (name, params, ret) in fns {
+                self.g.fns.push(FnSig { name: name.into(), params, ret, fuel: None });
+            }
+        }
     }
 
     fn user_fn(&mut self, i: usize) {

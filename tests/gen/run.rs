@@ -148,8 +148,21 @@ impl Runner {
             return Verdict::Invalid(format!("{}{}", check.stdout, check.stderr));
         }
         let mut base: Vec<&str> = vec!["run", &file];
-        let params: Vec<String> =
-            p.args.iter().flat_map(|a| ["--param".to_string(), a.clone()]).collect();
+        // `env:NAME=VALUE` is given as `KILN_PARAM_NAME`, anything else as `--param`
+        let params: Vec<String> = p
+            .args
+            .iter()
+            .filter(|a| !a.starts_with("env:"))
+            .flat_map(|a| ["--param".to_string(), a.clone()])
+            .collect();
+        let param_env: Vec<(String, String)> = p
+            .args
+            .iter()
+            .filter_map(|a| a.strip_prefix("env:")?.split_once('='))
+            .map(|(k, v)| (format!("KILN_PARAM_{k}"), v.to_string()))
+            .collect();
+        let param_env: Vec<(&str, &str)> =
+            param_env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         base.extend(params.iter().map(String::as_str));
         let with = |extra: &[&'static str]| -> Vec<&str> {
             let mut v = base.clone();
@@ -157,7 +170,7 @@ impl Runner {
             v
         };
         let chunk = chunk.to_string();
-        let oracle = self.kiln(p, "interp", &with(&["--engine", "interp"]), &[]);
+        let oracle = self.kiln(p, "interp", &with(&["--engine", "interp"]), &param_env);
         if let Some(c) = crash_sign(&oracle) {
             return Verdict::Crash(format!("interp: {c}\n{}", oracle.stderr));
         }
@@ -166,7 +179,9 @@ impl Runner {
             ("jit, 2 threads", &["--engine", "jit", "--threads", "2"], Some(&chunk)),
         ];
         for (i, (what, extra, chunk)) in configs.iter().enumerate() {
-            let env: Vec<(&str, &str)> = chunk.iter().map(|c| ("KILN_CHUNK_SIZE", *c)).collect();
+            let mut env: Vec<(&str, &str)> =
+                chunk.iter().map(|c| ("KILN_CHUNK_SIZE", *c)).collect();
+            env.extend_from_slice(&param_env);
             let got = self.kiln(p, "jit", &with(extra), &env);
             if i == 0 && got.code == Some(1) && got.stderr.contains("cannot use the JIT") {
                 return Verdict::NoJit;

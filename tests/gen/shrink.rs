@@ -118,9 +118,16 @@ pub fn minimize(
     loop {
         let mut progress = false;
         // declarations, sinks first
-        for kind in
-            [Kind::Sink, Kind::Stage, Kind::Fn, Kind::Const, Kind::Param, Kind::Type, Kind::Source]
-        {
+        for kind in [
+            Kind::Sink,
+            Kind::Stage,
+            Kind::Fn,
+            Kind::Const,
+            Kind::Param,
+            Kind::Type,
+            Kind::Source,
+            Kind::Use,
+        ] {
             let mut i = best.items.len();
             while i > 0 {
                 i -= 1;
@@ -222,7 +229,13 @@ pub fn save(p: &Program, runner: &Runner, chunk: usize, out: &Path) -> PathBuf {
     let mut note = format!(
         "kiln run {}.kiln{}\nKILN_CHUNK_SIZE={chunk}\nverdict: {}\n",
         q.name,
-        q.args.iter().map(|a| format!(" --param {a}")).collect::<String>(),
+        q.args
+            .iter()
+            .map(|a| match a.strip_prefix("env:") {
+                Some(kv) => format!(" (env KILN_PARAM_{kv})"),
+                None => format!(" --param {a}"),
+            })
+            .collect::<String>(),
         v.class()
     );
     if let Verdict::Mismatch(s) | Verdict::Crash(s) | Verdict::Invalid(s) = &v {
