@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::prog::Program;
 
@@ -104,20 +104,19 @@ impl Runner {
             .stdout(std::fs::File::create(&out).unwrap())
             .stderr(std::fs::File::create(&err).unwrap());
         let mut child = cmd.spawn().expect("the kiln binary runs");
-        let start = Instant::now();
-        let mut sleep = Duration::from_micros(200);
-        let code = loop {
-            if let Some(status) = child.try_wait().unwrap() {
-                break status.code();
+        // a watchdog kills a run that hangs; waiting blocks, so no polling delay
+        let pid = child.id();
+        let (done, wait) = std::sync::mpsc::channel::<()>();
+        let watchdog = std::thread::spawn(move || {
+            let hung = wait.recv_timeout(TIMEOUT).is_err();
+            if hung {
+                let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
             }
-            if start.elapsed() > TIMEOUT {
-                let _ = child.kill();
-                let _ = child.wait();
-                break None;
-            }
-            std::thread::sleep(sleep);
-            sleep = (sleep * 2).min(Duration::from_millis(5));
-        };
+            hung
+        });
+        let status = child.wait().unwrap();
+        let _ = done.send(());
+        let code = if watchdog.join().unwrap() { None } else { status.code() };
         let before = {
             let mut m = BTreeMap::new();
             for f in &p.files {
