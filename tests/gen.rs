@@ -86,6 +86,7 @@ fn generated_programs_agree_on_both_engines() {
             let runner = Runner {
                 kiln: PathBuf::from(env!("CARGO_BIN_EXE_kiln")),
                 failfast_outputs: features.failfast_outputs,
+                error_order: features.error_order,
                 scratch: scratch.path().join(format!("job{j}")),
             };
             s.spawn(move || {

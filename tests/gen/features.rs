@@ -45,7 +45,7 @@ features! {
     json_neg_zero: false, "`-0` and `-0.0` in JSON input";
     csv_extra_cells: true, "CSV input rows with more cells than the header";
     release_errors: false, "record errors together with `sort_by`/`group_by`/`aggregate`/`union`/joins";
-    fan_out: false, "a stream read by several stages (or joins / unions): the order of one record's errors across branches";
+    fan_out: true, "a stream read by several stages (or joins / unions): the order of one record's errors across branches";
     cmp_of_cmp: false, "`==` / `!=` whose operands are themselves comparisons";
     csv_sink_null: true, "CSV sinks of one column that may hold null";
     csv_source: true, "CSV sources";
@@ -60,6 +60,7 @@ features! {
     framing: true, "input files with `\\r\\n` line ends, a byte order mark, no final newline";
     malformed: true, "malformed input lines (bad JSON, wrong types, missing fields)";
     multi_fault: false, "JSONL lines with several faults (a missing field, a wrong type, cut short)";
+    error_order: false, "compare the order of error records across branches, and which error stops a run (else: as a set, and the exit code)";
     failfast_outputs: false, "compare sinks and stdout after a run stopped at a record (docs/run.md: they may differ)";
     float_halfway: false, "JSON floats halfway between two doubles (9007199254740993.0)";
 }

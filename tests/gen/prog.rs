@@ -158,7 +158,8 @@ pub fn generate(seed: u64, f: &Features) -> Program {
     for i in 0..nsrc {
         st.source(i);
     }
-    if st.errors_sink && st.g.rng.chance(1, 3) {
+    // (stages reading `errors` see the order of error records)
+    if st.errors_sink && f.error_order && st.g.rng.chance(1, 3) {
         let et = ty::Ty::Rec(
             [
                 ("source", Ty::Str),
