@@ -122,7 +122,14 @@ pub fn literal(rng: &mut Rng, t: &Ty) -> Expr {
             if f.starts_with('-') { format!("({f})") } else { f }
         }
         Ty::Bool => rng.pick(&["true", "false"]).to_string(),
-        Ty::Str => str_lit(rng.pick::<&str>(ty::STRS)),
+        Ty::Str => {
+            let s = *rng.pick(ty::STRS);
+            if !s.contains(['"', '\\']) && rng.chance(1, 8) {
+                format!("\"\"\"{s}\"\"\"") // triple-quoted: no escapes
+            } else {
+                str_lit(s)
+            }
+        }
         Ty::Opt(inner) => {
             // typed as the optional wherever it stands (a bare `null` is not)
             let c = if rng.chance(1, 2) { "true" } else { "false" };
@@ -438,7 +445,7 @@ impl Gen<'_> {
 
     fn gen_int(&mut self, d: u32) -> Option<Expr> {
         let i = Ty::Int;
-        Some(match self.rng.below(14) {
+        Some(match self.rng.below(15) {
             0..=2 => {
                 let op = *self.rng.pick(&["+", "-", "*", "//", "%", "+", "-"]);
                 let (a, b) = (self.expr(&i, d), self.expr(&i, d));
@@ -479,6 +486,14 @@ impl Gen<'_> {
                 let f = *self.rng.pick(&["sum", "min", "max"]);
                 let xs = self.expr(&Ty::List(Box::new(Ty::Int)), d);
                 ex!(i, [format!("{f}("), xs, ")"])
+            }
+            13 => {
+                // min / max of a list of strings or floats, through len / int
+                let et = self.rng.pick(&[Ty::Str, Ty::Float]).clone();
+                let f = *self.rng.pick(&["min", "max"]);
+                let xs = self.expr(&Ty::List(Box::new(et.clone())), d);
+                let conv = if et == Ty::Str { "len" } else { "int" };
+                ex!(i, [format!("{conv}({f}("), xs, "))"])
             }
             10 => return self.gen_index(&i, d),
             11 => {
@@ -805,6 +820,29 @@ impl Gen<'_> {
                 let op = *self.rng.pick(&["sort_by", "distinct"]);
                 let kt = if op == "sort_by" { self.sort_key_ty() } else { self.key_ty() };
                 self.list_op(t, op, src, inner, &kt, d)
+            }
+            13 if self.f.list_stream_ops => {
+                // the list forms of enumerate, batch and union
+                let st = self.some_ty();
+                let xs = self.expr(&Ty::List(Box::new(st.clone())), d);
+                match self.rng.below(3) {
+                    0 => {
+                        let et = Ty::Rec(vec![("index".into(), Ty::Int), ("item".into(), st)]);
+                        let src = ex!(Ty::List(Box::new(et.clone())), ["enumerate(", xs, ")"]);
+                        self.list_op(t, "map", src, &et, inner, d)
+                    }
+                    1 => {
+                        let n = 1 + self.rng.below(3);
+                        let bt = Ty::List(Box::new(st));
+                        let src =
+                            ex!(Ty::List(Box::new(bt.clone())), ["batch(", xs, format!(", {n})")]);
+                        self.list_op(t, "map", src, &bt, inner, d)
+                    }
+                    _ => {
+                        let (a, b) = (self.expr(t, d), self.expr(t, d));
+                        ex!(t.clone(), ["union(", a, ", ", b, ")"])
+                    }
+                }
             }
             _ => return None,
         })

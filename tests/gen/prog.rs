@@ -700,7 +700,7 @@ impl State<'_> {
         }
         self.items.push(Item {
             kind: Kind::Stage,
-            head: text(format!("stage {name} = {}", input.name)),
+            head: text(format!("stage {name} = {}  # reads {}", input.name, input.name)),
             ops,
             tail: String::new(),
         });
