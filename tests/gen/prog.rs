@@ -243,7 +243,8 @@ impl State<'_> {
     fn stdlib(&mut self) {
         use Ty::{Float as F, Int as I, Str as S};
         let (fl, s) = (F, S);
-        let modules: [(&str, Vec<(&str, Vec<Ty>, Ty)>); 2] = [
+        type Sig = (&'static str, Vec<Ty>, Ty);
+        let modules: [(&str, Vec<Sig>); 2] = [
             (
                 "std/math",
                 vec![
