@@ -159,3 +159,16 @@ fn detail(v: &Verdict) -> String {
     };
     s.chars().take(3000).collect()
 }
+
+#[test]
+fn a_seed_names_one_program() {
+    let f = Features::parse("all").unwrap();
+    for seed in [1, 42, 1 << 40] {
+        let (a, b) = (prog::generate(seed, &f), prog::generate(seed, &f));
+        assert_eq!(a.source(), b.source(), "seed {seed}");
+        let data =
+            |p: &prog::Program| p.files.iter().map(|f| f.lines.join("\n")).collect::<Vec<_>>();
+        assert_eq!(data(&a), data(&b), "seed {seed}");
+    }
+    assert_ne!(prog::generate(1, &f).source(), prog::generate(2, &f).source());
+}
