@@ -57,7 +57,6 @@ struct Tally {
 }
 
 #[test]
-#[ignore = "22 of the 800 CI programs disagree on main after this session's merges (tests/gen/found and docs/testing.md); run with --ignored until they are fixed"]
 fn generated_programs_agree_on_both_engines() {
     let cases = env_u64("KILN_GEN_CASES", 800);
     let first = env_u64("KILN_GEN_SEED", 1);

@@ -780,7 +780,12 @@ impl Gen<'_> {
             }
             4 => {
                 let f = *self.rng.pick(&["take", "skip"]);
-                let (a, n) = (self.expr(t, d), self.small_int(d));
+                let a = self.expr(t, d);
+                // a negative literal count is a check error (E0222); computed ones reach run time
+                let n = match self.small_int(d) {
+                    n if n.print() == "(-1)" => Expr::text(Ty::Int, "0"),
+                    n => n,
+                };
                 ex!(t.clone(), [format!("{f}("), a, ", ", n, ")"])
             }
             5 | 6 => {

@@ -37,16 +37,16 @@ macro_rules! features {
 }
 
 features! {
-    int_sum_agg: false, "int `sum` / `mean` aggregates in `group_by` and `aggregate`";
+    int_sum_agg: true, "int `sum` / `mean` aggregates in `group_by` and `aggregate`";
     float_sum: true, "float `sum` / `mean` (aggregates and list functions)";
     left_join_opt: true, "`left_join` whose right element type is optional";
-    nested_bool_rec: false, "records whose fields are all `bool` nested in records";
-    two_keyed: false, "two keyed operators (`sort_by`, `distinct`, `group_by`, joins) in one stage";
-    json_neg_zero: false, "`-0` and `-0.0` in JSON input";
+    nested_bool_rec: true, "records whose fields are all `bool` nested in records";
+    two_keyed: true, "two keyed operators (`sort_by`, `distinct`, `group_by`, joins) in one stage";
+    json_neg_zero: true, "`-0` and `-0.0` in JSON input";
     csv_extra_cells: true, "CSV input rows with more cells than the header";
-    release_errors: false, "record errors together with `sort_by`/`group_by`/`aggregate`/`union`/joins";
+    release_errors: true, "record errors together with `sort_by`/`group_by`/`aggregate`/`union`/joins";
     fan_out: true, "a stream read by several stages (or joins / unions): the order of one record's errors across branches";
-    cmp_of_cmp: false, "`==` / `!=` whose operands are themselves comparisons";
+    cmp_of_cmp: true, "`==` / `!=` whose operands are themselves comparisons";
     csv_sink_null: true, "CSV sinks of one column that may hold null";
     csv_source: true, "CSV sources";
     errors_sink: true, "`sink errors -> ...` and stages reading `errors`";

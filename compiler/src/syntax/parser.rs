@@ -478,7 +478,13 @@ impl Builder<'_> {
             }
             Rule::index => {
                 let idx = self.expr(op.into_inner().next().expect("index"));
-                ExprKind::Index(Box::new(acc), Box::new(idx))
+                // `vec[N]` written as such (not `(vec)[N]`) is the vector constructor.
+                match &acc.kind {
+                    ExprKind::Name(n) if n.name == "vec" && n.span == acc.span => {
+                        ExprKind::VecCtor(Box::new(idx))
+                    }
+                    _ => ExprKind::Index(Box::new(acc), Box::new(idx)),
+                }
             }
             r => unreachable!("not a postfix rule: {r:?}"),
         };
@@ -524,9 +530,6 @@ impl Builder<'_> {
                 "null" => ExprKind::Null,
                 _ => ExprKind::Name(self.ident(p)),
             },
-            Rule::vec_ctor => ExprKind::VecCtor(Box::new(
-                self.expr(p.into_inner().find(not_keyword).expect("size")),
-            )),
             Rule::paren => {
                 let inner = self.expr(p.into_inner().find(not_keyword).expect("inner"));
                 if matches!(&inner.kind, ExprKind::Binary(op, ..) if op.is_comparison()) {
