@@ -54,15 +54,15 @@ features! {
     recursion: true, "recursive user fns";
     stdlib: true, "`use \"std/math\"` / `use \"std/text\"` and calls of their fns";
     vecs: true, "`vec[N]` values and their builtins";
-    vec_bad_element: false, "JSONL `vec[N]` fields holding a non-number";
-    vec_len: false, "`len` of a `vec[N]` expression (the JIT answers N without evaluating it)";
+    vec_bad_element: true, "JSONL `vec[N]` fields holding a non-number";
+    vec_len: true, "`len` of a `vec[N]` expression (its conversion can fail)";
     list_stream_ops: true, "list forms of `sort_by` / `distinct` (bridged to the interpreter)";
     framing: true, "input files with `\\r\\n` line ends, a byte order mark, no final newline";
     malformed: true, "malformed input lines (bad JSON, wrong types, missing fields)";
-    multi_fault: false, "JSONL lines with several faults (a missing field, a wrong type, cut short)";
+    multi_fault: true, "JSONL lines with several faults (a missing field, a wrong type, cut short)";
     error_order: false, "compare the order of error records across branches, and which error stops a run (else: as a set, and the exit code)";
     failfast_outputs: false, "compare sinks and stdout after a run stopped at a record (docs/run.md: they may differ)";
-    float_halfway: false, "JSON floats halfway between two doubles (9007199254740993.0)";
+    float_halfway: true, "JSON floats halfway between two doubles (9007199254740993.0)";
 }
 
 impl Features {

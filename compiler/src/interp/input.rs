@@ -93,25 +93,28 @@ pub fn io_message(e: &std::io::Error) -> String {
 // ---- JSON ------------------------------------------------------------------------------
 
 /// One JSONL line as a value of type `ty`.
+///
+/// The interpreter decides on its own (through serde_json) whether a line fits the type and
+/// what it holds, so it stays an oracle for the runtime's decoder. The words of a rejection
+/// are the runtime decoder's: it reads a line once, front to back, and names the first
+/// fault it meets (a line with several faults, or cut short after a wrong value, would
+/// otherwise be described differently by the two engines).
 pub fn decode_json(line: &str, ty: &Ty) -> Result<Value, String> {
-    let v: serde_json::Value = match serde_json::from_str(line) {
-        Ok(v) => v,
-        // Compiled code reads with the runtime's decoder; its wording of a syntax error is
-        // the one users see, so the interpreter reports the same.
-        Err(e) => return Err(runtime_syntax_error(line, ty).unwrap_or_else(|| json_syntax(&e))),
+    let result = match serde_json::from_str::<serde_json::Value>(line) {
+        Ok(v) => convert(&v, ty, &mut String::new()),
+        Err(e) => Err(json_syntax(&e)),
     };
-    let mut path = String::new();
-    convert(&v, ty, &mut path)
+    result.map_err(|own| runtime_error(line, ty).unwrap_or(own))
 }
 
-/// The runtime decoder's message for a line that is not valid JSON.
-fn runtime_syntax_error(line: &str, ty: &Ty) -> Option<String> {
+/// The runtime decoder's message for a line it rejects.
+fn runtime_error(line: &str, ty: &Ty) -> Option<String> {
     let d = crate::codegen::layout::desc(ty)?;
     let dec = kiln_runtime::io::JsonDecoder::new(&d);
     let mut out = vec![0u8; dec.size() + 16];
     let mut arena = kiln_runtime::arena::Arena::new();
     let e = dec.decode(line.as_bytes(), &mut out, &mut arena).err()?;
-    Some(e.to_string()).filter(|m| m.starts_with("invalid JSON"))
+    Some(e.to_string())
 }
 
 fn json_syntax(e: &serde_json::Error) -> String {

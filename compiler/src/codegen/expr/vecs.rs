@@ -160,7 +160,12 @@ impl<M: Module> Gen<'_, '_, '_, M> {
                 let n = *n;
                 let len = |g: &mut Self| g.b.ins().iconst(types::I64, i64::from(n));
                 match (name, a) {
-                    ("len", [_]) => vec![len(self)],
+                    // The argument is evaluated for its failures (`vec[2](xs)` with a list
+                    // of another length fails the record); its value is not needed.
+                    ("len", [x]) => {
+                        self.expr(x);
+                        vec![len(self)]
+                    }
                     ("dot", [x, y]) if y.ty == Ty::Vec(n) => {
                         let (p, q) = (self.expr(x)[0], self.expr(y)[0]);
                         let k = len(self);
