@@ -25,8 +25,11 @@ use std::sync::Mutex;
 pub struct FailSite {
     pub code: Code,
     pub span: Span,
-    /// The interpreter's message (without the location).
+    /// The interpreter's message (without the location); empty when the runtime builds
+    /// it (`kiln_fail_at`, aggregates).
     pub message: String,
+    /// An expression's failure: its error records end with ` (at FILE:LINE:COL)`.
+    pub located: bool,
 }
 
 /// An expression evaluated by the interpreter, with the layout of its inputs.
@@ -102,7 +105,12 @@ impl<'p> Bridge<'p> {
         let inner = &mut g.0;
         let Some(be) = inner.exprs.get(index as usize) else {
             let message = "internal error: unknown bridged expression".to_string();
-            let site = FailSite { code: crate::diag::codes::E0611, span: Span::default(), message };
+            let site = FailSite {
+                code: crate::diag::codes::E0611,
+                span: Span::default(),
+                message,
+                located: false,
+            };
             return Err(site);
         };
         let mut binds = Vec::with_capacity(be.locals.len());
@@ -119,10 +127,17 @@ impl<'p> Bridge<'p> {
                     Ok(())
                 } else {
                     let message = "out of memory".to_string();
-                    Err(FailSite { code: crate::diag::codes::E0611, span: expr.span, message })
+                    Err(FailSite {
+                        code: crate::diag::codes::E0611,
+                        span: expr.span,
+                        message,
+                        located: false,
+                    })
                 }
             }
-            Err(e) => Err(FailSite { code: e.code, span: e.span, message: e.message }),
+            Err(e) => {
+                Err(FailSite { code: e.code, span: e.span, message: e.message, located: false })
+            }
         }
     }
 }

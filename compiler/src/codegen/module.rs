@@ -17,6 +17,7 @@ const IMPORTS: &[(&str, &str, &str)] = &[
     ("kiln_emit", "PP", ""),
     ("kiln_fail", "PWPP", "W"),
     ("kiln_fail_keep", "P", ""),
+    ("kiln_fail_at", "PWWLLL", "W"),
     ("kiln_bridge", "PPWPP", "W"),
     ("kiln_str_chars", "PL", "L"),
     ("kiln_str_cmp", "PLPL", "W"),

@@ -365,6 +365,7 @@ pub fn build<M: Module>(
                                     code: crate::diag::codes::E0600,
                                     span,
                                     message: String::new(),
+                                    located: false,
                                 });
                                 site = site.min(id);
                             }

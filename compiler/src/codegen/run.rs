@@ -161,7 +161,23 @@ pub fn run(
             }
         });
     }
-    let plan = rt::Plan { nodes, sites: Vec::new() };
+    // The sites compiled code reports: an expression's failure written to the errors
+    // stream ends with its location, as the interpreter writes it.
+    let sites = bridge
+        .sites
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .iter()
+        .map(|fs| rt::Site {
+            stage: String::new(),
+            location: if fs.located && has_errors {
+                crate::interp::report::location(map, fs.span)
+            } else {
+                String::new()
+            },
+        })
+        .collect();
+    let plan = rt::Plan { nodes, sites };
     let mut ro = rt::Options {
         threads: opts.threads.max(1),
         progress: opts.progress,

@@ -14,6 +14,7 @@ use crate::check::hir::TExpr;
 use crate::check::types::Ty;
 use crate::diag::codes;
 use crate::source::Span;
+use kiln_runtime::exec::fail;
 use kiln_runtime::fsum::FSum;
 use kiln_runtime::vecfn::{self, sigmoid, sum64};
 use std::rc::Rc;
@@ -116,11 +117,7 @@ pub fn scalar(name: &str, a: &[Value], span: Span) -> R<Value> {
                     std::cmp::Ordering::Greater
                 };
                 if xs.is_empty() {
-                    return Err(EvalError::new(
-                        codes::E0605,
-                        span,
-                        format!("`{name}` of an empty list"),
-                    ));
+                    return Err(EvalError::new(codes::E0605, span, fail::empty_list(name)));
                 }
                 // Nulls are skipped (as the `min`/`max` aggregates do): null only when
                 // every element is null.
@@ -137,7 +134,7 @@ pub fn scalar(name: &str, a: &[Value], span: Span) -> R<Value> {
         "mean" => match a0 {
             V::Vec(xs) => V::Float(vecfn::mean64(xs)),
             V::List(xs) if xs.is_empty() => {
-                return Err(EvalError::new(codes::E0605, span, "`mean` of an empty list"));
+                return Err(EvalError::new(codes::E0605, span, fail::empty_list("mean")));
             }
             // Exact (LANGUAGE.md §1.5): ints as the exact total over the count, rounded
             // once; floats as the correctly rounded sum over the count.
@@ -208,12 +205,7 @@ pub fn scalar(name: &str, a: &[Value], span: Span) -> R<Value> {
             V::Float(x) => {
                 let t = x.trunc();
                 if !(-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&t) {
-                    let what = if x.is_nan() { "NaN".to_string() } else { to_text(a0, &Ty::Float) };
-                    return Err(EvalError::new(
-                        codes::E0603,
-                        span,
-                        format!("`int` of {what}: not a number in the range of int"),
-                    ));
+                    return Err(EvalError::new(codes::E0603, span, fail::int_of_float(*x)));
                 }
                 V::Int(t as i64)
             }
@@ -324,9 +316,5 @@ pub fn scalar(name: &str, a: &[Value], span: Span) -> R<Value> {
 pub const MAX_RANGE_LIST: i64 = 100_000_000;
 
 fn parse_error(span: Span, what: &str, s: &str, e: NumErr) -> EvalError {
-    let m = match e {
-        NumErr::NotANumber => format!("cannot parse \"{}\" as {what}", text::shorten(s)),
-        NumErr::OutOfRange => format!("\"{}\" is out of range for {what}", text::shorten(s)),
-    };
-    EvalError::new(codes::E0604, span, m)
+    EvalError::new(codes::E0604, span, fail::parse(s, what, &e))
 }

@@ -12,6 +12,7 @@ use crate::ir::{Pipeline, RowFn};
 use crate::source::Span;
 use crate::syntax::ast::{BinOp, UnOp};
 use kiln_runtime::arith;
+use kiln_runtime::exec::fail::{self, BinSym};
 use std::rc::Rc;
 
 pub struct Interp<'p> {
@@ -279,12 +280,8 @@ fn arith_op(op: BinOp, l: Value, r: Value, span: Span) -> R<Value> {
                 BinOp::Mul => a.checked_mul(b),
                 BinOp::Div => return Ok(Value::Float(a as f64 / b as f64)),
                 BinOp::FloorDiv | BinOp::Mod if b == 0 => {
-                    let what = if op == BinOp::Mod { "modulo" } else { "division" };
-                    return Err(EvalError::new(
-                        codes::E0601,
-                        span,
-                        format!("integer {what} by zero: {a} {sym} 0"),
-                    ));
+                    let sym = if op == BinOp::Mod { BinSym::Mod } else { BinSym::FloorDiv };
+                    return Err(EvalError::new(codes::E0601, span, fail::div_zero(a, sym)));
                 }
                 BinOp::FloorDiv => arith::floor_div(a, b),
                 BinOp::Mod => arith::floor_mod(a, b),
@@ -366,14 +363,8 @@ pub fn index(xs: &Value, i: &Value, span: Span) -> R<Value> {
         Value::Vec(v) => (v.len(), "vector"),
         _ => return Err(EvalError::internal(span, "indexing a value that is not a list")),
     };
-    let out_of_range = || {
-        let s = if len == 1 { "" } else { "s" };
-        EvalError::new(
-            codes::E0602,
-            span,
-            format!("index {i} is out of range for a {what} of {len} element{s}"),
-        )
-    };
+    let out_of_range =
+        || EvalError::new(codes::E0602, span, fail::index(i, len as u64, what == "vector"));
     let k = usize::try_from(i).map_err(|_| out_of_range())?;
     match xs {
         Value::List(v) => v.get(k).cloned().ok_or_else(out_of_range),
@@ -388,11 +379,8 @@ pub fn vec_from(v: &Value, n: u32, span: Span) -> R<Value> {
         Value::Vec(x) if x.len() == n as usize => Ok(v.clone()),
         Value::List(xs) => {
             if xs.len() != n as usize {
-                return Err(EvalError::new(
-                    codes::E0603,
-                    span,
-                    format!("`vec[{n}](xs)` needs a list of {n} numbers, found {}", xs.len()),
-                ));
+                let m = fail::vec_len(u64::from(n), xs.len() as u64);
+                return Err(EvalError::new(codes::E0603, span, m));
             }
             Ok(Value::Vec(xs.iter().map(|x| x.as_f64().unwrap_or(f64::NAN) as f32).collect()))
         }

@@ -44,7 +44,7 @@ impl EvalError {
         EvalError { code, span, message: message.into() }
     }
     pub fn overflow(span: Span, what: impl std::fmt::Display) -> EvalError {
-        EvalError::new(codes::E0600, span, format!("integer overflow: {what}"))
+        EvalError::new(codes::E0600, span, kiln_runtime::exec::fail::overflow(what))
     }
     pub fn internal(span: Span, what: impl std::fmt::Display) -> EvalError {
         EvalError::new(codes::E0611, span, format!("internal interpreter error: {what}"))

@@ -118,6 +118,7 @@ pub fn c_symbols() -> Vec<(&'static str, *const u8)> {
         ("kiln_emit", kiln_emit as *const u8),
         ("kiln_fail", kiln_fail as *const u8),
         ("kiln_fail_keep", kiln_fail_keep as *const u8),
+        ("kiln_fail_at", super::fail::kiln_fail_at as *const u8),
     ]
 }
 

@@ -685,7 +685,9 @@ pub(crate) fn site_entry(sh: &Shared, ctx: &RowCtx, prov: u32, node: &str) -> Er
     ErrEntry {
         prov,
         site: Some(ctx.err_site),
-        stage: site.map_or_else(|| node.to_string(), |s| s.stage.clone()),
+        stage: site
+            .filter(|s| !s.stage.is_empty())
+            .map_or_else(|| node.to_string(), |s| s.stage.clone()),
         message: failure_message(ctx),
         location: site.map(|s| s.location.clone()).unwrap_or_default(),
     }

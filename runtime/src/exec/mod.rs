@@ -47,6 +47,7 @@
 pub mod abi;
 pub mod agg;
 mod engine;
+pub mod fail;
 pub mod plan;
 mod run;
 mod seq;

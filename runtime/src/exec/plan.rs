@@ -16,7 +16,8 @@ pub struct Plan {
 /// index back in [`Failure::Record`].
 #[derive(Clone, Debug, Default)]
 pub struct Site {
-    /// The stage name written in error records (`stage` field).
+    /// The stage name written in error records (`stage` field); empty: the name of the
+    /// node where the row failed.
     pub stage: String,
     /// `file:line:col` of the failing expression; when not empty, error records say
     /// `<message> (at <location>)`, as the interpreter does. Fail-fast failures carry the

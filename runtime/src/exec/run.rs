@@ -761,7 +761,7 @@ impl<'a, 'p> Consumer<'a, 'p> {
                     batch.errors.push(ErrEntry {
                         prov,
                         site: Some(site),
-                        stage: stage.map_or_else(
+                        stage: stage.filter(|s| !s.stage.is_empty()).map_or_else(
                             || self.plan.nodes[g].name().to_string(),
                             |s| s.stage.clone(),
                         ),

@@ -12,6 +12,7 @@ use crate::check::types::Ty;
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{InstBuilder, Value, types};
 use cranelift_module::Module;
+use kiln_runtime::exec::fail::FailKind;
 
 /// `kiln_math1` operations.
 const ROUND: i64 = 0;
@@ -56,7 +57,7 @@ impl<M: Module> Gen<'_, '_, '_, M> {
             ("abs", [Ty::Int]) => {
                 let v = self.expr(&a[0])[0];
                 let ok = self.b.ins().icmp_imm_s(IntCC::NotEqual, v, i64::MIN);
-                self.check(ok, e);
+                self.fail_unless(ok, e, FailKind::Abs, &[v]);
                 vec![self.b.ins().iabs(v)]
             }
             ("sqrt", [Ty::Float]) => {
@@ -129,7 +130,7 @@ impl<M: Module> Gen<'_, '_, '_, M> {
                 let ge = self.b.ins().fcmp(FloatCC::GreaterThanOrEqual, v, lo);
                 let lt = self.b.ins().fcmp(FloatCC::LessThan, v, hi);
                 let ok = self.b.ins().band(ge, lt);
-                self.check(ok, e);
+                self.fail_unless(ok, e, FailKind::IntOfFloat, &[v]);
                 vec![self.b.ins().fcvt_to_sint_sat(types::I64, v)]
             }
             ("float", [Ty::Int]) => {

@@ -6,15 +6,13 @@
 //! ```
 //!
 //! The result's shape values are stored at `out + 8 * k` (one 8-byte slot per Cranelift
-//! value; records stay in the chunk arena, only their pointer travels). `status` is 0, or
-//! 1 when something inside failed: then nothing is recorded, every enclosing compiled fn
-//! returns 1 too, and the outermost call (in a stage function) re-evaluates its call
-//! expression through the bridge. Fns are pure, so the interpreter fails exactly as it
-//! would have (code, message and the span inside the fn body).
+//! value; records stay in the chunk arena, only their pointer travels). `status` is 0; or
+//! 1 when something inside failed, recorded where it happened (`kiln_fail_at`, with the
+//! span inside the fn body), and every enclosing compiled fn returns 1 too; or 2, below.
 //!
 //! Recursion is allowed. The outermost call passes `stack_limit`, its own stack pointer
 //! minus [`STACK_BUDGET`]; a compiled fn entered with its stack pointer below that limit
-//! returns 1 at once, so the outermost call hands the whole call to the interpreter
+//! returns 2 at once, so the outermost call hands the whole call to the interpreter
 //! instead of overflowing the worker thread's stack.
 //!
 //! Fns whose parameter or result types have no run-time layout stay bridged.
@@ -114,7 +112,12 @@ fn define_fn<M: Module>(sh: &mut Shared<'_, '_, M>, i: usize) -> Result<(), Stri
         let (cx, limit, out) = (ps[0], ps[1], ps[ps.len() - 1]);
         let sp = b.ins().get_stack_pointer(ptr);
         let too_deep = b.ins().icmp(IntCC::UnsignedLessThan, sp, limit);
-        b.ins().brif(too_deep, fail, &[], body, &[]);
+        let deep = b.create_block();
+        b.set_cold_block(deep);
+        b.ins().brif(too_deep, deep, &[], body, &[]);
+        b.switch_to_block(deep);
+        let two = b.ins().iconst(types::I32, 2);
+        b.ins().return_(&[two]);
         b.switch_to_block(body);
         let mut locals = BTreeMap::new();
         let mut k = 2;
@@ -175,15 +178,26 @@ impl<M: Module> Gen<'_, '_, '_, M> {
         let status = self.b.inst_results(inst)[0];
         let ok = self.b.create_block();
         let done = self.block_with(&ret_shape);
+        let bad = self.b.create_block();
+        self.b.set_cold_block(bad);
+        self.b.ins().brif(status, bad, &[], ok, &[]);
+        self.switch(bad);
         if self.depth.is_some() {
-            self.b.ins().brif(status, self.fail, &[], ok, &[]);
+            // 1 (a failure, recorded) or 2 (too deep) goes up to the outermost call.
+            self.b.ins().return_(&[status]);
         } else {
-            let bad = self.b.create_block();
-            self.b.set_cold_block(bad);
-            self.b.ins().brif(status, bad, &[], ok, &[]);
-            // The interpreter evaluates the call again: it fails the same way and records
-            // the error, or (past the depth limit) gives the value.
-            self.switch(bad);
+            // A failure was recorded where it happened; past the depth limit the
+            // interpreter evaluates the whole call (deeper recursion than compiled code's
+            // stack budget allows).
+            let failed = self.b.create_block();
+            let deep = self.b.create_block();
+            self.b.set_cold_block(failed);
+            self.b.set_cold_block(deep);
+            let one = self.b.ins().icmp_imm_s(IntCC::Equal, status, 1);
+            self.b.ins().brif(one, failed, &[], deep, &[]);
+            self.switch(failed);
+            self.b.ins().jump(self.fail, &[]);
+            self.switch(deep);
             let v = self.bridge_quiet(e);
             self.b.ins().jump(done, &args(&v));
         }

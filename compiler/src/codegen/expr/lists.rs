@@ -14,6 +14,7 @@ use crate::check::types::Ty;
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{BlockArg, InstBuilder, MemFlagsData, Type, Value, types};
 use cranelift_module::Module;
+use kiln_runtime::exec::fail::FailKind;
 
 fn block_args(vals: &[Value]) -> Vec<BlockArg> {
     vals.iter().map(|&v| BlockArg::Value(v)).collect()
@@ -106,14 +107,15 @@ impl<M: Module> Gen<'_, '_, '_, M> {
                 let out = self.alloc(8, 8);
                 let r = self.call("kiln_list_isum", &[l[0], l[1], out])[0];
                 let ok = self.b.ins().icmp_imm_s(IntCC::Equal, r, 0);
-                self.check(ok, e);
+                self.fail_unless(ok, e, FailKind::ListSum, &[l[0], l[1]]);
                 vec![self.b.ins().load(types::I64, MemFlagsData::trusted(), out, 0)]
             }
             ("sum" | "mean", [xs]) if matches!(elem, Ty::Int | Ty::Float) => {
                 let l = self.expr(xs);
                 if name == "mean" {
                     let ok = self.b.ins().icmp_imm_s(IntCC::NotEqual, l[1], 0);
-                    self.check(ok, e);
+                    let mean = self.b.ins().iconst(types::I64, 2);
+                    self.fail_unless(ok, e, FailKind::EmptyList, &[l[0], l[1], mean]);
                 }
                 let f = match (name, &elem) {
                     ("mean", Ty::Int) => "kiln_list_imean",
@@ -125,7 +127,8 @@ impl<M: Module> Gen<'_, '_, '_, M> {
             ("min" | "max", [xs]) if simple => {
                 let l = self.expr(xs);
                 let ok = self.b.ins().icmp_imm_s(IntCC::NotEqual, l[1], 0);
-                self.check(ok, e);
+                let which = self.b.ins().iconst(types::I64, i64::from(name == "max"));
+                self.fail_unless(ok, e, FailKind::EmptyList, &[l[0], l[1], which]);
                 let first = load(&mut self.b, &elem, self.ptr, l[0], 0);
                 let from = self.b.ins().iconst(types::I64, 1);
                 let less = name == "min";
@@ -216,7 +219,7 @@ impl<M: Module> Gen<'_, '_, '_, M> {
         argv.push(out);
         let st = self.call(f, &argv)[0];
         let ok = self.b.ins().icmp_imm_s(IntCC::Equal, st, 0);
-        self.check(ok, e);
+        self.oom_unless(ok, e);
         load(&mut self.b, ty, self.ptr, out, 0)
     }
 
@@ -242,7 +245,7 @@ impl<M: Module> Gen<'_, '_, '_, M> {
         let align = self.b.ins().iconst(self.ptr, d.align().max(8) as i64);
         let p = self.call("kiln_arena_alloc", &[arena, bytes, align])[0];
         let ok = self.b.ins().icmp_imm_s(IntCC::NotEqual, p, 0);
-        self.check(ok, e);
+        self.oom_unless(ok, e);
         let from = self.b.ins().iconst(types::I64, 0);
         let stride = d.stride() as i64;
         let cfg = self.sh.cfg();
@@ -291,7 +294,7 @@ impl<M: Module> Gen<'_, '_, '_, M> {
         let align = self.b.ins().iconst(self.ptr, 8);
         let tmp = self.call("kiln_arena_alloc", &[arena, bytes, align])[0];
         let ok = self.b.ins().icmp_imm_s(IntCC::NotEqual, tmp, 0);
-        self.check(ok, e);
+        self.oom_unless(ok, e);
         let from = self.b.ins().iconst(types::I64, 0);
         let total = self.each(&l, elem, from, vec![from], |g, x, i, st| {
             let old = g.locals.insert(param, (elem.clone(), x));
@@ -311,7 +314,7 @@ impl<M: Module> Gen<'_, '_, '_, M> {
         let arena = self.arena();
         let out = self.call("kiln_arena_alloc", &[arena, bytes, align])[0];
         let ok = self.b.ins().icmp_imm_s(IntCC::NotEqual, out, 0);
-        self.check(ok, e);
+        self.oom_unless(ok, e);
         let pieces = [tmp, l[1]];
         self.each(&pieces, &e.ty, from, vec![from], |g, piece, _, st| {
             let off = g.b.ins().imul_imm_s(st[0], stride);

@@ -23,7 +23,22 @@ use cranelift_codegen::ir::{
 };
 use cranelift_frontend::FunctionBuilder;
 use cranelift_module::Module;
+use kiln_runtime::exec::fail::FailKind;
 use std::collections::BTreeMap;
+
+/// The diagnostic code of a failure kind.
+fn fail_code(kind: FailKind) -> crate::diag::Code {
+    use crate::diag::codes;
+    match kind {
+        FailKind::IntBinary | FailKind::Neg | FailKind::Abs | FailKind::ListSum => codes::E0600,
+        FailKind::DivZero => codes::E0601,
+        FailKind::Index => codes::E0602,
+        FailKind::VecLen | FailKind::IntOfFloat => codes::E0603,
+        FailKind::ParseInt | FailKind::ParseFloat => codes::E0604,
+        FailKind::EmptyList => codes::E0605,
+        FailKind::OutOfMemory => codes::E0611,
+    }
+}
 
 pub type Vals = Vec<Value>;
 
@@ -37,9 +52,9 @@ pub struct Gen<'a, 's, 'p, M: Module> {
     pub locals: BTreeMap<LocalId, (Ty, Vals)>,
     /// Returns 1: the row failed (the failure is recorded in the context).
     pub fail: Block,
-    /// Inside a compiled user `fn`: its stack limit. There a failure returns 1 at once
-    /// (nothing recorded) and the outermost call, in the stage function, re-evaluates its
-    /// call expression through the bridge; see [`calls`].
+    /// Inside a compiled user `fn`: its stack limit. A failure there is recorded as
+    /// anywhere else and the fn returns 1; past the stack limit it returns 2 and the
+    /// outermost call hands the whole call to the interpreter; see [`calls`].
     pub depth: Option<Value>,
 }
 
@@ -271,33 +286,50 @@ impl<'a, 's, 'p, M: Module> Gen<'a, 's, 'p, M> {
         }
     }
 
-    /// Continues only when `ok` holds; otherwise the interpreter re-evaluates `e` (which
-    /// fails the same way and records its error) and the row fails.
-    fn check(&mut self, ok: Value, e: &TExpr) {
+    /// Continues only when `ok` holds; otherwise the row fails at `e`: the runtime's
+    /// `kiln_fail_at` records failure site `e` with the message of `kind` built from up to
+    /// three operands (`ops`, ints, floats or pointers; see
+    /// [`kiln_runtime::exec::fail::FailKind`]), the words the interpreter uses too.
+    fn fail_unless(&mut self, ok: Value, e: &TExpr, kind: FailKind, ops: &[Value]) {
         let good = self.b.create_block();
-        if self.depth.is_some() {
-            // Inside a user fn: the caller re-evaluates the whole call.
-            self.b.ins().brif(ok, good, &[], self.fail, &[]);
-            self.switch(good);
-            return;
-        }
         let bad = self.b.create_block();
         self.b.set_cold_block(bad);
         self.b.ins().brif(ok, good, &[], bad, &[]);
         self.switch(bad);
-        self.bridge_quiet(e);
-        // The interpreter did not fail: record that rather than going on silently.
-        let msg = b"internal error: compiled code and the interpreter disagree here";
         let site = self.sh.bridge.site(super::bridge::FailSite {
-            code: crate::diag::codes::E0611,
+            code: fail_code(kind),
             span: e.span,
-            message: String::from_utf8_lossy(msg).into_owned(),
+            message: String::new(),
+            located: true,
         });
-        let m = self.str_const(msg);
-        let s = self.b.ins().iconst(types::I32, i64::from(site));
-        self.call("kiln_fail", &[self.ctx, s, m[0], m[1]]);
+        let mut argv = vec![self.ctx];
+        argv.push(self.b.ins().iconst(types::I32, i64::from(site)));
+        argv.push(self.b.ins().iconst(types::I32, kind as i64));
+        for k in 0..3 {
+            let v = match ops.get(k) {
+                Some(&v) => {
+                    let t = self.b.func.dfg.value_type(v);
+                    if t == types::F64 {
+                        self.b.ins().bitcast(types::I64, MemFlagsData::new(), v)
+                    } else if t.bits() < 64 {
+                        self.b.ins().sextend(types::I64, v)
+                    } else {
+                        v
+                    }
+                }
+                None => self.b.ins().iconst(types::I64, 0),
+            };
+            argv.push(v);
+        }
+        self.call("kiln_fail_at", &argv);
         self.b.ins().jump(self.fail, &[]);
         self.switch(good);
+    }
+
+    /// [`Gen::fail_unless`] for the failures that only running out of memory causes (an
+    /// allocation, or a kernel's status).
+    fn oom_unless(&mut self, ok: Value, e: &TExpr) {
+        self.fail_unless(ok, e, FailKind::OutOfMemory, &[]);
     }
 
     fn convert_optional(
@@ -362,7 +394,8 @@ impl<'a, 's, 'p, M: Module> Gen<'a, 's, 'p, M> {
         let l = self.expr(xs);
         let k = self.expr(i)[0];
         let ok = self.b.ins().icmp(IntCC::UnsignedLessThan, k, l[1]);
-        self.check(ok, e);
+        let list = self.b.ins().iconst(types::I64, 0);
+        self.fail_unless(ok, e, FailKind::Index, &[k, l[1], list]);
         let off = self.b.ins().imul_imm_s(k, d.stride() as i64);
         let addr = self.b.ins().iadd(l[0], off);
         load(&mut self.b, t, self.ptr, addr, 0)

@@ -9,6 +9,7 @@ use crate::syntax::ast::{BinOp, UnOp};
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{BlockArg, InstBuilder, types};
 use cranelift_module::Module;
+use kiln_runtime::exec::fail::{BinSym, FailKind};
 
 impl<M: Module> Gen<'_, '_, '_, M> {
     pub(super) fn unary(&mut self, op: UnOp, x: &TExpr, e: &TExpr) -> Vals {
@@ -25,7 +26,7 @@ impl<M: Module> Gen<'_, '_, '_, M> {
             (UnOp::Neg, Ty::Int) => {
                 let v = self.expr(x)[0];
                 let ok = self.b.ins().icmp_imm_s(IntCC::NotEqual, v, i64::MIN);
-                self.check(ok, e);
+                self.fail_unless(ok, e, FailKind::Neg, &[v]);
                 vec![self.b.ins().ineg(v)]
             }
             _ => self.bridge(e),
@@ -124,7 +125,13 @@ impl<M: Module> Gen<'_, '_, '_, M> {
                     _ => self.b.ins().smul_overflow(x, y),
                 };
                 let ok = self.b.ins().icmp_imm_s(IntCC::Equal, of, 0);
-                self.check(ok, e);
+                let sym = match op {
+                    BinOp::Add => BinSym::Add,
+                    BinOp::Sub => BinSym::Sub,
+                    _ => BinSym::Mul,
+                };
+                let sym = self.b.ins().iconst(types::I64, sym as i64);
+                self.fail_unless(ok, e, FailKind::IntBinary, &[x, y, sym]);
                 vec![r]
             }
             BinOp::Div => {
@@ -134,12 +141,14 @@ impl<M: Module> Gen<'_, '_, '_, M> {
             }
             BinOp::FloorDiv | BinOp::Mod => {
                 // Fails on a zero divisor and on i64::MIN // -1.
+                let sym = if op == BinOp::Mod { BinSym::Mod } else { BinSym::FloorDiv };
+                let sym = self.b.ins().iconst(types::I64, sym as i64);
                 let nz = self.b.ins().icmp_imm_s(IntCC::NotEqual, y, 0);
+                self.fail_unless(nz, e, FailKind::DivZero, &[x, y, sym]);
                 let not_min = self.b.ins().icmp_imm_s(IntCC::NotEqual, x, i64::MIN);
                 let not_m1 = self.b.ins().icmp_imm_s(IntCC::NotEqual, y, -1);
                 let safe = self.b.ins().bor(not_min, not_m1);
-                let ok = self.b.ins().band(nz, safe);
-                self.check(ok, e);
+                self.fail_unless(safe, e, FailKind::IntBinary, &[x, y, sym]);
                 let q = self.b.ins().sdiv(x, y);
                 let r = self.b.ins().srem(x, y);
                 // Adjust toward negative infinity when the remainder and divisor differ in sign.

@@ -11,17 +11,18 @@ use crate::check::types::Ty;
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{InstBuilder, MemFlagsData, Value, types};
 use cranelift_module::Module;
+use kiln_runtime::exec::fail::FailKind;
 
 impl<M: Module> Gen<'_, '_, '_, M> {
     /// Calls a kernel `f(.., out)` writing a value of type `ty` (a `KStr` or a `KList`)
-    /// and returning a status; a failure re-evaluates `e` through the bridge.
+    /// and returning a status (not 0 only when memory ran out).
     fn kernel_out(&mut self, f: &'static str, a: &[Value], ty: &Ty, e: &TExpr) -> Vals {
         let out = self.slot(16);
         let mut argv = a.to_vec();
         argv.push(out);
         let st = self.call(f, &argv)[0];
         let ok = self.b.ins().icmp_imm_s(IntCC::Equal, st, 0);
-        self.check(ok, e);
+        self.oom_unless(ok, e);
         load(&mut self.b, ty, self.ptr, out, 0)
     }
 
@@ -115,7 +116,9 @@ impl<M: Module> Gen<'_, '_, '_, M> {
                 };
                 let st = self.call(f, &[s[0], s[1], out])[0];
                 let ok = self.b.ins().icmp_imm_s(IntCC::Equal, st, 0);
-                self.check(ok, e);
+                let kind =
+                    if name == "parse_int" { FailKind::ParseInt } else { FailKind::ParseFloat };
+                self.fail_unless(ok, e, kind, &[s[0], s[1]]);
                 vec![self.b.ins().load(t, MemFlagsData::trusted(), out, 0)]
             }
             ("str", [t]) => return self.str_of(&a[0], t, e),

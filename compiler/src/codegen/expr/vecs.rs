@@ -13,6 +13,7 @@ use crate::syntax::ast::BinOp;
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{BlockArg, InstBuilder, MemFlagsData, Value, types};
 use cranelift_module::Module;
+use kiln_runtime::exec::fail::FailKind;
 
 fn flags() -> MemFlagsData {
     MemFlagsData::trusted()
@@ -23,13 +24,13 @@ impl<M: Module> Gen<'_, '_, '_, M> {
     fn new_vec(&mut self, n: u32, e: &TExpr) -> Value {
         let p = self.alloc(4 * n as usize, 32);
         let ok = self.b.ins().icmp_imm_s(IntCC::NotEqual, p, 0);
-        self.check(ok, e);
+        self.oom_unless(ok, e);
         p
     }
 
     fn status_ok(&mut self, st: Value, e: &TExpr) {
         let ok = self.b.ins().icmp_imm_s(IntCC::Equal, st, 0);
-        self.check(ok, e);
+        self.oom_unless(ok, e);
     }
 
     /// `kiln_vec_map(op, v)` into a new vector.
@@ -91,7 +92,9 @@ impl<M: Module> Gen<'_, '_, '_, M> {
         let v = self.expr(xs)[0];
         let k = self.expr(i)[0];
         let ok = self.b.ins().icmp_imm_u(IntCC::UnsignedLessThan, k, i64::from(n));
-        self.check(ok, e);
+        let len = self.b.ins().iconst(types::I64, i64::from(n));
+        let vector = self.b.ins().iconst(types::I64, 1);
+        self.fail_unless(ok, e, FailKind::Index, &[k, len, vector]);
         let off = self.b.ins().imul_imm_s(k, 4);
         let addr = self.b.ins().iadd(v, off);
         let x = self.b.ins().load(types::F32, flags(), addr, 0);
@@ -108,7 +111,8 @@ impl<M: Module> Gen<'_, '_, '_, M> {
         }
         let l = self.expr(xs);
         let ok = self.b.ins().icmp_imm_s(IntCC::Equal, l[1], i64::from(n));
-        self.check(ok, e);
+        let want = self.b.ins().iconst(types::I64, i64::from(n));
+        self.fail_unless(ok, e, FailKind::VecLen, &[want, l[1]]);
         let out = self.new_vec(n, e);
         let from = self.b.ins().iconst(types::I64, 0);
         self.each(&l, &elem, from, Vec::new(), |g, x, i, _| {
@@ -204,7 +208,7 @@ impl<M: Module> Gen<'_, '_, '_, M> {
                         let v = self.expr(x)[0];
                         let out = self.alloc(8 * n as usize, 8);
                         let ok = self.b.ins().icmp_imm_s(IntCC::NotEqual, out, 0);
-                        self.check(ok, e);
+                        self.oom_unless(ok, e);
                         let k = len(self);
                         self.counted(k, |g, i| {
                             let at = g.b.ins().imul_imm_s(i, 4);
