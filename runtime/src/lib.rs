@@ -20,6 +20,8 @@ pub mod strfn;
 pub mod fsum;
 pub mod listfn;
 
+/// `==`, `<` and `str` on values of any type (lists, records, vectors, optionals).
+pub mod valfn;
 pub mod vecfn;
 
 pub mod textdef;

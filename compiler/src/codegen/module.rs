@@ -11,7 +11,7 @@ use cranelift_module::{DataDescription, DataId, FuncId, Linkage, Module};
 use std::collections::HashMap;
 
 /// The runtime functions generated code calls: (name, parameters, returns), with `P` a
-/// pointer, `L` an i64, `W` an i32, `F` an f64 and `S` an f32.
+/// pointer, `L` an i64, `W` an i32, `B` an i8 (a bool), `F` an f64 and `S` an f32.
 const IMPORTS: &[(&str, &str, &str)] = &[
     ("kiln_arena_alloc", "PPP", "P"),
     ("kiln_emit", "PP", ""),
@@ -55,6 +55,9 @@ const IMPORTS: &[(&str, &str, &str)] = &[
     ("kiln_hash_embed", "PLLP", "W"),
     ("kiln_vbin", "WPPPL", "W"),
     ("kiln_vscalar", "WPSWPL", "W"),
+    ("kiln_value_eq", "PPP", "B"),
+    ("kiln_value_ord", "PPP", "W"),
+    ("kiln_value_text", "PPPP", "W"),
 ];
 
 /// Every symbol [`IMPORTS`] names, with its address, for the JIT.
@@ -63,6 +66,7 @@ pub fn runtime_symbols() -> Vec<(&'static str, *const u8)> {
     v.extend(kiln_runtime::strfn::c_symbols());
     v.extend(kiln_runtime::listfn::c_symbols());
     v.extend(kiln_runtime::vecfn::c_symbols());
+    v.extend(kiln_runtime::valfn::c_symbols());
     v.extend(kiln_runtime::simd::jit_symbols());
     v.extend(kiln_runtime::exec::abi::c_symbols());
     v.extend(kiln_runtime::io::ffi::c_symbols());
@@ -79,6 +83,9 @@ pub struct Shared<'s, 'p, M: Module> {
     pub fns: HashMap<usize, Option<FuncId>>,
     /// Declared user fns whose bodies are not defined yet.
     pub pending: Vec<usize>,
+    /// The type descriptions generated code passes to the runtime's generic kernels
+    /// (`kiln_value_*`) by address; they must outlive the compiled code.
+    pub descs: Vec<Box<kiln_runtime::layout::TypeDesc>>,
 }
 
 impl<'s, 'p, M: Module> Shared<'s, 'p, M> {
@@ -90,6 +97,7 @@ impl<'s, 'p, M: Module> Shared<'s, 'p, M> {
             data: HashMap::new(),
             fns: HashMap::new(),
             pending: Vec::new(),
+            descs: Vec::new(),
         }
     }
 
@@ -125,6 +133,7 @@ impl<'s, 'p, M: Module> Shared<'s, 'p, M> {
                     'L' => types::I64,
                     'F' => types::F64,
                     'S' => types::F32,
+                    'B' => types::I8,
                     _ => types::I32,
                 };
                 let mut sig = self.m.make_signature();
@@ -161,6 +170,18 @@ impl<'s, 'p, M: Module> Shared<'s, 'p, M> {
             }
         };
         self.m.declare_data_in_func(id, func)
+    }
+
+    /// The address of a type description equal to `d`, kept in [`Shared::descs`].
+    pub fn desc_addr(&mut self, d: kiln_runtime::layout::TypeDesc) -> usize {
+        let i = match self.descs.iter().position(|x| **x == d) {
+            Some(i) => i,
+            None => {
+                self.descs.push(Box::new(d));
+                self.descs.len() - 1
+            }
+        };
+        std::ptr::from_ref::<kiln_runtime::layout::TypeDesc>(&self.descs[i]) as usize
     }
 
     /// The packed layers of agent `i`, when it is loaded.

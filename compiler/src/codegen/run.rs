@@ -115,10 +115,12 @@ pub fn run(
     let has_errors = p.graph.node_indices().any(|n| matches!(p.graph[n].kind, NodeKind::Errors));
     let bridge = Bridge::new(interp, if has_errors { Some(map) } else { None });
     let mut module = jit_module().map_err(ice)?;
-    let built = {
+    // The type descriptions compiled code reads by address live until the run is over.
+    let (built, _descs) = {
         let mut sh = Shared::new(&mut module, &bridge);
         let mut args = EvalArgs { p, map, bridge: &bridge };
-        build(p, map, &mut sh, &mut args)?
+        let built = build(p, map, &mut sh, &mut args)?;
+        (built, std::mem::take(&mut sh.descs))
     };
     module.finalize_definitions().map_err(ice)?;
     let mut nodes = Vec::with_capacity(built.nodes.len());

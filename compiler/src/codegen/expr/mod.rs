@@ -7,6 +7,7 @@
 
 mod builtins;
 pub mod calls;
+mod generic;
 mod lists;
 mod ops;
 mod text;

@@ -67,11 +67,14 @@ impl<M: Module> Gen<'_, '_, '_, M> {
                 vec![self.b.ins().icmp(cc, x, y)]
             }
             (Ty::Str, Ty::Str) => self.str_op(op, a, bx, e),
+            (Ty::Vec(_), Ty::Vec(_)) if op.is_comparison() => {
+                self.generic_compare(op, a, bx).unwrap_or_else(|| self.bridge(e))
+            }
             (Ty::Vec(_), _) | (_, Ty::Vec(_)) => self.vec_arith(op, a, bx, e),
             (Ty::List(_), Ty::List(_)) if op == BinOp::Add && a.ty == bx.ty && a.ty == e.ty => {
                 self.list_concat(a, bx, e)
             }
-            _ => self.bridge(e),
+            _ => self.generic_compare(op, a, bx).unwrap_or_else(|| self.bridge(e)),
         }
     }
 
