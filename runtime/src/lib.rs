@@ -20,6 +20,8 @@ pub mod strfn;
 pub mod fsum;
 pub mod listfn;
 
+/// `sort`, `min`, `max`, `contains` and the list forms of stream operators on any type.
+pub mod listany;
 /// `==`, `<` and `str` on values of any type (lists, records, vectors, optionals).
 pub mod valfn;
 pub mod vecfn;

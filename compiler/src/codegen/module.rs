@@ -58,6 +58,14 @@ const IMPORTS: &[(&str, &str, &str)] = &[
     ("kiln_value_eq", "PPP", "B"),
     ("kiln_value_ord", "PPP", "W"),
     ("kiln_value_text", "PPPP", "W"),
+    ("kiln_list_sort_any", "PPLPP", "W"),
+    ("kiln_list_sort_by", "PPLPLBPP", "W"),
+    ("kiln_list_distinct", "PPLPLPP", "W"),
+    ("kiln_list_extreme", "PPLB", "L"),
+    ("kiln_list_contains", "PPLP", "B"),
+    ("kiln_list_enumerate", "PPLPP", "W"),
+    ("kiln_list_batch", "LPLLPP", "W"),
+    ("kiln_list_range", "LLPP", "W"),
 ];
 
 /// Every symbol [`IMPORTS`] names, with its address, for the JIT.
@@ -67,6 +75,7 @@ pub fn runtime_symbols() -> Vec<(&'static str, *const u8)> {
     v.extend(kiln_runtime::listfn::c_symbols());
     v.extend(kiln_runtime::vecfn::c_symbols());
     v.extend(kiln_runtime::valfn::c_symbols());
+    v.extend(kiln_runtime::listany::c_symbols());
     v.extend(kiln_runtime::simd::jit_symbols());
     v.extend(kiln_runtime::exec::abi::c_symbols());
     v.extend(kiln_runtime::io::ffi::c_symbols());

@@ -45,8 +45,16 @@ fn define<M: Module>(
         b.set_cold_block(fail);
         b.switch_to_block(entry);
         let ps = b.block_params(entry).to_vec();
-        let mut g =
-            Gen { sh: &mut *sh, b, ptr, ctx: ps[0], locals: BTreeMap::new(), fail, depth: None };
+        let mut g = Gen {
+            sh: &mut *sh,
+            b,
+            ptr,
+            ctx: ps[0],
+            locals: BTreeMap::new(),
+            split: BTreeMap::new(),
+            fail,
+            depth: None,
+        };
         body(&mut g, &ps[1..]);
         let zero = g.b.ins().iconst(types::I32, 0);
         g.b.ins().return_(&[zero]);

@@ -298,13 +298,7 @@ pub fn scalar(name: &str, a: &[Value], span: Span) -> R<Value> {
             let (lo, hi) = (int(a0)?, int(a1)?);
             let n = hi.saturating_sub(lo).max(0);
             if n > MAX_RANGE_LIST {
-                return Err(EvalError::new(
-                    codes::E0606,
-                    span,
-                    format!(
-                        "`range({lo}, {hi})` as a list would hold {n} elements (at most {MAX_RANGE_LIST})"
-                    ),
-                ));
+                return Err(EvalError::new(codes::E0606, span, fail::range_size(lo, hi)));
             }
             V::list((lo..hi).map(V::Int).collect())
         }
@@ -313,7 +307,7 @@ pub fn scalar(name: &str, a: &[Value], span: Span) -> R<Value> {
 }
 
 /// The longest list `range(a, b)` may build inside an expression.
-pub const MAX_RANGE_LIST: i64 = 100_000_000;
+pub use kiln_runtime::listany::MAX_RANGE_LIST;
 
 fn parse_error(span: Span, what: &str, s: &str, e: NumErr) -> EvalError {
     EvalError::new(codes::E0604, span, fail::parse(s, what, &e))

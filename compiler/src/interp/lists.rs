@@ -187,11 +187,8 @@ fn arg(args: &[TExpr], i: usize, span: Span) -> R<&TExpr> {
 /// `batch(n)` needs `n >= 1`.
 pub fn check_batch(n: i64, span: Span) -> R<()> {
     if n < 1 {
-        return Err(EvalError::new(
-            codes::E0606,
-            span,
-            format!("`batch` needs a positive size, found {n}"),
-        ));
+        let m = kiln_runtime::exec::fail::batch_size(n);
+        return Err(EvalError::new(codes::E0606, span, m));
     }
     Ok(())
 }

@@ -38,10 +38,14 @@ pub enum FailKind {
     ListSum = 10,
     /// The chunk's memory ran out while evaluating an expression.
     OutOfMemory = 11,
+    /// `batch(xs, a)` with `a < 1`.
+    BatchSize = 12,
+    /// `range(a, b)` as a list longer than [`crate::listany::MAX_RANGE_LIST`].
+    RangeSize = 13,
 }
 
 impl FailKind {
-    pub const ALL: [FailKind; 12] = [
+    pub const ALL: [FailKind; 14] = [
         FailKind::IntBinary,
         FailKind::Neg,
         FailKind::Abs,
@@ -54,6 +58,8 @@ impl FailKind {
         FailKind::EmptyList,
         FailKind::ListSum,
         FailKind::OutOfMemory,
+        FailKind::BatchSize,
+        FailKind::RangeSize,
     ];
 
     pub fn from_u32(k: u32) -> Option<FailKind> {
@@ -143,6 +149,18 @@ pub fn empty_list(name: &str) -> String {
     format!("`{name}` of an empty list")
 }
 
+/// `batch(n)` with `n < 1`.
+pub fn batch_size(n: i64) -> String {
+    format!("`batch` needs a positive size, found {n}")
+}
+
+/// `range(lo, hi)` as a list that would be too long.
+pub fn range_size(lo: i64, hi: i64) -> String {
+    let n = hi.saturating_sub(lo).max(0);
+    let max = crate::listany::MAX_RANGE_LIST;
+    format!("`range({lo}, {hi})` as a list would hold {n} elements (at most {max})")
+}
+
 /// The message of failure `kind` with operands `a`, `b`, `c` (see [`FailKind`]).
 ///
 /// # Safety
@@ -188,6 +206,8 @@ pub unsafe fn message(kind: FailKind, a: i64, b: i64, c: i64) -> String {
             super::agg::sum_overflow(xs.iter().map(|&x| i128::from(x)).sum())
         }
         FailKind::OutOfMemory => "internal error: out of memory".to_string(),
+        FailKind::BatchSize => batch_size(a),
+        FailKind::RangeSize => range_size(a, b),
     }
 }
 

@@ -48,6 +48,9 @@ impl<M: Module> Gen<'_, '_, '_, M> {
         if let Some(v) = self.vec_builtin(name, a, e) {
             return v;
         }
+        if let Some(v) = self.list_any(name, a, &[], e) {
+            return v;
+        }
         let tys: Vec<&Ty> = a.iter().map(|x| &x.ty).collect();
         match (name, tys.as_slice()) {
             ("abs", [Ty::Float]) => {

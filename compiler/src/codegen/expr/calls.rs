@@ -126,7 +126,8 @@ fn define_fn<M: Module>(sh: &mut Shared<'_, '_, M>, i: usize) -> Result<(), Stri
             locals.insert(*id, (t.clone(), ps[k..k + n].to_vec()));
             k += n;
         }
-        let mut g = Gen { sh: &mut *sh, b, ptr, ctx: cx, locals, fail, depth: Some(limit) };
+        let split = BTreeMap::new();
+        let mut g = Gen { sh: &mut *sh, b, ptr, ctx: cx, locals, split, fail, depth: Some(limit) };
         let r = g.expr(&def.body);
         let r = g.coerce(r, &def.body.ty, &def.ret);
         for (k, v) in r.iter().enumerate() {

@@ -213,7 +213,7 @@ impl<M: Module> Gen<'_, '_, '_, M> {
         self.list_kernel("kiln_list_concat", &argv, &e.ty, e)
     }
 
-    fn list_kernel(&mut self, f: &'static str, a: &[Value], ty: &Ty, e: &TExpr) -> Vals {
+    pub(super) fn list_kernel(&mut self, f: &'static str, a: &[Value], ty: &Ty, e: &TExpr) -> Vals {
         let out = self.slot(16);
         let mut argv = a.to_vec();
         argv.push(out);

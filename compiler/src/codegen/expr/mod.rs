@@ -8,6 +8,7 @@
 mod builtins;
 pub mod calls;
 mod generic;
+mod listops;
 mod lists;
 mod ops;
 mod text;
@@ -37,6 +38,7 @@ fn fail_code(kind: FailKind) -> crate::diag::Code {
         FailKind::VecLen | FailKind::IntOfFloat => codes::E0603,
         FailKind::ParseInt | FailKind::ParseFloat => codes::E0604,
         FailKind::EmptyList => codes::E0605,
+        FailKind::BatchSize | FailKind::RangeSize => codes::E0606,
         FailKind::OutOfMemory => codes::E0611,
     }
 }
@@ -51,6 +53,10 @@ pub struct Gen<'a, 's, 'p, M: Module> {
     /// The `RowCtx` pointer.
     pub ctx: Value,
     pub locals: BTreeMap<LocalId, (Ty, Vals)>,
+    /// Let-bound record literals whose type has no layout (a field of type `null`, as in
+    /// the checker's conversion `{ let v = { a: 1, b: null }; { a: some(v.a), b: v.b } }`):
+    /// their fields' values, read by `v.f` without building the record.
+    pub split: BTreeMap<LocalId, Vec<(Ty, Vals)>>,
     /// Returns 1: the row failed (the failure is recorded in the context).
     pub fail: Block,
     /// Inside a compiled user `fn`: its stack limit. A failure there is recorded as
@@ -137,6 +143,11 @@ impl<'a, 's, 'p, M: Module> Gen<'a, 's, 'p, M> {
                 let v = self.expr(x)[0];
                 vec![self.b.ins().fcvt_from_sint(types::F64, v)]
             }
+            // `some(null)` is null (the interpreter's values carry no wrapper).
+            TExprKind::WrapOptional(x) if matches!(x.ty, Ty::Null | Ty::Never) => {
+                let v = self.expr(x);
+                self.coerce(v, &x.ty, &e.ty)
+            }
             TExprKind::WrapOptional(x) if !matches!(x.ty, Ty::Optional(_)) => {
                 let v = self.expr(x);
                 let v = self.coerce(v, &x.ty, strip(&e.ty));
@@ -167,10 +178,25 @@ impl<'a, 's, 'p, M: Module> Gen<'a, 's, 'p, M> {
             TExprKind::Call { callee: Callee::Builtin(bi), args, named } if named.is_empty() => {
                 self.builtin(bi.name, args, e)
             }
+            TExprKind::Call { callee: Callee::Builtin(bi), args, named } => {
+                self.list_any(bi.name, args, named, e).unwrap_or_else(|| self.bridge(e))
+            }
             TExprKind::Field(x, i) => self.field(x, *i, e),
             TExprKind::Index(xs, i) if matches!(xs.ty, Ty::List(_)) => self.index(xs, i, e),
             TExprKind::Index(xs, i) if matches!(xs.ty, Ty::Vec(_)) => self.vec_index(xs, i, e),
             TExprKind::If(c, t, f) => self.if_(c, t, f, &e.ty),
+            TExprKind::Let(id, v, body) if desc(&v.ty).is_none() => {
+                let TExprKind::Record(fields) = &v.kind else { return self.bridge(e) };
+                let vals: Vec<(Ty, Vals)> =
+                    fields.iter().map(|f| (f.ty.clone(), self.expr(f))).collect();
+                let old = self.split.insert(*id, vals);
+                let r = self.expr(body);
+                match old {
+                    Some(o) => self.split.insert(*id, o),
+                    None => self.split.remove(id),
+                };
+                r
+            }
             TExprKind::Let(id, v, body) => {
                 let vals = self.expr(v);
                 let old = self.locals.insert(*id, (v.ty.clone(), vals));
@@ -362,6 +388,14 @@ impl<'a, 's, 'p, M: Module> Gen<'a, 's, 'p, M> {
     }
 
     fn field(&mut self, x: &TExpr, i: usize, e: &TExpr) -> Vals {
+        if let TExprKind::Local(id) = x.kind
+            && let Some(fields) = self.split.get(&id)
+        {
+            return match fields.get(i).cloned() {
+                Some((t, v)) => self.coerce(v, &t, &e.ty),
+                None => self.bridge(e),
+            };
+        }
         let rec_ty = strip(&x.ty).clone();
         let Ty::Record(fs) = &rec_ty else { return self.bridge(e) };
         let Some(f) = fs.get(i) else { return self.bridge(e) };

@@ -1,0 +1,170 @@
+//! List functions on elements of any laid-out type (`sort`, `min`, `max`, `contains` of
+//! lists of records, lists or optionals) and the list forms of stream operators
+//! (`sort_by`, `distinct`, `enumerate`, `batch`, `union`) and `range(a, b)` inside an
+//! expression. Key functions run inline as loops writing their keys to an arena array;
+//! the runtime's kernels (`runtime/src/listany.rs`) order, deduplicate and gather.
+
+use super::super::layout::{desc, load, store};
+use super::{Gen, Vals};
+use crate::check::hir::{TExpr, TExprKind};
+use crate::check::types::Ty;
+use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::{InstBuilder, Value, types};
+use cranelift_module::Module;
+use kiln_runtime::exec::fail::FailKind;
+use std::rc::Rc;
+
+impl<M: Module> Gen<'_, '_, '_, M> {
+    /// `name(args, named)` on a list when it is one of this file's forms; `None` leaves
+    /// it to the caller. Nothing is evaluated before the form is known to be supported.
+    pub(super) fn list_any(
+        &mut self,
+        name: &str,
+        a: &[TExpr],
+        named: &[(Rc<str>, TExpr)],
+        e: &TExpr,
+    ) -> Option<Vals> {
+        if !a.iter().chain(named.iter().map(|(_, x)| x)).all(super::generic::laid_out) {
+            return None;
+        }
+        if name == "range" {
+            return self.range_list(a, named, e);
+        }
+        let Some(Ty::List(elem)) = a.first().map(|x| &x.ty) else { return None };
+        let elem = (**elem).clone();
+        let ed = desc(&elem)?;
+        let stride = ed.stride() as i64;
+        let only_desc = name == "sort_by" && named.iter().all(|(n, _)| &**n == "desc");
+        if !named.is_empty() && !only_desc {
+            return None;
+        }
+        Some(match (name, a) {
+            ("sort", [xs]) if e.ty == xs.ty => {
+                let d = self.desc_const(&elem)?;
+                let l = self.expr(xs);
+                let arena = self.arena();
+                self.list_kernel("kiln_list_sort_any", &[d, l[0], l[1], arena], &e.ty, e)
+            }
+            ("min" | "max", [xs]) if e.ty == elem => {
+                let d = self.desc_const(&elem)?;
+                let l = self.expr(xs);
+                let ok = self.b.ins().icmp_imm_s(IntCC::NotEqual, l[1], 0);
+                let which = self.b.ins().iconst(types::I64, i64::from(name == "max"));
+                self.fail_unless(ok, e, FailKind::EmptyList, &[l[0], l[1], which]);
+                let max = self.b.ins().iconst(types::I8, i64::from(name == "max"));
+                let i = self.call("kiln_list_extreme", &[d, l[0], l[1], max])[0];
+                // Every element null (only possible for `T?`): the result is null.
+                let found = self.b.ins().icmp_imm_s(IntCC::SignedGreaterThanOrEqual, i, 0);
+                let out_shape = super::super::layout::shape(&elem, self.ptr);
+                let done = self.block_with(&out_shape);
+                let at = self.b.create_block();
+                let none = self.b.create_block();
+                self.b.ins().brif(found, at, &[], none, &[]);
+                self.switch(none);
+                let z = self.coerce(Vec::new(), &Ty::Null, &elem);
+                let z = if z.is_empty() { super::zeros(&mut self.b, &out_shape) } else { z };
+                self.b.ins().jump(done, &super::args(&z));
+                self.switch(at);
+                let off = self.b.ins().imul_imm_s(i, stride);
+                let addr = self.b.ins().iadd(l[0], off);
+                let v = load(&mut self.b, &elem, self.ptr, addr, 0);
+                self.b.ins().jump(done, &super::args(&v));
+                self.switch(done);
+                self.b.block_params(done).to_vec()
+            }
+            ("contains", [xs, x]) => {
+                let wrap = match (&elem, &x.ty) {
+                    (t, u) if t == u => false,
+                    (Ty::Optional(t), u) if **t == *u => true,
+                    _ => return None,
+                };
+                let d = self.desc_const(&elem)?;
+                let l = self.expr(xs);
+                let v = self.expr(x);
+                let v = if wrap { self.wrap_if_optional(v, &elem) } else { v };
+                let p = self.spill(&elem, &v)?;
+                vec![self.call("kiln_list_contains", &[d, l[0], l[1], p])[0]]
+            }
+            ("enumerate", [xs]) => {
+                let Ty::List(rec) = &e.ty else { return None };
+                let d = self.desc_const(rec)?;
+                let l = self.expr(xs);
+                let arena = self.arena();
+                self.list_kernel("kiln_list_enumerate", &[d, l[0], l[1], arena], &e.ty, e)
+            }
+            ("batch", [xs, n]) if n.ty == Ty::Int => {
+                let l = self.expr(xs);
+                let k = self.expr(n)[0];
+                let ok = self.b.ins().icmp_imm_s(IntCC::SignedGreaterThanOrEqual, k, 1);
+                self.fail_unless(ok, e, FailKind::BatchSize, &[k]);
+                let s = self.b.ins().iconst(types::I64, stride);
+                let arena = self.arena();
+                self.list_kernel("kiln_list_batch", &[s, l[0], l[1], k, arena], &e.ty, e)
+            }
+            ("union", [xs, ys]) if xs.ty == ys.ty && xs.ty == e.ty => self.list_concat(xs, ys, e),
+            ("sort_by" | "distinct", [xs, f]) if e.ty == xs.ty => {
+                let TExprKind::Lambda(param, body) = &f.kind else { return None };
+                let kd = self.desc_const(&body.ty)?;
+                let ks = desc(&body.ty)?.stride() as i64;
+                let l = self.expr(xs);
+                // The keys, in an arena array of `len(xs)` values.
+                let bytes = self.b.ins().imul_imm_s(l[1], ks);
+                let arena = self.arena();
+                let align = self.b.ins().iconst(self.ptr, 8);
+                let keys = self.call("kiln_arena_alloc", &[arena, bytes, align])[0];
+                let ok = self.b.ins().icmp_imm_s(IntCC::NotEqual, keys, 0);
+                self.oom_unless(ok, e);
+                let from = self.b.ins().iconst(types::I64, 0);
+                let cfg = self.sh.cfg();
+                let (param, kt) = (*param, body.ty.clone());
+                self.each(&l, &elem, from, Vec::new(), |g, x, i, _| {
+                    let old = g.locals.insert(param, (elem.clone(), x));
+                    let k = g.expr(body);
+                    match old {
+                        Some(o) => g.locals.insert(param, o),
+                        None => g.locals.remove(&param),
+                    };
+                    let off = g.b.ins().imul_imm_s(i, ks);
+                    let at = g.b.ins().iadd(keys, off);
+                    store(&mut g.b, cfg, &kt, &k, at, 0);
+                    Vec::new()
+                });
+                let s = self.b.ins().iconst(types::I64, stride);
+                let arena = self.arena();
+                if name == "distinct" {
+                    let argv = [kd, keys, s, l[0], l[1], arena];
+                    self.list_kernel("kiln_list_distinct", &argv, &e.ty, e)
+                } else {
+                    // `desc:` is evaluated after the keys, as the interpreter does.
+                    let descending = match named.first() {
+                        Some((_, d)) => self.expr(d)[0],
+                        None => self.b.ins().iconst(types::I8, 0),
+                    };
+                    let argv = [kd, keys, s, l[0], l[1], descending, arena];
+                    self.list_kernel("kiln_list_sort_by", &argv, &e.ty, e)
+                }
+            }
+            _ => return None,
+        })
+    }
+
+    /// `range(lo, hi)` as a list inside an expression.
+    fn range_list(&mut self, a: &[TExpr], named: &[(Rc<str>, TExpr)], e: &TExpr) -> Option<Vals> {
+        let [lo, hi] = a else { return None };
+        if !named.is_empty() || lo.ty != Ty::Int || hi.ty != Ty::Int || e.ty != Ty::list(Ty::Int) {
+            return None;
+        }
+        let (x, y) = (self.expr(lo)[0], self.expr(hi)[0]);
+        // Too long when hi - lo > MAX_RANGE_LIST (hi - lo may overflow: then it is too
+        // long exactly when hi > lo).
+        let (diff, of) = self.b.ins().ssub_overflow(y, x);
+        let max = kiln_runtime::listany::MAX_RANGE_LIST;
+        let long = self.b.ins().icmp_imm_s(IntCC::SignedGreaterThan, diff, max);
+        let up = self.b.ins().icmp(IntCC::SignedGreaterThan, y, x);
+        let too_long: Value = self.b.ins().select(of, up, long);
+        let ok = self.b.ins().bxor_imm_s(too_long, 1);
+        self.fail_unless(ok, e, FailKind::RangeSize, &[x, y]);
+        let arena = self.arena();
+        Some(self.list_kernel("kiln_list_range", &[x, y, arena], &e.ty, e))
+    }
+}
