@@ -267,6 +267,8 @@ pub enum ExprKind {
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct Template {
     pub nodes: Vec<TemplateNode>,
+    /// A syntax error was reported (so a parameter may be used in a tag that was lost).
+    pub has_errors: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -47,7 +47,8 @@ pub fn parse_template(file: FileId, text: &str, offsets: &Offsets) -> (Template,
             Vec::new()
         }
     };
-    (Template { nodes }, b.diags)
+    let has_errors = b.diags.iter().any(Diagnostic::is_error);
+    (Template { nodes, has_errors }, b.diags)
 }
 
 struct Build<'a> {
