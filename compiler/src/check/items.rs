@@ -189,8 +189,8 @@ impl<'a> Checker<'a> {
         }
     }
 
-    /// A prompt: its type is known from its parameters before the template is checked
-    /// (a template that calls its own prompt is a cycle, reported at the call).
+    /// A prompt: its type is known from its parameters before the template is checked,
+    /// so a template may call its own prompt (recursion, as for functions).
     #[allow(clippy::too_many_arguments)]
     fn prompt(
         &mut self,

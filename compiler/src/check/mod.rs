@@ -323,8 +323,8 @@ impl<'a> Checker<'a> {
     fn report_cycle(&mut self, g: usize, use_span: Span) -> Ty {
         let entry = &self.globals[g];
         let kind = entry.item.kind.keyword();
-        // Functions may recurse: their type is known from their signature.
-        if kind == "fn" {
+        // Functions (and prompts) may recurse: their type is known from their signature.
+        if kind == "fn" || kind == "prompt" {
             return self.global_types.get(&g).cloned().unwrap_or(Ty::Error);
         }
         let pos = self.stack.iter().position(|&s| s == g).unwrap_or(0);
@@ -333,7 +333,6 @@ impl<'a> Checker<'a> {
         let cycle = format!("{} → `{}`", names.join(" → "), entry.name.name);
         let (code, what) = match kind {
             "stage" | "source" => (codes::E0300, "stages form a cycle"),
-            "prompt" => (codes::E0109, "a prompt's template renders the prompt itself"),
             _ => (codes::E0109, "a constant refers to itself"),
         };
         let mut d = Diagnostic::new(code, use_span, format!("{what}: {cycle}"))
@@ -346,8 +345,6 @@ impl<'a> Checker<'a> {
         }
         let help = if code == codes::E0300 {
             "a stage can only read sources and stages that do not read it back"
-        } else if kind == "prompt" {
-            "a template cannot insert its own prompt, directly or through functions"
         } else {
             "a constant's value cannot depend on itself"
         };

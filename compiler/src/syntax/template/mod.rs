@@ -394,17 +394,17 @@ impl Build<'_> {
                     parts.iter().find(|p| p.as_rule() == Rule::rest).map(at).unwrap_or((end, end));
                 let what = if rule == Rule::if_tag { "if" } else { "else if" };
                 if self.text[rs..re].trim().is_empty() {
-                    return self.bad_tag(
+                    self.bad_tag(
                         span,
                         &format!("`{{% {what} %}}` needs a condition"),
                         &format!("write `{{% {what} condition %}}`, e.g. `{{% {what} n > 0 %}}`"),
                     );
+                    // Kept as a block, so its `{% end %}` still matches.
+                    let c = placeholder(span);
+                    return if rule == Rule::if_tag { Words::If(c) } else { Words::ElseIf(c) };
                 }
-                match self.expr(rs, re) {
-                    Some(c) if rule == Rule::if_tag => Words::If(c),
-                    Some(c) => Words::ElseIf(c),
-                    None => Words::Bad,
-                }
+                let c = self.expr(rs, re).unwrap_or_else(|| placeholder(span));
+                if rule == Rule::if_tag { Words::If(c) } else { Words::ElseIf(c) }
             }
             Rule::else_tag | Rule::end_tag => {
                 let word = if rule == Rule::else_tag { "else" } else { "end" };
@@ -438,20 +438,34 @@ impl Build<'_> {
                         let (rs, re) = at(r);
                         let var = Ident { name: n.as_str().to_string(), span: self.span(ns, ne) };
                         if self.text[rs..re].trim().is_empty() {
-                            return self.bad_tag(span, "`{% for %}` needs a list after `in`", "write `{% for x in xs %}`");
+                            self.bad_tag(
+                                span,
+                                "`{% for %}` needs a list after `in`",
+                                "write `{% for x in xs %}`",
+                            );
+                            return Words::For(var, placeholder(span));
                         }
                         if super::parser::is_keyword(&var.name) {
                             self.diags.push(
-                                Diagnostic::new(codes::E0001, var.span, format!("`{}` is a keyword and cannot be used as a name", var.name))
-                                    .label("a keyword"),
+                                Diagnostic::new(
+                                    codes::E0001,
+                                    var.span,
+                                    format!(
+                                        "`{}` is a keyword and cannot be used as a name",
+                                        var.name
+                                    ),
+                                )
+                                .label("a keyword"),
                             );
                         }
-                        match self.expr(rs, re) {
-                            Some(list) => Words::For(var, list),
-                            None => Words::Bad,
-                        }
+                        let list = self.expr(rs, re).unwrap_or_else(|| placeholder(span));
+                        Words::For(var, list)
                     }
-                    _ => self.bad_tag(span, "expected `{% for NAME in LIST %}`", "write `{% for x in xs %}`; inside it `loop.index`, `loop.first` and `loop.last` tell where you are"),
+                    _ => {
+                        self.bad_tag(span, "expected `{% for NAME in LIST %}`", "write `{% for x in xs %}`; inside it `loop.index`, `loop.first` and `loop.last` tell where you are");
+                        let var = Ident { name: "_".to_string(), span };
+                        Words::For(var, placeholder(span))
+                    }
                 }
             }
             _ => {
@@ -469,7 +483,7 @@ impl Build<'_> {
                     "elif" | "elsif" | "elseif" => (
                         format!("unknown tag `{word}`"),
                         "write `{% else if condition %}`".to_string(),
-                        Words::Bad,
+                        Words::ElseIf(placeholder(span)),
                     ),
                     "" => (
                         "this tag cannot be read".to_string(),
@@ -485,7 +499,8 @@ impl Build<'_> {
                 self.diags.push(
                     Diagnostic::new(codes::E0503, span, msg).label("not a template tag").help(help),
                 );
-                // An `{% endif %}` still closes its block, so one mistake is one message.
+                // An `{% endif %}` still closes its block and an `{% elif %}` still starts a
+                // branch, so one mistake is one message.
                 then
             }
         }
@@ -499,6 +514,11 @@ impl Build<'_> {
         );
         Words::Bad
     }
+}
+
+/// Stands for an expression that was reported already (it checks as an error, silently).
+fn placeholder(span: Span) -> Expr {
+    Expr { kind: ExprKind::Error, span }
 }
 
 /// Where brackets in `src` (strings skipped) first nest deeper than the `.kiln` parser
