@@ -5,7 +5,7 @@
 use super::value::{Value, compare, equal};
 use super::{EvalError, R};
 use crate::agent::net::PackedLayer;
-use crate::check::hir::{Callee, Global, LocalId, Piece, TExpr, TExprKind};
+use crate::check::hir::{Callee, Global, LocalId, TExpr, TExprKind};
 use crate::check::types::Ty;
 use crate::diag::codes;
 use crate::ir::{Pipeline, RowFn};
@@ -40,7 +40,7 @@ impl<'p> Interp<'p> {
         }
     }
 
-    fn bind(&mut self, id: LocalId, v: Value) -> Value {
+    pub(super) fn bind(&mut self, id: LocalId, v: Value) -> Value {
         let i = id.0 as usize;
         if i >= self.env.len() {
             self.env.resize(i + 1, Value::Null);
@@ -48,7 +48,7 @@ impl<'p> Interp<'p> {
         std::mem::replace(&mut self.env[i], v)
     }
 
-    fn restore(&mut self, id: LocalId, old: Value) {
+    pub(super) fn restore(&mut self, id: LocalId, old: Value) {
         if let Some(slot) = self.env.get_mut(id.0 as usize) {
             *slot = old;
         }
@@ -213,73 +213,14 @@ impl<'p> Interp<'p> {
                 Ok(Value::Vec(out.into()))
             }
             Callee::Prompt(i) => {
-                let p = self.p;
-                let def =
-                    p.prompts.get(*i).ok_or_else(|| EvalError::internal(e.span, "no prompt"))?;
                 let vals = self.eval_all(args)?;
-                let olds: Vec<(LocalId, Value)> =
-                    def.locals.iter().zip(vals).map(|(id, v)| (*id, self.bind(*id, v))).collect();
-                let mut out = String::new();
-                let r = self.render(&def.body, &mut out);
-                for (id, old) in olds.into_iter().rev() {
-                    self.restore(id, old);
-                }
-                r.map(|()| Value::Str(out.into()))
+                self.render_prompt(*i, vals, e.span)
             }
             Callee::Aggregate(a) => Err(EvalError::internal(
                 e.span,
                 format!("aggregate `{}` outside group_by/aggregate", a.name),
             )),
         }
-    }
-
-    /// Renders checked template pieces (LANGUAGE.md §3) onto `out`.
-    fn render(&mut self, pieces: &[Piece], out: &mut String) -> R<()> {
-        for piece in pieces {
-            match piece {
-                Piece::Text(t) => out.push_str(t),
-                Piece::Insert(x) => {
-                    let v = self.eval(x)?;
-                    match &v {
-                        Value::Str(s) => out.push_str(s),
-                        _ => out.push_str(&super::value::to_text(&v, &x.ty)),
-                    }
-                }
-                Piece::If(branches, otherwise) => {
-                    let mut taken = None;
-                    for (c, body) in branches {
-                        if matches!(self.eval(c)?, Value::Bool(true)) {
-                            taken = Some(body);
-                            break;
-                        }
-                    }
-                    self.render(taken.unwrap_or(otherwise), out)?;
-                }
-                Piece::For { item, info, list, body } => {
-                    let Value::List(xs) = self.eval(list)? else {
-                        return Err(EvalError::internal(
-                            list.span,
-                            "a template loop over a non-list",
-                        ));
-                    };
-                    let n = xs.len();
-                    for (k, x) in xs.iter().enumerate() {
-                        let loop_info = Value::record(vec![
-                            Value::Int(k as i64),
-                            Value::Bool(k == 0),
-                            Value::Bool(k + 1 == n),
-                        ]);
-                        let old_item = self.bind(*item, x.clone());
-                        let old_info = self.bind(*info, loop_info);
-                        let r = self.render(body, out);
-                        self.restore(*info, old_info);
-                        self.restore(*item, old_item);
-                        r?;
-                    }
-                }
-            }
-        }
-        Ok(())
     }
 
     fn binary(&mut self, op: BinOp, a: &TExpr, b: &TExpr, span: Span) -> R<Value> {
