@@ -485,6 +485,11 @@ impl Build<'_> {
                         "write `{% else if condition %}`".to_string(),
                         Words::ElseIf(placeholder(span)),
                     ),
+                    "" if self.text[start..end].trim().is_empty() => (
+                        "`{% %}` holds no tag".to_string(),
+                        "the tags are `{% if c %}`, `{% else if c %}`, `{% else %}`, `{% for x in xs %}` and `{% end %}`".to_string(),
+                        Words::Bad,
+                    ),
                     "" => (
                         "this tag cannot be read".to_string(),
                         "the tags are `{% if c %}`, `{% else if c %}`, `{% else %}`, `{% for x in xs %}` and `{% end %}`".to_string(),
