@@ -405,18 +405,69 @@ sink ls -> lines("copy.txt")
     assert_eq!(read(dir.path(), "copy.txt"), "Grüße, 世界 😀\n\ntab\there\n");
 }
 
+/// The JIT does not render templates yet: it refuses before reading anything (the input
+/// is missing) and names the engine that does.
 #[test]
-fn prompts_fail_clearly_before_reading() {
-    let (_d, r) = run(
-        "prompt hi(name: str) = \"\"\"Hi {{ name }}\"\"\"\nsource ns: str = lines(\"missing.txt\")\nstage s = ns |> map(n => hi(n))\nsink s -> stdout()\n",
-        &[],
-    );
-    assert_eq!(r.code, 1);
-    assert!(
-        r.stderr.contains("E0610") && r.stderr.contains("not supported by this build yet"),
-        "{}",
-        r.stderr
-    );
+fn prompts_on_the_jit_fail_clearly_before_reading() {
+    let text = "prompt hi(name: str) = \"\"\"Hi {{ name }}\"\"\"\nsource ns: str = lines(\"missing.txt\")\nstage s = ns |> map(n => hi(n))\nsink s -> stdout()\n";
+    for engine in [&[][..], &["--engine", "jit"]] {
+        let (_d, r) = run_with(text, &[], engine, &[], None);
+        assert_eq!(r.code, 1);
+        assert!(r.stderr.contains("E0610") && r.stderr.contains("--engine interp"), "{}", r.stderr);
+    }
+}
+
+/// The interpreter renders templates as LANGUAGE.md §3 says: tag-only lines dropped,
+/// trim markers, numbers as in JSON output, lists and records as compact JSON, filters
+/// as calls (builtins and the pipeline's functions), loops with `loop`, prompts in
+/// `.prompt` files and inline, and a prompt calling itself.
+#[test]
+fn prompts_render_on_the_interpreter() {
+    let pipeline = r####"type Review = { id: int, text: str, stars: int, title: str?, tags: [str]? }
+fn clean(s: str) -> str = s |> trim |> lower
+const MAX = 5
+prompt summarize = "summarize.prompt"
+prompt line(r: Review) = """#{{ r.id }} {{ r.stars / MAX }} {{ r }} {{- " " -}} {{ [0.1 + 0.2, 2.0] }}"""
+prompt countdown(n: int) = "{{ n }}{% if n > 0 %},{{ countdown(n - 1) }}{% end %}"
+source reviews: Review = jsonl("reviews.jsonl")
+stage out = reviews |> map(r => summarize(r, 20) + line(r) + "|" + countdown(2))
+sink out -> lines("-")
+"####;
+    let prompt = r####"---
+params:
+  review: "{ id: int, text: str, stars: int, title: str?, tags: [str]? }"
+  words: int
+---
+{# a comment line #}
+Summarize #{{ review.id }} in {{ words }} words:
+{{ review.text | clean | truncate(12) }}
+{% if review.title != null %}
+  Title: {{ review.title }}
+{% else if review.stars < 3 %}
+  Focus on what went wrong.
+{% end %}
+{% for t in review.tags ?? [] %}
+{{ loop.index }}. {{ t | upper }}{% if not loop.last %},{% end %}
+{% end %}
+"####;
+    let reviews = r#"{"id": 1, "text": "  GREAT Value, would buy  ", "stars": 4, "title": "Nice", "tags": ["a", "b"]}
+{"id": 2, "text": "meh", "stars": 2}
+"#;
+    let files = [("summarize.prompt", prompt), ("reviews.jsonl", reviews)];
+    let (_d, r) = run_with(pipeline, &files, &["--engine", "interp"], &[], None);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let want = r#"Summarize #1 in 20 words:
+great value,
+  Title: Nice
+0. A,
+1. B
+#1 0.8 {"id":1,"text":"  GREAT Value, would buy  ","stars":4,"title":"Nice","tags":["a","b"]} [0.30000000000000004,2.0]|2,1,0
+Summarize #2 in 20 words:
+meh
+  Focus on what went wrong.
+#2 0.4 {"id":2,"text":"meh","stars":2,"title":null,"tags":null} [0.30000000000000004,2.0]|2,1,0
+"#;
+    assert_eq!(r.stdout, want);
 }
 
 #[test]

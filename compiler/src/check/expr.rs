@@ -448,7 +448,7 @@ impl Checker<'_> {
             );
             return TExpr::error(span);
         }
-        if self.is_broken(&id.name) {
+        if self.is_broken(&id.name) || self.loop_outside_loop(id) {
             return TExpr::error(span);
         }
         let mut cands = self.locals_and_globals();
@@ -466,6 +466,8 @@ impl Checker<'_> {
         } else if let Some(s) = super::suggest::closest(&id.name, cands.iter().map(String::as_str))
         {
             d = d.help(format!("did you mean `{s}`?"));
+        } else if self.prompt_alone {
+            d = d.help(super::template::ALONE);
         }
         self.report(d);
         TExpr::error(span)
@@ -542,7 +544,13 @@ impl Checker<'_> {
     }
 
     pub(crate) fn locals_and_globals(&self) -> Vec<String> {
-        self.scopes[self.current_module].keys().map(|k| k.to_string()).collect()
+        let mut names: Vec<String> =
+            self.scopes[self.current_module].keys().map(|k| k.to_string()).collect();
+        // In a template, the prompt's parameters and loop variables too.
+        if self.template_loops.is_some() {
+            names.extend(self.locals.visible_names());
+        }
+        names
     }
 
     /// Wraps a value whose path was proven non-null in `Unwrap`.
@@ -841,7 +849,7 @@ pub(super) fn path_of(t: &TExpr) -> Option<Path> {
 }
 
 /// Paths proven non-null when `cond` is true, and when it is false.
-fn non_null_paths(cond: &TExpr) -> (Vec<Path>, Vec<Path>) {
+pub(super) fn non_null_paths(cond: &TExpr) -> (Vec<Path>, Vec<Path>) {
     match &cond.kind {
         TExprKind::Binary(op @ (BinOp::Ne | BinOp::Eq), a, b) => {
             let p = match (&a.kind, &b.kind) {

@@ -145,9 +145,58 @@ pub struct AgentDef {
 pub struct PromptDef {
     pub name: Rc<str>,
     pub params: Vec<(Rc<str>, Ty)>,
+    /// The local each parameter is bound to while the template renders.
+    pub locals: Vec<LocalId>,
     /// The template text (inline, or the body of the `.prompt` file).
     pub template: String,
+    /// The checked template, whitespace rules applied (LANGUAGE.md §3).
+    pub body: Vec<Piece>,
     pub span: Span,
+}
+
+/// One piece of a checked template. Rendering is concatenation: `Text` as is, `Insert`
+/// as `str(value)` renders it (a string as is, numbers as in JSON output, lists and
+/// records as compact JSON; never an optional).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Piece {
+    Text(Rc<str>),
+    Insert(TExpr),
+    /// The first branch whose condition is true, else `otherwise`.
+    If(Vec<(TExpr, Vec<Piece>)>, Vec<Piece>),
+    /// `body` once per element of `list` (a `[T]`), with `item` bound to the element and
+    /// `info` to `{ index: int, first: bool, last: bool }` (the template's `loop`).
+    For {
+        item: LocalId,
+        info: LocalId,
+        list: TExpr,
+        body: Vec<Piece>,
+    },
+}
+
+/// Calls `f` on every expression of a template, in order.
+pub fn visit_pieces(pieces: &[Piece], f: &mut impl FnMut(&TExpr)) {
+    for p in pieces {
+        match p {
+            Piece::Text(_) => {}
+            Piece::Insert(e) => f(e),
+            Piece::If(branches, otherwise) => {
+                for (c, b) in branches {
+                    f(c);
+                    visit_pieces(b, f);
+                }
+                visit_pieces(otherwise, f);
+            }
+            Piece::For { list, body, .. } => {
+                f(list);
+                visit_pieces(body, f);
+            }
+        }
+    }
+}
+
+/// The record type of a template loop's `loop`.
+pub fn loop_info_type() -> Ty {
+    Ty::record(vec![("index", Ty::Int), ("first", Ty::Bool), ("last", Ty::Bool)])
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]

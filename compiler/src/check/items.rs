@@ -5,7 +5,7 @@ use super::locals::{Binding, LocalKind};
 use super::types::{Field, Ty};
 use super::{Checker, State};
 use crate::diag::{Diagnostic, codes};
-use crate::syntax::ast::{self, ItemKind, TypeExpr, TypeExprKind};
+use crate::syntax::ast::{self, Ident, ItemKind, TypeExpr, TypeExprKind};
 use std::rc::Rc;
 
 impl<'a> Checker<'a> {
@@ -138,40 +138,27 @@ impl<'a> Checker<'a> {
             }
             (ItemKind::PromptFile { name, path, .. }, Some(Global::Prompt(i))) => {
                 let key = (self.module_file(), path.clone());
-                let ty = match self.ext.prompts.get(&key).cloned().flatten() {
+                match self.ext.prompts.get(&key).cloned().flatten() {
                     Some(sig) => {
-                        let params: Vec<(Rc<str>, Ty)> = sig
+                        let params: Vec<(Ident, Ty)> = sig
                             .params
                             .iter()
-                            .map(|(n, t)| (Rc::from(n.as_str()), self.resolve_type(t)))
+                            .map(|(n, t)| (n.clone(), self.resolve_type(t)))
                             .collect();
-                        let ty =
-                            Ty::Fn(params.iter().map(|p| p.1.clone()).collect(), Rc::new(Ty::Str));
-                        self.program.prompts[i] = PromptDef {
-                            name: name.name.as_str().into(),
-                            params,
-                            template: sig.template,
-                            span,
-                        };
-                        ty
+                        self.prompt(g, i, name, params, sig.template, &sig.body, span);
                     }
-                    None => Ty::Error,
-                };
-                self.global_types.insert(g, ty);
+                    None => {
+                        self.global_types.insert(g, Ty::Error);
+                    }
+                }
             }
-            (ItemKind::PromptInline { name, params, template, .. }, Some(Global::Prompt(i))) => {
-                let params: Vec<(Rc<str>, Ty)> = params
-                    .iter()
-                    .map(|p| (Rc::from(p.name.name.as_str()), self.resolve_type(&p.ty)))
-                    .collect();
-                let ty = Ty::Fn(params.iter().map(|p| p.1.clone()).collect(), Rc::new(Ty::Str));
-                self.program.prompts[i] = PromptDef {
-                    name: name.name.as_str().into(),
-                    params,
-                    template: template.clone(),
-                    span,
-                };
-                self.global_types.insert(g, ty);
+            (
+                ItemKind::PromptInline { name, params, template, body, .. },
+                Some(Global::Prompt(i)),
+            ) => {
+                let params: Vec<(Ident, Ty)> =
+                    params.iter().map(|p| (p.name.clone(), self.resolve_type(&p.ty))).collect();
+                self.prompt(g, i, name, params, template.clone(), body, span);
             }
             (ItemKind::Source { name, ty, expr }, Some(Global::Source(i))) => {
                 let elem = self.resolve_type(ty);
@@ -200,6 +187,47 @@ impl<'a> Checker<'a> {
             }
             _ => {}
         }
+    }
+
+    /// A prompt: its type is known from its parameters before the template is checked,
+    /// so a template may call its own prompt (recursion, as for functions).
+    #[allow(clippy::too_many_arguments)]
+    fn prompt(
+        &mut self,
+        g: usize,
+        i: usize,
+        name: &Ident,
+        params: Vec<(Ident, Ty)>,
+        template: String,
+        body: &ast::Template,
+        span: crate::source::Span,
+    ) {
+        let mut seen: Vec<&str> = Vec::new();
+        for (p, _) in &params {
+            if seen.contains(&p.name.as_str()) {
+                self.report(
+                    Diagnostic::new(
+                        codes::E0101,
+                        p.span,
+                        format!("parameter `{}` is declared twice", p.name),
+                    )
+                    .label("declared again here"),
+                );
+            }
+            seen.push(&p.name);
+        }
+        let ty = Ty::Fn(params.iter().map(|p| p.1.clone()).collect(), Rc::new(Ty::Str));
+        self.global_types.insert(g, ty);
+        self.program.prompts[i] = PromptDef {
+            name: name.name.as_str().into(),
+            params: params.iter().map(|(n, t)| (Rc::from(n.name.as_str()), t.clone())).collect(),
+            template,
+            span,
+            ..PromptDef::default()
+        };
+        let (locals, pieces) = self.check_template(&params, body);
+        self.program.prompts[i].locals = locals;
+        self.program.prompts[i].body = pieces;
     }
 
     /// The type a `type` alias stands for (resolving it now if needed).

@@ -142,6 +142,21 @@ impl Locals {
             .map(|b| b.span)
     }
 
+    /// The names of the visible bindings.
+    pub fn visible_names(&self) -> Vec<String> {
+        self.frames
+            .iter()
+            .flatten()
+            .filter(|b| self.visible(b.seq))
+            .map(|b| b.name.clone())
+            .collect()
+    }
+
+    /// Is a binding with this name visible? (Does not mark it used.)
+    pub fn lookup_quiet_any(&self, name: &str) -> bool {
+        self.frames.iter().flatten().any(|b| b.name == name && self.visible(b.seq))
+    }
+
     /// A binding of the innermost frame with this name, without marking it used.
     pub fn lookup_quiet(&self, name: &str) -> Option<crate::source::Span> {
         self.frames.last()?.iter().rev().find(|b| b.name == name).map(|b| b.span)

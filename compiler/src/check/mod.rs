@@ -19,6 +19,7 @@ mod ops;
 mod paths;
 mod pipeline;
 pub mod suggest;
+mod template;
 pub mod types;
 
 use crate::diag::{Diagnostic, codes};
@@ -50,11 +51,12 @@ pub struct AgentSig {
 }
 
 /// What the driver learned about a `.prompt` file: its parameters (types already parsed
-/// from the front matter) and its template.
+/// from the front matter), its template text and the parsed template.
 #[derive(Clone, Debug)]
 pub struct PromptSig {
-    pub params: Vec<(String, ast::TypeExpr)>,
+    pub params: Vec<(ast::Ident, ast::TypeExpr)>,
     pub template: String,
+    pub body: ast::Template,
 }
 
 /// Facts from files other than `.kiln` ones, keyed by the declaring file and the path as
@@ -103,6 +105,11 @@ pub struct Checker<'a> {
     pub(crate) stream_context: bool,
     /// Inside a `const` initializer only constant things may be used.
     pub(crate) const_context: bool,
+    /// Inside a prompt template: how many `{% for %}` loops are open (`loop` is defined
+    /// only inside one). `None` outside templates.
+    template_loops: Option<usize>,
+    /// Checking a `.prompt` file without a pipeline (see [`check_prompt_alone`]).
+    prompt_alone: bool,
     /// Names of declarations that failed to parse (their uses are not reported).
     broken: std::collections::HashSet<&'a str>,
     /// Which global (a stage or source being checked; `None` for a sink) reads which
@@ -116,23 +123,7 @@ pub fn check_program(
     main: usize,
     ext: &Externals,
 ) -> (Program, Vec<Diagnostic>) {
-    let mut cx = Checker {
-        modules,
-        ext,
-        diags: Vec::new(),
-        globals: Vec::new(),
-        scopes: Vec::new(),
-        alias_types: HashMap::new(),
-        global_types: HashMap::new(),
-        program: Program::default(),
-        current_module: main,
-        locals: locals::Locals::default(),
-        stack: Vec::new(),
-        stream_context: false,
-        const_context: false,
-        broken: modules.iter().flat_map(|m| m.module.broken.iter().map(String::as_str)).collect(),
-        stream_refs: Vec::new(),
-    };
+    let mut cx = Checker::new(modules, main, ext);
     cx.collect();
     for g in 0..cx.globals.len() {
         cx.ensure_checked(g);
@@ -141,6 +132,56 @@ pub fn check_program(
     cx.lint(main);
     cx.program.locals = cx.locals.count();
     (cx.program, cx.diags)
+}
+
+/// Checks a `.prompt` file on its own (`kiln check FILE.prompt`, when no pipeline of the
+/// run declares it): its template sees its parameters and the builtins. A parameter type
+/// naming a `type` alias (or a vector size naming a constant) cannot be resolved without
+/// the pipeline and is left unchecked.
+pub fn check_prompt_alone(file: FileId, sig: &PromptSig) -> Vec<Diagnostic> {
+    let empty = ast::Module { items: Vec::new(), broken: Vec::new() };
+    let modules = [ModuleInput { file, module: &empty, uses: Vec::new(), is_std: false }];
+    let ext = Externals::default();
+    let mut cx = Checker::new(&modules, 0, &ext);
+    cx.collect();
+    cx.prompt_alone = true;
+    let params: Vec<(ast::Ident, Ty)> = sig
+        .params
+        .iter()
+        .map(|(n, t)| {
+            let ty = if types::names_a_declaration(t) { Ty::Error } else { cx.resolve_type(t) };
+            (n.clone(), ty)
+        })
+        .collect();
+    cx.check_template(&params, &sig.body);
+    cx.diags
+}
+
+impl<'a> Checker<'a> {
+    fn new(modules: &'a [ModuleInput<'a>], main: usize, ext: &'a Externals) -> Checker<'a> {
+        Checker {
+            modules,
+            ext,
+            diags: Vec::new(),
+            globals: Vec::new(),
+            scopes: Vec::new(),
+            alias_types: HashMap::new(),
+            global_types: HashMap::new(),
+            program: Program::default(),
+            current_module: main,
+            locals: locals::Locals::default(),
+            stack: Vec::new(),
+            stream_context: false,
+            const_context: false,
+            template_loops: None,
+            broken: modules
+                .iter()
+                .flat_map(|m| m.module.broken.iter().map(String::as_str))
+                .collect(),
+            stream_refs: Vec::new(),
+            prompt_alone: false,
+        }
+    }
 }
 
 impl<'a> Checker<'a> {
@@ -258,11 +299,11 @@ impl<'a> Checker<'a> {
         let saved_module = std::mem::replace(&mut self.current_module, self.globals[g].module);
         let saved_locals = std::mem::take(&mut self.locals);
         self.locals.inherit_counter(&saved_locals);
-        let saved_ctx = (self.stream_context, self.const_context);
+        let saved_ctx = (self.stream_context, self.const_context, self.template_loops.take());
         self.stack.push(g);
         self.check_item(g);
         self.stack.pop();
-        (self.stream_context, self.const_context) = saved_ctx;
+        (self.stream_context, self.const_context, self.template_loops) = saved_ctx;
         let counter_locals = std::mem::replace(&mut self.locals, saved_locals);
         self.locals.inherit_counter(&counter_locals);
         self.current_module = saved_module;
@@ -282,8 +323,8 @@ impl<'a> Checker<'a> {
     fn report_cycle(&mut self, g: usize, use_span: Span) -> Ty {
         let entry = &self.globals[g];
         let kind = entry.item.kind.keyword();
-        // Functions may recurse: their type is known from their signature.
-        if kind == "fn" {
+        // Functions (and prompts) may recurse: their type is known from their signature.
+        if kind == "fn" || kind == "prompt" {
             return self.global_types.get(&g).cloned().unwrap_or(Ty::Error);
         }
         let pos = self.stack.iter().position(|&s| s == g).unwrap_or(0);

@@ -209,6 +209,20 @@ impl fmt::Display for Ty {
     }
 }
 
+/// Does the written type name a declaration (a `type` alias, or a constant as a vector
+/// size), which only a pipeline's scope can resolve?
+pub fn names_a_declaration(t: &crate::syntax::ast::TypeExpr) -> bool {
+    use crate::syntax::ast::{ExprKind, TypeExprKind};
+    match &t.kind {
+        TypeExprKind::Named(id) => !matches!(id.name.as_str(), "int" | "float" | "bool" | "str"),
+        TypeExprKind::List(e) | TypeExprKind::Optional(e) | TypeExprKind::Stream(e) => {
+            names_a_declaration(e)
+        }
+        TypeExprKind::Vec(size) => !matches!(size.kind, ExprKind::Int(_)),
+        TypeExprKind::Record(fields) => fields.iter().any(|(_, t)| names_a_declaration(t)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

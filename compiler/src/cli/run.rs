@@ -136,7 +136,15 @@ fn run_here(file: &std::path::Path, params: &[(String, String)], quiet: bool, ho
         run.diagnostics = vec![d];
         Outcome::Failed(run)
     };
-    let agents = match crate::interp::prepare::prepare(&pipeline, &run.map) {
+    let jit = match (how.engine, crate::codegen::plan::supported(&pipeline)) {
+        (Engine::Interp, _) => false,
+        (Engine::Auto, r) => r.is_ok(),
+        (Engine::Jit, Ok(())) => true,
+        (Engine::Jit, Err(why)) => return Outcome::Other(format!("cannot use the JIT: {why}")),
+    };
+    // The JIT does not render prompt templates yet: it refuses them here, before any
+    // input is read, rather than hand them to the interpreter.
+    let agents = match crate::interp::prepare::prepare(&pipeline, &run.map, !jit) {
         Ok(a) => a,
         Err(d) => return fail(run, *d),
     };
@@ -149,12 +157,6 @@ fn run_here(file: &std::path::Path, params: &[(String, String)], quiet: bool, ho
     let mut cx = crate::interp::Interp::new(&pipeline, values);
     cx.agents = agents;
     cx.param_given = crate::interp::params::given(&pipeline, params, &env);
-    let jit = match (how.engine, crate::codegen::plan::supported(&pipeline)) {
-        (Engine::Interp, _) => false,
-        (Engine::Auto, r) => r.is_ok(),
-        (Engine::Jit, Ok(())) => true,
-        (Engine::Jit, Err(why)) => return Outcome::Other(format!("cannot use the JIT: {why}")),
-    };
     let result = if jit {
         let opts = crate::codegen::run::RunOptions {
             threads: how.threads,

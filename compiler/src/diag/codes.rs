@@ -152,6 +152,13 @@ registry! {
     E0413 Error "non-finite value in a binary section";
     // Prompts (E05xx)
     E0500 Error "invalid prompt front matter";
+    E0501 Error "template tag is never closed";
+    E0502 Error "template blocks do not match";
+    E0503 Error "invalid template tag";
+    E0504 Error "optional value inserted into a template";
+    E0505 Error "template loop over a value that is not a list";
+    E0506 Error "`loop` used outside a template loop";
+    E0507 Error "unknown or invalid template filter";
     // Run-time errors (E06xx): reported by `kiln run` while a pipeline runs
     E0600 Error "integer overflow";
     E0601 Error "integer division by zero";
@@ -174,6 +181,7 @@ registry! {
     W0005 Warning "unused variable";
     W0006 Warning "shadowed name";
     W0500 Warning "unknown prompt front matter key";
+    W0501 Warning "unused prompt parameter";
     // Agent warnings (W04xx)
     W0400 Warning "unknown key in an agent file";
     W0401 Warning "unknown binary section in an agent file";

@@ -66,6 +66,9 @@ pub struct Session {
     by_origin: HashMap<Origin, usize>,
     pub diagnostics: Vec<Diagnostic>,
     ext: Externals,
+    /// `.prompt` files read so far, by canonical path: each is read (and its front matter
+    /// and template syntax reported) once, however many pipelines declare it.
+    prompt_files: HashMap<PathBuf, Option<check::PromptSig>>,
 }
 
 impl Session {
@@ -204,6 +207,13 @@ impl Session {
             .collect();
         for (is_prompt, path, span) in decls {
             let full = dir.join(&path);
+            if is_prompt
+                && let Some(sig) =
+                    full.canonicalize().ok().and_then(|c| self.prompt_files.get(&c).cloned())
+            {
+                self.ext.prompts.insert((file, path), sig);
+                continue;
+            }
             let text = match read(&full) {
                 Ok(t) => t,
                 Err(e) => {
@@ -229,6 +239,9 @@ impl Session {
             if is_prompt {
                 let (sig, diags) = prompt::load(ef, &self.map.get(ef).text);
                 self.diagnostics.extend(diags);
+                if let Ok(c) = full.canonicalize() {
+                    self.prompt_files.insert(c, sig.clone());
+                }
                 self.ext.prompts.insert((file, path), sig);
             } else {
                 let (agent, diags) = syntax::agent::parse_agent(ef, &self.map.get(ef).text);
@@ -276,6 +289,15 @@ impl Session {
         let (program, diags) = check::check_program(&inputs, 0, &self.ext);
         self.diagnostics.extend(diags);
         program
+    }
+
+    /// Reads and checks the `.prompt` file `f` on its own (no pipeline declares it).
+    fn check_prompt_alone(&mut self, f: FileId) {
+        let (sig, diags) = prompt::load(f, &self.map.get(f).text);
+        self.diagnostics.extend(diags);
+        if let Some(sig) = sig {
+            self.diagnostics.extend(check::check_prompt_alone(f, &sig));
+        }
     }
 
     /// Every module used by another module of this session.
@@ -368,14 +390,10 @@ pub fn with_big_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static)
 fn check_files_here(files: &[PathBuf]) -> Result<CheckRun, DriverError> {
     let mut s = Session::new();
     let mut mains = Vec::new();
+    let mut prompts = Vec::new();
     for path in files {
         match path.extension().and_then(|e| e.to_str()) {
-            Some("prompt") => {
-                let text = read(path)?;
-                let f = s.map.add(path.display().to_string(), text);
-                let (_, diags) = prompt::load(f, &s.map.get(f).text);
-                s.diagnostics.extend(diags);
-            }
+            Some("prompt") => prompts.push(path),
             Some("af") => {
                 let text = read(path)?;
                 let f = s.map.add(path.display().to_string(), text);
@@ -383,6 +401,16 @@ fn check_files_here(files: &[PathBuf]) -> Result<CheckRun, DriverError> {
                 s.diagnostics.extend(diags);
             }
             _ => mains.push(s.load_file(path)?),
+        }
+    }
+    // A `.prompt` file a pipeline of this run declares is checked in that pipeline's
+    // scope; any other is checked on its own.
+    for path in prompts {
+        let declared = path.canonicalize().is_ok_and(|c| s.prompt_files.contains_key(&c));
+        if !declared {
+            let text = read(path)?;
+            let f = s.map.add(path.display().to_string(), text);
+            s.check_prompt_alone(f);
         }
     }
     let used = s.used_by_others();
@@ -409,12 +437,12 @@ pub fn check_source_here(name: &str, text: &str) -> CheckRun {
         let mut s = Session::new();
         if name.ends_with(".prompt") || name.ends_with(".af") {
             let f = s.map.add(name, text);
-            let diags = if name.ends_with(".af") {
-                syntax::agent::parse_agent(f, &s.map.get(f).text).1
+            if name.ends_with(".af") {
+                let diags = syntax::agent::parse_agent(f, &s.map.get(f).text).1;
+                s.diagnostics.extend(diags);
             } else {
-                prompt::load(f, &s.map.get(f).text).1
-            };
-            s.diagnostics.extend(diags);
+                s.check_prompt_alone(f);
+            }
             return s.finish();
         }
         let m = s.load_text(name, text);

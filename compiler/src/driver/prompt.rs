@@ -1,11 +1,11 @@
 //! `.prompt` files: YAML front matter between `---` lines (`params` maps each parameter to
-//! a Kiln type written as a string), then the template. This reads the signature; the
-//! types are resolved by the checker like any other written type.
+//! a Kiln type written as a string), then the template. This reads the signature and
+//! parses the template; the types are resolved, and the template checked, by the checker.
 
 use crate::check::PromptSig;
 use crate::diag::{Diagnostic, codes};
 use crate::source::{FileId, Span};
-use crate::syntax;
+use crate::syntax::{self, ast};
 use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 use serde_saphyr::Spanned;
 
@@ -78,11 +78,14 @@ pub fn load(file: FileId, text: &str) -> (Option<PromptSig>, Vec<Diagnostic>) {
         }
         Span::new(file, start, end)
     };
+    // The template's own syntax is read whatever the front matter says.
+    let template = &text[template_start..];
+    let offsets = syntax::template::Offsets { base: template_start, jumps: Vec::new() };
+    let (body, template_diags) = syntax::parse_template(file, template, &offsets);
+    diags.extend(template_diags);
+    let sig = |params| PromptSig { params, template: template.to_string(), body };
     if yaml.trim().is_empty() {
-        return (
-            Some(PromptSig { params: Vec::new(), template: text[template_start..].to_string() }),
-            diags,
-        );
+        return (Some(sig(Vec::new())), diags);
     }
     // Unknown keys are a warning; a malformed document is an error.
     match serde_saphyr::from_str::<Ordered<serde::de::IgnoredAny>>(yaml) {
@@ -155,15 +158,20 @@ pub fn load(file: FileId, text: &str) -> (Option<PromptSig>, Vec<Diagnostic>) {
             continue;
         }
         match syntax::parse_type(file, &ty.value, off) {
-            Ok(t) => params.push((name.value.clone(), t)),
+            Ok(t) => params.push((
+                ast::Ident {
+                    name: name.value.clone(),
+                    span: at(&name.referenced, name.value.len()),
+                },
+                t,
+            )),
             Err(d) => {
                 diags.extend(d.into_iter().map(|d| on_chars(d, text)));
                 ok = false;
             }
         }
     }
-    let sig = ok.then(|| PromptSig { params, template: text[template_start..].to_string() });
-    (sig, diags)
+    (ok.then(|| sig(params)), diags)
 }
 
 /// The end of the YAML and the start of the template: the next line holding only `---`.

@@ -41,7 +41,7 @@ impl<'p> Interp<'p> {
         }
     }
 
-    fn bind(&mut self, id: LocalId, v: Value) -> Value {
+    pub(super) fn bind(&mut self, id: LocalId, v: Value) -> Value {
         let i = id.0 as usize;
         if i >= self.env.len() {
             self.env.resize(i + 1, Value::Null);
@@ -49,7 +49,7 @@ impl<'p> Interp<'p> {
         std::mem::replace(&mut self.env[i], v)
     }
 
-    fn restore(&mut self, id: LocalId, old: Value) {
+    pub(super) fn restore(&mut self, id: LocalId, old: Value) {
         if let Some(slot) = self.env.get_mut(id.0 as usize) {
             *slot = old;
         }
@@ -213,7 +213,10 @@ impl<'p> Interp<'p> {
                 let out = crate::agent::net::forward_rows(&layers, &x, 1);
                 Ok(Value::Vec(out.into()))
             }
-            Callee::Prompt(_) => Err(EvalError::unsupported(e.span, "rendering prompt templates")),
+            Callee::Prompt(i) => {
+                let vals = self.eval_all(args)?;
+                self.render_prompt(*i, vals, e.span)
+            }
             Callee::Aggregate(a) => Err(EvalError::internal(
                 e.span,
                 format!("aggregate `{}` outside group_by/aggregate", a.name),

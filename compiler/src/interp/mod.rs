@@ -4,7 +4,8 @@
 //! [`crate::ir::Pipeline`] single-threaded, in order. See `docs/run.md`.
 //!
 //! - [`value`]: values, structural equality and ordering, JSON/CSV text.
-//! - [`eval`]: expressions; [`builtins`], [`lists`], [`text`], [`agg`]: the library.
+//! - [`eval`]: expressions; [`builtins`], [`lists`], [`text`], [`agg`]: the library;
+//!   [`render`]: prompt templates.
 //! - [`input`], [`output`]: sources and sinks; [`params`]: `--param` and the environment.
 //! - [`exec`]: the push-based executor of the dataflow graph.
 
@@ -17,10 +18,13 @@ pub mod lists;
 pub mod output;
 pub mod params;
 pub mod prepare;
+pub mod render;
 pub mod report;
 pub mod text;
 pub mod value;
 
+#[cfg(test)]
+mod render_tests;
 #[cfg(test)]
 mod tests;
 

@@ -1,9 +1,10 @@
-//! Checks made before a run reads anything: features this build cannot run yet (prompt
-//! templates, `complete`) are reported at their call, and the agents the pipeline calls
-//! are loaded (weights packed for the runtime kernels).
+//! Checks made before a run reads anything: features this build cannot run yet
+//! (`complete`; prompt templates on the JIT engine) are reported at their call, and the
+//! agents the pipeline calls, templates included, are loaded (weights packed for the
+//! runtime kernels).
 
 use crate::agent::net::{PackedLayer, pack_layers};
-use crate::check::hir::{Callee, Global, TExpr, TExprKind, visit};
+use crate::check::hir::{Callee, Global, TExpr, TExprKind, visit, visit_pieces};
 use crate::diag::{Diagnostic, codes};
 use crate::ir::{NodeKind, Op, Pipeline};
 use crate::source::SourceMap;
@@ -14,9 +15,12 @@ pub type Agents = Vec<Option<Rc<Vec<PackedLayer>>>>;
 
 #[derive(Default)]
 struct Scan {
+    /// The engine renders prompt templates (the interpreter does; the JIT not yet).
+    renders: bool,
     fns: HashSet<usize>,
     consts: HashSet<usize>,
     agents: HashSet<usize>,
+    prompts: HashSet<usize>,
     unsupported: Option<Diagnostic>,
 }
 
@@ -24,17 +28,23 @@ impl Scan {
     fn expr(&mut self, p: &Pipeline, e: &TExpr) {
         let mut todo: Vec<TExpr> = Vec::new();
         visit(e, &mut |x| match &x.kind {
-            TExprKind::Call { callee: Callee::Prompt(i), .. } => {
+            TExprKind::Call { callee: Callee::Prompt(i), .. } if !self.renders => {
                 let name = p.prompts.get(*i).map(|d| d.name.to_string()).unwrap_or_default();
                 self.unsupported.get_or_insert_with(|| {
                     Diagnostic::new(
                         codes::E0610,
                         x.span,
-                        format!("rendering the prompt `{name}` is not supported by this build yet"),
+                        format!("the JIT engine cannot render the prompt `{name}` yet"),
                     )
                     .label("a prompt template")
-                    .help("`kiln check` type-checks prompts; running them arrives with the prompt renderer")
+                    .help("run with `--engine interp`: the reference interpreter renders prompt templates")
                 });
+            }
+            TExprKind::Call { callee: Callee::Prompt(i), .. } if self.prompts.insert(*i) => {
+                // What the template evaluates: its functions, constants and agents.
+                if let Some(d) = p.prompts.get(*i) {
+                    visit_pieces(&d.body, &mut |t| todo.push(t.clone()));
+                }
             }
             TExprKind::Call { callee: Callee::Builtin(b), .. } if b.name == "complete" => {
                 self.unsupported.get_or_insert_with(|| {
@@ -44,6 +54,7 @@ impl Scan {
                         "calling a language model (`complete`) is not supported by this build yet",
                     )
                     .label("calls a language model")
+                    .help("the model client (LANGUAGE.md §4) is not built yet; prompts without a result type already render with `--engine interp`")
                 });
             }
             TExprKind::Call { callee: Callee::Fn(i), .. } if self.fns.insert(*i) => {
@@ -68,8 +79,8 @@ impl Scan {
 }
 
 /// Everything the run will evaluate.
-fn scan(p: &Pipeline) -> Scan {
-    let mut s = Scan::default();
+fn scan(p: &Pipeline, renders: bool) -> Scan {
+    let mut s = Scan { renders, ..Scan::default() };
     for d in &p.params {
         if let Some(e) = &d.default {
             s.expr(p, e);
@@ -116,9 +127,10 @@ fn scan(p: &Pipeline) -> Scan {
     s
 }
 
-/// Reports unsupported features and loads the agents that are called.
-pub fn prepare(p: &Pipeline, map: &SourceMap) -> Result<Agents, Box<Diagnostic>> {
-    let s = scan(p);
+/// Reports unsupported features and loads the agents that are called. `renders`: the
+/// engine that will run renders prompt templates (the interpreter).
+pub fn prepare(p: &Pipeline, map: &SourceMap, renders: bool) -> Result<Agents, Box<Diagnostic>> {
+    let s = scan(p, renders);
     if let Some(d) = s.unsupported {
         return Err(Box::new(d));
     }

@@ -69,13 +69,15 @@ pub enum ItemKind {
         path: String,
         path_span: Span,
     },
-    /// `prompt p(a: T) = """template"""`; `template_offset` is the byte offset of the
-    /// template text in the file, for spans inside it.
+    /// `prompt p(a: T) = """template"""`: the template's text (escapes of a `"..."`
+    /// string decoded), where it lies in the file, and its parsed body.
     PromptInline {
         name: Ident,
         params: Vec<Param>,
         template: String,
         template_span: Span,
+        template_offsets: crate::syntax::template::Offsets,
+        body: Template,
     },
     Source {
         name: Ident,
@@ -257,4 +259,46 @@ pub enum ExprKind {
     },
     /// A part that failed to parse; the parser has reported it already.
     Error,
+}
+
+/// A parsed prompt template (LANGUAGE.md §3) with the whitespace rules already applied:
+/// tag-only lines are gone and trim markers have trimmed their neighbours, so `Text`
+/// nodes hold exactly the text that is rendered.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Template {
+    pub nodes: Vec<TemplateNode>,
+    /// A syntax error was reported (so a parameter may be used in a tag that was lost).
+    pub has_errors: bool,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum TemplateNode {
+    Text(String),
+    /// `{{ value | f | g(a) }}`; `span` is the whole tag.
+    Insert {
+        value: Expr,
+        filters: Vec<Filter>,
+        span: Span,
+    },
+    /// `{% if c %}...{% else if d %}...{% else %}...{% end %}`; `span` is the opening tag.
+    If {
+        branches: Vec<(Expr, Vec<TemplateNode>)>,
+        otherwise: Vec<TemplateNode>,
+        span: Span,
+    },
+    /// `{% for var in list %}...{% end %}`; `span` is the opening tag.
+    For {
+        var: Ident,
+        list: Expr,
+        body: Vec<TemplateNode>,
+        span: Span,
+    },
+}
+
+/// `| name` or `| name(args)`: `name(value, args...)`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Filter {
+    pub name: Ident,
+    pub args: Vec<Arg>,
+    pub span: Span,
 }

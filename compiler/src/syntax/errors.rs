@@ -18,9 +18,10 @@ const OPERATORS: &[&str] = &[
 ];
 
 /// Describes why `src` (found at byte `offset` of the file `full`) does not parse as `rule`.
+/// `full` is `None` for an expression inside a template tag: its end is the tag's end.
 pub(super) fn describe(
     file: FileId,
-    full: &str,
+    full: Option<&str>,
     offset: usize,
     src: &str,
     rule: Rule,
@@ -98,17 +99,23 @@ pub(super) fn describe(
         words.push("an operator".into());
     }
     if positives.contains(&Rule::EOI) || at_end && words.is_empty() {
-        words.push("the end of the declaration".into());
+        words.push(
+            if full.is_some() { "the end of the declaration" } else { "the end of the tag" }.into(),
+        );
     }
 
     let abs = offset + pos;
     let (found, found_len) = found_token(&src[pos..]);
     let found = if at_end {
-        if offset + src.len() >= full.trim_end().len() {
-            "the end of the file".to_string()
-        } else {
-            let next = full[offset + src.len()..].split_whitespace().next().unwrap_or("");
-            format!("the next declaration (`{next}`)")
+        match full {
+            None => "the end of the tag".to_string(),
+            Some(full) if offset + src.len() >= full.trim_end().len() => {
+                "the end of the file".to_string()
+            }
+            Some(full) => {
+                let next = full[offset + src.len()..].split_whitespace().next().unwrap_or("");
+                format!("the next declaration (`{next}`)")
+            }
         }
     } else {
         format!("`{found}`")

@@ -1,5 +1,6 @@
-//! Syntax: `.kiln` source text → [`ast::Module`]. pest is used only inside this module
-//! (`parser.rs` and `errors.rs`); nothing outside sees a pest type or a grammar rule name.
+//! Syntax: `.kiln` source text → [`ast::Module`], and prompt templates → [`ast::Template`].
+//! pest is used only inside this module (`parser.rs`, `errors.rs`, `template/`); nothing
+//! outside sees a pest type or a grammar rule name.
 //!
 //! Recovery: `split.rs` cuts the file into top-level declarations first, so each
 //! declaration is parsed on its own and one run reports every broken declaration.
@@ -9,5 +10,7 @@ pub mod ast;
 mod errors;
 mod parser;
 pub mod split;
+pub mod template;
 
 pub use parser::{parse_expr, parse_module, parse_type};
+pub use template::parse_template;

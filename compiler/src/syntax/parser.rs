@@ -3,6 +3,7 @@
 use super::ast::*;
 use super::errors;
 use super::split;
+use super::template::{Offsets, parse_template};
 use crate::diag::{Diagnostic, codes};
 use crate::source::{FileId, Span};
 use pest::Parser;
@@ -38,8 +39,16 @@ pub fn parse_module(file: FileId, text: &str) -> (Module, Vec<Diagnostic>) {
             Parsed::Failed(range) => {
                 let src = &text[range.clone()];
                 broken.extend(declared_name(src));
-                diags.push(errors::describe(file, text, range.start, src, Rule::decl_only));
+                diags.push(errors::describe(file, Some(text), range.start, src, Rule::decl_only));
             }
+        }
+    }
+    // Inline templates are parsed here, on this thread (see above).
+    for item in &mut items {
+        if let ItemKind::PromptInline { template, template_offsets, body, .. } = &mut item.kind {
+            let (t, d) = parse_template(file, template, template_offsets);
+            *body = t;
+            diags.extend(d);
         }
     }
     (Module { items, broken }, diags)
@@ -137,7 +146,28 @@ pub fn parse_expr(file: FileId, text: &str) -> Result<Expr, Vec<Diagnostic>> {
             b.finish();
             if diags.is_empty() { Ok(e) } else { Err(diags) }
         }
-        Err(_) => Err(vec![errors::describe(file, text, 0, text, Rule::expr_only)]),
+        Err(_) => Err(vec![errors::describe(file, Some(text), 0, text, Rule::expr_only)]),
+    }
+}
+
+/// Parses the expression inside a template tag: `text` starts at byte `offset` of the
+/// file (spans are offset by it). Failures are worded with "the end of the tag".
+pub(super) fn parse_tag_expr(
+    file: FileId,
+    text: &str,
+    offset: usize,
+) -> Result<Expr, Vec<Diagnostic>> {
+    match KilnParser::parse(Rule::expr_only, text) {
+        Ok(mut pairs) => {
+            let mut diags = Vec::new();
+            let mut b = Builder::new(file, offset, &mut diags);
+            let inner =
+                pairs.next().expect("expr_only").into_inner().find(not_keyword).expect("expr");
+            let e = b.expr(inner);
+            b.finish();
+            if diags.is_empty() { Ok(e) } else { Err(diags) }
+        }
+        Err(_) => Err(vec![errors::describe(file, None, offset, text, Rule::expr_only)]),
     }
 }
 
@@ -152,7 +182,7 @@ pub fn parse_type(file: FileId, text: &str, offset: usize) -> Result<TypeExpr, V
             let t = b.type_expr(inner);
             if diags.is_empty() { Ok(t) } else { Err(diags) }
         }
-        Err(_) => Err(vec![errors::describe(file, text, offset, text, Rule::type_only)]),
+        Err(_) => Err(vec![errors::describe(file, Some(text), offset, text, Rule::type_only)]),
     }
 }
 
@@ -291,8 +321,15 @@ impl Builder<'_> {
                     let mut r = rest.into_inner().filter(not_keyword);
                     let params = self.params(r.next().expect("params"));
                     let s = r.next().expect("template");
-                    let (template, template_span) = self.template(s);
-                    ItemKind::PromptInline { name, params, template, template_span }
+                    let (template, template_span, template_offsets) = self.template(s);
+                    ItemKind::PromptInline {
+                        name,
+                        params,
+                        template,
+                        template_span,
+                        template_offsets,
+                        body: Template::default(),
+                    }
                 } else {
                     let path_span = self.span(&rest);
                     ItemKind::PromptFile { name, path: self.string(rest), path_span }
@@ -612,10 +649,17 @@ impl Builder<'_> {
 
     /// Decodes a `"..."` literal's escapes, reporting each bad one.
     fn string(&mut self, p: Pair<Rule>) -> String {
+        self.string_with_jumps(p).0
+    }
+
+    /// [`Builder::string`], and where the decoded text lies in the file: after each
+    /// escape, (decoded offset, file offset) of the next character.
+    fn string_with_jumps(&mut self, p: Pair<Rule>) -> (String, Vec<(usize, usize)>) {
         let inner = p.into_inner().find(not_keyword).expect("string_inner");
         let base = self.offset + inner.as_span().start();
         let raw = inner.as_str();
         let mut out = String::with_capacity(raw.len());
+        let mut jumps = Vec::new();
         let mut chars = raw.char_indices().peekable();
         while let Some((i, c)) = chars.next() {
             if c != '\\' {
@@ -662,18 +706,23 @@ impl Builder<'_> {
                 }
                 other => bad(self, 1 + other.len_utf8(), &format!("unknown escape `\\{other}`")),
             }
+            let next = chars.peek().map_or(raw.len(), |&(j, _)| j);
+            jumps.push((out.len(), base + next));
         }
-        out
+        (out, jumps)
     }
 
-    fn template(&mut self, p: Pair<Rule>) -> (String, Span) {
+    /// An inline template: its text, its span, and where its bytes lie in the file.
+    fn template(&mut self, p: Pair<Rule>) -> (String, Span, Offsets) {
         if p.as_rule() == Rule::triple_string {
             let inner = p.into_inner().find(not_keyword).expect("triple_inner");
             let span = self.span(&inner);
-            (inner.as_str().to_string(), span)
+            let offsets = Offsets { base: span.start as usize, jumps: Vec::new() };
+            (inner.as_str().to_string(), span, offsets)
         } else {
             let span = self.span(&p);
-            let s = self.string(p);
+            let (s, jumps) = self.string_with_jumps(p);
+            let offsets = Offsets { base: span.start as usize + 1, jumps };
             (
                 s,
                 Span {
@@ -681,6 +730,7 @@ impl Builder<'_> {
                     end: span.end.saturating_sub(1).max(span.start + 1),
                     ..span
                 },
+                offsets,
             )
         }
     }
@@ -695,6 +745,10 @@ fn declared_name(src: &str) -> Option<String> {
         return None;
     }
     words.next().map(str::to_string)
+}
+
+pub(super) fn is_keyword(name: &str) -> bool {
+    KEYWORDS.contains(&name)
 }
 
 const KEYWORDS: &[&str] = &[
