@@ -173,6 +173,7 @@ registry! {
     E0610 Error "not supported by this build yet";
     E0611 Error "internal compiler or interpreter error";
     E0612 Error "an agent's resource limits or requirements are not met";
+    E0613 Error "calls nested too deeply";
     // Warnings (W0xxx)
     W0001 Warning "stage feeds no sink";
     W0002 Warning "unused parameter";

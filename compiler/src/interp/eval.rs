@@ -27,6 +27,8 @@ pub struct Interp<'p> {
     /// paths are relative to the current folder; paths written in the source are
     /// relative to the file that declares them.
     pub param_given: Vec<bool>,
+    /// How many calls of fns and prompts are in progress (at most `MAX_CALL_DEPTH`).
+    depth: i64,
 }
 
 impl<'p> Interp<'p> {
@@ -38,6 +40,7 @@ impl<'p> Interp<'p> {
             consts: vec![None; p.consts.len()],
             params,
             agents: vec![None; p.agents.len()],
+            depth: 0,
         }
     }
 
@@ -171,6 +174,15 @@ impl<'p> Interp<'p> {
         }
     }
 
+    /// One more call in progress, unless that would nest deeper than `MAX_CALL_DEPTH`.
+    fn enter(&mut self, span: Span) -> R<()> {
+        if self.depth >= fail::MAX_CALL_DEPTH {
+            return Err(EvalError::new(codes::E0613, span, fail::call_depth()));
+        }
+        self.depth += 1;
+        Ok(())
+    }
+
     fn call(
         &mut self,
         callee: &Callee,
@@ -183,6 +195,7 @@ impl<'p> Interp<'p> {
                 let p = self.p;
                 let f = p.fns.get(*i).ok_or_else(|| EvalError::internal(e.span, "no fn"))?;
                 let vals = self.eval_all(args)?;
+                self.enter(e.span)?;
                 let olds: Vec<(LocalId, Value)> = f
                     .params
                     .iter()
@@ -190,6 +203,7 @@ impl<'p> Interp<'p> {
                     .map(|((id, _, _), v)| (*id, self.bind(*id, v)))
                     .collect();
                 let r = self.eval(&f.body);
+                self.depth -= 1;
                 for (id, old) in olds.into_iter().rev() {
                     self.restore(id, old);
                 }
@@ -215,7 +229,10 @@ impl<'p> Interp<'p> {
             }
             Callee::Prompt(i) => {
                 let vals = self.eval_all(args)?;
-                self.render_prompt(*i, vals, e.span)
+                self.enter(e.span)?;
+                let r = self.render_prompt(*i, vals, e.span);
+                self.depth -= 1;
+                r
             }
             Callee::Aggregate(a) => Err(EvalError::internal(
                 e.span,

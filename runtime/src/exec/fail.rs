@@ -42,10 +42,15 @@ pub enum FailKind {
     BatchSize = 12,
     /// `range(a, b)` as a list longer than [`crate::listany::MAX_RANGE_LIST`].
     RangeSize = 13,
+    /// A call of a fn or prompt nested deeper than [`MAX_CALL_DEPTH`].
+    CallDepth = 14,
 }
 
+/// How deeply calls of user fns and prompts may nest (both engines).
+pub const MAX_CALL_DEPTH: i64 = 10_000;
+
 impl FailKind {
-    pub const ALL: [FailKind; 14] = [
+    pub const ALL: [FailKind; 15] = [
         FailKind::IntBinary,
         FailKind::Neg,
         FailKind::Abs,
@@ -60,6 +65,7 @@ impl FailKind {
         FailKind::OutOfMemory,
         FailKind::BatchSize,
         FailKind::RangeSize,
+        FailKind::CallDepth,
     ];
 
     pub fn from_u32(k: u32) -> Option<FailKind> {
@@ -161,6 +167,11 @@ pub fn range_size(lo: i64, hi: i64) -> String {
     format!("`range({lo}, {hi})` as a list would hold {n} elements (at most {max})")
 }
 
+/// A call nested deeper than [`MAX_CALL_DEPTH`].
+pub fn call_depth() -> String {
+    format!("calls nested more than {MAX_CALL_DEPTH} deep (a recursion that does not end?)")
+}
+
 /// The message of failure `kind` with operands `a`, `b`, `c` (see [`FailKind`]).
 ///
 /// # Safety
@@ -208,6 +219,7 @@ pub unsafe fn message(kind: FailKind, a: i64, b: i64, c: i64) -> String {
         FailKind::OutOfMemory => "internal error: out of memory".to_string(),
         FailKind::BatchSize => batch_size(a),
         FailKind::RangeSize => range_size(a, b),
+        FailKind::CallDepth => call_depth(),
     }
 }
 

@@ -2,18 +2,18 @@
 //! of the module, with a signature derived from the shapes of its parameters:
 //!
 //! ```text
-//! fn<i>_<name>(ctx, stack_limit, <param 0's shape>, <param 1's shape>, ..., out) -> status
+//! fn<i>_<name>(ctx, depth, <param 0's shape>, <param 1's shape>, ..., out) -> status
 //! ```
 //!
 //! The result's shape values are stored at `out + 8 * k` (one 8-byte slot per Cranelift
-//! value; records stay in the chunk arena, only their pointer travels). `status` is 0; or
+//! value; records stay in the chunk arena, only their pointer travels). `status` is 0, or
 //! 1 when something inside failed, recorded where it happened (`kiln_fail_at`, with the
-//! span inside the fn body), and every enclosing compiled fn returns 1 too; or 2, below.
+//! span inside the fn body); every enclosing compiled fn then returns 1 too.
 //!
-//! Recursion is allowed. The outermost call passes `stack_limit`, its own stack pointer
-//! minus [`STACK_BUDGET`]; a compiled fn entered with its stack pointer below that limit
-//! returns 2 at once, so the outermost call hands the whole call to the interpreter
-//! instead of overflowing the worker thread's stack.
+//! Recursion is allowed up to [`MAX_CALL_DEPTH`] nested calls of fns and prompts, on
+//! both engines: `depth` is the nesting level of the call (1 for a call made by a stage),
+//! and a call that would go deeper fails its record with E0613 at the call, as the
+//! interpreter does. (That bound keeps both engines far from the end of their stacks.)
 //!
 //! Fns whose parameter or result types have no run-time layout stay bridged.
 
@@ -26,13 +26,10 @@ use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{AbiParam, InstBuilder, MemFlagsData, Signature, types};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_module::{FuncId, Linkage, Module};
+use kiln_runtime::exec::fail::FailKind;
 use std::collections::BTreeMap;
 
-/// How many bytes of stack nested compiled fn calls may use below the outermost call.
-/// The executor's workers and the thread `kiln run` runs on reserve 1 GiB of stack
-/// (`kiln_runtime::exec::WORKER_STACK`); a quarter of it is left to compiled recursion, the
-/// rest to the interpreter, which takes the whole call over when the budget runs out.
-pub const STACK_BUDGET: i64 = 1 << 28;
+pub use kiln_runtime::exec::fail::MAX_CALL_DEPTH;
 
 fn err(e: impl std::fmt::Display) -> String {
     format!("code generation failed: {e}")
@@ -48,7 +45,7 @@ fn signature<M: Module>(sh: &Shared<'_, '_, M>, params: &[Ty]) -> Signature {
     let ptr = sh.ptr();
     let mut sig = sh.m.make_signature();
     sig.params.push(AbiParam::new(ptr));
-    sig.params.push(AbiParam::new(ptr));
+    sig.params.push(AbiParam::new(types::I64));
     for t in params {
         sig.params.extend(shape(t, ptr).into_iter().map(AbiParam::new));
     }
@@ -109,15 +106,8 @@ fn define_fn<M: Module>(sh: &mut Shared<'_, '_, M>, i: usize) -> Result<(), Stri
         let body = b.create_block();
         b.switch_to_block(entry);
         let ps = b.block_params(entry).to_vec();
-        let (cx, limit, out) = (ps[0], ps[1], ps[ps.len() - 1]);
-        let sp = b.ins().get_stack_pointer(ptr);
-        let too_deep = b.ins().icmp(IntCC::UnsignedLessThan, sp, limit);
-        let deep = b.create_block();
-        b.set_cold_block(deep);
-        b.ins().brif(too_deep, deep, &[], body, &[]);
-        b.switch_to_block(deep);
-        let two = b.ins().iconst(types::I32, 2);
-        b.ins().return_(&[two]);
+        let (cx, depth, out) = (ps[0], ps[1], ps[ps.len() - 1]);
+        b.ins().jump(body, &[]);
         b.switch_to_block(body);
         let mut locals = BTreeMap::new();
         let mut k = 2;
@@ -127,7 +117,7 @@ fn define_fn<M: Module>(sh: &mut Shared<'_, '_, M>, i: usize) -> Result<(), Stri
             k += n;
         }
         let split = BTreeMap::new();
-        let mut g = Gen { sh: &mut *sh, b, ptr, ctx: cx, locals, split, fail, depth: Some(limit) };
+        let mut g = Gen { sh: &mut *sh, b, ptr, ctx: cx, locals, split, fail, depth: Some(depth) };
         let r = g.expr(&def.body);
         let r = g.coerce(r, &def.body.ty, &def.ret);
         for (k, v) in r.iter().enumerate() {
@@ -159,18 +149,19 @@ impl<M: Module> Gen<'_, '_, '_, M> {
             return self.bridge(e);
         }
         let Some(id) = user_fn(self.sh, i) else { return self.bridge(e) };
-        let limit = match self.depth {
-            Some(limit) => limit,
-            None => {
-                let sp = self.b.ins().get_stack_pointer(self.ptr);
-                self.b.ins().iadd_imm_s(sp, -STACK_BUDGET)
-            }
+        // The nesting level of this call: one more than the enclosing fn's (a stage is 0).
+        let depth = match self.depth {
+            Some(d) => self.b.ins().iadd_imm_s(d, 1),
+            None => self.b.ins().iconst(types::I64, 1),
         };
-        let mut argv = vec![self.ctx, limit];
+        let mut argv = vec![self.ctx, depth];
         for (x, (_, _, t)) in a.iter().zip(&def.params) {
             let v = self.expr(x);
             argv.extend(self.coerce(v, &x.ty, t));
         }
+        // Checked after the arguments, as the interpreter does.
+        let ok = self.b.ins().icmp_imm_s(IntCC::SignedLessThanOrEqual, depth, MAX_CALL_DEPTH);
+        self.fail_unless(ok, e, FailKind::CallDepth, &[]);
         let ret_shape = shape(&def.ret, self.ptr);
         let out = self.slot(8 * ret_shape.len());
         argv.push(out);
@@ -179,29 +170,8 @@ impl<M: Module> Gen<'_, '_, '_, M> {
         let status = self.b.inst_results(inst)[0];
         let ok = self.b.create_block();
         let done = self.block_with(&ret_shape);
-        let bad = self.b.create_block();
-        self.b.set_cold_block(bad);
-        self.b.ins().brif(status, bad, &[], ok, &[]);
-        self.switch(bad);
-        if self.depth.is_some() {
-            // 1 (a failure, recorded) or 2 (too deep) goes up to the outermost call.
-            self.b.ins().return_(&[status]);
-        } else {
-            // A failure was recorded where it happened; past the depth limit the
-            // interpreter evaluates the whole call (deeper recursion than compiled code's
-            // stack budget allows).
-            let failed = self.b.create_block();
-            let deep = self.b.create_block();
-            self.b.set_cold_block(failed);
-            self.b.set_cold_block(deep);
-            let one = self.b.ins().icmp_imm_s(IntCC::Equal, status, 1);
-            self.b.ins().brif(one, failed, &[], deep, &[]);
-            self.switch(failed);
-            self.b.ins().jump(self.fail, &[]);
-            self.switch(deep);
-            let v = self.bridge_quiet(e);
-            self.b.ins().jump(done, &args(&v));
-        }
+        // A failure inside was recorded where it happened.
+        self.b.ins().brif(status, self.fail, &[], ok, &[]);
         self.switch(ok);
         let v: Vals = ret_shape
             .iter()

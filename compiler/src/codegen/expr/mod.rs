@@ -39,6 +39,7 @@ fn fail_code(kind: FailKind) -> crate::diag::Code {
         FailKind::ParseInt | FailKind::ParseFloat => codes::E0604,
         FailKind::EmptyList => codes::E0605,
         FailKind::BatchSize | FailKind::RangeSize => codes::E0606,
+        FailKind::CallDepth => codes::E0613,
         FailKind::OutOfMemory => codes::E0611,
     }
 }
@@ -59,9 +60,8 @@ pub struct Gen<'a, 's, 'p, M: Module> {
     pub split: BTreeMap<LocalId, Vec<(Ty, Vals)>>,
     /// Returns 1: the row failed (the failure is recorded in the context).
     pub fail: Block,
-    /// Inside a compiled user `fn`: its stack limit. A failure there is recorded as
-    /// anywhere else and the fn returns 1; past the stack limit it returns 2 and the
-    /// outermost call hands the whole call to the interpreter; see [`calls`].
+    /// Inside a compiled user `fn`: its nesting level (an i64; see [`calls`]). A failure
+    /// there is recorded as anywhere else and the fn returns 1.
     pub depth: Option<Value>,
 }
 
