@@ -113,6 +113,8 @@ impl Validator<'_> {
             }
             return None;
         };
+        // Where "the document starts": its first key, or the mapping itself when empty.
+        let start = entries.first().map_or(root.range.clone(), |(k, _)| k.range.clone());
         let mut name = None;
         let mut config = None;
         let mut limits = Resources::default();
@@ -155,7 +157,7 @@ impl Validator<'_> {
             None if !entries.iter().any(|(k, _)| k.as_str() == Some("name")) => {
                 let d = Diagnostic::new(
                     codes::E0402,
-                    self.span(&entries[0].0.range),
+                    self.span(&start),
                     "the agent has no `name`",
                 )
                 .label("the document starts here")
@@ -168,7 +170,7 @@ impl Validator<'_> {
         let Some((_, config)) = config else {
             let d = Diagnostic::new(
                 codes::E0402,
-                self.span(&entries[0].0.range),
+                self.span(&start),
                 "the agent has no `neural_config`",
             )
             .label("the document starts here")
