@@ -405,24 +405,13 @@ sink ls -> lines("copy.txt")
     assert_eq!(read(dir.path(), "copy.txt"), "Grüße, 世界 😀\n\ntab\there\n");
 }
 
-/// The JIT does not render templates yet: it refuses before reading anything (the input
-/// is missing) and names the engine that does.
-#[test]
-fn prompts_on_the_jit_fail_clearly_before_reading() {
-    let text = "prompt hi(name: str) = \"\"\"Hi {{ name }}\"\"\"\nsource ns: str = lines(\"missing.txt\")\nstage s = ns |> map(n => hi(n))\nsink s -> stdout()\n";
-    for engine in [&[][..], &["--engine", "jit"]] {
-        let (_d, r) = run_with(text, &[], engine, &[], None);
-        assert_eq!(r.code, 1);
-        assert!(r.stderr.contains("E0610") && r.stderr.contains("--engine interp"), "{}", r.stderr);
-    }
-}
-
-/// The interpreter renders templates as LANGUAGE.md §3 says: tag-only lines dropped,
+/// Both engines render templates as LANGUAGE.md §3 says (the JIT natively,
+/// `codegen/expr/prompts.rs`): tag-only lines dropped,
 /// trim markers, numbers as in JSON output, lists and records as compact JSON, filters
 /// as calls (builtins and the pipeline's functions), loops with `loop`, prompts in
 /// `.prompt` files and inline, and a prompt calling itself.
 #[test]
-fn prompts_render_on_the_interpreter() {
+fn prompts_render_on_both_engines() {
     let pipeline = r####"type Review = { id: int, text: str, stars: int, title: str?, tags: [str]? }
 fn clean(s: str) -> str = s |> trim |> lower
 const MAX = 5
@@ -454,8 +443,6 @@ Summarize #{{ review.id }} in {{ words }} words:
 {"id": 2, "text": "meh", "stars": 2}
 "#;
     let files = [("summarize.prompt", prompt), ("reviews.jsonl", reviews)];
-    let (_d, r) = run_with(pipeline, &files, &["--engine", "interp"], &[], None);
-    assert_eq!(r.code, 0, "{}", r.stderr);
     let want = r#"Summarize #1 in 20 words:
 great value,
   Title: Nice
@@ -467,7 +454,11 @@ meh
   Focus on what went wrong.
 #2 0.4 {"id":2,"text":"meh","stars":2,"title":null,"tags":null} [0.30000000000000004,2.0]|2,1,0
 "#;
-    assert_eq!(r.stdout, want);
+    for args in [&["--engine", "interp"][..], &[], &["--threads", "2"]] {
+        let (_d, r) = run_with(pipeline, &files, args, &[], None);
+        assert_eq!(r.code, 0, "{args:?}: {}", r.stderr);
+        assert_eq!(r.stdout, want, "{args:?}");
+    }
 }
 
 #[test]

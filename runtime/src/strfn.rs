@@ -412,9 +412,63 @@ pub extern "C" fn kiln_math2(op: u32, x: f64, y: f64) -> f64 {
 }
 
 /// The functions of this module with their addresses, for the JIT.
+/// A growing text in the arena (a rendered template): `len` bytes at `ptr`, room for
+/// `cap`. Generated code keeps one in a zeroed stack slot and reads it as a [`KStr`]
+/// (`ptr`, `len`) when done.
+#[repr(C)]
+pub struct KBuf {
+    pub ptr: *mut u8,
+    pub len: u64,
+    pub cap: u64,
+}
+
+/// Appends `len` bytes at `p` to `buf`, growing it (by doubling, in `arena`) as needed:
+/// 0, or 1 when out of memory.
+///
+/// # Safety
+/// `arena` null or live and this thread's; `buf` a valid [`KBuf`] whose bytes are in that
+/// arena; `p` addresses `len` readable bytes (or `len` is 0).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kiln_text_push(
+    arena: *mut Arena,
+    buf: *mut KBuf,
+    p: *const u8,
+    len: u64,
+) -> u32 {
+    guard(|| {
+        if len == 0 {
+            return 0;
+        }
+        // SAFETY: per the contract.
+        let (b, a) = match unsafe { (buf.as_mut(), arena.as_mut()) } {
+            (Some(b), Some(a)) => (b, a),
+            _ => return 1,
+        };
+        let need = b.len + len;
+        if need > b.cap {
+            let cap = need.max(b.cap * 2).max(64);
+            let q = a.alloc(cap as usize, 8);
+            if q.is_null() {
+                return 1;
+            }
+            if b.len > 0 {
+                // SAFETY: the old text has `len` bytes; `q` has room for `cap >= len`.
+                unsafe { std::ptr::copy_nonoverlapping(b.ptr, q, b.len as usize) };
+            }
+            b.ptr = q;
+            b.cap = cap;
+        }
+        // SAFETY: `ptr` has room for `need` bytes; `p` has `len` readable bytes.
+        unsafe { std::ptr::copy_nonoverlapping(p, b.ptr.add(b.len as usize), len as usize) };
+        b.len = need;
+        0
+    })
+}
+
 pub fn c_symbols() -> Vec<(&'static str, *const u8)> {
     vec![
         ("kiln_str_trim", kiln_str_trim as *const u8),
+        ("kiln_text_push", kiln_text_push as *const u8),
         ("kiln_str_substr", kiln_str_substr as *const u8),
         ("kiln_str_contains", kiln_str_contains as *const u8),
         ("kiln_str_starts_with", kiln_str_starts_with as *const u8),

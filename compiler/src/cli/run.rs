@@ -144,7 +144,7 @@ fn run_here(file: &std::path::Path, params: &[(String, String)], quiet: bool, ho
     };
     // The JIT does not render prompt templates yet: it refuses them here, before any
     // input is read, rather than hand them to the interpreter.
-    let agents = match crate::interp::prepare::prepare(&pipeline, &run.map, !jit) {
+    let agents = match crate::interp::prepare::prepare(&pipeline, &run.map) {
         Ok(a) => a,
         Err(d) => return fail(run, *d),
     };

@@ -25,6 +25,7 @@ const IMPORTS: &[(&str, &str, &str)] = &[
     ("kiln_str_upper", "PPLP", ""),
     ("kiln_str_lower", "PPLP", ""),
     ("kiln_str_trim", "PLP", ""),
+    ("kiln_text_push", "PPPL", "W"),
     ("kiln_str_substr", "PLLLP", ""),
     ("kiln_str_contains", "PLPL", "W"),
     ("kiln_str_starts_with", "PLPL", "W"),
@@ -92,6 +93,10 @@ pub struct Shared<'s, 'p, M: Module> {
     pub fns: HashMap<usize, Option<FuncId>>,
     /// Declared user fns whose bodies are not defined yet.
     pub pending: Vec<usize>,
+    /// Prompts by index, as for `fns` (rendered by a compiled function, or bridged).
+    pub prompts: HashMap<usize, Option<FuncId>>,
+    /// Declared prompts whose bodies are not defined yet.
+    pub pending_prompts: Vec<usize>,
     /// The type descriptions generated code passes to the runtime's generic kernels
     /// (`kiln_value_*`) by address; they must outlive the compiled code.
     pub descs: Vec<Box<kiln_runtime::layout::TypeDesc>>,
@@ -106,6 +111,8 @@ impl<'s, 'p, M: Module> Shared<'s, 'p, M> {
             data: HashMap::new(),
             fns: HashMap::new(),
             pending: Vec::new(),
+            prompts: HashMap::new(),
+            pending_prompts: Vec::new(),
             descs: Vec::new(),
         }
     }

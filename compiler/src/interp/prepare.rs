@@ -1,5 +1,5 @@
 //! Checks made before a run reads anything: features this build cannot run yet
-//! (`complete`; prompt templates on the JIT engine) are reported at their call, and the
+//! (`complete`) are reported at their call, and the
 //! agents the pipeline calls, templates included, are loaded (weights packed for the
 //! runtime kernels).
 
@@ -15,8 +15,6 @@ pub type Agents = Vec<Option<Rc<Vec<PackedLayer>>>>;
 
 #[derive(Default)]
 struct Scan {
-    /// The engine renders prompt templates (the interpreter does; the JIT not yet).
-    renders: bool,
     fns: HashSet<usize>,
     consts: HashSet<usize>,
     agents: HashSet<usize>,
@@ -28,18 +26,6 @@ impl Scan {
     fn expr(&mut self, p: &Pipeline, e: &TExpr) {
         let mut todo: Vec<TExpr> = Vec::new();
         visit(e, &mut |x| match &x.kind {
-            TExprKind::Call { callee: Callee::Prompt(i), .. } if !self.renders => {
-                let name = p.prompts.get(*i).map(|d| d.name.to_string()).unwrap_or_default();
-                self.unsupported.get_or_insert_with(|| {
-                    Diagnostic::new(
-                        codes::E0610,
-                        x.span,
-                        format!("the JIT engine cannot render the prompt `{name}` yet"),
-                    )
-                    .label("a prompt template")
-                    .help("run with `--engine interp`: the reference interpreter renders prompt templates")
-                });
-            }
             TExprKind::Call { callee: Callee::Prompt(i), .. } if self.prompts.insert(*i) => {
                 // What the template evaluates: its functions, constants and agents.
                 if let Some(d) = p.prompts.get(*i) {
@@ -79,8 +65,8 @@ impl Scan {
 }
 
 /// Everything the run will evaluate.
-fn scan(p: &Pipeline, renders: bool) -> Scan {
-    let mut s = Scan { renders, ..Scan::default() };
+fn scan(p: &Pipeline) -> Scan {
+    let mut s = Scan::default();
     for d in &p.params {
         if let Some(e) = &d.default {
             s.expr(p, e);
@@ -127,10 +113,9 @@ fn scan(p: &Pipeline, renders: bool) -> Scan {
     s
 }
 
-/// Reports unsupported features and loads the agents that are called. `renders`: the
-/// engine that will run renders prompt templates (the interpreter).
-pub fn prepare(p: &Pipeline, map: &SourceMap, renders: bool) -> Result<Agents, Box<Diagnostic>> {
-    let s = scan(p, renders);
+/// Reports unsupported features and loads the agents that are called.
+pub fn prepare(p: &Pipeline, map: &SourceMap) -> Result<Agents, Box<Diagnostic>> {
+    let s = scan(p);
     if let Some(d) = s.unsupported {
         return Err(Box::new(d));
     }

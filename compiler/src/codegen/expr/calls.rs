@@ -20,7 +20,7 @@
 use super::super::layout::{desc, shape};
 use super::super::module::Shared;
 use super::{Gen, Vals, args};
-use crate::check::hir::TExpr;
+use crate::check::hir::{LocalId, TExpr};
 use crate::check::types::Ty;
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{AbiParam, InstBuilder, MemFlagsData, Signature, types};
@@ -41,7 +41,7 @@ fn same_shape(from: &Ty, to: &Ty, ptr: cranelift_codegen::ir::Type) -> bool {
     matches!(from, Ty::Null | Ty::Never) || shape(from, ptr) == shape(to, ptr)
 }
 
-fn signature<M: Module>(sh: &Shared<'_, '_, M>, params: &[Ty]) -> Signature {
+pub(super) fn signature<M: Module>(sh: &Shared<'_, '_, M>, params: &[Ty]) -> Signature {
     let ptr = sh.ptr();
     let mut sig = sh.m.make_signature();
     sig.params.push(AbiParam::new(ptr));
@@ -82,20 +82,41 @@ fn user_fn<M: Module>(sh: &mut Shared<'_, '_, M>, i: usize) -> Option<FuncId> {
 
 /// Defines the bodies of every declared fn not defined yet (their calls may declare more).
 pub fn define_pending<M: Module>(sh: &mut Shared<'_, '_, M>) -> Result<(), String> {
-    while let Some(i) = sh.pending.pop() {
-        define_fn(sh, i)?;
+    loop {
+        if let Some(i) = sh.pending.pop() {
+            define_fn(sh, i)?;
+        } else if let Some(i) = sh.pending_prompts.pop() {
+            super::prompts::define_prompt(sh, i)?;
+        } else {
+            return Ok(());
+        }
     }
-    Ok(())
 }
 
 fn define_fn<M: Module>(sh: &mut Shared<'_, '_, M>, i: usize) -> Result<(), String> {
     let p = sh.pipeline();
     let def = p.fns.get(i).ok_or_else(|| err("no such fn"))?.clone();
     let Some(Some(id)) = sh.fns.get(&i).copied() else { return Err(err("fn not declared")) };
+    let params: Vec<(LocalId, Ty)> = def.params.iter().map(|(id, _, t)| (*id, t.clone())).collect();
+    define_function(sh, id, &params, |g| {
+        let r = g.expr(&def.body);
+        g.coerce(r, &def.body.ty, &def.ret)
+    })
+}
+
+/// Defines compiled function `id` (of [`signature`] for `params`): its parameters bound
+/// to their locals, `body` computes the result, stored at `out + 8k`; returns 0, or 1
+/// from the fail block.
+pub(super) fn define_function<M: Module>(
+    sh: &mut Shared<'_, '_, M>,
+    id: FuncId,
+    params: &[(LocalId, Ty)],
+    body: impl FnOnce(&mut Gen<'_, '_, '_, M>) -> Vals,
+) -> Result<(), String> {
     let ptr = sh.ptr();
-    let params: Vec<Ty> = def.params.iter().map(|(_, _, t)| t.clone()).collect();
+    let tys: Vec<Ty> = params.iter().map(|(_, t)| t.clone()).collect();
     let mut ctx = sh.m.make_context();
-    ctx.func.signature = signature(sh, &params);
+    ctx.func.signature = signature(sh, &tys);
     let mut fbc = FunctionBuilderContext::new();
     {
         let mut b = FunctionBuilder::new(&mut ctx.func, &mut fbc);
@@ -103,23 +124,19 @@ fn define_fn<M: Module>(sh: &mut Shared<'_, '_, M>, i: usize) -> Result<(), Stri
         b.append_block_params_for_function_params(entry);
         let fail = b.create_block();
         b.set_cold_block(fail);
-        let body = b.create_block();
         b.switch_to_block(entry);
         let ps = b.block_params(entry).to_vec();
         let (cx, depth, out) = (ps[0], ps[1], ps[ps.len() - 1]);
-        b.ins().jump(body, &[]);
-        b.switch_to_block(body);
         let mut locals = BTreeMap::new();
         let mut k = 2;
-        for (id, _, t) in &def.params {
+        for (id, t) in params {
             let n = shape(t, ptr).len();
             locals.insert(*id, (t.clone(), ps[k..k + n].to_vec()));
             k += n;
         }
         let split = BTreeMap::new();
         let mut g = Gen { sh: &mut *sh, b, ptr, ctx: cx, locals, split, fail, depth: Some(depth) };
-        let r = g.expr(&def.body);
-        let r = g.coerce(r, &def.body.ty, &def.ret);
+        let r = body(&mut g);
         for (k, v) in r.iter().enumerate() {
             g.b.ins().store(MemFlagsData::trusted(), *v, out, (8 * k) as i32);
         }
@@ -149,20 +166,35 @@ impl<M: Module> Gen<'_, '_, '_, M> {
             return self.bridge(e);
         }
         let Some(id) = user_fn(self.sh, i) else { return self.bridge(e) };
+        let params: Vec<Ty> = def.params.iter().map(|(_, _, t)| t.clone()).collect();
+        self.call_compiled(id, &params, &def.ret, a, e)
+    }
+
+    /// Calls compiled function `id` (a fn or a prompt; parameters `params`, result `ret`)
+    /// on the arguments `a`, at nesting level one deeper than here (E0613 past
+    /// [`MAX_CALL_DEPTH`]); a failure inside fails the row.
+    pub(super) fn call_compiled(
+        &mut self,
+        id: FuncId,
+        params: &[Ty],
+        ret: &Ty,
+        a: &[TExpr],
+        e: &TExpr,
+    ) -> Vals {
         // The nesting level of this call: one more than the enclosing fn's (a stage is 0).
         let depth = match self.depth {
             Some(d) => self.b.ins().iadd_imm_s(d, 1),
             None => self.b.ins().iconst(types::I64, 1),
         };
         let mut argv = vec![self.ctx, depth];
-        for (x, (_, _, t)) in a.iter().zip(&def.params) {
+        for (x, t) in a.iter().zip(params) {
             let v = self.expr(x);
             argv.extend(self.coerce(v, &x.ty, t));
         }
         // Checked after the arguments, as the interpreter does.
         let ok = self.b.ins().icmp_imm_s(IntCC::SignedLessThanOrEqual, depth, MAX_CALL_DEPTH);
         self.fail_unless(ok, e, FailKind::CallDepth, &[]);
-        let ret_shape = shape(&def.ret, self.ptr);
+        let ret_shape = shape(ret, self.ptr);
         let out = self.slot(8 * ret_shape.len());
         argv.push(out);
         let f = self.sh.m.declare_func_in_func(id, self.b.func);

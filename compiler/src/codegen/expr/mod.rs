@@ -11,6 +11,7 @@ mod generic;
 mod listops;
 mod lists;
 mod ops;
+mod prompts;
 mod text;
 mod vecs;
 
@@ -175,6 +176,9 @@ impl<'a, 's, 'p, M: Module> Gen<'a, 's, 'p, M> {
             TExprKind::Call { callee: Callee::VecFromList(n), args, named } if named.is_empty() => {
                 self.vec_from_list(*n, args, e)
             }
+            TExprKind::Call { callee: Callee::Prompt(i), args, named } if named.is_empty() => {
+                self.call_prompt(*i, args, e)
+            }
             TExprKind::Call { callee: Callee::Builtin(bi), args, named } if named.is_empty() => {
                 self.builtin(bi.name, args, e)
             }
@@ -318,6 +322,17 @@ impl<'a, 's, 'p, M: Module> Gen<'a, 's, 'p, M> {
     /// three operands (`ops`, ints, floats or pointers; see
     /// [`kiln_runtime::exec::fail::FailKind`]), the words the interpreter uses too.
     fn fail_unless(&mut self, ok: Value, e: &TExpr, kind: FailKind, ops: &[Value]) {
+        self.fail_unless_at(ok, e.span, kind, ops);
+    }
+
+    /// [`Gen::fail_unless`] with the failure site's span given.
+    fn fail_unless_at(
+        &mut self,
+        ok: Value,
+        span: crate::source::Span,
+        kind: FailKind,
+        ops: &[Value],
+    ) {
         let good = self.b.create_block();
         let bad = self.b.create_block();
         self.b.set_cold_block(bad);
@@ -325,7 +340,7 @@ impl<'a, 's, 'p, M: Module> Gen<'a, 's, 'p, M> {
         self.switch(bad);
         let site = self.sh.bridge.site(super::bridge::FailSite {
             code: fail_code(kind),
-            span: e.span,
+            span,
             message: String::new(),
             located: true,
         });

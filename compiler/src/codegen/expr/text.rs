@@ -128,7 +128,7 @@ impl<M: Module> Gen<'_, '_, '_, M> {
 
     /// `str(x)`: strings, numbers and bools, and optionals of them (null is `null`) inline;
     /// other types through the runtime's `kiln_value_text`.
-    fn str_of(&mut self, x: &TExpr, t: &Ty, e: &TExpr) -> Option<Vals> {
+    pub(super) fn str_of(&mut self, x: &TExpr, t: &Ty, e: &TExpr) -> Option<Vals> {
         if !matches!(strip(t), Ty::Str | Ty::Int | Ty::Float | Ty::Bool) {
             return self.generic_text(x, e);
         }

@@ -155,13 +155,9 @@ impl Validator<'_> {
         let name = match name {
             Some(n) => Some(n),
             None if !entries.iter().any(|(k, _)| k.as_str() == Some("name")) => {
-                let d = Diagnostic::new(
-                    codes::E0402,
-                    self.span(&start),
-                    "the agent has no `name`",
-                )
-                .label("the document starts here")
-                .help("add `name: \"my_agent\"`: it names the generated C functions");
+                let d = Diagnostic::new(codes::E0402, self.span(&start), "the agent has no `name`")
+                    .label("the document starts here")
+                    .help("add `name: \"my_agent\"`: it names the generated C functions");
                 self.report(d);
                 None
             }
