@@ -69,6 +69,18 @@ pub fn eval_fatal(
     let stage = stage_name(p, map, n);
     let mut d = Diagnostic::new(e.code, e.span, e.message);
     match at {
+        // The row `aggregate` gives over an empty stream comes from no record.
+        Some(("", 0, "")) => {
+            let what = "the row `aggregate` gives for an empty stream";
+            d = d.label(format!("failed on {what}"));
+            let inside = node.span.file == e.span.file
+                && node.span.start <= e.span.start
+                && e.span.end <= node.span.end;
+            if !inside {
+                d = d.secondary(node.span, format!("in stage `{stage}`"));
+            }
+            d = d.help(format!("stage `{stage}` failed on {what}\n{ERRORS_HELP}"));
+        }
         Some((source, line, raw)) => {
             let what = input_name(source);
             d = d.label(format!("failed on line {line} of {what}"));
