@@ -57,38 +57,15 @@ type Fatal = Box<Diagnostic>;
 
 enum OpState {
     None,
-    Count {
-        n: i64,
-        seen: i64,
-    },
-    Batch {
-        n: usize,
-        buf: Vec<Value>,
-        prov: Option<Rc<Prov>>,
-    },
+    Count { n: i64, seen: i64 },
+    Batch { n: usize, buf: Vec<Value>, prov: Option<Rc<Prov>> },
     Enumerate(i64),
     Distinct(HashSet<Vec<u8>>),
-    Sort {
-        desc: bool,
-        items: Vec<(Value, Item)>,
-    },
-    Group {
-        index: HashMap<Vec<u8>, usize>,
-        groups: Vec<(Value, Group, Rc<Prov>)>,
-    },
-    Aggregate {
-        group: Option<Group>,
-        prov: Option<Rc<Prov>>,
-    },
-    Join {
-        table: HashMap<Vec<u8>, Vec<Value>>,
-        pending: Vec<Item>,
-        right_done: bool,
-    },
-    Union {
-        left_done: bool,
-        other: Vec<Item>,
-    },
+    Sort { desc: bool, items: Vec<(Value, Item)> },
+    Group { index: HashMap<Vec<u8>, usize>, groups: Vec<(Value, Group, Rc<Prov>)> },
+    Aggregate { group: Option<Group>, prov: Option<Rc<Prov>> },
+    Join { table: HashMap<Vec<u8>, Vec<Value>>, pending: Vec<Item>, right_done: bool },
+    Union { left_done: bool, other: Vec<Item> },
 }
 
 /// A failure of the current unit, before it becomes an error record or stops the run.
@@ -687,10 +664,7 @@ impl<'p> Exec<'p> {
 /// node) of that input: the stage's input (and the other inputs of the joins and unions
 /// before it) for `group_by`, `aggregate`, `sort_by`, `batch` and `union`, the right side
 /// for `join`. The compiled executor finishes its nodes on the same condition.
-fn awaited(
-    p: &Pipeline,
-    order: &[NodeIndex],
-) -> HashMap<(NodeIndex, usize), HashSet<NodeIndex>> {
+fn awaited(p: &Pipeline, order: &[NodeIndex]) -> HashMap<(NodeIndex, usize), HashSet<NodeIndex>> {
     let mut roots: HashMap<NodeIndex, HashSet<NodeIndex>> = HashMap::new();
     let mut out = HashMap::new();
     for &n in order {
