@@ -836,20 +836,18 @@ fn step(
     Ok(())
 }
 
-/// Ends op `op`'s input: what it releases.
+/// What an op releases when its input ends: rows, or a group that failed.
 type Released = Vec<Result<Item, (EvalError, Rc<Prov>)>>;
 
+/// Ends op `op`'s input: what it releases.
 fn flush(op: &Op, st: &mut OpState) -> Released {
     match st {
-        OpState::Batch { buf, prov, .. } => {
-            let out = match prov.take() {
-                Some(prov) if !buf.is_empty() => {
-                    vec![Ok(Item { v: Value::list(std::mem::take(buf)), prov })]
-                }
-                _ => Vec::new(),
-            };
-            out
-        }
+        OpState::Batch { buf, prov, .. } => match prov.take() {
+            Some(prov) if !buf.is_empty() => {
+                vec![Ok(Item { v: Value::list(std::mem::take(buf)), prov })]
+            }
+            _ => Vec::new(),
+        },
         OpState::Sort { desc, items } => {
             let mut v = std::mem::take(items);
             sort_keyed(&mut v, *desc);
@@ -858,7 +856,7 @@ fn flush(op: &Op, st: &mut OpState) -> Released {
         OpState::Group { groups, index } => {
             index.clear();
             let specs = specs_of(op);
-            let out = std::mem::take(groups)
+            std::mem::take(groups)
                 .into_iter()
                 .map(|(k, g, prov)| match g.finish(&specs) {
                     Ok(vals) => {
@@ -868,29 +866,26 @@ fn flush(op: &Op, st: &mut OpState) -> Released {
                     }
                     Err(e) => Err((e, prov)),
                 })
-                .collect();
-            out
+                .collect()
         }
-        OpState::Aggregate { group, prov } => {
-            let out = match group.take() {
-                Some(g) => {
-                    let prov = prov.take().unwrap_or_else(|| {
-                        Rc::new(Prov {
-                            source: Rc::from(""),
-                            line: 0,
-                            raw: Rc::from(""),
-                            from_errors: false,
-                        })
-                    });
-                    match g.finish(&specs_of(op)) {
-                        Ok(vals) => vec![Ok(Item { v: Value::record(vals), prov })],
-                        Err(e) => vec![Err((e, prov))],
-                    }
+        OpState::Aggregate { group, prov } => match group.take() {
+            Some(g) => {
+                // Over an empty stream the row comes from no record.
+                let prov = prov.take().unwrap_or_else(|| {
+                    Rc::new(Prov {
+                        source: Rc::from(""),
+                        line: 0,
+                        raw: Rc::from(""),
+                        from_errors: false,
+                    })
+                });
+                match g.finish(&specs_of(op)) {
+                    Ok(vals) => vec![Ok(Item { v: Value::record(vals), prov })],
+                    Err(e) => vec![Err((e, prov))],
                 }
-                None => Vec::new(),
-            };
-            out
-        }
+            }
+            None => Vec::new(),
+        },
         OpState::Union { left_done, other } => {
             *left_done = true;
             std::mem::take(other).into_iter().map(Ok).collect()

@@ -503,8 +503,8 @@ impl Engine {
                 cut = Some(u);
             }
         }
-        out.errors += entries.iter().filter(|e| cut.is_none_or(|u| batch.unit(e.prov) < u)).count()
-            as u64;
+        out.errors +=
+            entries.iter().filter(|e| cut.is_none_or(|u| batch.unit(e.prov) < u)).count() as u64;
         out
     }
 
