@@ -45,9 +45,11 @@
 //!   header then, even if no row follows (as the interpreter does).
 //!
 //! So the output is the interpreter's (`compiler/src/interp`) in every case, with one known
-//! difference: a `map` with batched agent calls is split into the nodes before and after
-//! the agent, so when a record's `flat_map` elements fail in that `map` some before the
-//! agent call and some after it, the former come first rather than element by element.
+//! exception: a `map` with batched agent calls is split into the nodes before the agent
+//! (its arguments) and after it (the rest of the body), so an element failing in both
+//! reports the argument's failure, and when a record's `flat_map` elements fail in that
+//! `map`, some in the arguments and some after, the former come first rather than element
+//! by element.
 
 pub mod abi;
 pub mod agg;
