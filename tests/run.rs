@@ -339,6 +339,74 @@ fn with_an_errors_sink_every_failing_record_goes_there() {
     assert_eq!(keys, ["source", "line", "stage", "message", "raw"]);
 }
 
+/// docs/run.md, "Order of failures": one record's failures come stage by stage in plan
+/// order (declaration order; a stage reading one declared after it comes after that one),
+/// operator by operator, element by element; the sinks' order does not matter.
+const ORDERED: &str = r#"source rs: { a: int, b: int } = jsonl("in.jsonl")
+stage first = rs |> flat_map(r => [r.a, r.b]) |> map(x => 10 // x) |> map(q => 6 // (q - 5))
+stage reads_later = later |> map(x => 4 // x)
+stage later = rs |> map(r => r.a - 2)
+stage nested = first |> map(q => 1 // (q + 6))
+sink nested -> jsonl("nested.jsonl")
+sink reads_later -> jsonl("reads_later.jsonl")
+sink errors -> jsonl("errors.jsonl")
+"#;
+
+#[test]
+fn one_records_failures_come_in_plan_order_on_both_engines() {
+    for engine in ["interp", "jit"] {
+        let (dir, r) = run_with(
+            ORDERED,
+            &[("in.jsonl", "{\"a\":2,\"b\":0}\n")],
+            &["--engine", engine],
+            &[],
+            None,
+        );
+        assert_eq!(r.code, 0, "{engine}: {}", r.stderr);
+        let errors = read(dir.path(), "errors.jsonl");
+        let got: Vec<(String, String)> = errors
+            .lines()
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                let m = v["message"].as_str().unwrap();
+                (v["stage"].as_str().unwrap().to_string(), m[..m.find(" (at").unwrap()].to_string())
+            })
+            .collect();
+        // `first`'s first map fails on the second element, its second map on the first
+        // element: operator by operator. `reads_later` comes after `later`, after `first`.
+        let want: Vec<(String, String)> = [
+            ("first", "integer division by zero: 10 // 0"),
+            ("first", "integer division by zero: 6 // 0"),
+            ("reads_later", "integer division by zero: 4 // 0"),
+        ]
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
+        assert_eq!(got, want, "{engine}");
+    }
+}
+
+#[test]
+fn a_failure_once_the_errors_stream_ended_stops_the_run_on_both_engines() {
+    // The group of key 0 (released when every source and the errors stream have ended)
+    // fails: its error could not go to the errors stream any more.
+    let pipeline = r#"source rs: { k: int, d: int } = jsonl("in.jsonl")
+stage ok = rs |> map(r => { k: r.k, v: 10 // r.d })
+stage errs = errors |> map(e => { k: 0, v: e.line })
+stage both = ok |> union(errs) |> group_by(x => x.k, n: count()) |> map(g => { k: g.key, q: 6 // (g.n - 2) })
+sink both -> stdout()
+sink errors -> jsonl("errors.jsonl")
+"#;
+    let input = "{\"k\":1,\"d\":1}\n{\"k\":0,\"d\":0}\n{\"k\":0,\"d\":2}\n{\"k\":2,\"d\":1}\n";
+    for engine in ["interp", "jit"] {
+        let (dir, r) = run_with(pipeline, &[("in.jsonl", input)], &["--engine", engine], &[], None);
+        assert_eq!(r.code, 1, "{engine}: {}", r.stderr);
+        assert_eq!(r.stdout, "{\"k\":1,\"q\":-6}\n", "{engine}");
+        assert!(r.stderr.contains("cannot go to the errors stream"), "{engine}: {}", r.stderr);
+        assert_eq!(read(dir.path(), "errors.jsonl").lines().count(), 1, "{engine}");
+    }
+}
+
 #[test]
 fn malformed_records_follow_the_input_rules() {
     let pipeline = "type R = { id: int, v: vec[2]?, t: [str]? }\nsource rs: R = jsonl(\"in.jsonl\")\nsink rs -> stdout()\nsink errors -> jsonl(\"e.jsonl\")\n";

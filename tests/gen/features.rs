@@ -60,8 +60,8 @@ features! {
     framing: true, "input files with `\\r\\n` line ends, a byte order mark, no final newline";
     malformed: true, "malformed input lines (bad JSON, wrong types, missing fields)";
     multi_fault: true, "JSONL lines with several faults (a missing field, a wrong type, cut short)";
-    error_order: false, "compare the order of error records across branches, and which error stops a run (else: as a set, and the exit code)";
-    failfast_outputs: false, "compare sinks and stdout after a run stopped at a record (docs/run.md: they may differ)";
+    error_order: true, "compare the order of error records across branches, and which error stops a run (else: as a set, and the exit code)";
+    failfast_outputs: true, "compare sinks and stdout after a run stopped at a record";
     float_halfway: true, "JSON floats halfway between two doubles (9007199254740993.0)";
 }
 

@@ -154,12 +154,21 @@ pub fn generate(seed: u64, f: &Features) -> Program {
     for i in 0..st.g.rng.below(4) {
         st.user_fn(i);
     }
-    let nsrc = 1 + st.g.rng.below(2) + usize::from(st.g.rng.chance(1, 6));
+    // (stages reading `errors` see the order of error records); sometimes without an errors
+    // sink, and then sometimes without any source (`errors` the only input)
+    let errors_stream = f.errors_sink
+        && f.error_order
+        && (st.errors_sink || st.g.rng.chance(1, 4))
+        && st.g.rng.chance(1, 3);
+    let nsrc = if errors_stream && st.g.rng.chance(1, 15) {
+        0
+    } else {
+        1 + st.g.rng.below(2) + usize::from(st.g.rng.chance(1, 6))
+    };
     for i in 0..nsrc {
         st.source(i);
     }
-    // (stages reading `errors` see the order of error records)
-    if st.errors_sink && f.error_order && st.g.rng.chance(1, 3) {
+    if errors_stream {
         let et = ty::Ty::Rec(
             [
                 ("source", Ty::Str),

@@ -205,7 +205,7 @@ impl Runner {
             }
             let got = if self.error_order { got } else { sort_errors(got) };
             if stopped && !self.failfast_outputs {
-                // docs/run.md: the failing record's rows in other branches may differ
+                // without `failfast_outputs`: the exit code and stderr only
                 if (got.code, &got.stderr) != (oracle.code, &oracle.stderr) {
                     return Verdict::Mismatch(format!(
                         "{what}, chunks of {}, stopped: {}",

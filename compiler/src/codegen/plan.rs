@@ -183,7 +183,7 @@ pub fn build<M: Module>(
     sh: &mut Shared<'_, '_, M>,
     args: &mut dyn Args,
 ) -> Result<Built, Box<crate::diag::Diagnostic>> {
-    let order = plan_order(p);
+    let order = p.plan_order();
     let mut nodes: Vec<Pending> = Vec::new();
     let mut names = HashMap::new();
     // The plan index of each IR node's output.
@@ -534,46 +534,6 @@ fn with_field(t: &Ty, i: usize, ty: Ty) -> Ty {
         }
         other => other.clone(),
     }
-}
-
-/// The order of plan nodes: sources first, in declaration order (the order the interpreter
-/// reads them in), then a topological order that takes the lowest node index among the
-/// ready nodes, so that where one record reaches several branches, their work (and their
-/// failures) come in the order the interpreter visits them.
-fn plan_order(p: &Pipeline) -> Vec<NodeIndex> {
-    use std::cmp::Reverse;
-    use std::collections::BinaryHeap;
-    let is_source = |n: NodeIndex| matches!(p.graph[n].kind, NodeKind::Source { .. });
-    let mut order: Vec<NodeIndex> = p.graph.node_indices().filter(|&n| is_source(n)).collect();
-    let mut missing: HashMap<NodeIndex, usize> = HashMap::new();
-    let mut ready = BinaryHeap::new();
-    for n in p.graph.node_indices() {
-        let k = p.graph.edges_directed(n, petgraph::Direction::Incoming).count();
-        missing.insert(n, k);
-        if k == 0 && !is_source(n) {
-            ready.push(Reverse(n.index()));
-        }
-    }
-    let mut done: Vec<NodeIndex> = order.clone();
-    while let Some(n) = done.pop() {
-        for e in p.graph.edges_directed(n, petgraph::Direction::Outgoing) {
-            let t = petgraph::visit::EdgeRef::target(&e);
-            if let Some(k) = missing.get_mut(&t) {
-                *k = k.saturating_sub(1);
-                if *k == 0 {
-                    ready.push(Reverse(t.index()));
-                }
-            }
-        }
-        if done.is_empty()
-            && let Some(Reverse(i)) = ready.pop()
-        {
-            let n = NodeIndex::new(i);
-            order.push(n);
-            done.push(n);
-        }
-    }
-    order
 }
 
 #[cfg(test)]

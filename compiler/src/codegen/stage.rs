@@ -10,7 +10,7 @@ use super::layout::{desc, load, store};
 use super::module::Shared;
 use crate::check::types::Ty;
 use crate::ir::{Op, RowFn};
-use cranelift_codegen::ir::{AbiParam, Block, BlockArg, InstBuilder, types};
+use cranelift_codegen::ir::{AbiParam, Block, BlockArg, InstBuilder, MemFlagsData, types};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_module::{FuncId, Linkage, Module};
 use std::collections::BTreeMap;
@@ -84,32 +84,52 @@ impl<M: Module> Gen<'_, '_, '_, M> {
         r
     }
 
-    /// Runs `ops` on `v` (of type `ty`) and emits what comes out. A failure recorded by
-    /// `kiln_fail` jumps to `self.fail`; `kept` is where to go when failures were already
-    /// kept (`kiln_fail_keep`) by an inner `flat_map` loop.
-    fn chain(&mut self, ops: &[Op], v: Vals, ty: &Ty, kept: Block) {
+    /// `f` applied to `v` as operator `at` of the chain: a failure first records `at` in
+    /// `RowCtx::err_op` (on a cold path), then goes on to `self.fail`.
+    fn apply_op(&mut self, f: &RowFn, v: Vals, at: usize) -> Vals {
+        let body = self.b.create_block();
+        let failed = self.b.create_block();
+        self.b.set_cold_block(failed);
+        self.b.ins().jump(body, &[]);
+        self.b.switch_to_block(failed);
+        let k = self.b.ins().iconst(types::I32, at as i64);
+        let off = std::mem::offset_of!(kiln_runtime::exec::RowCtx, err_op) as i32;
+        self.b.ins().store(MemFlagsData::trusted(), k, self.ctx, off);
+        self.b.ins().jump(self.fail, &[]);
+        self.b.switch_to_block(body);
+        let outer = std::mem::replace(&mut self.fail, failed);
+        let r = self.apply(f, v);
+        self.fail = outer;
+        r
+    }
+
+    /// Runs `ops` (operators `at..` of the fused chain) on `v` (of type `ty`) and emits
+    /// what comes out. A failure recorded by `kiln_fail` jumps to `self.fail`; `kept` is
+    /// where to go when failures were already kept (`kiln_fail_keep`) by an inner
+    /// `flat_map` loop.
+    fn chain(&mut self, ops: &[Op], at: usize, v: Vals, ty: &Ty, kept: Block) {
         let Some((op, rest)) = ops.split_first() else {
             self.emit(v, ty);
             return;
         };
         match op {
             Op::Map(f) => {
-                let r = self.apply(f, v);
+                let r = self.apply_op(f, v, at);
                 let r = self.coerce(r, &f.body.ty, f.ret());
-                self.chain(rest, r, f.ret(), kept);
+                self.chain(rest, at + 1, r, f.ret(), kept);
             }
             Op::Filter(f) => {
-                let keep = self.apply(f, v.clone())[0];
+                let keep = self.apply_op(f, v.clone(), at)[0];
                 let yes = self.b.create_block();
                 let next = self.b.create_block();
                 self.b.ins().brif(keep, yes, &[], next, &[]);
                 self.b.switch_to_block(yes);
-                self.chain(rest, v, ty, kept);
+                self.chain(rest, at + 1, v, ty, kept);
                 self.b.ins().jump(next, &[]);
                 self.b.switch_to_block(next);
             }
             Op::FlatMap(f) => {
-                let list = self.apply(f, v);
+                let list = self.apply_op(f, v, at);
                 let Ty::List(elem) = f.ret() else { return };
                 let elem = (**elem).clone();
                 let stride = desc(&elem).map(|d| d.stride()).unwrap_or(0) as i64;
@@ -145,7 +165,7 @@ impl<M: Module> Gen<'_, '_, '_, M> {
                 self.b.set_cold_block(elem_kept);
                 let cont = self.b.create_block();
                 let outer_fail = std::mem::replace(&mut self.fail, elem_fail);
-                self.chain(rest, x, &elem, elem_kept);
+                self.chain(rest, at + 1, x, &elem, elem_kept);
                 self.fail = outer_fail;
                 self.b.ins().jump(cont, &[]);
                 self.b.switch_to_block(elem_fail);
@@ -197,7 +217,7 @@ pub fn define_stage<M: Module>(
     define(sh, name, 2, |g, ps| {
         let v = load(&mut g.b, elem, g.ptr, ps[0], 0);
         let top = g.fail;
-        g.chain(ops, v, elem, top);
+        g.chain(ops, 0, v, elem, top);
     })
 }
 

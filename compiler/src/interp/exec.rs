@@ -7,9 +7,18 @@
 //! completely; `union` holds its second operand until the first one has ended. So every
 //! sink sees its elements in the order of LANGUAGE.md §1.5, whatever the graph.
 //!
-//! A record that fails (cannot be decoded, or an expression fails on it) goes to the
-//! `errors` node when the program has one, else the run stops with a diagnostic that names
-//! the input file and line, the stage and the failing expression (§1.6).
+//! Work happens in *units*: one input record, or one row released when an input ends, is
+//! pushed through every branch downstream before the next. A unit's sink rows are staged
+//! and written when it completes, and its failures (cannot be decoded, or an expression
+//! fails) are collected and ordered by where they happened in the plan order
+//! ([`Pipeline::plan_order`]: stage by stage, operator by operator, element by element).
+//! With an `errors` node they then become error records, one after the other (each goes
+//! through the stages reading `errors` before the next); without one, or for a row
+//! derived from an error record, or once the errors stream has ended, the first failure
+//! stops the run with a diagnostic that names the input file and line, the stage and the
+//! failing expression (§1.6), and nothing of that unit is written. When an input ends, the
+//! operators waiting for it release their rows in plan order. This is what the compiled
+//! executor does (`kiln_runtime::exec`), so both engines give the same output.
 
 use super::agg::{Group, Spec};
 use super::input::Reader;
@@ -48,40 +57,35 @@ type Fatal = Box<Diagnostic>;
 
 enum OpState {
     None,
-    Count {
-        n: i64,
-        seen: i64,
-    },
-    Batch {
-        n: usize,
-        buf: Vec<Value>,
-        prov: Option<Rc<Prov>>,
-    },
+    Count { n: i64, seen: i64 },
+    Batch { n: usize, buf: Vec<Value>, prov: Option<Rc<Prov>> },
     Enumerate(i64),
     Distinct(HashSet<Vec<u8>>),
-    Sort {
-        desc: bool,
-        items: Vec<(Value, Item)>,
-    },
-    Group {
-        index: HashMap<Vec<u8>, usize>,
-        groups: Vec<(Value, Group, Rc<Prov>)>,
-    },
-    Aggregate {
-        group: Option<Group>,
-        prov: Option<Rc<Prov>>,
-    },
-    Join {
-        table: HashMap<Vec<u8>, Vec<Value>>,
-        pending: Vec<Item>,
-        left_done: bool,
-        right_done: bool,
-    },
-    Union {
-        left_done: bool,
-        other: Vec<Item>,
-        other_done: bool,
-    },
+    Sort { desc: bool, items: Vec<(Value, Item)> },
+    Group { index: HashMap<Vec<u8>, usize>, groups: Vec<(Value, Group, Rc<Prov>)> },
+    Aggregate { group: Option<Group>, prov: Option<Rc<Prov>> },
+    Join { table: HashMap<Vec<u8>, Vec<Value>>, pending: Vec<Item>, right_done: bool },
+    Union { left_done: bool, other: Vec<Item> },
+}
+
+/// A failure of the current unit, before it becomes an error record or stops the run.
+struct Failure {
+    /// (plan position of the stage, operator index): the unit's failures come in this
+    /// order (stable: element by element at one operator).
+    order: (usize, usize),
+    node: NodeIndex,
+    kind: FailKind,
+    prov: Rc<Prov>,
+}
+
+enum FailKind {
+    /// An expression failed: the error record's message ends with its location.
+    Eval(EvalError),
+    /// A `group_by` / `aggregate` group could not be finished (an int sum that does not
+    /// fit): the message alone.
+    Group(EvalError),
+    /// The record cannot be read (the node is its source).
+    Read(String),
 }
 
 /// What a run did.
@@ -102,6 +106,21 @@ pub struct Exec<'p> {
     sinks: HashMap<NodeIndex, Sink>,
     errors_node: Option<NodeIndex>,
     summary: Summary,
+    /// The plan order, and each node's position in it.
+    order: Vec<NodeIndex>,
+    pos: HashMap<NodeIndex, usize>,
+    /// For each operator that waits for an input to end (`(stage, op)`): the sources (or
+    /// the errors node) that input comes from.
+    awaited: HashMap<(NodeIndex, usize), HashSet<NodeIndex>>,
+    /// Operators whose awaited input has ended and that released what they held.
+    finished: HashSet<(NodeIndex, usize)>,
+    /// Sources read to the end (and the errors node, once every source has).
+    ended: HashSet<NodeIndex>,
+    errors_ended: bool,
+    /// The current unit's sink rows, written when it completes.
+    staged: Vec<(NodeIndex, Value)>,
+    /// The current unit's failures.
+    failures: Vec<Failure>,
 }
 
 impl<'p> Exec<'p> {
@@ -118,10 +137,21 @@ impl<'p> Exec<'p> {
             sinks: HashMap::new(),
             errors_node: None,
             summary: Summary::default(),
+            order: p.plan_order(),
+            pos: HashMap::new(),
+            awaited: HashMap::new(),
+            finished: HashSet::new(),
+            ended: HashSet::new(),
+            errors_ended: false,
+            staged: Vec::new(),
+            failures: Vec::new(),
         };
+        ex.pos = ex.order.iter().enumerate().map(|(i, &n)| (n, i)).collect();
+        ex.awaited = awaited(p, &ex.order);
+        let order = ex.order.clone();
         // Operator arguments first, so a bad one (`batch(0)`) stops the run before any
         // sink has created (truncated) its file, as with compiled code.
-        for n in p.graph.node_indices() {
+        for &n in &order {
             let mut cons: Vec<(NodeIndex, usize)> = p
                 .graph
                 .edges_directed(n, Direction::Outgoing)
@@ -150,7 +180,7 @@ impl<'p> Exec<'p> {
         // Every path first, so a sink that would overwrite an input is refused before any
         // file is created (the runtime's guard, as with compiled code).
         let mut paths: Vec<(NodeIndex, Option<String>)> = Vec::new();
-        for n in p.graph.node_indices() {
+        for &n in &order {
             let e = match &p.graph[n].kind {
                 NodeKind::Sink { path, .. } => path.as_ref(),
                 NodeKind::Source { format, args } if *format != SourceFormat::Range => args.first(),
@@ -235,15 +265,10 @@ impl<'p> Exec<'p> {
                 let specs: Vec<Spec> = aggs.iter().map(Spec::of_agg).collect();
                 OpState::Aggregate { group: Some(Group::new(&specs)), prov: None }
             }
-            Op::Join { .. } => OpState::Join {
-                table: HashMap::new(),
-                pending: Vec::new(),
-                left_done: false,
-                right_done: false,
-            },
-            Op::Union { .. } => {
-                OpState::Union { left_done: false, other: Vec::new(), other_done: false }
+            Op::Join { .. } => {
+                OpState::Join { table: HashMap::new(), pending: Vec::new(), right_done: false }
             }
+            Op::Union { .. } => OpState::Union { left_done: false, other: Vec::new() },
             Op::Map(_) | Op::Filter(_) | Op::FlatMap(_) => OpState::None,
         })
     }
@@ -270,20 +295,25 @@ impl<'p> Exec<'p> {
 
     fn run_all(&mut self) -> Result<(), Fatal> {
         let p = self.p;
-        let sources: Vec<NodeIndex> = p
-            .graph
-            .node_indices()
+        let sources: Vec<NodeIndex> = self
+            .order
+            .iter()
+            .copied()
             .filter(|&n| matches!(p.graph[n].kind, NodeKind::Source { .. }))
             .filter(|n| self.consumers.get(n).is_some_and(|c| !c.is_empty()))
             .collect();
         for s in sources {
             self.read_source(s)?;
-            self.finish_node(s)?;
+            self.ended.insert(s);
+            self.finish_ready()?;
         }
+        // The errors stream ends once every source has ended and released its rows.
+        self.errors_ended = true;
         if let Some(e) = self.errors_node {
-            self.finish_node(e)?;
+            self.ended.insert(e);
         }
-        for n in p.graph.node_indices() {
+        self.finish_ready()?;
+        for n in self.order.clone() {
             if let Some(sink) = self.sinks.get_mut(&n) {
                 sink.finish().map_err(|m| {
                     Box::new(Diagnostic::new(codes::E0608, p.graph[n].span, m).label("this sink"))
@@ -314,7 +344,7 @@ impl<'p> Exec<'p> {
                     raw: Rc::from(i.to_string()),
                     from_errors: false,
                 });
-                self.emit(n, vec![Item { v: Value::Int(i), prov }])?;
+                self.unit(|ex| ex.emit(n, vec![Item { v: Value::Int(i), prov }]))?;
             }
             return Ok(());
         }
@@ -340,8 +370,16 @@ impl<'p> Exec<'p> {
             let prov =
                 Rc::new(Prov { source: source.clone(), line: rec.line, raw, from_errors: false });
             match rec.value {
-                Ok(v) => self.emit(n, vec![Item { v, prov }])?,
-                Err(m) => self.read_failure(n, m, &prov)?,
+                Ok(v) => self.unit(|ex| ex.emit(n, vec![Item { v, prov }]))?,
+                Err(m) => self.unit(|ex| {
+                    ex.failures.push(Failure {
+                        order: (ex.pos[&n], 0),
+                        node: n,
+                        kind: FailKind::Read(m),
+                        prov,
+                    });
+                    Ok(())
+                })?,
             }
         }
         Ok(())
@@ -364,13 +402,7 @@ impl<'p> Exec<'p> {
         let p = self.p;
         match &p.graph[n].kind {
             NodeKind::Sink { .. } => {
-                if let Some(sink) = self.sinks.get_mut(&n) {
-                    sink.write(&item.v).map_err(|m| {
-                        Box::new(
-                            Diagnostic::new(codes::E0608, p.graph[n].span, m).label("this sink"),
-                        )
-                    })?;
-                }
+                self.staged.push((n, item.v));
                 Ok(())
             }
             NodeKind::Stage { .. } if w == 0 => {
@@ -388,7 +420,10 @@ impl<'p> Exec<'p> {
                                 }
                                 Ok(())
                             }
-                            Err(e) => self.fail(n, e, &item.prov),
+                            Err(e) => {
+                                self.fail(n, k, e, &item.prov);
+                                Ok(())
+                            }
                         }
                     }
                     _ => {
@@ -439,96 +474,69 @@ impl<'p> Exec<'p> {
                 }
             }
             for (e, prov) in failed {
-                self.fail(n, e, &prov)?;
+                self.fail(n, i, e, &prov);
             }
             items = out;
         }
         Ok(items)
     }
 
-    /// The primary input of `n` (or the extra input `w`) has ended.
-    fn finish_input(&mut self, n: NodeIndex, w: usize) -> Result<(), Fatal> {
+    /// Releases, in plan order, what the operators whose awaited input has ended hold:
+    /// `group_by`, `aggregate`, `sort_by`, `batch` and `union` (their input), `join` (its
+    /// right side). What they release flows on downstream, where it may be held again by
+    /// an operator later in the plan order.
+    fn finish_ready(&mut self) -> Result<(), Fatal> {
         let p = self.p;
-        let NodeKind::Stage { ops, .. } = &p.graph[n].kind else { return Ok(()) };
-        if w == 0 {
-            return self.flush_from(n, 0);
-        }
-        let Some(&k) = self.extra.get(&(n, w)) else { return Ok(()) };
-        match &ops[k] {
-            Op::Join { .. } => {
-                let (pending, left_done) = match self.state(n, k) {
-                    Some(OpState::Join { pending, left_done, right_done, .. }) => {
-                        *right_done = true;
-                        (std::mem::take(pending), *left_done)
-                    }
-                    _ => return Ok(()),
+        for n in self.order.clone() {
+            let NodeKind::Stage { ops, .. } = &p.graph[n].kind else { continue };
+            for (k, op) in ops.iter().enumerate() {
+                let ready = match self.awaited.get(&(n, k)) {
+                    Some(a) => a.iter().all(|r| self.ended.contains(r)),
+                    None => false,
                 };
-                self.release(n, k, pending.into_iter().map(Ok).collect())?;
-                if left_done { self.flush_from(n, k + 1) } else { Ok(()) }
-            }
-            _ => {
-                let left_done = match self.state(n, k) {
-                    Some(OpState::Union { other_done, left_done, .. }) => {
-                        *other_done = true;
-                        *left_done
-                    }
-                    _ => return Ok(()),
-                };
-                if left_done { self.flush_from(n, k + 1) } else { Ok(()) }
-            }
-        }
-    }
-
-    /// Flushes the ops of `n` from `k` on (their input has ended), then ends `n`'s output.
-    fn flush_from(&mut self, n: NodeIndex, k: usize) -> Result<(), Fatal> {
-        let count = self.ops.get(&n).map_or(0, Vec::len);
-        let p = self.p;
-        let NodeKind::Stage { ops, .. } = &p.graph[n].kind else { return Ok(()) };
-        for (i, op) in ops.iter().enumerate().take(count).skip(k) {
-            let (out, go_on) = match self.ops.get_mut(&n).and_then(|v| v.get_mut(i)) {
-                Some(st) => flush(op, st),
-                None => (Vec::new(), true),
-            };
-            self.release(n, i + 1, out)?;
-            if !go_on {
-                return Ok(());
-            }
-        }
-        self.finish_node(n)
-    }
-
-    /// Rows released when an input ended (by `sort_by`, `group_by`, `aggregate`, `batch`,
-    /// a `union`'s second stream, a join's waiting left rows) go on from op `k` one at a
-    /// time, each all the way downstream before the next, as on compiled code. A group
-    /// whose aggregates failed (`Err`) is one error record with the group's first row.
-    fn release(
-        &mut self,
-        n: NodeIndex,
-        k: usize,
-        rows: Vec<Result<Item, (EvalError, Rc<Prov>)>>,
-    ) -> Result<(), Fatal> {
-        for r in rows {
-            match r {
-                Ok(item) => {
-                    let out = self.feed(n, k, vec![item])?;
-                    self.emit(n, out)?;
+                if !ready || !self.finished.insert((n, k)) {
+                    continue;
                 }
-                Err((e, prov)) => {
-                    if !self.errors_enabled(&prov) {
-                        return Err(self.eval_fatal(n, e, Some(&prov)));
+                match self.state(n, k) {
+                    Some(OpState::Join { pending, right_done, .. }) => {
+                        *right_done = true;
+                        let pending = std::mem::take(pending);
+                        self.release(n, k, k, pending.into_iter().map(Ok).collect())?;
                     }
-                    let stage = self.stage_name(n);
-                    self.error_record(&stage, e.message, &prov)?;
+                    Some(st) => {
+                        let out = flush(op, st);
+                        self.release(n, k, k + 1, out)?;
+                    }
+                    None => {}
                 }
             }
         }
         Ok(())
     }
 
-    fn finish_node(&mut self, n: NodeIndex) -> Result<(), Fatal> {
-        let cons = self.consumers.get(&n).cloned().unwrap_or_default();
-        for (c, w) in cons {
-            self.finish_input(c, w)?;
+    /// Rows released by op `k` of `n` when an input ended (by `sort_by`, `group_by`,
+    /// `aggregate`, `batch`, a `union`'s second stream, a join's waiting left rows) go on
+    /// from op `from`, each a unit of its own, as on compiled code. A group whose
+    /// aggregates failed (`Err`) is one failure with the group's first row.
+    fn release(
+        &mut self,
+        n: NodeIndex,
+        k: usize,
+        from: usize,
+        rows: Vec<Result<Item, (EvalError, Rc<Prov>)>>,
+    ) -> Result<(), Fatal> {
+        for r in rows {
+            match r {
+                Ok(item) => self.unit(|ex| {
+                    let out = ex.feed(n, from, vec![item])?;
+                    ex.emit(n, out)
+                })?,
+                Err((e, prov)) => self.unit(|ex| {
+                    let order = (ex.pos[&n], k);
+                    ex.failures.push(Failure { order, node: n, kind: FailKind::Group(e), prov });
+                    Ok(())
+                })?,
+            }
         }
         Ok(())
     }
@@ -544,56 +552,94 @@ impl<'p> Exec<'p> {
         super::report::location(self.map, span)
     }
 
-    fn errors_enabled(&self, prov: &Prov) -> bool {
-        self.errors_node.is_some() && !prov.from_errors
+    /// Expression `e` of op `k` of stage `n` failed on an element of `prov`.
+    fn fail(&mut self, n: NodeIndex, k: usize, e: EvalError, prov: &Rc<Prov>) {
+        let order = (self.pos.get(&n).copied().unwrap_or(usize::MAX), k);
+        self.failures.push(Failure { order, node: n, kind: FailKind::Eval(e), prov: prov.clone() });
     }
 
-    fn fail(&mut self, n: NodeIndex, e: EvalError, prov: &Rc<Prov>) -> Result<(), Fatal> {
-        if !self.errors_enabled(prov) {
-            return Err(self.eval_fatal(n, e, Some(prov)));
+    /// Runs `work` as one unit, then completes it (see the module documentation).
+    fn unit(&mut self, work: impl FnOnce(&mut Self) -> Result<(), Fatal>) -> Result<(), Fatal> {
+        let r = work(self).and_then(|()| self.end_unit());
+        if r.is_err() {
+            self.staged.clear();
+            self.failures.clear();
         }
-        let message = format!("{} (at {})", e.message, self.location(e.span));
-        let stage = self.stage_name(n);
-        self.error_record(&stage, message, prov)
+        r
     }
 
-    fn read_failure(
-        &mut self,
-        n: NodeIndex,
-        message: String,
-        prov: &Rc<Prov>,
-    ) -> Result<(), Fatal> {
-        let node = &self.p.graph[n];
-        if !self.errors_enabled(prov) {
-            return Err(super::report::read_fatal(
+    /// Completes the current unit: its failures become error records (each pushed
+    /// through the stages reading `errors` before the next) or stop the run; then its
+    /// staged sink rows are written.
+    fn end_unit(&mut self) -> Result<(), Fatal> {
+        let mut fails = std::mem::take(&mut self.failures);
+        fails.sort_by_key(|f| f.order);
+        let stops = |ex: &Self, f: &Failure| {
+            ex.errors_node.is_none() || ex.errors_ended || f.prov.from_errors
+        };
+        if let Some(i) = fails.iter().position(|f| stops(self, f)) {
+            return Err(self.fatal(fails.swap_remove(i)));
+        }
+        for f in fails {
+            self.error_record(f)?;
+            // A failure of a row derived from an error record stops the run (no loops).
+            let mut more = std::mem::take(&mut self.failures);
+            if !more.is_empty() {
+                more.sort_by_key(|f| f.order);
+                return Err(self.fatal(more.swap_remove(0)));
+            }
+        }
+        let p = self.p;
+        for (n, v) in std::mem::take(&mut self.staged) {
+            if let Some(sink) = self.sinks.get_mut(&n) {
+                sink.write(&v).map_err(|m| {
+                    Box::new(Diagnostic::new(codes::E0608, p.graph[n].span, m).label("this sink"))
+                })?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The diagnostic that stops the run at failure `f`.
+    fn fatal(&self, f: Failure) -> Fatal {
+        match f.kind {
+            FailKind::Eval(e) | FailKind::Group(e) => self.eval_fatal(f.node, e, Some(&f.prov)),
+            FailKind::Read(m) => super::report::read_fatal(
                 self.p,
-                n,
-                &prov.source,
-                prov.line,
-                &prov.raw,
-                &message,
-            ));
+                f.node,
+                &f.prov.source,
+                f.prov.line,
+                &f.prov.raw,
+                &m,
+            ),
         }
-        let stage = node.name.to_string();
-        self.error_record(&stage, message, prov)
     }
 
-    fn error_record(&mut self, stage: &str, message: String, prov: &Prov) -> Result<(), Fatal> {
+    /// Failure `f` as a record of the errors stream, pushed downstream of it.
+    fn error_record(&mut self, f: Failure) -> Result<(), Fatal> {
         let Some(errors) = self.errors_node else { return Ok(()) };
+        let (stage, message) = match f.kind {
+            FailKind::Eval(e) => {
+                (self.stage_name(f.node), format!("{} (at {})", e.message, self.location(e.span)))
+            }
+            FailKind::Group(e) => (self.stage_name(f.node), e.message),
+            FailKind::Read(m) => (self.p.graph[f.node].name.to_string(), m),
+        };
+        let prov = &f.prov;
         self.summary.errors += 1;
         let mut raw_json = Vec::new();
         kiln_runtime::io::error_record(
             &mut raw_json,
             &prov.source,
             prov.line,
-            stage,
+            &stage,
             &message,
             prov.raw.as_bytes(),
         );
         let v = Value::record(vec![
             Value::Str(prov.source.clone()),
             Value::Int(i64::try_from(prov.line).unwrap_or(i64::MAX)),
-            Value::str(stage),
+            Value::str(&stage),
             Value::str(&message),
             Value::Str(prov.raw.clone()),
         ]);
@@ -612,6 +658,47 @@ impl<'p> Exec<'p> {
         let at = prov.map(|p| (&*p.source, p.line, &*p.raw));
         super::report::eval_fatal(self.p, self.map, n, e, at)
     }
+}
+
+/// For every operator that waits for an input to end, the roots (sources, the errors
+/// node) of that input: the stage's input (and the other inputs of the joins and unions
+/// before it) for `group_by`, `aggregate`, `sort_by`, `batch` and `union`, the right side
+/// for `join`. The compiled executor finishes its nodes on the same condition.
+fn awaited(p: &Pipeline, order: &[NodeIndex]) -> HashMap<(NodeIndex, usize), HashSet<NodeIndex>> {
+    let mut roots: HashMap<NodeIndex, HashSet<NodeIndex>> = HashMap::new();
+    let mut out = HashMap::new();
+    for &n in order {
+        let mine = match &p.graph[n].kind {
+            NodeKind::Source { .. } | NodeKind::Errors => HashSet::from([n]),
+            NodeKind::Sink { .. } => continue,
+            NodeKind::Stage { input, ops } => {
+                let mut cur = roots.get(input).cloned().unwrap_or_default();
+                for (k, op) in ops.iter().enumerate() {
+                    match op {
+                        Op::Join { right, .. } => {
+                            let r = roots.get(right).cloned().unwrap_or_default();
+                            out.insert((n, k), r.clone());
+                            cur.extend(r);
+                        }
+                        Op::Union { other } => {
+                            out.insert((n, k), cur.clone());
+                            cur.extend(roots.get(other).cloned().unwrap_or_default());
+                        }
+                        Op::SortBy { .. }
+                        | Op::GroupBy { .. }
+                        | Op::Aggregate { .. }
+                        | Op::Batch(_) => {
+                            out.insert((n, k), cur.clone());
+                        }
+                        _ => {}
+                    }
+                }
+                cur
+            }
+        };
+        roots.insert(n, mine);
+    }
+    out
 }
 
 pub fn data_path(
@@ -749,29 +836,27 @@ fn step(
     Ok(())
 }
 
-/// Ends op `op`'s input: what it releases, and whether its own output has ended too.
+/// What an op releases when its input ends: rows, or a group that failed.
 type Released = Vec<Result<Item, (EvalError, Rc<Prov>)>>;
 
-fn flush(op: &Op, st: &mut OpState) -> (Released, bool) {
+/// Ends op `op`'s input: what it releases.
+fn flush(op: &Op, st: &mut OpState) -> Released {
     match st {
-        OpState::Batch { buf, prov, .. } => {
-            let out = match prov.take() {
-                Some(prov) if !buf.is_empty() => {
-                    vec![Ok(Item { v: Value::list(std::mem::take(buf)), prov })]
-                }
-                _ => Vec::new(),
-            };
-            (out, true)
-        }
+        OpState::Batch { buf, prov, .. } => match prov.take() {
+            Some(prov) if !buf.is_empty() => {
+                vec![Ok(Item { v: Value::list(std::mem::take(buf)), prov })]
+            }
+            _ => Vec::new(),
+        },
         OpState::Sort { desc, items } => {
             let mut v = std::mem::take(items);
             sort_keyed(&mut v, *desc);
-            (v.into_iter().map(|(_, it)| Ok(it)).collect(), true)
+            v.into_iter().map(|(_, it)| Ok(it)).collect()
         }
         OpState::Group { groups, index } => {
             index.clear();
             let specs = specs_of(op);
-            let out = std::mem::take(groups)
+            std::mem::take(groups)
                 .into_iter()
                 .map(|(k, g, prov)| match g.finish(&specs) {
                     Ok(vals) => {
@@ -781,38 +866,31 @@ fn flush(op: &Op, st: &mut OpState) -> (Released, bool) {
                     }
                     Err(e) => Err((e, prov)),
                 })
-                .collect();
-            (out, true)
+                .collect()
         }
-        OpState::Aggregate { group, prov } => {
-            let out = match group.take() {
-                Some(g) => {
-                    let prov = prov.take().unwrap_or_else(|| {
-                        Rc::new(Prov {
-                            source: Rc::from(""),
-                            line: 0,
-                            raw: Rc::from(""),
-                            from_errors: false,
-                        })
-                    });
-                    match g.finish(&specs_of(op)) {
-                        Ok(vals) => vec![Ok(Item { v: Value::record(vals), prov })],
-                        Err(e) => vec![Err((e, prov))],
-                    }
+        OpState::Aggregate { group, prov } => match group.take() {
+            Some(g) => {
+                // Over an empty stream the row comes from no record.
+                let prov = prov.take().unwrap_or_else(|| {
+                    Rc::new(Prov {
+                        source: Rc::from(""),
+                        line: 0,
+                        raw: Rc::from(""),
+                        from_errors: false,
+                    })
+                });
+                match g.finish(&specs_of(op)) {
+                    Ok(vals) => vec![Ok(Item { v: Value::record(vals), prov })],
+                    Err(e) => vec![Err((e, prov))],
                 }
-                None => Vec::new(),
-            };
-            (out, true)
-        }
-        OpState::Join { left_done, right_done, .. } => {
+            }
+            None => Vec::new(),
+        },
+        OpState::Union { left_done, other } => {
             *left_done = true;
-            (Vec::new(), *right_done)
+            std::mem::take(other).into_iter().map(Ok).collect()
         }
-        OpState::Union { left_done, other, other_done } => {
-            *left_done = true;
-            (std::mem::take(other).into_iter().map(Ok).collect(), *other_done)
-        }
-        _ => (Vec::new(), true),
+        _ => Vec::new(),
     }
 }
 

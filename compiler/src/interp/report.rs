@@ -9,6 +9,17 @@ use petgraph::stable_graph::NodeIndex;
 
 pub const ERRORS_HELP: &str = "to send failing records to a file and keep going, add `sink errors -> jsonl(\"errors.jsonl\")`";
 
+/// For a failure in a pipeline that has an errors stream: a row read from it, or released
+/// once it has ended (docs/run.md, "Record errors").
+pub const ERRORS_LOOP_HELP: &str = "this failure cannot go to the errors stream (the row comes from it, or the stream has ended), so it stops the run";
+
+/// The hint of a fatal record failure in `p`.
+fn errors_help(p: &Pipeline) -> &'static str {
+    let has_errors =
+        p.graph.node_indices().any(|n| matches!(p.graph[n].kind, crate::ir::NodeKind::Errors));
+    if has_errors { ERRORS_LOOP_HELP } else { ERRORS_HELP }
+}
+
 /// A stage's name as users see it: its declared name, or `op@line:col` for an anonymous
 /// stage.
 pub fn stage_name(p: &Pipeline, map: &SourceMap, n: NodeIndex) -> String {
@@ -69,6 +80,18 @@ pub fn eval_fatal(
     let stage = stage_name(p, map, n);
     let mut d = Diagnostic::new(e.code, e.span, e.message);
     match at {
+        // The row `aggregate` gives over an empty stream comes from no record.
+        Some(("", 0, "")) => {
+            let what = "the row `aggregate` gives for an empty stream";
+            d = d.label(format!("failed on {what}"));
+            let inside = node.span.file == e.span.file
+                && node.span.start <= e.span.start
+                && e.span.end <= node.span.end;
+            if !inside {
+                d = d.secondary(node.span, format!("in stage `{stage}`"));
+            }
+            d = d.help(format!("stage `{stage}` failed on {what}\n{}", errors_help(p)));
+        }
         Some((source, line, raw)) => {
             let what = input_name(source);
             d = d.label(format!("failed on line {line} of {what}"));
@@ -81,7 +104,7 @@ pub fn eval_fatal(
             d = d.help(format!(
                 "stage `{stage}` failed on line {line} of {what}: {}\n{}",
                 super::text::shorten(raw),
-                ERRORS_HELP
+                errors_help(p)
             ));
         }
         None => d = d.label(format!("failed before stage `{stage}` could start")),

@@ -166,4 +166,49 @@ impl Pipeline {
     pub fn sinks(&self) -> impl Iterator<Item = NodeIndex> + '_ {
         self.graph.node_indices().filter(|&n| matches!(self.graph[n].kind, NodeKind::Sink { .. }))
     }
+
+    /// The *plan order* both engines follow wherever one event reaches several nodes
+    /// (docs/run.md, "Order of failures"): sources first, in declaration order (the order
+    /// they are read in); then a topological order that always takes, among the nodes
+    /// whose inputs are all placed, the one written first in the file (a stream
+    /// expression written inside a stage or sink declaration belongs to it, after its
+    /// start). So stages come in declaration order, except that a stage reading a stage
+    /// declared after it comes after that one.
+    pub fn plan_order(&self) -> Vec<NodeIndex> {
+        use std::cmp::Reverse;
+        use std::collections::{BinaryHeap, HashMap};
+        let g = &self.graph;
+        let is_source = |n: NodeIndex| matches!(g[n].kind, NodeKind::Source { .. });
+        let key = |n: NodeIndex| (g[n].span.file.0, g[n].span.start, n.index());
+        let mut order: Vec<NodeIndex> = g.node_indices().filter(|&n| is_source(n)).collect();
+        let mut missing: HashMap<NodeIndex, usize> = HashMap::new();
+        let mut ready = BinaryHeap::new();
+        for n in g.node_indices() {
+            let k = g.edges_directed(n, petgraph::Direction::Incoming).count();
+            missing.insert(n, k);
+            if k == 0 && !is_source(n) {
+                ready.push(Reverse(key(n)));
+            }
+        }
+        let mut place = |n: NodeIndex, ready: &mut BinaryHeap<_>| {
+            for e in g.edges_directed(n, petgraph::Direction::Outgoing) {
+                let t = petgraph::visit::EdgeRef::target(&e);
+                if let Some(k) = missing.get_mut(&t) {
+                    *k = k.saturating_sub(1);
+                    if *k == 0 {
+                        ready.push(Reverse(key(t)));
+                    }
+                }
+            }
+        };
+        for &s in &order {
+            place(s, &mut ready);
+        }
+        while let Some(Reverse((_, _, i))) = ready.pop() {
+            let n = NodeIndex::new(i);
+            order.push(n);
+            place(n, &mut ready);
+        }
+        order
+    }
 }

@@ -27,9 +27,13 @@ pub struct RowCtx {
     /// Set by `kiln_fail`: the message (copied into the arena).
     pub err_msg: KStr,
     /// Failures kept with `kiln_fail_keep` by a stage function that went on after them
-    /// (the other elements of a `flat_map`), in order; null when the caller keeps none.
-    /// The row's failure is then all of them (the last one is also in `err_*`).
-    pub fails: *mut Vec<(u32, KStr)>,
+    /// (the other elements of a `flat_map`), in order, each with its `err_op`; null when
+    /// the caller keeps none. The row's failure is then all of them (the last one is also
+    /// in `err_*`).
+    pub fails: *mut Vec<(u32, KStr, u32)>,
+    /// Set by a stage function's failure path: the index, in its fused chain, of the
+    /// operator that failed (failures of one record are reported operator by operator).
+    pub err_op: u32,
 }
 
 /// One element in, zero or more out (via `kiln_emit`). 0 = ok, 1 = the element failed
@@ -103,7 +107,7 @@ pub unsafe extern "C" fn kiln_fail_keep(ctx: *mut RowCtx) {
     // SAFETY: `ctx` is the live context of the current call (see `kiln_emit`).
     let ctx = unsafe { &mut *ctx };
     if !ctx.fails.is_null() {
-        let f = (ctx.err_site, ctx.err_msg);
+        let f = (ctx.err_site, ctx.err_msg, ctx.err_op);
         // Pushing can only fail by running out of memory; nothing unwinds.
         // SAFETY: `fails` is null or the executor's live vector, not otherwise borrowed
         // during the call.

@@ -35,10 +35,14 @@ pub(crate) struct Prov {
     pub line: u64,
     pub raw: Raw,
     pub from_errors: bool,
-    /// Where the row sorts among the batch's rows for failures and output cuts: its own
-    /// index, except for a row an order-dependent operator releases on the arrival of
-    /// a later row (a full `batch`), which sorts as that row.
+    /// Where the row sorts among the batch's rows for failures: its own index, except
+    /// for a row an order-dependent operator releases on the arrival of a later row (a
+    /// full `batch`), which sorts as that row.
     pub at: u32,
+    /// The event the row belongs to, where a run that stops cuts the output: `at`,
+    /// except for an error row (and the rows derived from it), which belongs to the
+    /// record whose failure it reports.
+    pub unit: u32,
 }
 
 impl Prov {
@@ -56,6 +60,9 @@ impl Prov {
 /// A failed row, before it becomes an error row or the run's failure.
 pub(crate) struct ErrEntry {
     pub prov: u32,
+    /// Where the failing operator is in the plan ([`op_order`]): one record's failures
+    /// come in this order.
+    pub order: u64,
     pub site: Option<u32>,
     /// The `stage` of the error record (the site's stage, or the source's name).
     pub stage: String,
@@ -170,8 +177,8 @@ impl<'p> Shared<'p> {
     }
 }
 
-/// A sink's output for one batch, with the byte offset where each provenance's rows start
-/// (to cut the output at a failing row when the run stops there).
+/// A sink's output for one batch, with the byte offset where each unit's rows start
+/// (to cut the output at a failing record when the run stops there).
 #[derive(Default)]
 pub(crate) struct SinkOut {
     pub buf: Vec<u8>,
@@ -179,17 +186,23 @@ pub(crate) struct SinkOut {
 }
 
 impl SinkOut {
-    /// The bytes produced by rows of provenance before `prov`.
-    pub fn before(&self, prov: u32) -> &[u8] {
-        let end = self.marks.iter().find(|(p, _)| *p >= prov).map_or(self.buf.len(), |m| m.1);
+    /// The bytes produced by rows of the units ([`Prov::unit`]) before `unit`.
+    pub fn before(&self, unit: u32) -> &[u8] {
+        let end = self.marks.iter().find(|(u, _)| *u >= unit).map_or(self.buf.len(), |m| m.1);
         self.buf.get(..end).unwrap_or(&[])
     }
+}
+
+/// The sort key of a failure at operator `op` of the fused chain of plan node `node`.
+pub(crate) fn op_order(node: usize, op: u32) -> u64 {
+    ((node as u64) << 32) | u64::from(op)
 }
 
 /// A stopping failure found in a batch.
 pub(crate) struct Fatal {
     pub failure: Failure,
-    /// The failing row's place (`Prov::at`): sinks keep the output of rows before it.
+    /// The failing row's unit ([`Prov::unit`]): sinks keep the output of the units
+    /// before it, nothing of it.
     pub prov: u32,
     /// The failure's line counts error records of this batch: add those sent before it.
     pub from_errors: bool,
@@ -217,17 +230,26 @@ pub(crate) struct Batch {
     /// Error records sent before this batch, when known (on the consumer thread): the
     /// line numbers of its error rows are then global ([`BatchOut::lines_global`]).
     pub errors_base: Option<u64>,
+    /// The errors stream has ended (the batch releases what waited for it): any failure
+    /// stops the run, as an error record could no longer be read by anything.
+    pub errors_ended: bool,
 }
 
 impl Batch {
     pub fn new(sources: Vec<Arc<str>>) -> Batch {
-        Batch { sources, provs: Vec::new(), errors: Vec::new(), errors_base: None }
+        Batch {
+            sources,
+            provs: Vec::new(),
+            errors: Vec::new(),
+            errors_base: None,
+            errors_ended: false,
+        }
     }
 
-    /// Appends a provenance; `at` defaults to its own index.
+    /// Appends a provenance; `at` and `unit` default to its own index.
     pub fn push(&mut self, source: u32, line: u64, raw: Raw, from_errors: bool) -> u32 {
         let at = self.provs.len() as u32;
-        self.provs.push(Prov { source, line, raw, from_errors, at });
+        self.provs.push(Prov { source, line, raw, from_errors, at, unit: at });
         at
     }
 
@@ -242,8 +264,8 @@ impl Batch {
         }
     }
 
-    /// Adds a kept provenance back (sorting as `at` when given).
-    pub fn push_owned(&mut self, p: OwnedProv, at: Option<u32>) -> u32 {
+    /// Adds a kept provenance back (sorting as `at` and in unit `unit` when given).
+    pub fn push_owned(&mut self, p: OwnedProv, at: Option<(u32, u32)>) -> u32 {
         let source = match self.sources.iter().position(|s| Arc::ptr_eq(s, &p.source)) {
             Some(i) => i as u32,
             None => {
@@ -252,14 +274,19 @@ impl Batch {
             }
         };
         let i = self.push(source, p.line, Raw::Owned(p.raw), p.from_errors);
-        if let Some(at) = at {
+        if let Some((at, unit)) = at {
             self.provs[i as usize].at = at;
+            self.provs[i as usize].unit = unit;
         }
         i
     }
 
-    fn at(&self, prov: u32) -> u32 {
+    pub fn at(&self, prov: u32) -> u32 {
         self.provs.get(prov as usize).map_or(prov, |p| p.at)
+    }
+
+    pub fn unit(&self, prov: u32) -> u32 {
+        self.provs.get(prov as usize).map_or(prov, |p| p.unit)
     }
 }
 
@@ -377,6 +404,11 @@ impl Engine {
         (out, arena, chunk)
     }
 
+    /// Turns the batch's failures into error rows pushed from the errors node, or into the
+    /// run's stopping failure. One record's failures come in plan order ([`op_order`]);
+    /// the run stops at the first failure that cannot become an error row (no errors
+    /// stream, the errors stream has ended, or the row derives from an error row) and the
+    /// output of that failure's unit, error rows included, is cut.
     fn finish(
         &mut self,
         sh: &Shared,
@@ -386,25 +418,22 @@ impl Engine {
     ) -> BatchOut {
         out.lines_global = batch.errors_base.is_some();
         let mut entries = std::mem::take(&mut batch.errors);
-        entries.sort_by_key(|e| (batch.at(e.prov), e.prov));
-        let fatal_at = match sh.errors_node {
-            None => entries.first().map(|e| batch.at(e.prov)),
-            Some(_) => entries
-                .iter()
-                .find(|e| batch.provs[e.prov as usize].from_errors)
-                .map(|e| batch.at(e.prov)),
+        entries.sort_by_key(|e| (batch.at(e.prov), e.order));
+        let stops = |batch: &Batch, e: &ErrEntry| {
+            sh.errors_node.is_none()
+                || batch.errors_ended
+                || batch.provs[e.prov as usize].from_errors
         };
-        if let Some(p) = fatal_at {
-            let e = entries.iter().find(|e| batch.at(e.prov) == p);
-            if let Some(e) = e {
-                out.fatal = Some(fatal(&batch, e));
-            }
-            entries.retain(|e| batch.at(e.prov) < p);
-            if sh.errors_node.is_none() {
-                return out;
-            }
+        let mut cut: Option<u32> = None;
+        if let Some(e) = entries.iter().find(|e| stops(&batch, e)) {
+            out.fatal = Some(fatal(&batch, e));
+            cut = Some(batch.unit(e.prov));
         }
         let Some(errors_node) = sh.errors_node else { return out };
+        if batch.errors_ended {
+            return out;
+        }
+        entries.retain(|e| cut.is_none_or(|u| batch.unit(e.prov) < u));
         if entries.is_empty() {
             return out;
         }
@@ -454,22 +483,28 @@ impl Engine {
                 }
                 (text, row)
             };
+            let unit = batch.unit(e.prov);
             let prov = batch.push(errors_source, base + k as u64 + 1, Raw::Owned(text), true);
+            batch.provs[prov as usize].unit = unit;
             if !row.is_null() {
                 rows.push((row as *const u8, prov));
             }
         }
-        out.errors += entries.len() as u64;
-        if out.fatal.is_none() {
-            let n = sh.plan.nodes.len();
-            let mut outs = outputs(n, errors_node, rows);
-            self.walk(sh, errors_node, &mut outs, &mut batch, &mut out, Mode::All, seq);
-            let mut more = std::mem::take(&mut batch.errors);
-            more.sort_by_key(|e| (batch.at(e.prov), e.prov));
-            if let Some(e) = more.first() {
+        let n = sh.plan.nodes.len();
+        let mut outs = outputs(n, errors_node, rows);
+        self.walk(sh, errors_node, &mut outs, &mut batch, &mut out, Mode::All, seq);
+        // Every failure of a row derived from an error row stops the run (no error loops).
+        let mut more = std::mem::take(&mut batch.errors);
+        more.sort_by_key(|e| (batch.at(e.prov), e.order));
+        if let Some(e) = more.first() {
+            let u = batch.unit(e.prov);
+            if cut.is_none_or(|c| u < c) {
                 out.fatal = Some(fatal(&batch, e));
+                cut = Some(u);
             }
         }
+        out.errors +=
+            entries.iter().filter(|e| cut.is_none_or(|u| batch.unit(e.prov) < u)).count() as u64;
         out
     }
 
@@ -506,13 +541,14 @@ impl Engine {
             match node {
                 PNode::Stage { f, name, .. } => {
                     let mut emitted: Vec<*const u8> = Vec::new();
-                    let mut fails: Vec<(u32, KStr)> = Vec::new();
+                    let mut fails: Vec<(u32, KStr, u32)> = Vec::new();
                     let mut ctx = RowCtx {
                         arena,
                         out: &mut emitted,
                         err_site: 0,
                         err_msg: KStr { ptr: std::ptr::null(), len: 0 },
                         fails: &mut fails,
+                        err_op: 0,
                     };
                     for &(row, prov) in input {
                         // SAFETY: `ctx.out` and `ctx.fails` are `emitted` and `fails`,
@@ -530,14 +566,15 @@ impl Engine {
                             // SAFETY: as above.
                             let all = unsafe { std::mem::take(&mut *ctx.fails) };
                             if all.is_empty() {
-                                batch.errors.push(site_entry(sh, &ctx, prov, name));
+                                batch.errors.push(site_entry(sh, &ctx, prov, name, i));
                             }
                             // The failures kept when a `flat_map` went on with its other
                             // elements, in order.
-                            for (site, msg) in all {
+                            for (site, msg, op) in all {
                                 ctx.err_site = site;
                                 ctx.err_msg = msg;
-                                batch.errors.push(site_entry(sh, &ctx, prov, name));
+                                ctx.err_op = op;
+                                batch.errors.push(site_entry(sh, &ctx, prov, name, i));
                             }
                         }
                     }
@@ -546,9 +583,9 @@ impl Engine {
                     let so = out.sinks[i].get_or_insert_with(SinkOut::default);
                     let Some(enc) = &sh.encoders[i] else { continue };
                     for &(row, prov) in input {
-                        let at = batch.at(prov);
-                        if so.marks.last().is_none_or(|m| m.0 != at) {
-                            so.marks.push((at, so.buf.len()));
+                        let unit = batch.unit(prov);
+                        if so.marks.last().is_none_or(|m| m.0 != unit) {
+                            so.marks.push((unit, so.buf.len()));
                         }
                         // SAFETY: `row` is a live value of the sink's type, which the
                         // encoder was built for.
@@ -579,6 +616,7 @@ impl Engine {
                         err_site: 0,
                         err_msg: KStr { ptr: std::ptr::null(), len: 0 },
                         fails: std::ptr::null_mut(),
+                        err_op: 0,
                     };
                     for &(row, prov) in input {
                         // SAFETY: `buf` holds `size` bytes.
@@ -587,7 +625,7 @@ impl Engine {
                             // SAFETY: `row` is a live input value; `buf` is a zeroed,
                             // aligned projection buffer.
                             if unsafe { proj(&mut ctx, row, buf) } != 0 {
-                                batch.errors.push(site_entry(sh, &ctx, prov, name));
+                                batch.errors.push(site_entry(sh, &ctx, prov, name, i));
                                 continue;
                             }
                         }
@@ -596,6 +634,7 @@ impl Engine {
                         if unsafe { table.add(&gp.plans, gp.key.as_ref(), buf, owned) }.is_err() {
                             batch.errors.push(ErrEntry {
                                 prov,
+                                order: op_order(i, 0),
                                 site: None,
                                 stage: name.clone(),
                                 message: "out of memory".into(),
@@ -605,13 +644,13 @@ impl Engine {
                     }
                 }
                 PNode::Agent { field, k, m, forward, name, .. } => {
-                    self.agent(input, (*field, *k, *m), forward, name, batch, mine);
+                    self.agent(input, (*field, *k, *m), forward, (name, i), batch, mine);
                 }
                 PNode::Seq { op, ty, out: oty, name, .. } => {
                     let Some(st) = seq.as_deref_mut().and_then(|s| s.get_mut(i)) else {
                         continue;
                     };
-                    let mut cx = SeqCx { sh, arena, batch: &mut *batch, name };
+                    let mut cx = SeqCx { sh, arena, batch: &mut *batch, name, node: i };
                     cx.step(op, st, ty, oty, input, second, mine);
                 }
                 PNode::Source { .. } | PNode::Errors => {}
@@ -632,7 +671,7 @@ impl Engine {
         input: &[Row],
         (field, k, m): (usize, usize, usize),
         forward: &super::plan::AgentFn,
-        name: &str,
+        (name, node): (&str, usize),
         batch: &mut Batch,
         mine: &mut Vec<Row>,
     ) {
@@ -659,6 +698,7 @@ impl Engine {
                 if out.is_null() {
                     batch.errors.push(ErrEntry {
                         prov,
+                        order: op_order(node, 0),
                         site: None,
                         stage: name.to_string(),
                         message: if ok { "out of memory" } else { "agent: bad input shape" }
@@ -680,10 +720,18 @@ impl Engine {
     }
 }
 
-pub(crate) fn site_entry(sh: &Shared, ctx: &RowCtx, prov: u32, node: &str) -> ErrEntry {
+/// The failure `ctx` recorded, of a row of plan node `index` (named `node`).
+pub(crate) fn site_entry(
+    sh: &Shared,
+    ctx: &RowCtx,
+    prov: u32,
+    node: &str,
+    index: usize,
+) -> ErrEntry {
     let site = sh.plan.sites.get(ctx.err_site as usize);
     ErrEntry {
         prov,
+        order: op_order(index, ctx.err_op),
         site: Some(ctx.err_site),
         stage: site
             .filter(|s| !s.stage.is_empty())
@@ -708,7 +756,7 @@ fn fatal(batch: &Batch, e: &ErrEntry) -> Fatal {
             raw: String::from_utf8_lossy(&pv.raw_bytes()).into_owned(),
             message: e.message.clone(),
         },
-        prov: pv.at,
+        prov: pv.unit,
         from_errors: pv.from_errors,
     }
 }

@@ -17,7 +17,8 @@
 //!   byte-identical for any number of threads.
 //! - A `group_by` / `aggregate` finishes when its input ends: after the last chunk of
 //!   its sources (or, reading the errors stream, after all sources), on the calling
-//!   thread; its rows go on through the nodes downstream (in group order).
+//!   thread, where the nodes whose input ended finish in plan order (`finish_ready`); its
+//!   rows go on through the nodes downstream (in group order).
 //! - Order-dependent operators ([`PNode::Seq`]: take, skip, enumerate, batch, distinct,
 //!   sort_by, join, union) run on the calling thread, in input order (`seq.rs`). In a plan
 //!   with any of them, a worker runs only the nodes that are not downstream of one and
@@ -27,22 +28,28 @@
 //!   waiting left rows when its right side ends, a `union` its second stream's rows when
 //!   the first one ends (rows released at an input's end form a batch of their own).
 //! - Errors (§1.6): every failed row gives an entry {source, line, stage, message, raw}.
-//!   With an [`PNode::Errors`] node in the plan (consumed or not, as in the interpreter), entries become error rows pushed from that node (per
-//!   chunk, after the chunk's own rows; ordered by the record they come from) and
-//!   `Summary::errors` counts them; a failure of a row derived from the errors stream stops
-//!   the run. Without one, the run stops at the first failing record in input order:
-//!   every sink keeps the output of the records before it, flushed.
+//!   A batch sorts its entries by the row's place (`Prov::at`: its input record, or the
+//!   released row) and then by plan order: the plan node, then the operator inside a fused
+//!   stage function (`RowCtx::err_op`), then the order they came in (element by element).
+//!   The compiler builds the plan in the IR's plan order (`Pipeline::plan_order` in the
+//!   compiler), which the interpreter follows too.
+//!   With an [`PNode::Errors`] node in the plan (consumed or not, as in the interpreter),
+//!   entries become error rows pushed from that node (per batch, after the batch's own
+//!   rows, in that order) and `Summary::errors` counts them. A failure of a row derived
+//!   from an error row, or of a batch released once the errors stream has ended (the
+//!   consumer's last `finish_ready`), stops the run. Without one, the run stops at the
+//!   first entry. A run that stops cuts every sink's output at the failing row's *unit*
+//!   (`Prov::unit`: its input record or released row; for an error row, the record it
+//!   reports): the units before it are written, flushed, and nothing of that unit.
 //! - Sinks are created (truncated) when the run starts, in plan order; CSV sinks get their
 //!   header then, even if no row follows (as the interpreter does).
 //!
-//! Differences from the reference interpreter (`compiler/src/interp`), all about the order
-//! of failures that the interpreter interleaves depth-first:
-//! - error entries of one record from different branches are ordered by plan order rather
-//!   than depth-first (the compiler orders branches as declared, so this differs only when
-//!   branches nest); a stage function's failures of one record (kept while a `flat_map`
-//!   goes on with its other elements) come element by element;
-//! - when the run stops at a record, sinks keep the rows of the records *before* it; rows of
-//!   the failing record itself that the interpreter might already have written are not.
+//! So the output is the interpreter's (`compiler/src/interp`) in every case, with one known
+//! exception: a `map` with batched agent calls is split into the nodes before the agent
+//! (its arguments) and after it (the rest of the body), so an element failing in both
+//! reports the argument's failure, and when a record's `flat_map` elements fail in that
+//! `map`, some in the arguments and some after, the former come first rather than element
+//! by element.
 
 pub mod abi;
 pub mod agg;

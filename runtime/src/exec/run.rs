@@ -4,7 +4,7 @@
 //! finishes groups when their input ends.
 
 use super::agg::{OwnedProv, Table, write_aggs};
-use super::engine::{Batch, BatchOut, Engine, ErrEntry, Partial, Raw, Row, Shared};
+use super::engine::{Batch, BatchOut, Engine, ErrEntry, Partial, Raw, Row, Shared, op_order};
 use super::plan::{Failure, Options, PNode, Plan, SinkFormat, SourceKind, Summary};
 use super::seq::{SeqCx, SeqState};
 use crate::arena::Arena;
@@ -455,6 +455,7 @@ fn chunk_batch(
             Ok(()) => rows.push((p as *const u8, prov)),
             Err(e) => batch.errors.push(ErrEntry {
                 prov,
+                order: op_order(node, 0),
                 site: None,
                 stage: name.clone(),
                 message: e.message,
@@ -504,6 +505,9 @@ struct Consumer<'a, 'p> {
     roots: Vec<Vec<usize>>,
     done: Vec<bool>,
     finished: Vec<bool>,
+    /// Every source has ended and so has the errors stream: what is released now may
+    /// not fail into it.
+    errors_ended: bool,
     engine: Engine,
     summary: Summary,
     bytes: u64,
@@ -538,6 +542,7 @@ impl<'a, 'p> Consumer<'a, 'p> {
             roots: roots(plan),
             done: vec![false; n],
             finished: vec![false; n],
+            errors_ended: false,
             engine: Engine::new(),
             summary: Summary::default(),
             bytes: 0,
@@ -653,6 +658,7 @@ impl<'a, 'p> Consumer<'a, 'p> {
     /// aggregates, `sort_by` and `batch` (their input), `join` (its right side), `union`
     /// (its first stream). With `all`, every input has ended, the errors stream too.
     fn finish_ready(&mut self, all: bool) -> Result<(), Failure> {
+        self.errors_ended = all;
         for g in 0..self.plan.nodes.len() {
             if self.finished[g] {
                 continue;
@@ -687,6 +693,7 @@ impl<'a, 'p> Consumer<'a, 'p> {
     fn batch(&self) -> Batch {
         let mut b = Batch::new(Vec::new());
         b.errors_base = Some(self.summary.errors);
+        b.errors_ended = self.errors_ended;
         b
     }
 
@@ -698,7 +705,7 @@ impl<'a, 'p> Consumer<'a, 'p> {
         let mut rows = Vec::new();
         let keep = {
             let arena: *mut Arena = &mut *self.engine.arena;
-            let mut cx = SeqCx { sh: self.sh, arena, batch: &mut batch, name };
+            let mut cx = SeqCx { sh: self.sh, arena, batch: &mut batch, name, node: g };
             cx.flush(op, &mut self.seq[g], ty, out, &mut rows)
         };
         let out = self.engine.run(self.sh, g, rows, batch, Some(&mut self.seq));
@@ -760,6 +767,7 @@ impl<'a, 'p> Consumer<'a, 'p> {
                     let stage = self.plan.sites.get(site as usize);
                     batch.errors.push(ErrEntry {
                         prov,
+                        order: op_order(g, 0),
                         site: Some(site),
                         stage: stage.filter(|s| !s.stage.is_empty()).map_or_else(
                             || self.plan.nodes[g].name().to_string(),

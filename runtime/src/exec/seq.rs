@@ -11,7 +11,7 @@
 
 use super::abi::RowCtx;
 use super::agg::OwnedProv;
-use super::engine::{Batch, ErrEntry, Row, Shared, site_entry};
+use super::engine::{Batch, ErrEntry, Row, Shared, op_order, site_entry};
 use super::plan::{KeyFn, SeqOp};
 use super::value::{compare, deep_copy, key_bytes, wr};
 use crate::arena::Arena;
@@ -99,12 +99,15 @@ pub(crate) struct SeqCx<'a, 'p> {
     pub batch: &'a mut Batch,
     /// The node's name, for error entries.
     pub name: &'a str,
+    /// The node's index in the plan, for the order of error entries.
+    pub node: usize,
 }
 
 impl SeqCx<'_, '_> {
     fn oom(&mut self, prov: u32) {
         self.batch.errors.push(ErrEntry {
             prov,
+            order: op_order(self.node, 0),
             site: None,
             stage: self.name.to_string(),
             message: "out of memory".into(),
@@ -132,11 +135,12 @@ impl SeqCx<'_, '_> {
             err_site: 0,
             err_msg: KStr { ptr: std::ptr::null(), len: 0 },
             fails: std::ptr::null_mut(),
+            err_op: 0,
         };
         // SAFETY: `row` is a live row of the key function's input type; `buf` is zeroed
         // and aligned for `{key: K}`, whose only field is at offset 0.
         if unsafe { (k.f)(&mut ctx, row, buf) } != 0 {
-            let e = site_entry(self.sh, &ctx, prov, self.name);
+            let e = site_entry(self.sh, &ctx, prov, self.name, self.node);
             self.batch.errors.push(e);
             return None;
         }
@@ -213,7 +217,7 @@ impl SeqCx<'_, '_> {
                     }
                     held.push(h);
                     if held.len() >= *n {
-                        let at = self.batch.provs.get(prov as usize).map(|p| p.at);
+                        let at = self.batch.provs.get(prov as usize).map(|p| (p.at, p.unit));
                         let list = self.list(ty, held, first.take(), at);
                         mine.extend(list);
                         arena.reset();
@@ -290,13 +294,14 @@ impl SeqCx<'_, '_> {
     }
 
     /// A `batch` list of the `held` rows (deep-copied into the batch's arena), with the
-    /// provenance of its first element, sorting at `at`. Clears `held`.
+    /// provenance of its first element, sorting at `at` (and in unit) of the row that
+    /// filled it, when given. Clears `held`.
     fn list(
         &mut self,
         ty: &TypeDesc,
         held: &mut Vec<*const u8>,
         first: Option<OwnedProv>,
-        at: Option<u32>,
+        at: Option<(u32, u32)>,
     ) -> Option<Row> {
         let first = first.unwrap_or_default();
         let prov = self.batch.push_owned(first, at);
