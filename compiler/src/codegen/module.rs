@@ -67,6 +67,8 @@ const IMPORTS: &[(&str, &str, &str)] = &[
     ("kiln_list_enumerate", "PPLPP", "W"),
     ("kiln_list_batch", "LPLLPP", "W"),
     ("kiln_list_range", "LLPP", "W"),
+    ("kiln_list_group", "PWPPLP", "W"),
+    ("kiln_list_join", "PPPPPLPPLBPP", "W"),
 ];
 
 /// Every symbol [`IMPORTS`] names, with its address, for the JIT.
@@ -77,6 +79,7 @@ pub fn runtime_symbols() -> Vec<(&'static str, *const u8)> {
     v.extend(kiln_runtime::vecfn::c_symbols());
     v.extend(kiln_runtime::valfn::c_symbols());
     v.extend(kiln_runtime::listany::c_symbols());
+    v.extend(kiln_runtime::exec::listgroup::c_symbols());
     v.extend(kiln_runtime::simd::jit_symbols());
     v.extend(kiln_runtime::exec::abi::c_symbols());
     v.extend(kiln_runtime::io::ffi::c_symbols());
@@ -100,6 +103,8 @@ pub struct Shared<'s, 'p, M: Module> {
     /// The type descriptions generated code passes to the runtime's generic kernels
     /// (`kiln_value_*`) by address; they must outlive the compiled code.
     pub descs: Vec<Box<kiln_runtime::layout::TypeDesc>>,
+    /// The list `group_by` / `aggregate` call sites (`kiln_list_group`), likewise.
+    pub groups: Vec<Box<kiln_runtime::exec::listgroup::ListGroup>>,
 }
 
 impl<'s, 'p, M: Module> Shared<'s, 'p, M> {
@@ -114,6 +119,7 @@ impl<'s, 'p, M: Module> Shared<'s, 'p, M> {
             prompts: HashMap::new(),
             pending_prompts: Vec::new(),
             descs: Vec::new(),
+            groups: Vec::new(),
         }
     }
 
@@ -198,6 +204,13 @@ impl<'s, 'p, M: Module> Shared<'s, 'p, M> {
             }
         };
         std::ptr::from_ref::<kiln_runtime::layout::TypeDesc>(&self.descs[i]) as usize
+    }
+
+    /// Keeps `g` for the compiled code; returns its address.
+    pub fn keep_group(&mut self, g: kiln_runtime::exec::listgroup::ListGroup) -> usize {
+        self.groups.push(Box::new(g));
+        let last = self.groups.last().map(|b| &**b);
+        last.map_or(0, |g| std::ptr::from_ref(g) as usize)
     }
 
     /// The packed layers of agent `i`, when it is loaded.

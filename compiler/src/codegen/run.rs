@@ -116,11 +116,11 @@ pub fn run(
     let bridge = Bridge::new(interp, if has_errors { Some(map) } else { None });
     let mut module = jit_module().map_err(ice)?;
     // The type descriptions compiled code reads by address live until the run is over.
-    let (built, _descs) = {
+    let (built, _kept) = {
         let mut sh = Shared::new(&mut module, &bridge);
         let mut args = EvalArgs { p, map, bridge: &bridge };
         let built = build(p, map, &mut sh, &mut args)?;
-        (built, std::mem::take(&mut sh.descs))
+        (built, (std::mem::take(&mut sh.descs), std::mem::take(&mut sh.groups)))
     };
     module.finalize_definitions().map_err(ice)?;
     let mut nodes = Vec::with_capacity(built.nodes.len());

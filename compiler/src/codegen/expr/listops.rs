@@ -6,10 +6,10 @@
 
 use super::super::layout::{desc, load, store};
 use super::{Gen, Vals};
-use crate::check::hir::{TExpr, TExprKind};
-use crate::check::types::Ty;
+use crate::check::hir::{Callee, LocalId, TExpr, TExprKind};
+use crate::check::types::{Field, Ty};
 use cranelift_codegen::ir::condcodes::IntCC;
-use cranelift_codegen::ir::{InstBuilder, Value, types};
+use cranelift_codegen::ir::{InstBuilder, MemFlagsData, Value, types};
 use cranelift_module::Module;
 use kiln_runtime::exec::fail::FailKind;
 use std::rc::Rc;
@@ -27,8 +27,13 @@ impl<M: Module> Gen<'_, '_, '_, M> {
         if !a.iter().chain(named.iter().map(|(_, x)| x)).all(super::generic::laid_out) {
             return None;
         }
-        if name == "range" {
-            return self.range_list(a, named, e);
+        match name {
+            "range" => return self.range_list(a, named, e),
+            "group_by" | "aggregate" => return self.group_list(name == "group_by", a, named, e),
+            "join" | "left_join" if named.is_empty() => {
+                return self.join_list(name == "left_join", a, e);
+            }
+            _ => {}
         }
         let Some(Ty::List(elem)) = a.first().map(|x| &x.ty) else { return None };
         let elem = (**elem).clone();
@@ -166,5 +171,200 @@ impl<M: Module> Gen<'_, '_, '_, M> {
         self.fail_unless(ok, e, FailKind::RangeSize, &[x, y]);
         let arena = self.arena();
         Some(self.list_kernel("kiln_list_range", &[x, y, arena], &e.ty, e))
+    }
+}
+
+/// One aggregate of a list `group_by` / `aggregate`: its kind, its lambda (none for
+/// `count`), its output type and call span.
+struct ListAgg<'e> {
+    kind: kiln_runtime::exec::AggKind,
+    arg: Option<(LocalId, &'e TExpr)>,
+    ty: Ty,
+    span: crate::source::Span,
+}
+
+fn list_agg(call: &TExpr) -> Option<ListAgg<'_>> {
+    use kiln_runtime::exec::AggKind as K;
+    let TExprKind::Call { callee: Callee::Aggregate(a), args, .. } = &call.kind else {
+        return None;
+    };
+    let kind = match a.name {
+        "count" => K::Count,
+        "sum" => K::Sum,
+        "mean" => K::Mean,
+        "min" => K::Min,
+        "max" => K::Max,
+        "first" => K::First,
+        "last" => K::Last,
+        "collect" => K::Collect,
+        _ => return None,
+    };
+    let arg = match args.first().map(|f| &f.kind) {
+        Some(TExprKind::Lambda(p, body)) => Some((*p, &**body)),
+        None => None,
+        Some(_) => return None,
+    };
+    Some(ListAgg { kind, arg, ty: call.ty.clone(), span: call.span })
+}
+
+impl<M: Module> Gen<'_, '_, '_, M> {
+    /// Evaluates `body` with `param` bound to `x` (an element of type `elem`).
+    fn apply_to(&mut self, param: LocalId, elem: &Ty, x: Vals, body: &TExpr) -> Vals {
+        let old = self.locals.insert(param, (elem.clone(), x));
+        let r = self.expr(body);
+        match old {
+            Some(o) => self.locals.insert(param, o),
+            None => self.locals.remove(&param),
+        };
+        r
+    }
+
+    /// An arena array of `len(l)` values of `ty` (`f(element)` each), computed in a loop.
+    fn project(
+        &mut self,
+        l: &[Value],
+        elem: &Ty,
+        ty: &Ty,
+        e: &TExpr,
+        mut f: impl FnMut(&mut Self, Vals, Value),
+    ) -> Option<Value> {
+        let stride = desc(ty)?.stride() as i64;
+        let bytes = self.b.ins().imul_imm_s(l[1], stride);
+        let arena = self.arena();
+        let align = self.b.ins().iconst(self.ptr, 8);
+        let arr = self.call("kiln_arena_alloc", &[arena, bytes, align])[0];
+        let ok = self.b.ins().icmp_imm_s(IntCC::NotEqual, arr, 0);
+        self.oom_unless(ok, e);
+        let from = self.b.ins().iconst(types::I64, 0);
+        self.each(l, elem, from, Vec::new(), |g, x, i, _| {
+            let off = g.b.ins().imul_imm_s(i, stride);
+            let at = g.b.ins().iadd(arr, off);
+            f(g, x, at);
+            Vec::new()
+        });
+        Some(arr)
+    }
+
+    /// `group_by(xs, key, name: agg(..), ..)` / `aggregate(xs, name: agg(..), ..)` on a
+    /// list: projections computed inline, grouping by `kiln_list_group`.
+    fn group_list(
+        &mut self,
+        keyed: bool,
+        a: &[TExpr],
+        named: &[(Rc<str>, TExpr)],
+        e: &TExpr,
+    ) -> Option<Vals> {
+        use kiln_runtime::exec::AggSpec;
+        let xs = a.first()?;
+        let Ty::List(elem) = &xs.ty else { return None };
+        let elem = (**elem).clone();
+        let key = match (keyed, a.get(1).map(|f| &f.kind)) {
+            (true, Some(TExprKind::Lambda(p, body))) => Some((*p, &**body)),
+            (false, None) => None,
+            _ => return None,
+        };
+        if a.len() != 1 + usize::from(keyed) {
+            return None;
+        }
+        let aggs: Vec<ListAgg> = named.iter().map(|(_, c)| list_agg(c)).collect::<Option<_>>()?;
+        // The projection `{ key?, args.. }` and where each aggregate's argument is in it.
+        let mut fields = Vec::new();
+        if let Some((_, body)) = key {
+            fields.push(Field { name: "key".into(), ty: body.ty.clone() });
+        }
+        let mut specs = Vec::new();
+        for (i, ag) in aggs.iter().enumerate() {
+            let field = ag.arg.map(|(_, body)| {
+                fields.push(Field { name: format!("a{i}").into(), ty: body.ty.clone() });
+                fields.len() - 1
+            });
+            specs.push(AggSpec { kind: ag.kind, field, out: desc(&ag.ty)? });
+        }
+        let proj_ty = Ty::Record(fields.into());
+        let row_ty = if keyed {
+            let Ty::List(r) = &e.ty else { return None };
+            (**r).clone()
+        } else {
+            e.ty.clone()
+        };
+        let (pd, rd) = (desc(&proj_ty)?, desc(&row_ty)?);
+        let offs = pd.field_offsets();
+        let group = kiln_runtime::exec::listgroup::ListGroup::new(pd, keyed, &specs, rd);
+        let gaddr = self.sh.keep_group(group);
+        // One failure site per aggregate (an int sum that does not fit), back to back.
+        let mut site = u32::MAX;
+        for ag in &aggs {
+            let id = self.sh.bridge.site(super::super::bridge::FailSite {
+                code: crate::diag::codes::E0600,
+                span: ag.span,
+                message: String::new(),
+                located: true,
+            });
+            site = site.min(id);
+        }
+        let l = self.expr(xs);
+        let cfg = self.sh.cfg();
+        let projs = self.project(&l, &elem, &proj_ty, e, |g, x, at| {
+            let mut k = 0;
+            if let Some((p, body)) = key {
+                let v = g.apply_to(p, &elem, x.clone(), body);
+                store(&mut g.b, cfg, &body.ty, &v, at, offs[0] as i32);
+                k = 1;
+            }
+            for ag in &aggs {
+                if let Some((p, body)) = ag.arg {
+                    let v = g.apply_to(p, &elem, x.clone(), body);
+                    store(&mut g.b, cfg, &body.ty, &v, at, offs[k] as i32);
+                    k += 1;
+                }
+            }
+        })?;
+        let out = self.slot(16);
+        let site = self.b.ins().iconst(types::I32, i64::from(site));
+        let g = self.b.ins().iconst(self.ptr, gaddr as i64);
+        let st = self.call("kiln_list_group", &[self.ctx, site, g, projs, l[1], out])[0];
+        let ok = self.b.create_block();
+        self.b.ins().brif(st, self.fail, &[], ok, &[]);
+        self.switch(ok);
+        if keyed {
+            Some(load(&mut self.b, &e.ty, self.ptr, out, 0))
+        } else {
+            // The kernel wrote the address of the one row (a record is addressed in place).
+            Some(vec![self.b.ins().load(self.ptr, MemFlagsData::trusted(), out, 0)])
+        }
+    }
+
+    /// `join(xs, ys, lk, rk)` / `left_join` on lists: keys computed inline (the right
+    /// side's first, as the interpreter does), pairs by `kiln_list_join`.
+    fn join_list(&mut self, left: bool, a: &[TExpr], e: &TExpr) -> Option<Vals> {
+        let [xs, ys, lk, rk] = a else { return None };
+        let (Ty::List(le), Ty::List(re), Ty::List(rec)) = (&xs.ty, &ys.ty, &e.ty) else {
+            return None;
+        };
+        let (TExprKind::Lambda(lp, lb), TExprKind::Lambda(rp, rb)) = (&lk.kind, &rk.kind) else {
+            return None;
+        };
+        if lb.ty != rb.ty {
+            return None;
+        }
+        let (le, re) = ((**le).clone(), (**re).clone());
+        let kd = self.desc_const(&lb.ty)?;
+        let recd = self.desc_const(rec)?;
+        let red = self.desc_const(&re)?;
+        let (l, r) = (self.expr(xs), self.expr(ys));
+        let cfg = self.sh.cfg();
+        let kt = lb.ty.clone();
+        let rkeys = self.project(&r, &re, &kt, e, |g, y, at| {
+            let v = g.apply_to(*rp, &re, y, rb);
+            store(&mut g.b, cfg, &kt, &v, at, 0);
+        })?;
+        let lkeys = self.project(&l, &le, &kt, e, |g, x, at| {
+            let v = g.apply_to(*lp, &le, x, lb);
+            store(&mut g.b, cfg, &kt, &v, at, 0);
+        })?;
+        let flag = self.b.ins().iconst(types::I8, i64::from(left));
+        let arena = self.arena();
+        let argv = [kd, recd, red, lkeys, l[0], l[1], rkeys, r[0], r[1], flag, arena];
+        Some(self.list_kernel("kiln_list_join", &argv, &e.ty, e))
     }
 }
