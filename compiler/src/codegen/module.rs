@@ -18,6 +18,7 @@ const IMPORTS: &[(&str, &str, &str)] = &[
     ("kiln_fail", "PWPP", "W"),
     ("kiln_fail_keep", "P", ""),
     ("kiln_fail_at", "PWWLLL", "W"),
+    ("kiln_agent_call", "PPLPL", "W"),
     ("kiln_bridge", "PPWPP", "W"),
     ("kiln_str_chars", "PL", "L"),
     ("kiln_str_cmp", "PLPL", "W"),
@@ -105,6 +106,9 @@ pub struct Shared<'s, 'p, M: Module> {
     pub descs: Vec<Box<kiln_runtime::layout::TypeDesc>>,
     /// The list `group_by` / `aggregate` call sites (`kiln_list_group`), likewise.
     pub groups: Vec<Box<kiln_runtime::exec::listgroup::ListGroup>>,
+    /// The forward passes of agents called one row at a time (`kiln_agent_call`), by
+    /// agent index, likewise.
+    pub agent_fns: HashMap<usize, Box<kiln_runtime::exec::AgentFn>>,
 }
 
 impl<'s, 'p, M: Module> Shared<'s, 'p, M> {
@@ -120,6 +124,7 @@ impl<'s, 'p, M: Module> Shared<'s, 'p, M> {
             pending_prompts: Vec::new(),
             descs: Vec::new(),
             groups: Vec::new(),
+            agent_fns: HashMap::new(),
         }
     }
 
@@ -204,6 +209,28 @@ impl<'s, 'p, M: Module> Shared<'s, 'p, M> {
             }
         };
         std::ptr::from_ref::<kiln_runtime::layout::TypeDesc>(&self.descs[i]) as usize
+    }
+
+    /// The address of agent `i`'s forward pass for `kiln_agent_call` (`None` when the
+    /// agent is not loaded).
+    pub fn agent_fn(&mut self, i: usize) -> Option<usize> {
+        if !self.agent_fns.contains_key(&i) {
+            let layers = self.agent_layers(i)?;
+            let forward: kiln_runtime::exec::AgentFn =
+                std::sync::Arc::new(move |x: &[f32], y: &mut [f32], n: usize| {
+                    let out = crate::agent::net::forward_rows(&layers, x, n);
+                    let ok = out.len() == y.len();
+                    if ok {
+                        y.copy_from_slice(&out);
+                    }
+                    ok
+                });
+            let threads = self.pipeline().agents.get(i).and_then(|a| a.threads);
+            let forward = super::plan::limit_threads(forward, threads);
+            self.agent_fns.insert(i, Box::new(forward));
+        }
+        let f = self.agent_fns.get(&i)?;
+        Some(std::ptr::from_ref::<kiln_runtime::exec::AgentFn>(f) as usize)
     }
 
     /// Keeps `g` for the compiled code; returns its address.

@@ -502,7 +502,7 @@ fn batched<M: Module>(
 
 /// `f`, run by at most `n` threads at once: an agent's `resources.limits.cpu_cores` (whole
 /// cores, at least one) caps the workers running its batches together.
-fn limit_threads(f: rt::AgentFn, n: Option<u32>) -> rt::AgentFn {
+pub(super) fn limit_threads(f: rt::AgentFn, n: Option<u32>) -> rt::AgentFn {
     use std::sync::{Arc, Condvar, Mutex};
     let Some(n) = n else { return f };
     let slots = Arc::new((Mutex::new(n.max(1)), Condvar::new()));

@@ -120,7 +120,12 @@ pub fn run(
         let mut sh = Shared::new(&mut module, &bridge);
         let mut args = EvalArgs { p, map, bridge: &bridge };
         let built = build(p, map, &mut sh, &mut args)?;
-        (built, (std::mem::take(&mut sh.descs), std::mem::take(&mut sh.groups)))
+        let kept = (
+            std::mem::take(&mut sh.descs),
+            std::mem::take(&mut sh.groups),
+            std::mem::take(&mut sh.agent_fns),
+        );
+        (built, kept)
     };
     module.finalize_definitions().map_err(ice)?;
     let mut nodes = Vec::with_capacity(built.nodes.len());

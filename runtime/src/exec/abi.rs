@@ -115,6 +115,34 @@ pub unsafe extern "C" fn kiln_fail_keep(ctx: *mut RowCtx) {
     }
 }
 
+/// Calls the forward pass `f` of an agent on one input vector (`k` floats at `x`),
+/// writing its `m` outputs at `y`: 0, or 1 when the pass fails (a shape mismatch).
+///
+/// # Safety
+/// `f` addresses a live [`super::AgentFn`]; `x` holds `k` readable floats and `y` room for
+/// `m`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kiln_agent_call(
+    f: *const super::AgentFn,
+    x: *const f32,
+    k: u64,
+    y: *mut f32,
+    m: u64,
+) -> u32 {
+    let r = catch_unwind(AssertUnwindSafe(|| {
+        // SAFETY: per the contract.
+        let (f, xs, ys) = unsafe {
+            (
+                &*f,
+                std::slice::from_raw_parts(x, k as usize),
+                std::slice::from_raw_parts_mut(y, m as usize),
+            )
+        };
+        f(xs, ys, 1)
+    }));
+    u32::from(!matches!(r, Ok(true)))
+}
+
 /// The executor's C ABI functions with their addresses, for `JITBuilder::symbol` (also
 /// included in [`crate::io::ffi::c_symbols`]).
 pub fn c_symbols() -> Vec<(&'static str, *const u8)> {
@@ -123,6 +151,7 @@ pub fn c_symbols() -> Vec<(&'static str, *const u8)> {
         ("kiln_fail", kiln_fail as *const u8),
         ("kiln_fail_keep", kiln_fail_keep as *const u8),
         ("kiln_fail_at", super::fail::kiln_fail_at as *const u8),
+        ("kiln_agent_call", kiln_agent_call as *const u8),
     ]
 }
 

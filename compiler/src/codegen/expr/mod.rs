@@ -176,6 +176,9 @@ impl<'a, 's, 'p, M: Module> Gen<'a, 's, 'p, M> {
             TExprKind::Call { callee: Callee::VecFromList(n), args, named } if named.is_empty() => {
                 self.vec_from_list(*n, args, e)
             }
+            TExprKind::Call { callee: Callee::Agent(i), args, named } if named.is_empty() => {
+                self.call_agent(*i, args, e)
+            }
             TExprKind::Call { callee: Callee::Prompt(i), args, named } if named.is_empty() => {
                 self.call_prompt(*i, args, e)
             }

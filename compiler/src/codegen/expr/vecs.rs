@@ -21,7 +21,7 @@ fn flags() -> MemFlagsData {
 
 impl<M: Module> Gen<'_, '_, '_, M> {
     /// A fresh vector of `n` f32s in the arena (its allocation is checked).
-    fn new_vec(&mut self, n: u32, e: &TExpr) -> Value {
+    pub(super) fn new_vec(&mut self, n: u32, e: &TExpr) -> Value {
         let p = self.alloc(4 * n as usize, 32);
         let ok = self.b.ins().icmp_imm_s(IntCC::NotEqual, p, 0);
         self.oom_unless(ok, e);
@@ -226,5 +226,28 @@ impl<M: Module> Gen<'_, '_, '_, M> {
             }
             _ => return None,
         })
+    }
+}
+
+impl<M: Module> Gen<'_, '_, '_, M> {
+    /// `agent(x)` for one row (a call the compiler does not batch, `codegen/vmap.rs`): the
+    /// agent's forward pass through `kiln_agent_call`, as the batched path computes it.
+    pub(super) fn call_agent(&mut self, i: usize, a: &[TExpr], e: &TExpr) -> Vals {
+        let ([x], Ty::Vec(k), Ty::Vec(m)) =
+            (a, &a.first().map_or(Ty::Error, |x| x.ty.clone()), &e.ty)
+        else {
+            return self.bridge(e);
+        };
+        let (k, m) = (*k, *m);
+        let Some(f) = self.sh.agent_fn(i) else { return self.bridge(e) };
+        let v = self.expr(x)[0];
+        let out = self.new_vec(m, e);
+        let f = self.b.ins().iconst(self.ptr, f as i64);
+        let kk = self.b.ins().iconst(types::I64, i64::from(k));
+        let mm = self.b.ins().iconst(types::I64, i64::from(m));
+        let st = self.call("kiln_agent_call", &[f, v, kk, out, mm])[0];
+        let ok = self.b.ins().icmp_imm_s(IntCC::Equal, st, 0);
+        self.oom_unless(ok, e);
+        vec![out]
     }
 }
