@@ -529,6 +529,27 @@ meh
     }
 }
 
+/// An expression the JIT cannot compile (a comparison of lists of `null`, which have no
+/// run-time layout): `--engine jit` refuses the pipeline before running anything (E0610),
+/// the default engine warns and runs it on the interpreter; compiled code never calls
+/// the interpreter.
+#[test]
+fn an_expression_the_jit_cannot_compile_is_refused_not_bridged() {
+    let text = "source one: int = range(0, 2)\nstage s = one |> map(x => [null] == [null])\nsink s -> stdout()\n";
+    let (_d, r) = run_with(text, &[], &["--engine", "jit"], &[], None);
+    assert_eq!((r.code, r.stdout.as_str()), (1, ""), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("error[E0610]: the JIT cannot compile `==` on `[null]`"),
+        "{}",
+        r.stderr
+    );
+    let (_d, r) = run_with(text, &[], &[], &[], None);
+    assert_eq!((r.code, r.stdout.as_str()), (0, "true\ntrue\n"), "{}", r.stderr);
+    assert!(r.stderr.contains("warning[E0610]"), "{}", r.stderr);
+    let (_d, r) = run_with(text, &[], &["--quiet"], &[], None);
+    assert_eq!((r.code, r.stderr.as_str()), (0, ""));
+}
+
 #[test]
 fn compile_errors_missing_files_threads_and_quiet() {
     let (_d, r) = run("source xs: int = range(0, 3)\nsink ys -> stdout()\n", &[]);

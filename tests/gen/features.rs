@@ -56,7 +56,7 @@ features! {
     vecs: true, "`vec[N]` values and their builtins";
     vec_bad_element: true, "JSONL `vec[N]` fields holding a non-number";
     vec_len: true, "`len` of a `vec[N]` expression (its conversion can fail)";
-    list_stream_ops: true, "list forms of `sort_by` / `distinct` (bridged to the interpreter)";
+    list_stream_ops: true, "list forms of `sort_by` / `distinct`";
     framing: true, "input files with `\\r\\n` line ends, a byte order mark, no final newline";
     malformed: true, "malformed input lines (bad JSON, wrong types, missing fields)";
     multi_fault: true, "JSONL lines with several faults (a missing field, a wrong type, cut short)";

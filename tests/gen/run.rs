@@ -29,7 +29,9 @@ pub enum Verdict {
     Same { ok: bool, lines: usize },
     /// `kiln check` refused the program: a defect of the generator.
     Invalid(String),
-    /// The JIT refused the program (it falls back to the interpreter).
+    /// The JIT refused the program because it streams values with no run-time layout (it
+    /// falls back to the interpreter). A refusal to compile an expression ("the JIT cannot
+    /// compile") is not this: it differs from the interpreter's output, so it fails.
     NoJit,
     /// Two configurations disagreed.
     Mismatch(String),

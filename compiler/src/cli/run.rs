@@ -4,6 +4,7 @@
 
 use super::check::use_color;
 use super::{GlobalArgs, Status, report_error};
+use crate::codegen::run::Ran;
 use crate::diag::Diagnostic;
 use crate::diag::render::{self, Format};
 use crate::interp::params::ParamError;
@@ -142,8 +143,6 @@ fn run_here(file: &std::path::Path, params: &[(String, String)], quiet: bool, ho
         (Engine::Jit, Ok(())) => true,
         (Engine::Jit, Err(why)) => return Outcome::Other(format!("cannot use the JIT: {why}")),
     };
-    // The JIT does not render prompt templates yet: it refuses them here, before any
-    // input is read, rather than hand them to the interpreter.
     let agents = match crate::interp::prepare::prepare(&pipeline, &run.map) {
         Ok(a) => a,
         Err(d) => return fail(run, *d),
@@ -154,9 +153,14 @@ fn run_here(file: &std::path::Path, params: &[(String, String)], quiet: bool, ho
         Err(ParamError::Usage(m)) => return Outcome::Usage(m),
         Err(ParamError::Diag(d)) => return fail(run, *d),
     };
-    let mut cx = crate::interp::Interp::new(&pipeline, values);
-    cx.agents = agents;
-    cx.param_given = crate::interp::params::given(&pipeline, params, &env);
+    let interp = || {
+        let mut cx = crate::interp::Interp::new(&pipeline, values.clone());
+        cx.agents = agents.clone();
+        cx.param_given = crate::interp::params::given(&pipeline, params, &env);
+        cx
+    };
+    let on_interp =
+        |cx| crate::interp::exec::Exec::new(cx, &run.map).and_then(|ex| ex.run()).map(|s| s.errors);
     let result = if jit {
         let opts = crate::codegen::run::RunOptions {
             threads: how.threads,
@@ -164,13 +168,28 @@ fn run_here(file: &std::path::Path, params: &[(String, String)], quiet: bool, ho
             progress: super::progress::bar(quiet),
         };
         let drew = opts.progress.is_some();
-        let r = crate::codegen::run::run(&pipeline, &run.map, cx, opts);
+        let r = crate::codegen::run::run(&pipeline, &run.map, interp(), opts);
         if drew {
             super::progress::clear();
         }
-        r
+        match r {
+            Ok(Ran::Done(n)) => Ok(n),
+            // Nothing ran: the default engine runs the pipeline on the interpreter instead
+            // (saying why), `--engine jit` stops.
+            Ok(Ran::Refused(d)) if matches!(how.engine, Engine::Auto) => {
+                if !quiet {
+                    let mut note = *d.clone();
+                    note.severity = crate::diag::Severity::Warning;
+                    let mut err = std::io::stderr().lock();
+                    let _ = render::render(Format::Short, &run.map, &[note], &mut err);
+                }
+                on_interp(interp())
+            }
+            Ok(Ran::Refused(d)) => Err(d),
+            Err(d) => Err(d),
+        }
     } else {
-        crate::interp::exec::Exec::new(cx, &run.map).and_then(|ex| ex.run()).map(|s| s.errors)
+        on_interp(interp())
     };
     match result {
         Ok(errors) => Outcome::Done { errors },

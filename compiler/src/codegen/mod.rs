@@ -4,17 +4,16 @@
 //! - [`layout`]: checked types → the runtime's memory layout and Cranelift value shapes.
 //! - [`expr`]: typed expressions → Cranelift IR ([`expr::Gen`]).
 //! - [`stage`]: fused operator chains → stage functions; aggregations → projections.
-//! - [`module`]: what the functions of a program share (imports, data, consts, bridge).
-//! - [`bridge`], [`values`]: where compiled code hands an expression to the interpreter.
+//! - [`module`]: what the functions of a program share (imports, data, kept descriptions).
+//! - [`context`]: compile-time values (consts, params, agents, paths) and failure sites.
 //! - [`plan`]: the IR graph → the runtime's plan; [`run`]: JIT, run, report.
 //! - [`vmap`]: per-row agent calls in a `map` → one batched agent node.
 
-pub mod bridge;
+pub mod context;
 pub mod expr;
 pub mod layout;
 pub mod module;
 pub mod plan;
 pub mod run;
 pub mod stage;
-pub mod values;
 pub mod vmap;

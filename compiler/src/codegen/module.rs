@@ -1,8 +1,9 @@
 //! What the functions of one compiled program share: the Cranelift module, the runtime
 //! functions they import (declared once, with their C signatures), read-only data
-//! (string literals, deduplicated), the values of consts and params, and the bridge.
+//! (string literals, deduplicated), the values of consts and params, and what compiled
+//! code reads by address (type descriptions, list groups, agents' forward passes).
 
-use super::bridge::Bridge;
+use super::context::Context;
 use crate::check::hir::{Global, TExpr, TExprKind};
 use crate::interp::Value;
 use cranelift_codegen::ir::{AbiParam, FuncRef, Function, GlobalValue, Type, types};
@@ -19,7 +20,6 @@ const IMPORTS: &[(&str, &str, &str)] = &[
     ("kiln_fail_keep", "P", ""),
     ("kiln_fail_at", "PWWLLL", "W"),
     ("kiln_agent_call", "PPLPL", "W"),
-    ("kiln_bridge", "PPWPP", "W"),
     ("kiln_str_chars", "PL", "L"),
     ("kiln_str_cmp", "PLPL", "W"),
     ("kiln_str_concat", "PPLPLP", ""),
@@ -84,20 +84,22 @@ pub fn runtime_symbols() -> Vec<(&'static str, *const u8)> {
     v.extend(kiln_runtime::simd::jit_symbols());
     v.extend(kiln_runtime::exec::abi::c_symbols());
     v.extend(kiln_runtime::io::ffi::c_symbols());
-    v.push(("kiln_bridge", super::bridge::kiln_bridge as *const u8));
     v
 }
 
 pub struct Shared<'s, 'p, M: Module> {
     pub m: &'s mut M,
-    pub bridge: &'s Bridge<'p>,
+    pub cx: &'s Context<'p>,
+    /// The first expression the translator could not compile (then the program is not
+    /// run compiled: see `codegen::run`).
+    pub refused: Option<(crate::source::Span, String)>,
     imports: HashMap<&'static str, FuncId>,
     data: HashMap<Vec<u8>, DataId>,
-    /// User fns by index: compiled (declared) or `None` when they stay bridged.
+    /// User fns by index: compiled (declared) or `None` when they cannot be compiled.
     pub fns: HashMap<usize, Option<FuncId>>,
     /// Declared user fns whose bodies are not defined yet.
     pub pending: Vec<usize>,
-    /// Prompts by index, as for `fns` (rendered by a compiled function, or bridged).
+    /// Prompts by index, as for `fns`.
     pub prompts: HashMap<usize, Option<FuncId>>,
     /// Declared prompts whose bodies are not defined yet.
     pub pending_prompts: Vec<usize>,
@@ -112,10 +114,11 @@ pub struct Shared<'s, 'p, M: Module> {
 }
 
 impl<'s, 'p, M: Module> Shared<'s, 'p, M> {
-    pub fn new(m: &'s mut M, bridge: &'s Bridge<'p>) -> Shared<'s, 'p, M> {
+    pub fn new(m: &'s mut M, cx: &'s Context<'p>) -> Shared<'s, 'p, M> {
         Shared {
             m,
-            bridge,
+            cx,
+            refused: None,
             imports: HashMap::new(),
             data: HashMap::new(),
             fns: HashMap::new(),
@@ -138,11 +141,7 @@ impl<'s, 'p, M: Module> Shared<'s, 'p, M> {
 
     /// The pipeline being compiled (the interpreter's, so user fns are at hand).
     pub fn pipeline(&self) -> &'p crate::ir::Pipeline {
-        self.bridge.inner.lock().unwrap_or_else(|p| p.into_inner()).0.interp.p
-    }
-
-    pub fn bridge_addr(&self) -> usize {
-        std::ptr::from_ref(self.bridge) as usize
+        self.cx.interp().p
     }
 
     /// A reference to runtime function `name` from `func`.
@@ -242,8 +241,7 @@ impl<'s, 'p, M: Module> Shared<'s, 'p, M> {
 
     /// The packed layers of agent `i`, when it is loaded.
     pub fn agent_layers(&self, i: usize) -> Option<Vec<crate::agent::net::PackedLayer>> {
-        let inner = self.bridge.inner.lock().unwrap_or_else(|p| p.into_inner());
-        inner.0.interp.agents.get(i).cloned().flatten().map(|l| (*l).clone())
+        self.cx.interp().agents.get(i).cloned().flatten().map(|l| (*l).clone())
     }
 
     /// The value of a const or param, known at compile time.
@@ -251,7 +249,6 @@ impl<'s, 'p, M: Module> Shared<'s, 'p, M> {
         let TExprKind::Global(Global::Const(_) | Global::Param(_)) = e.kind else {
             return None;
         };
-        let mut inner = self.bridge.inner.lock().unwrap_or_else(|p| p.into_inner());
-        inner.0.interp.eval(e).ok()
+        self.cx.interp().eval(e).ok()
     }
 }

@@ -361,7 +361,7 @@ pub fn build<M: Module>(
                             let mut site = u32::MAX;
                             for a in aggs {
                                 let span = a.arg.as_ref().map_or(p.graph[n].span, |f| f.body.span);
-                                let id = sh.bridge.site(crate::codegen::bridge::FailSite {
+                                let id = sh.cx.site(crate::codegen::context::FailSite {
                                     code: crate::diag::codes::E0600,
                                     span,
                                     message: String::new(),
@@ -490,7 +490,7 @@ fn seq_node<M: Module>(
 }
 
 /// `f` split around its agent calls, with each call's packed layers; `None` when it has
-/// no call to batch or an agent is not loaded (the bridge then reports it per row).
+/// no call to batch or an agent is not loaded (then the calls run one row at a time).
 fn batched<M: Module>(
     f: &RowFn,
     sh: &Shared<'_, '_, M>,

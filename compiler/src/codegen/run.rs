@@ -2,7 +2,7 @@
 //! runtime plan and runs it on the parallel executor (`kiln_runtime::exec`), then turns a
 //! failure into the same diagnostic the interpreter gives.
 
-use super::bridge::Bridge;
+use super::context::Context;
 use super::module::{Shared, runtime_symbols};
 use super::plan::{Args, Pending, build};
 use crate::check::hir::TExpr;
@@ -52,13 +52,13 @@ pub fn jit_module() -> Result<JITModule, String> {
 struct EvalArgs<'a, 'p> {
     p: &'p Pipeline,
     map: &'p SourceMap,
-    bridge: &'a Bridge<'p>,
+    cx: &'a Context<'p>,
 }
 
 impl EvalArgs<'_, '_> {
     fn eval(&mut self, n: NodeIndex, e: &TExpr) -> Result<Value, Fatal> {
-        let mut g = self.bridge.inner.lock().unwrap_or_else(|p| p.into_inner());
-        g.0.interp
+        self.cx
+            .interp()
             .eval(e)
             .map_err(|err| crate::interp::report::eval_fatal(self.p, self.map, n, err, None))
     }
@@ -83,8 +83,7 @@ impl Args for EvalArgs<'_, '_> {
         let Some(e) = e else { return Ok(("-".into(), "-".into())) };
         match self.eval(n, &e)? {
             Value::Str(s) => {
-                let g = self.bridge.inner.lock().unwrap_or_else(|p| p.into_inner());
-                let open = crate::interp::exec::data_path(&g.0.interp, self.map, &e, &s);
+                let open = crate::interp::exec::data_path(&self.cx.interp(), self.map, &e, &s);
                 Ok((open, s.to_string()))
             }
             _ => Ok(("-".into(), "-".into())),
@@ -102,24 +101,41 @@ impl Args for EvalArgs<'_, '_> {
     }
 }
 
-/// Compiles and runs `p`; `interp` carries params and agents. Returns the number of
-/// records sent to the errors stream.
+/// What [`run`] did.
+pub enum Ran {
+    /// The run is over: this many records went to the errors stream.
+    Done(u64),
+    /// Nothing ran: the translator cannot compile an expression of the pipeline yet.
+    Refused(Box<Diagnostic>),
+}
+
+/// Compiles and runs `p`; `interp` carries params and agents (read while compiling only).
 pub fn run(
     p: &Pipeline,
     map: &SourceMap,
     interp: Interp<'_>,
     opts: RunOptions,
-) -> Result<u64, Fatal> {
+) -> Result<Ran, Fatal> {
     // As in the interpreter, failing records go to the errors stream when the program
     // mentions it at all.
     let has_errors = p.graph.node_indices().any(|n| matches!(p.graph[n].kind, NodeKind::Errors));
-    let bridge = Bridge::new(interp, if has_errors { Some(map) } else { None });
+    let cx = Context::new(interp);
     let mut module = jit_module().map_err(ice)?;
     // The type descriptions compiled code reads by address live until the run is over.
     let (built, _kept) = {
-        let mut sh = Shared::new(&mut module, &bridge);
-        let mut args = EvalArgs { p, map, bridge: &bridge };
+        let mut sh = Shared::new(&mut module, &cx);
+        let mut args = EvalArgs { p, map, cx: &cx };
         let built = build(p, map, &mut sh, &mut args)?;
+        if let Some((span, what)) = sh.refused.take() {
+            let d = Diagnostic::new(
+                codes::E0610,
+                span,
+                format!("the JIT cannot compile {what} yet"),
+            )
+            .label("not compiled")
+            .help("`--engine interp` runs this pipeline; the default engine (`auto`) does so by itself");
+            return Ok(Ran::Refused(Box::new(d)));
+        }
         let kept = (
             std::mem::take(&mut sh.descs),
             std::mem::take(&mut sh.groups),
@@ -170,10 +186,8 @@ pub fn run(
     }
     // The sites compiled code reports: an expression's failure written to the errors
     // stream ends with its location, as the interpreter writes it.
-    let sites = bridge
-        .sites
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
+    let sites = cx
+        .sites()
         .iter()
         .map(|fs| rt::Site {
             stage: String::new(),
@@ -198,7 +212,7 @@ pub fn run(
     // SAFETY: no compiled function runs any more (the executor has returned).
     unsafe { module.free_memory() };
     match result {
-        Ok(s) => Ok(s.errors),
+        Ok(s) => Ok(Ran::Done(s.errors)),
         Err(rt::Failure::Io { node, message }) => {
             let n = built.names.get(&node).copied();
             let span = n.map(|n| p.graph[n].span).unwrap_or_default();
@@ -218,7 +232,7 @@ pub fn run(
             let Some(n) = built.names.get(&node).copied() else {
                 return Err(ice(format!("a failure in unknown node `{node}`: {message}")));
             };
-            match site.and_then(|s| bridge.site_at(s)) {
+            match site.and_then(|s| cx.site_at(s)) {
                 None if matches!(p.graph[n].kind, NodeKind::Source { .. }) => {
                     Err(crate::interp::report::read_fatal(p, n, &source, line, &raw, &message))
                 }

@@ -66,7 +66,7 @@ impl<'p> Interp<'p> {
         r
     }
 
-    /// `e` with the given locals bound (compiled code's bridge to the interpreter).
+    /// `e` with the given locals bound.
     pub fn eval_with(&mut self, binds: &[(LocalId, Value)], e: &TExpr) -> R<Value> {
         let olds: Vec<(LocalId, Value)> =
             binds.iter().map(|(id, v)| (*id, self.bind(*id, v.clone()))).collect();

@@ -1,6 +1,5 @@
 //! The reference interpreter of the IR (`kiln run --engine interp`, and the oracle of the
-//! differential tests: compiled code never calls it except through the bridge for the
-//! forms still listed in docs/run.md). It walks the checked expression trees
+//! differential tests; compiled code never calls it). It walks the checked expression trees
 //! ([`crate::check::hir::TExpr`]) with the semantics of LANGUAGE.md and streams a
 //! [`crate::ir::Pipeline`] single-threaded, in order. See `docs/run.md`.
 //!

@@ -235,9 +235,9 @@ fn run_open(
         s.spawn(move || reader(plan, opts, sources, job_tx, tok_rx, stop));
         for _ in 0..threads {
             let job_rx = &job_rx;
-            // Compiled code may recurse deeply (user fns, and the interpreter behind the
-            // bridge): workers reserve as much stack as the thread `kiln run` runs on
-            // (committed only as it is used).
+            // Compiled code may recurse (user fns and prompts, 10,000 calls deep at most):
+            // workers reserve as much stack as the thread `kiln run` runs on (committed
+            // only as it is used).
             let tx = res_tx.clone();
             let big = std::thread::Builder::new()
                 .name("kiln-worker".into())

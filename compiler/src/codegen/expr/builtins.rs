@@ -1,6 +1,6 @@
 //! Builtin calls (LANGUAGE.md §1.7) compiled natively: this file dispatches and holds the
 //! math and conversion builtins; text is in [`super::text`], lists in [`super::lists`],
-//! vectors in [`super::vecs`]. What matches no arm here is bridged.
+//! vectors in [`super::vecs`]. What matches no arm here is refused (`Gen::unsupported`).
 //!
 //! Float functions with a libm flavour (`round exp log pow floor ceil tanh sigmoid` and
 //! float `min` / `max` / `clamp`) call the runtime's `kiln_math1` / `kiln_math2`, which
@@ -146,7 +146,7 @@ impl<M: Module> Gen<'_, '_, '_, M> {
                 let zero = self.b.ins().f64const(0.0);
                 vec![self.b.ins().select(v, one, zero)]
             }
-            _ => self.bridge(e),
+            _ => self.unsupported(e),
         }
     }
 }

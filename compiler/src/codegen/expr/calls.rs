@@ -15,7 +15,7 @@
 //! and a call that would go deeper fails its record with E0613 at the call, as the
 //! interpreter does. (That bound keeps both engines far from the end of their stacks.)
 //!
-//! Fns whose parameter or result types have no run-time layout stay bridged.
+//! Fns whose parameter or result types have no run-time layout are not compiled (refused).
 
 use super::super::layout::{desc, shape};
 use super::super::module::Shared;
@@ -55,7 +55,7 @@ pub(super) fn signature<M: Module>(sh: &Shared<'_, '_, M>, params: &[Ty]) -> Sig
 }
 
 /// The compiled function of user fn `i`, declared (and queued for definition) on first
-/// use; `None` when the fn stays bridged.
+/// use; `None` when the fn cannot be compiled.
 fn user_fn<M: Module>(sh: &mut Shared<'_, '_, M>, i: usize) -> Option<FuncId> {
     if let Some(id) = sh.fns.get(&i) {
         return *id;
@@ -158,14 +158,14 @@ impl<M: Module> Gen<'_, '_, '_, M> {
     /// `f(args)` for user fn `i`.
     pub(super) fn call_fn(&mut self, i: usize, a: &[TExpr], e: &TExpr) -> Vals {
         let p = self.sh.pipeline();
-        let Some(def) = p.fns.get(i) else { return self.bridge(e) };
+        let Some(def) = p.fns.get(i) else { return self.unsupported(e) };
         let fits = a.len() == def.params.len()
             && a.iter().zip(&def.params).all(|(x, (_, _, t))| same_shape(&x.ty, t, self.ptr))
             && shape(&e.ty, self.ptr) == shape(&def.ret, self.ptr);
         if !fits {
-            return self.bridge(e);
+            return self.unsupported(e);
         }
-        let Some(id) = user_fn(self.sh, i) else { return self.bridge(e) };
+        let Some(id) = user_fn(self.sh, i) else { return self.unsupported(e) };
         let params: Vec<Ty> = def.params.iter().map(|(_, _, t)| t.clone()).collect();
         self.call_compiled(id, &params, &def.ret, a, e)
     }

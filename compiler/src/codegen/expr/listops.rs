@@ -294,7 +294,7 @@ impl<M: Module> Gen<'_, '_, '_, M> {
         // One failure site per aggregate (an int sum that does not fit), back to back.
         let mut site = u32::MAX;
         for ag in &aggs {
-            let id = self.sh.bridge.site(super::super::bridge::FailSite {
+            let id = self.sh.cx.site(super::super::context::FailSite {
                 code: crate::diag::codes::E0600,
                 span: ag.span,
                 message: String::new(),

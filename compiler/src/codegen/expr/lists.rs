@@ -204,8 +204,8 @@ impl<M: Module> Gen<'_, '_, '_, M> {
 
     /// `xs + ys` on lists.
     pub(super) fn list_concat(&mut self, a: &TExpr, bx: &TExpr, e: &TExpr) -> Vals {
-        let Ty::List(elem) = &e.ty else { return self.bridge(e) };
-        let Some(d) = desc(elem) else { return self.bridge(e) };
+        let Ty::List(elem) = &e.ty else { return self.unsupported(e) };
+        let Some(d) = desc(elem) else { return self.unsupported(e) };
         let (x, y) = (self.expr(a), self.expr(bx));
         let arena = self.arena();
         let s = self.b.ins().iconst(types::I64, d.stride() as i64);

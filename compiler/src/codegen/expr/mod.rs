@@ -1,9 +1,11 @@
 //! Expressions to Cranelift IR. [`Gen`] translates one typed expression tree
 //! ([`TExpr`]) into SSA values of the shape [`super::layout::shape`] gives its type.
 //! Control flow (`if`, `and`/`or`, `??`, optionals, bounds and overflow checks) is
-//! generated inline; strings call the runtime's `kiln_str_*` functions; what is not
-//! translated natively is evaluated by the interpreter through [`super::bridge`], and so
-//! is every failure path, so errors carry exactly the interpreter's code, span and message.
+//! generated inline; library calls go to the runtime's kernels; a failure calls
+//! `kiln_fail_at`, whose message is built by the functions the interpreter uses, so errors
+//! carry exactly the interpreter's code, span and message. Compiled code never calls the
+//! interpreter: an expression the translator cannot compile is refused
+//! ([`Gen::unsupported`]) and the program then does not run compiled.
 
 mod builtins;
 pub mod calls;
@@ -15,10 +17,9 @@ mod prompts;
 mod text;
 mod vecs;
 
-use super::bridge::BridgeExpr;
 use super::layout::{desc, load, shape, store, strip, zeros};
 use super::module::Shared;
-use crate::check::hir::{Callee, Global, LocalId, TExpr, TExprKind, visit};
+use crate::check::hir::{Callee, Global, LocalId, TExpr, TExprKind};
 use crate::check::types::Ty;
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
@@ -135,7 +136,7 @@ impl<'a, 's, 'p, M: Module> Gen<'a, 's, 'p, M> {
             TExprKind::Null => self.coerce(Vec::new(), &Ty::Null, &e.ty),
             TExprKind::Local(id) => match self.locals.get(id) {
                 Some((_, v)) => v.clone(),
-                None => self.bridge(e),
+                None => self.unsupported(e),
             },
             TExprKind::Global(Global::Const(_) | Global::Param(_)) => self.global(e),
             TExprKind::Unary(op, x) => self.unary(*op, x, e),
@@ -166,9 +167,9 @@ impl<'a, 's, 'p, M: Module> Gen<'a, 's, 'p, M> {
             TExprKind::ConvertEach { value, binder, body } => match &value.ty {
                 Ty::List(elem) => match self.map_filter("map", value, *binder, body, elem, e) {
                     Some(v) => v,
-                    None => self.bridge(e),
+                    None => self.unsupported(e),
                 },
-                _ => self.bridge(e),
+                _ => self.unsupported(e),
             },
             TExprKind::Call { callee: Callee::Fn(i), args, named } if named.is_empty() => {
                 self.call_fn(*i, args, e)
@@ -186,14 +187,14 @@ impl<'a, 's, 'p, M: Module> Gen<'a, 's, 'p, M> {
                 self.builtin(bi.name, args, e)
             }
             TExprKind::Call { callee: Callee::Builtin(bi), args, named } => {
-                self.list_any(bi.name, args, named, e).unwrap_or_else(|| self.bridge(e))
+                self.list_any(bi.name, args, named, e).unwrap_or_else(|| self.unsupported(e))
             }
             TExprKind::Field(x, i) => self.field(x, *i, e),
             TExprKind::Index(xs, i) if matches!(xs.ty, Ty::List(_)) => self.index(xs, i, e),
             TExprKind::Index(xs, i) if matches!(xs.ty, Ty::Vec(_)) => self.vec_index(xs, i, e),
             TExprKind::If(c, t, f) => self.if_(c, t, f, &e.ty),
             TExprKind::Let(id, v, body) if desc(&v.ty).is_none() => {
-                let TExprKind::Record(fields) = &v.kind else { return self.bridge(e) };
+                let TExprKind::Record(fields) = &v.kind else { return self.unsupported(e) };
                 let vals: Vec<(Ty, Vals)> =
                     fields.iter().map(|f| (f.ty.clone(), self.expr(f))).collect();
                 let old = self.split.insert(*id, vals);
@@ -216,7 +217,7 @@ impl<'a, 's, 'p, M: Module> Gen<'a, 's, 'p, M> {
             }
             TExprKind::Record(xs) => self.record(xs, &e.ty),
             TExprKind::List(xs) => self.list(xs, &e.ty),
-            _ => self.bridge(e),
+            _ => self.unsupported(e),
         }
     }
 
@@ -228,7 +229,7 @@ impl<'a, 's, 'p, M: Module> Gen<'a, 's, 'p, M> {
 
     /// A const or param: its value is known when the pipeline is compiled.
     fn global(&mut self, e: &TExpr) -> Vals {
-        let Some(v) = self.sh.global_value(e) else { return self.bridge(e) };
+        let Some(v) = self.sh.global_value(e) else { return self.unsupported(e) };
         use crate::interp::Value as V;
         match (strip(&e.ty), &v) {
             (_, V::Null) => self.coerce(Vec::new(), &Ty::Null, &e.ty),
@@ -249,7 +250,7 @@ impl<'a, 's, 'p, M: Module> Gen<'a, 's, 'p, M> {
                 let c = self.str_const(s.as_bytes());
                 self.wrap_if_optional(c, &e.ty)
             }
-            _ => self.bridge(e),
+            _ => self.unsupported(e),
         }
     }
 
@@ -263,61 +264,21 @@ impl<'a, 's, 'p, M: Module> Gen<'a, 's, 'p, M> {
         }
     }
 
-    /// Evaluates `e` with the interpreter (see [`super::bridge`]); a failure jumps to the
-    /// function's fail block.
-    pub fn bridge(&mut self, e: &TExpr) -> Vals {
-        if std::env::var_os("KILN_TRACE_BRIDGE").is_some() {
-            // A debugging aid: which expressions compiled code hands to the interpreter.
-            let what = format!("{:?}", e.kind);
-            let what: String = what.chars().take(100).collect();
-            eprintln!("kiln: bridged {:?}: {what}", e.span);
+    /// An expression the translator cannot compile: noted (the first one is reported and
+    /// the program does not run compiled, see `codegen::run`) and replaced by zeros, so
+    /// translation goes on to a well-formed function that is never run.
+    pub fn unsupported(&mut self, e: &TExpr) -> Vals {
+        if self.sh.refused.is_none() {
+            let what = match &e.kind {
+                TExprKind::Binary(op, a, _) => format!("`{}` on `{}`", op.as_str(), a.ty),
+                TExprKind::Call { callee: Callee::Builtin(b), .. } => {
+                    format!("this call of `{}` (of type `{}`)", b.name, e.ty)
+                }
+                _ => format!("this expression of type `{}`", e.ty),
+            };
+            self.sh.refused = Some((e.span, what));
         }
-        self.bridge_quiet(e)
-    }
-
-    /// [`Gen::bridge`] on a failure path (not traced: it runs only when native code failed).
-    pub fn bridge_quiet(&mut self, e: &TExpr) -> Vals {
-        let mut used = std::collections::BTreeSet::new();
-        visit(e, &mut |x| {
-            if let TExprKind::Local(id) = x.kind {
-                used.insert(id);
-            }
-        });
-        let mut fields = Vec::new();
-        let mut kept = Vec::new();
-        for id in used {
-            if let Some((ty, vals)) = self.locals.get(&id)
-                && let Some(d) = desc(ty)
-            {
-                fields.push((format!("l{}", id.0), d));
-                kept.push((id, ty.clone(), vals.clone()));
-            }
-        }
-        let rec = kiln_runtime::layout::TypeDesc::Record(fields);
-        let offs = rec.field_offsets();
-        let args_addr = self.slot(rec.size());
-        let cfg = self.sh.cfg();
-        for ((_, ty, vals), off) in kept.iter().zip(&offs) {
-            store(&mut self.b, cfg, ty, vals, args_addr, *off as i32);
-        }
-        let locals =
-            kept.iter().zip(&offs).map(|((id, ty, _), off)| (*id, ty.clone(), *off)).collect();
-        let index = self.sh.bridge.add(BridgeExpr { expr: e.clone(), locals });
-        let out_desc = desc(&e.ty);
-        let out = match &out_desc {
-            Some(d) => self.alloc(d.size(), d.align()),
-            None => self.b.ins().iconst(self.ptr, 0),
-        };
-        let bridge = self.b.ins().iconst(self.ptr, self.sh.bridge_addr() as i64);
-        let idx = self.b.ins().iconst(types::I32, i64::from(index));
-        let status = self.call("kiln_bridge", &[self.ctx, bridge, idx, args_addr, out])[0];
-        let ok = self.b.create_block();
-        self.b.ins().brif(status, self.fail, &[], ok, &[]);
-        self.switch(ok);
-        match out_desc {
-            Some(_) => load(&mut self.b, &e.ty, self.ptr, out, 0),
-            None => Vec::new(),
-        }
+        zeros(&mut self.b, &shape(&e.ty, self.ptr))
     }
 
     /// Continues only when `ok` holds; otherwise the row fails at `e`: the runtime's
@@ -341,7 +302,7 @@ impl<'a, 's, 'p, M: Module> Gen<'a, 's, 'p, M> {
         self.b.set_cold_block(bad);
         self.b.ins().brif(ok, good, &[], bad, &[]);
         self.switch(bad);
-        let site = self.sh.bridge.site(super::bridge::FailSite {
+        let site = self.sh.cx.site(super::context::FailSite {
             code: fail_code(kind),
             span,
             message: String::new(),
@@ -411,12 +372,12 @@ impl<'a, 's, 'p, M: Module> Gen<'a, 's, 'p, M> {
         {
             return match fields.get(i).cloned() {
                 Some((t, v)) => self.coerce(v, &t, &e.ty),
-                None => self.bridge(e),
+                None => self.unsupported(e),
             };
         }
         let rec_ty = strip(&x.ty).clone();
-        let Ty::Record(fs) = &rec_ty else { return self.bridge(e) };
-        let Some(f) = fs.get(i) else { return self.bridge(e) };
+        let Ty::Record(fs) = &rec_ty else { return self.unsupported(e) };
+        let Some(f) = fs.get(i) else { return self.unsupported(e) };
         let off = desc(&rec_ty).map(|d| d.field_offsets()).unwrap_or_default();
         let off = off.get(i).copied().unwrap_or(0) as i32;
         let v = self.expr(x);
@@ -442,8 +403,8 @@ impl<'a, 's, 'p, M: Module> Gen<'a, 's, 'p, M> {
     }
 
     fn index(&mut self, xs: &TExpr, i: &TExpr, e: &TExpr) -> Vals {
-        let Ty::List(t) = &xs.ty else { return self.bridge(e) };
-        let Some(d) = desc(t) else { return self.bridge(e) };
+        let Ty::List(t) = &xs.ty else { return self.unsupported(e) };
+        let Some(d) = desc(t) else { return self.unsupported(e) };
         let l = self.expr(xs);
         let k = self.expr(i)[0];
         let ok = self.b.ins().icmp(IntCC::UnsignedLessThan, k, l[1]);

@@ -29,7 +29,7 @@ impl<M: Module> Gen<'_, '_, '_, M> {
                 self.fail_unless(ok, e, FailKind::Neg, &[v]);
                 vec![self.b.ins().ineg(v)]
             }
-            _ => self.bridge(e),
+            _ => self.unsupported(e),
         }
     }
 
@@ -68,13 +68,13 @@ impl<M: Module> Gen<'_, '_, '_, M> {
             }
             (Ty::Str, Ty::Str) => self.str_op(op, a, bx, e),
             (Ty::Vec(_), Ty::Vec(_)) if op.is_comparison() => {
-                self.generic_compare(op, a, bx).unwrap_or_else(|| self.bridge(e))
+                self.generic_compare(op, a, bx).unwrap_or_else(|| self.unsupported(e))
             }
             (Ty::Vec(_), _) | (_, Ty::Vec(_)) => self.vec_arith(op, a, bx, e),
             (Ty::List(_), Ty::List(_)) if op == BinOp::Add && a.ty == bx.ty && a.ty == e.ty => {
                 self.list_concat(a, bx, e)
             }
-            _ => self.generic_compare(op, a, bx).unwrap_or_else(|| self.bridge(e)),
+            _ => self.generic_compare(op, a, bx).unwrap_or_else(|| self.unsupported(e)),
         }
     }
 
@@ -206,7 +206,7 @@ impl<M: Module> Gen<'_, '_, '_, M> {
             return load(&mut self.b, &Ty::Str, self.ptr, out, 0);
         }
         if !matches!(op, BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge) {
-            return self.bridge(e);
+            return self.unsupported(e);
         }
         let c = self.call("kiln_str_cmp", &[x[0], x[1], y[0], y[1]])[0];
         vec![self.b.ins().icmp_imm_s(int_cc(op, true), c, 0)]

@@ -40,7 +40,7 @@ fn compilable(pieces: &[Piece]) -> bool {
 }
 
 /// The compiled function of prompt `i`, declared (and queued for definition) on first
-/// use; `None` when it stays bridged.
+/// use; `None` when it cannot be compiled.
 fn prompt_fn<M: Module>(sh: &mut Shared<'_, '_, M>, i: usize) -> Option<FuncId> {
     if let Some(id) = sh.prompts.get(&i) {
         return *id;
@@ -92,14 +92,14 @@ impl<M: Module> Gen<'_, '_, '_, M> {
     /// `name(args)` of prompt `i` (a prompt without a result type: its rendered text).
     pub(super) fn call_prompt(&mut self, i: usize, a: &[TExpr], e: &TExpr) -> Vals {
         let p = self.sh.pipeline();
-        let Some(def) = p.prompts.get(i) else { return self.bridge(e) };
+        let Some(def) = p.prompts.get(i) else { return self.unsupported(e) };
         let fits = e.ty == Ty::Str
             && a.len() == def.params.len()
             && a.iter().zip(&def.params).all(|(x, (_, t))| x.ty == *t || x.ty == Ty::Never);
         if !fits {
-            return self.bridge(e);
+            return self.unsupported(e);
         }
-        let Some(id) = prompt_fn(self.sh, i) else { return self.bridge(e) };
+        let Some(id) = prompt_fn(self.sh, i) else { return self.unsupported(e) };
         let params: Vec<Ty> = def.params.iter().map(|(_, t)| t.clone()).collect();
         self.call_compiled(id, &params, &Ty::Str, a, e)
     }
@@ -124,7 +124,7 @@ impl<M: Module> Gen<'_, '_, '_, M> {
                 Piece::Insert(x) => {
                     let s = match self.str_of(x, &x.ty, x) {
                         Some(s) => s,
-                        None => self.bridge(x),
+                        None => self.unsupported(x),
                     };
                     self.push_text(buf, &s, x.span);
                 }
@@ -146,7 +146,7 @@ impl<M: Module> Gen<'_, '_, '_, M> {
                 }
                 Piece::For { item, info, list, body } => {
                     let Ty::List(elem) = &list.ty else {
-                        self.bridge(list);
+                        self.unsupported(list);
                         continue;
                     };
                     let elem = (**elem).clone();

@@ -46,17 +46,17 @@ impl<M: Module> Gen<'_, '_, '_, M> {
     /// `a op b` where at least one side is a vector of `n` and the other a vector or a
     /// float scalar.
     pub(super) fn vec_arith(&mut self, op: BinOp, a: &TExpr, bx: &TExpr, e: &TExpr) -> Vals {
-        let Ty::Vec(n) = e.ty else { return self.bridge(e) };
+        let Ty::Vec(n) = e.ty else { return self.unsupported(e) };
         let code = match op {
             BinOp::Add => 0,
             BinOp::Sub => 1,
             BinOp::Mul => 2,
             BinOp::Div => 3,
-            _ => return self.bridge(e),
+            _ => return self.unsupported(e),
         };
         let shapes = (&a.ty, &bx.ty);
         if !matches!(shapes, (Ty::Vec(_), Ty::Vec(_) | Ty::Float) | (Ty::Float, Ty::Vec(_))) {
-            return self.bridge(e);
+            return self.unsupported(e);
         }
         let (x, y) = (self.expr(a)[0], self.expr(bx)[0]);
         let out = self.new_vec(n, e);
@@ -81,14 +81,14 @@ impl<M: Module> Gen<'_, '_, '_, M> {
 
     /// `-v`.
     pub(super) fn vec_neg(&mut self, x: &TExpr, e: &TExpr) -> Vals {
-        let Ty::Vec(n) = x.ty else { return self.bridge(e) };
+        let Ty::Vec(n) = x.ty else { return self.unsupported(e) };
         let v = self.expr(x)[0];
         self.vec_map(5, v, n, e)
     }
 
     /// `v[i]`, out of range failing as the interpreter does.
     pub(super) fn vec_index(&mut self, xs: &TExpr, i: &TExpr, e: &TExpr) -> Vals {
-        let Ty::Vec(n) = xs.ty else { return self.bridge(e) };
+        let Ty::Vec(n) = xs.ty else { return self.unsupported(e) };
         let v = self.expr(xs)[0];
         let k = self.expr(i)[0];
         let ok = self.b.ins().icmp_imm_u(IntCC::UnsignedLessThan, k, i64::from(n));
@@ -103,11 +103,11 @@ impl<M: Module> Gen<'_, '_, '_, M> {
 
     /// `vec[n](xs)` of a list of floats or ints: a length other than `n` fails.
     pub(super) fn vec_from_list(&mut self, n: u32, a: &[TExpr], e: &TExpr) -> Vals {
-        let [xs] = a else { return self.bridge(e) };
-        let Ty::List(elem) = &xs.ty else { return self.bridge(e) };
+        let [xs] = a else { return self.unsupported(e) };
+        let Ty::List(elem) = &xs.ty else { return self.unsupported(e) };
         let elem = (**elem).clone();
         if !matches!(elem, Ty::Float | Ty::Int) {
-            return self.bridge(e);
+            return self.unsupported(e);
         }
         let l = self.expr(xs);
         let ok = self.b.ins().icmp_imm_s(IntCC::Equal, l[1], i64::from(n));
@@ -236,10 +236,10 @@ impl<M: Module> Gen<'_, '_, '_, M> {
         let ([x], Ty::Vec(k), Ty::Vec(m)) =
             (a, &a.first().map_or(Ty::Error, |x| x.ty.clone()), &e.ty)
         else {
-            return self.bridge(e);
+            return self.unsupported(e);
         };
         let (k, m) = (*k, *m);
-        let Some(f) = self.sh.agent_fn(i) else { return self.bridge(e) };
+        let Some(f) = self.sh.agent_fn(i) else { return self.unsupported(e) };
         let v = self.expr(x)[0];
         let out = self.new_vec(m, e);
         let f = self.b.ins().iconst(self.ptr, f as i64);
