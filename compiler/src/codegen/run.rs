@@ -3,6 +3,7 @@
 //! failure into the same diagnostic the interpreter gives.
 
 use super::context::Context;
+use super::layout::desc;
 use super::module::{Shared, runtime_symbols};
 use super::plan::{Args, Pending, build};
 use crate::check::hir::TExpr;
@@ -98,6 +99,16 @@ impl Args for EvalArgs<'_, '_> {
             }
         }
         Ok((v[0], v[1]))
+    }
+}
+
+fn param_value(v: &Value) -> rt::ParamValue {
+    match v {
+        Value::Int(n) => rt::ParamValue::Int(*n),
+        Value::Float(x) => rt::ParamValue::Float(*x),
+        Value::Bool(b) => rt::ParamValue::Bool(*b),
+        Value::Str(s) => rt::ParamValue::Str(s.to_string()),
+        _ => rt::ParamValue::Null,
     }
 }
 
@@ -198,7 +209,13 @@ pub fn run(
             },
         })
         .collect();
-    let plan = rt::Plan { nodes, sites };
+    // The params, as the block compiled code reads them.
+    let tys: Vec<_> =
+        p.params.iter().map(|d| desc(&d.ty)).collect::<Option<_>>().unwrap_or_default();
+    let values: Vec<rt::ParamValue> = cx.interp().params.iter().map(param_value).collect();
+    let params = rt::ParamBlock::new(&tys, &values)
+        .ok_or_else(|| ice("a param value does not fit its type"))?;
+    let plan = rt::Plan { nodes, sites, params };
     let mut ro = rt::Options {
         threads: opts.threads.max(1),
         progress: opts.progress,

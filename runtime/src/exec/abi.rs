@@ -34,6 +34,9 @@ pub struct RowCtx {
     /// Set by a stage function's failure path: the index, in its fused chain, of the
     /// operator that failed (failures of one record are reported operator by operator).
     pub err_op: u32,
+    /// The run's parameter block ([`super::plan::ParamBlock`]): generated code reads each
+    /// `param` from it, so one compiled program runs with any param values.
+    pub params: *const u8,
 }
 
 /// One element in, zero or more out (via `kiln_emit`). 0 = ok, 1 = the element failed

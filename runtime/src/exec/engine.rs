@@ -549,6 +549,7 @@ impl Engine {
                         err_msg: KStr { ptr: std::ptr::null(), len: 0 },
                         fails: &mut fails,
                         err_op: 0,
+                        params: sh.plan.params.as_ptr(),
                     };
                     for &(row, prov) in input {
                         // SAFETY: `ctx.out` and `ctx.fails` are `emitted` and `fails`,
@@ -617,6 +618,7 @@ impl Engine {
                         err_msg: KStr { ptr: std::ptr::null(), len: 0 },
                         fails: std::ptr::null_mut(),
                         err_op: 0,
+                        params: sh.plan.params.as_ptr(),
                     };
                     for &(row, prov) in input {
                         // SAFETY: `buf` holds `size` bytes.

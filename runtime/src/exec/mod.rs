@@ -66,7 +66,7 @@ pub mod value;
 pub use abi::{ProjFn, RowCtx, StageFn, kiln_emit, kiln_fail};
 pub use engine::error_row_type;
 pub use plan::{
-    AgentFn, AggKind, AggSpec, Failure, KeyFn, Options, PNode, Plan, SeqOp, SinkFormat, Site,
-    SourceKind, Summary,
+    AgentFn, AggKind, AggSpec, Failure, KeyFn, Options, PNode, ParamBlock, ParamValue, Plan, SeqOp,
+    SinkFormat, Site, SourceKind, Summary,
 };
 pub use run::{WORKER_STACK, run};

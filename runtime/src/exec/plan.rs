@@ -10,7 +10,88 @@ use crate::layout::TypeDesc;
 pub struct Plan {
     pub nodes: Vec<PNode>,
     pub sites: Vec<Site>,
+    /// The values of the pipeline's params, read by generated code.
+    pub params: ParamBlock,
 }
+
+/// The params of a run as one record in the layout of [`crate::layout`] (a field per
+/// param, in declaration order), which generated code reads through `RowCtx::params`.
+/// Strings point into `strings`, owned here.
+#[derive(Default, Debug)]
+pub struct ParamBlock {
+    bytes: Vec<u64>,
+    strings: Vec<Box<[u8]>>,
+}
+
+/// One param's value.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ParamValue {
+    Null,
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+    Str(String),
+}
+
+impl ParamBlock {
+    /// The block for params of types `tys` (each a scalar or an optional scalar) with the
+    /// given values; `None` when a value does not fit its type.
+    pub fn new(tys: &[TypeDesc], values: &[ParamValue]) -> Option<ParamBlock> {
+        let rec = TypeDesc::Record(tys.iter().map(|t| (String::new(), t.clone())).collect());
+        let mut block =
+            ParamBlock { bytes: vec![0; rec.size().div_ceil(8).max(1)], strings: Vec::new() };
+        let base = block.bytes.as_mut_ptr().cast::<u8>();
+        for ((t, v), off) in tys.iter().zip(values).zip(rec.field_offsets()) {
+            // SAFETY: `off` and the value's size lie inside the record, whose size the
+            // buffer covers.
+            let at = unsafe { base.add(off) };
+            let (inner, at) = match t {
+                TypeDesc::Optional(inner) if *v == ParamValue::Null => {
+                    let _ = inner;
+                    continue;
+                }
+                TypeDesc::Optional(inner) => {
+                    // SAFETY: the tag byte of the optional, inside the record.
+                    unsafe { at.write(1) };
+                    // SAFETY: the payload, inside the record.
+                    (&**inner, unsafe { at.add(t.optional_payload_offset()) })
+                }
+                t => (t, at),
+            };
+            // SAFETY: each write stays inside the field of its type (see above).
+            unsafe {
+                match (inner, v) {
+                    (TypeDesc::Int, ParamValue::Int(n)) => at.cast::<i64>().write_unaligned(*n),
+                    (TypeDesc::Float, ParamValue::Float(x)) => at.cast::<f64>().write_unaligned(*x),
+                    (TypeDesc::Float, ParamValue::Int(n)) => {
+                        at.cast::<f64>().write_unaligned(*n as f64)
+                    }
+                    (TypeDesc::Bool, ParamValue::Bool(b)) => at.write(u8::from(*b)),
+                    (TypeDesc::Str, ParamValue::Str(s)) => {
+                        let bytes: Box<[u8]> = s.as_bytes().into();
+                        let k =
+                            crate::layout::KStr { ptr: bytes.as_ptr(), len: bytes.len() as u64 };
+                        at.cast::<crate::layout::KStr>().write_unaligned(k);
+                        block.strings.push(bytes);
+                    }
+                    _ => return None,
+                }
+            }
+        }
+        Some(block)
+    }
+
+    /// The address generated code reads the params at.
+    pub fn as_ptr(&self) -> *const u8 {
+        self.bytes.as_ptr().cast()
+    }
+}
+
+// SAFETY: the block is read-only once built; its string pointers address its own boxed
+// bytes, which never move or change while it lives.
+unsafe impl Send for ParamBlock {}
+// SAFETY: as above: shared reads of immutable bytes only.
+unsafe impl Sync for ParamBlock {}
 
 /// A place where a row can fail. The compiler keeps the span; the runtime reports the site
 /// index back in [`Failure::Record`].
@@ -259,3 +340,40 @@ impl std::fmt::Display for Failure {
 }
 
 impl std::error::Error for Failure {}
+
+#[cfg(test)]
+mod param_tests {
+    use super::{ParamBlock, ParamValue};
+    use crate::layout::{KStr, TypeDesc};
+
+    #[test]
+    fn params_are_laid_out_as_a_record() {
+        let tys = [
+            TypeDesc::Bool,
+            TypeDesc::Optional(Box::new(TypeDesc::Int)),
+            TypeDesc::Str,
+            TypeDesc::Optional(Box::new(TypeDesc::Float)),
+        ];
+        let vals = [
+            ParamValue::Bool(true),
+            ParamValue::Int(-7),
+            ParamValue::Str("straße".into()),
+            ParamValue::Null,
+        ];
+        let b = ParamBlock::new(&tys, &vals).unwrap();
+        let rec = TypeDesc::Record(tys.iter().map(|t| (String::new(), t.clone())).collect());
+        let offs = rec.field_offsets();
+        let p = b.as_ptr();
+        // SAFETY: reads inside the block at the record's field offsets.
+        unsafe {
+            assert_eq!(p.add(offs[0]).read(), 1);
+            assert_eq!(p.add(offs[1]).read(), 1);
+            let pay = offs[1] + tys[1].optional_payload_offset();
+            assert_eq!(p.add(pay).cast::<i64>().read_unaligned(), -7);
+            let s = p.add(offs[2]).cast::<KStr>().read_unaligned();
+            assert_eq!(std::slice::from_raw_parts(s.ptr, s.len as usize), "straße".as_bytes());
+            assert_eq!(p.add(offs[3]).read(), 0);
+        }
+        assert!(ParamBlock::new(&[TypeDesc::Int], &[ParamValue::Str("x".into())]).is_none());
+    }
+}

@@ -136,6 +136,7 @@ impl SeqCx<'_, '_> {
             err_msg: KStr { ptr: std::ptr::null(), len: 0 },
             fails: std::ptr::null_mut(),
             err_op: 0,
+            params: self.sh.plan.params.as_ptr(),
         };
         // SAFETY: `row` is a live row of the key function's input type; `buf` is zeroed
         // and aligned for `{key: K}`, whose only field is at offset 0.

@@ -174,6 +174,7 @@ fn out(dir: &Path, name: &str) -> PathBuf {
 fn stateless_chain_keeps_order() {
     let (r, files) = run_all(
         &|d| Plan {
+            params: Default::default(),
             nodes: vec![
                 src(SourceKind::Jsonl, &input(d, "in.jsonl", &people(40)), IN),
                 stage(0, keep_even, IN),
@@ -209,6 +210,7 @@ fn errors_stream_gets_records_in_order() {
             text.insert_str(0, "{\"id\":\"x\"}\n");
             text.push_str("not json\n\n{\"id\":12,\"name\":\"z\",\"score\":1}\n");
             Plan {
+                params: Default::default(),
                 nodes: vec![
                     src(SourceKind::Jsonl, &input(d, "in.jsonl", &text), IN),
                     PNode::Errors,
@@ -262,6 +264,7 @@ fn errors_stream_gets_records_in_order() {
 fn fail_fast_stops_at_the_first_failure_and_keeps_earlier_output() {
     let (r, files) = run_all(
         &|d| Plan {
+            params: Default::default(),
             nodes: vec![
                 src(SourceKind::Jsonl, &input(d, "in.jsonl", &people(30)), IN),
                 sink(0, SinkFormat::Jsonl, &out(d, "all.jsonl"), "{ id: int }"),
@@ -294,6 +297,7 @@ fn bad_record_is_fatal_without_errors_stream() {
             text.push_str("{\"id\":6,\"name\":\"x\"\n");
             text.push_str(&people(3));
             Plan {
+                params: Default::default(),
                 nodes: vec![
                     src(SourceKind::Jsonl, &input(d, "in.jsonl", &text), IN),
                     sink(0, SinkFormat::Jsonl, &out(d, "all.jsonl"), "{ id: int }"),
@@ -329,6 +333,7 @@ fn group_by_in_order_of_first_appearance() {
                 AggSpec { kind: AggKind::Collect, field: Some(1), out: ty("[int]") },
             ];
             Plan {
+                params: Default::default(),
                 nodes: vec![
                     src(SourceKind::Jsonl, &input(d, "in.jsonl", &people(20)), IN),
                     PNode::Group {
@@ -384,6 +389,7 @@ fn aggregate_over_empty_and_full_input() {
                 AggSpec { kind: AggKind::Collect, field: Some(0), out: ty("[int]") },
             ];
             Plan {
+                params: Default::default(),
                 nodes: vec![
                     src(SourceKind::Jsonl, &input(d, "in.jsonl", &text), IN),
                     stage(0, keep_even, IN),
@@ -417,6 +423,7 @@ fn csv_and_lines_sources() {
         &|d| {
             let csv = "name,id,score\n\"a, b\",1,0.5\nc,2,1\n\"multi\nline\",3,2.5\nd,x,1\n";
             Plan {
+                params: Default::default(),
                 nodes: vec![
                     src(SourceKind::Csv, &input(d, "in.csv", csv), IN),
                     PNode::Errors,
@@ -454,6 +461,7 @@ fn csv_and_lines_sources() {
 fn range_source() {
     let (r, files) = run_all(
         &|d| Plan {
+            params: Default::default(),
             nodes: vec![
                 PNode::Source {
                     kind: SourceKind::Range(-5, 200_000),
@@ -495,6 +503,7 @@ fn range_source() {
 fn missing_input_is_an_io_failure() {
     let d = tempfile::tempdir().unwrap();
     let plan = Plan {
+        params: Default::default(),
         nodes: vec![
             src(SourceKind::Jsonl, &d.path().join("nope.jsonl").display().to_string(), IN),
             sink(0, SinkFormat::Jsonl, &out(d.path(), "o.jsonl"), IN),
@@ -524,6 +533,7 @@ fn big_input_with_many_chunks() {
     for threads in [1, 4] {
         let o = out(d.path(), &format!("o{threads}.jsonl"));
         let plan = Plan {
+            params: Default::default(),
             nodes: vec![
                 src(SourceKind::Jsonl, &path, IN),
                 stage(0, keep_even, IN),
@@ -577,6 +587,7 @@ fn errors_feed_an_aggregate_and_group_overflow_is_an_error() {
         &|d| {
             let text = format!("{}{big}{big}", people(10));
             Plan {
+                params: Default::default(),
                 nodes: vec![
                     src(SourceKind::Jsonl, &input(d, "in.jsonl", &text), IN),
                     PNode::Errors,
@@ -635,6 +646,7 @@ fn errors_feed_an_aggregate_and_group_overflow_is_an_error() {
 fn a_failure_on_the_errors_stream_is_fatal() {
     let (r, files) = run_all(
         &|d| Plan {
+            params: Default::default(),
             nodes: vec![
                 src(SourceKind::Jsonl, &input(d, "in.jsonl", &people(12)), IN),
                 PNode::Errors,
@@ -675,6 +687,7 @@ fn min_and_max_keep_the_first_of_equal_values() {
                 .map(|(i, s)| format!("{{\"id\":{i},\"name\":\"n\",\"score\":{s}}}\n"))
                 .collect();
             Plan {
+                params: Default::default(),
                 nodes: vec![
                     src(SourceKind::Jsonl, &input(d, "in.jsonl", &text), IN),
                     PNode::Aggregate {
@@ -728,6 +741,7 @@ fn rss_stays_bounded_on_a_large_input() {
     }
     let path = path.display().to_string();
     let plan = Plan {
+        params: Default::default(),
         nodes: vec![
             src(SourceKind::Jsonl, &path, IN),
             stage(0, keep_even, IN),

@@ -227,8 +227,37 @@ impl<'a, 's, 'p, M: Module> Gen<'a, 's, 'p, M> {
         vec![p, self.b.ins().iconst(types::I64, s.len() as i64)]
     }
 
-    /// A const or param: its value is known when the pipeline is compiled.
+    /// A param: read from the run's parameter block (`RowCtx::params`, a record with a
+    /// field per param), so one compiled program runs with any param values.
+    fn param(&mut self, i: usize, e: &TExpr) -> Vals {
+        let p = self.sh.pipeline();
+        let tys: Vec<Ty> = p.params.iter().map(|d| d.ty.clone()).collect();
+        let rec = Ty::Record(
+            tys.iter()
+                .map(|t| crate::check::types::Field { name: "".into(), ty: t.clone() })
+                .collect(),
+        );
+        let (Some(d), Some(t)) = (desc(&rec), tys.get(i)) else { return self.unsupported(e) };
+        let off = d.field_offsets()[i] as i32;
+        let at = std::mem::offset_of!(kiln_runtime::exec::RowCtx, params) as i32;
+        let block = self.b.ins().load(self.ptr, MemFlagsData::trusted(), self.ctx, at);
+        let v = load(&mut self.b, t, self.ptr, block, off);
+        self.coerce(v, t, &e.ty)
+    }
+
+    /// A const: its value is folded when the pipeline is compiled (a scalar), or its
+    /// expression compiled where it is used (a list or record).
     fn global(&mut self, e: &TExpr) -> Vals {
+        if let TExprKind::Global(Global::Param(i)) = e.kind {
+            return self.param(i, e);
+        }
+        if let TExprKind::Global(Global::Const(i)) = e.kind
+            && !matches!(strip(&e.ty), Ty::Int | Ty::Float | Ty::Bool | Ty::Str)
+            && let Some(c) = self.sh.pipeline().consts.get(i)
+        {
+            let v = self.expr(&c.value);
+            return self.coerce(v, &c.value.ty, &e.ty);
+        }
         let Some(v) = self.sh.global_value(e) else { return self.unsupported(e) };
         use crate::interp::Value as V;
         match (strip(&e.ty), &v) {

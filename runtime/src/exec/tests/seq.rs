@@ -45,6 +45,7 @@ fn take_skip_enumerate_keep_input_order() {
     let item = "{ index: int, item: { id: int, name: str, score: float } }";
     let (r, files) = run_all(
         &|d| Plan {
+            params: Default::default(),
             nodes: vec![
                 src(SourceKind::Jsonl, &input(d, "in.jsonl", &people(50)), IN),
                 seq(0, SeqOp::Take(3), IN, IN),
@@ -79,6 +80,7 @@ fn take_skip_enumerate_keep_input_order() {
 fn sort_distinct_and_a_failing_key() {
     let (r, files) = run_all(
         &|d| Plan {
+            params: Default::default(),
             nodes: vec![
                 src(SourceKind::Jsonl, &input(d, "in.jsonl", &people(30)), IN),
                 PNode::Errors,
@@ -125,6 +127,7 @@ fn join_left_join_union_and_batch() {
     let opt_pair = "{ left: { id: int, name: str, score: float }, right: int? }";
     let (r, files) = run_all(
         &|d| Plan {
+            params: Default::default(),
             nodes: vec![
                 src(SourceKind::Jsonl, &input(d, "in.jsonl", &people(9)), IN),
                 src(SourceKind::Range(0, 4), "", "int"),
