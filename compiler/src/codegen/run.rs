@@ -2,7 +2,7 @@
 //! runtime plan and runs it on the parallel executor (`kiln_runtime::exec`), then turns a
 //! failure into the same diagnostic the interpreter gives.
 
-use super::context::Context;
+use super::context::{Context, FailSite};
 use super::layout::desc;
 use super::module::{Shared, runtime_symbols};
 use super::plan::{Args, Pending, build};
@@ -120,6 +120,39 @@ pub enum Ran {
     Refused(Box<Diagnostic>),
 }
 
+/// What compiled code reads by address: kept alive as long as the program.
+type Kept = (
+    Vec<Box<kiln_runtime::layout::TypeDesc>>,
+    Vec<Box<kiln_runtime::exec::listgroup::ListGroup>>,
+    std::collections::HashMap<usize, Box<rt::AgentFn>>,
+);
+
+/// A compiled program, as a value: its machine code (owned, freed when the program is
+/// dropped), the runtime plan whose nodes call it (with the parameter block), the data
+/// compiled code reads by address, and the failure sites it reports. [`Program::run`]
+/// runs it on the parallel executor.
+pub struct Program<'p> {
+    p: &'p Pipeline,
+    map: &'p SourceMap,
+    module: Option<JITModule>,
+    plan: Option<rt::Plan>,
+    _kept: Kept,
+    sites: Vec<FailSite>,
+    names: std::collections::HashMap<String, NodeIndex>,
+}
+
+impl Drop for Program<'_> {
+    fn drop(&mut self) {
+        // The plan's functions point into the module's memory: gone first.
+        drop(self.plan.take());
+        if let Some(m) = self.module.take() {
+            // SAFETY: nothing calls the compiled functions any more: the plan that held
+            // them is dropped and `run` has returned.
+            unsafe { m.free_memory() };
+        }
+    }
+}
+
 /// Compiles and runs `p`; `interp` carries params and agents (read while compiling only).
 pub fn run(
     p: &Pipeline,
@@ -127,13 +160,25 @@ pub fn run(
     interp: Interp<'_>,
     opts: RunOptions,
 ) -> Result<Ran, Fatal> {
+    match compile(p, map, interp)? {
+        Ok(program) => program.run(opts).map(Ran::Done),
+        Err(refused) => Ok(Ran::Refused(refused)),
+    }
+}
+
+/// Compiles `p` into a [`Program`] (`Err` inside: the translator cannot compile an
+/// expression yet, nothing was run); `interp` carries params and agents.
+pub fn compile<'p>(
+    p: &'p Pipeline,
+    map: &'p SourceMap,
+    interp: Interp<'_>,
+) -> Result<Result<Program<'p>, Box<Diagnostic>>, Fatal> {
     // As in the interpreter, failing records go to the errors stream when the program
     // mentions it at all.
     let has_errors = p.graph.node_indices().any(|n| matches!(p.graph[n].kind, NodeKind::Errors));
     let cx = Context::new(interp);
     let mut module = jit_module().map_err(ice)?;
-    // The type descriptions compiled code reads by address live until the run is over.
-    let (built, _kept) = {
+    let (built, kept) = {
         let mut sh = Shared::new(&mut module, &cx);
         let mut args = EvalArgs { p, map, cx: &cx };
         let built = build(p, map, &mut sh, &mut args)?;
@@ -145,9 +190,9 @@ pub fn run(
             )
             .label("not compiled")
             .help("`--engine interp` runs this pipeline; the default engine (`auto`) does so by itself");
-            return Ok(Ran::Refused(Box::new(d)));
+            return Ok(Err(Box::new(d)));
         }
-        let kept = (
+        let kept: Kept = (
             std::mem::take(&mut sh.descs),
             std::mem::take(&mut sh.groups),
             std::mem::take(&mut sh.agent_fns),
@@ -216,71 +261,91 @@ pub fn run(
     let params = rt::ParamBlock::new(&tys, &values)
         .ok_or_else(|| ice("a param value does not fit its type"))?;
     let plan = rt::Plan { nodes, sites, params };
-    let mut ro = rt::Options {
-        threads: opts.threads.max(1),
-        progress: opts.progress,
-        ..rt::Options::default()
-    };
-    if let Some(c) = opts.chunk_size {
-        ro.chunk_size = c;
-    }
-    let result = rt::run(&plan, &ro);
-    drop(plan);
-    // SAFETY: no compiled function runs any more (the executor has returned).
-    unsafe { module.free_memory() };
-    match result {
-        Ok(s) => Ok(Ran::Done(s.errors)),
-        Err(rt::Failure::Io { node, message }) => {
-            let n = built.names.get(&node).copied();
-            let span = n.map(|n| p.graph[n].span).unwrap_or_default();
-            let mut d = Diagnostic::new(codes::E0608, span, message);
-            if let Some(n) = n {
-                // The interpreter's labels for the same failures.
-                d = d.label(match p.graph[n].kind {
-                    NodeKind::Source { .. } => format!("source `{node}`"),
-                    NodeKind::Sink { .. } => "this sink".to_string(),
-                    _ if node.is_empty() => "here".to_string(),
-                    _ => format!("`{node}`"),
-                });
-            }
-            Err(Box::new(d))
+    Ok(Ok(Program {
+        p,
+        map,
+        module: Some(module),
+        plan: Some(plan),
+        _kept: kept,
+        sites: cx.sites(),
+        names: built.names,
+    }))
+}
+
+impl Program<'_> {
+    /// Runs the program; returns the number of records sent to the errors stream.
+    pub fn run(mut self, opts: RunOptions) -> Result<u64, Fatal> {
+        let mut ro = rt::Options {
+            threads: opts.threads.max(1),
+            progress: opts.progress,
+            ..rt::Options::default()
+        };
+        if let Some(c) = opts.chunk_size {
+            ro.chunk_size = c;
         }
-        Err(rt::Failure::Record { site, node, source, line, raw, message }) => {
-            let Some(n) = built.names.get(&node).copied() else {
-                return Err(ice(format!("a failure in unknown node `{node}`: {message}")));
-            };
-            match site.and_then(|s| cx.site_at(s)) {
-                None if matches!(p.graph[n].kind, NodeKind::Source { .. }) => {
-                    Err(crate::interp::report::read_fatal(p, n, &source, line, &raw, &message))
+        let Some(plan) = self.plan.take() else { return Err(ice("the program ran already")) };
+        let result = rt::run(&plan, &ro);
+        drop(plan);
+        self.report(result)
+    }
+
+    /// Turns the executor's result into the interpreter's diagnostics.
+    fn report(&self, result: Result<rt::Summary, rt::Failure>) -> Result<u64, Fatal> {
+        let (p, map) = (self.p, self.map);
+        match result {
+            Ok(s) => Ok(s.errors),
+            Err(rt::Failure::Io { node, message }) => {
+                let n = self.names.get(&node).copied();
+                let span = n.map(|n| p.graph[n].span).unwrap_or_default();
+                let mut d = Diagnostic::new(codes::E0608, span, message);
+                if let Some(n) = n {
+                    // The interpreter's labels for the same failures.
+                    d = d.label(match p.graph[n].kind {
+                        NodeKind::Source { .. } => format!("source `{node}`"),
+                        NodeKind::Sink { .. } => "this sink".to_string(),
+                        _ if node.is_empty() => "here".to_string(),
+                        _ => format!("`{node}`"),
+                    });
                 }
-                None => {
-                    // A failure of the executor itself: an int aggregate that overflows is
-                    // the user's E0600; anything else is an internal error.
-                    let code = if message.starts_with("integer overflow") {
-                        codes::E0600
-                    } else {
-                        codes::E0611
-                    };
-                    let e = EvalError::new(code, p.graph[n].span, message);
-                    Err(crate::interp::report::eval_fatal(
-                        p,
-                        map,
-                        n,
-                        e,
-                        Some((&source, line, &raw)),
-                    ))
-                }
-                Some(fs) => {
-                    // Sites registered while compiling have no message of their own.
-                    let msg = if fs.message.is_empty() { message } else { fs.message };
-                    let e = EvalError::new(fs.code, fs.span, msg);
-                    Err(crate::interp::report::eval_fatal(
-                        p,
-                        map,
-                        n,
-                        e,
-                        Some((&source, line, &raw)),
-                    ))
+                Err(Box::new(d))
+            }
+            Err(rt::Failure::Record { site, node, source, line, raw, message }) => {
+                let Some(n) = self.names.get(&node).copied() else {
+                    return Err(ice(format!("a failure in unknown node `{node}`: {message}")));
+                };
+                match site.and_then(|s| self.sites.get(s as usize).cloned()) {
+                    None if matches!(p.graph[n].kind, NodeKind::Source { .. }) => {
+                        Err(crate::interp::report::read_fatal(p, n, &source, line, &raw, &message))
+                    }
+                    None => {
+                        // A failure of the executor itself: an int aggregate that overflows is
+                        // the user's E0600; anything else is an internal error.
+                        let code = if message.starts_with("integer overflow") {
+                            codes::E0600
+                        } else {
+                            codes::E0611
+                        };
+                        let e = EvalError::new(code, p.graph[n].span, message);
+                        Err(crate::interp::report::eval_fatal(
+                            p,
+                            map,
+                            n,
+                            e,
+                            Some((&source, line, &raw)),
+                        ))
+                    }
+                    Some(fs) => {
+                        // Sites registered while compiling have no message of their own.
+                        let msg = if fs.message.is_empty() { message } else { fs.message };
+                        let e = EvalError::new(fs.code, fs.span, msg);
+                        Err(crate::interp::report::eval_fatal(
+                            p,
+                            map,
+                            n,
+                            e,
+                            Some((&source, line, &raw)),
+                        ))
+                    }
                 }
             }
         }
