@@ -708,9 +708,53 @@ impl<'a, 'p> Consumer<'a, 'p> {
             let mut cx = SeqCx { sh: self.sh, arena, batch: &mut batch, name, node: g };
             cx.flush(op, &mut self.seq[g], ty, out, &mut rows)
         };
-        let out = self.engine.run(self.sh, g, rows, batch, Some(&mut self.seq));
+        // Each released row is a unit of its own (docs/run.md): when a stage reads the
+        // errors stream, a unit's error records must go through it before the next unit
+        // is released, so the release goes down unit by unit; otherwise all at once.
+        let reads_errors = self
+            .sh
+            .errors_node
+            .is_some_and(|e| self.plan.nodes.iter().any(|n| n.inputs().any(|i| i == e)));
+        if !reads_errors || batch.provs.len() <= 1 {
+            let out = self.engine.run(self.sh, g, rows, batch, Some(&mut self.seq));
+            drop(keep);
+            return self.apply(out);
+        }
+        let Batch { sources, mut provs, errors, .. } = batch;
+        let mut errors: Vec<Option<ErrEntry>> = errors.into_iter().map(Some).collect();
+        let mut rows: Vec<Option<Row>> = rows.into_iter().map(Some).collect();
+        for (k, pv) in provs.iter_mut().enumerate() {
+            let mut b = self.batch();
+            b.sources = sources.clone();
+            let raw = std::mem::replace(&mut pv.raw, Raw::Int(0));
+            let at = b.push(pv.source, pv.line, raw, pv.from_errors);
+            let mine: Vec<Row> = rows
+                .iter_mut()
+                .filter(|r| r.is_some_and(|(_, p)| p as usize == k))
+                .filter_map(|r| r.take().map(|(row, _)| (row, at)))
+                .collect();
+            for e in errors.iter_mut().filter(|e| e.as_ref().is_some_and(|e| e.prov as usize == k))
+            {
+                if let Some(mut e) = e.take() {
+                    e.prov = at;
+                    b.errors.push(e);
+                }
+            }
+            if mine.is_empty() && b.errors.is_empty() {
+                continue;
+            }
+            let out = self.engine.run(self.sh, g, mine, b, Some(&mut self.seq));
+            self.apply(out)?;
+        }
         drop(keep);
-        self.apply(out)
+        // Every row and error of the release belongs to one of its provenances.
+        if rows.iter().any(Option::is_some) || errors.iter().any(Option::is_some) {
+            return Err(Failure::Io {
+                node: self.plan.nodes[g].name().to_string(),
+                message: "internal error: a released row lost its provenance".into(),
+            });
+        }
+        Ok(())
     }
 
     fn finish(&mut self, g: usize) -> Result<(), Failure> {
