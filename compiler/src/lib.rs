@@ -13,6 +13,7 @@ pub mod agent;
 pub mod builtins;
 pub mod check;
 pub mod cli;
+pub mod config;
 pub mod codegen;
 pub mod diag;
 pub mod driver;
