@@ -191,13 +191,9 @@ fn secrets_in_kiln_toml_are_never_rendered() {
     let run = kiln::driver::check_source("kiln.toml", text);
     let codes: Vec<&str> = run.diagnostics.iter().map(|d| d.code.as_str()).collect();
     assert_eq!(codes, ["E0703", "E0703", "E0703"]);
-    for format in [
-        Format::Human { color: false },
-        Format::Short,
-        Format::Json,
-        Format::Sarif,
-        Format::Github,
-    ] {
+    for format in
+        [Format::Human { color: false }, Format::Short, Format::Json, Format::Sarif, Format::Github]
+    {
         let mut out = Vec::new();
         render(format, &run.map, &run.diagnostics, &mut out).expect("render to memory");
         let out = String::from_utf8(out).expect("UTF-8");

@@ -189,10 +189,8 @@ impl Cx<'_> {
     fn hide_secrets(&mut self, key: &str, v: &Spanned<DeValue<'_>>) {
         match v.get_ref() {
             DeValue::String(s) if secret_name(key) || looks_secret(s) => self.hide(v.span()),
-            DeValue::String(_) if key == "api_key_env" => {
-                if !values::env_name(v.get_ref().as_str().unwrap_or("")) {
-                    self.hide(v.span());
-                }
+            DeValue::String(s) if key == "api_key_env" && !values::env_name(s) => {
+                self.hide(v.span())
             }
             DeValue::Table(t) => {
                 for (k, v) in t.iter() {
@@ -277,12 +275,9 @@ impl Cx<'_> {
         if names.iter().any(|n| n == name) {
             return Some((name.to_string(), v.span()));
         }
-        let mut d = Diagnostic::new(
-            codes::E0704,
-            self.span(v.span()),
-            format!("unknown model `{name}`"),
-        )
-        .label("no `[models.NAME]` table has this name");
+        let mut d =
+            Diagnostic::new(codes::E0704, self.span(v.span()), format!("unknown model `{name}`"))
+                .label("no `[models.NAME]` table has this name");
         d = match suggest::closest(name, names.iter().map(String::as_str)) {
             Some(s) => d.help(format!("did you mean `{s}`?")),
             None => d.help(known_models(names)),
@@ -318,13 +313,10 @@ impl Cx<'_> {
             reported.extend(path.iter().copied());
             let shown = format!("{} -> {start}", path.join(" -> "));
             let at = next(start).map(|(_, s)| s.clone()).unwrap_or(0..0);
-            let mut d = Diagnostic::new(
-                codes::E0705,
-                self.span(at),
-                format!("fallback cycle: {shown}"),
-            )
-            .label("this fallback leads back here")
-            .help("a fallback chain must end at a model without `fallback`");
+            let mut d =
+                Diagnostic::new(codes::E0705, self.span(at), format!("fallback cycle: {shown}"))
+                    .label("this fallback leads back here")
+                    .help("a fallback chain must end at a model without `fallback`");
             for p in path.iter().skip(1) {
                 if let Some((_, s)) = next(p) {
                     d = d.secondary(self.span(s.clone()), "the cycle continues here");

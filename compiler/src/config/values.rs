@@ -1,6 +1,6 @@
 //! The values of a `[models.NAME]` and `[budget]` table: types and ranges.
 
-use super::{Cx, kind};
+use super::Cx;
 use crate::diag::{Diagnostic, codes};
 use toml::Spanned;
 use toml::de::DeValue;
@@ -67,22 +67,23 @@ impl Cx<'_> {
         }
     }
 
+    fn model_name(&mut self, v: &Spanned<DeValue<'_>>) {
+        if self.string("model", v).is_some_and(|s| s.trim().is_empty()) {
+            self.bad_value(
+                v,
+                "`model` must not be empty".into(),
+                "empty",
+                "name the model the endpoint serves, e.g. `model = \"gpt-4o-mini\"`".into(),
+            );
+        }
+    }
+
     /// Checks the value of the known model key `key`.
     pub(super) fn model_value(&mut self, key: &str, v: &Spanned<DeValue<'_>>) {
         match key {
             "provider" => self.one_of(key, v, PROVIDERS),
             "structured_output" => self.one_of(key, v, STRUCTURED),
-            "model" => {
-                if self.string(key, v).is_some_and(|s| s.trim().is_empty()) {
-                    self.bad_value(
-                        v,
-                        "`model` must not be empty".into(),
-                        "empty",
-                        "name the model the endpoint serves, e.g. `model = \"gpt-4o-mini\"`"
-                            .into(),
-                    );
-                }
-            }
+            "model" => self.model_name(v),
             "base_url" => {
                 let Some(s) = self.string(key, v) else { return };
                 let rest = s.strip_prefix("http://").or_else(|| s.strip_prefix("https://"));
@@ -140,6 +141,5 @@ impl Cx<'_> {
             }
             _ => {}
         }
-        let _ = kind;
     }
 }
