@@ -12,7 +12,8 @@ const RUNTIME_ONLY: &[&str] = &[
 ];
 /// Codes whose examples need another file next to them (an untrained `.af`); the UI inputs
 /// under tests/ui/ cover them with real files.
-const NEEDS_FILES: &[&str] = &["E0412", "E0612"];
+/// E0706 (no kiln.toml) needs a pipeline file on disk: in-memory text looks for none.
+const NEEDS_FILES: &[&str] = &["E0412", "E0612", "E0706"];
 
 /// The first fenced block after `heading`: (fence language, body).
 fn example<'a>(text: &'a str, heading: &str) -> Option<(&'a str, &'a str)> {
@@ -29,6 +30,7 @@ fn codes_of(lang: &str, body: &str) -> Vec<(String, bool)> {
     let name = match lang {
         "prompt" => "example.prompt",
         "yaml" | "af" => "example.af",
+        "toml" => "kiln.toml",
         _ => "example.kiln",
     };
     kiln::driver::check_source(name, body)

@@ -651,7 +651,11 @@ fn runtime_ui_inputs_report_their_codes() {
         ("e0607", &[("reviews.jsonl", "{\"id\": 7}\n")], &[]),
         ("e0608", &[], &[]),
         ("e0609", &[], &["--param", "limit=ten"]),
-        ("e0610", &[("names.txt", "Ada\n")], &[]),
+        (
+            "e0610",
+            &[("names.txt", "Ada\n"), ("kiln.toml", "[models.default]\nprovider = \"openai\"\n")],
+            &[],
+        ),
         ("e0613", &[("rows.jsonl", "{\"n\": 3}\n{\"n\": -1}\n")], &[]),
         (
             "e0612",

@@ -41,7 +41,7 @@ fn ui() {
     settings.set_prepend_module_to_snapshot(false);
     settings.set_omit_expression(true);
     settings.bind(|| {
-        insta::glob!("ui", "**/*.{kiln,prompt,af}", |path| {
+        insta::glob!("ui", "**/*.{kiln,prompt,af,toml}", |path| {
             insta::assert_snapshot!(rendered(path));
         });
     });
@@ -62,6 +62,15 @@ fn ui_inputs() -> Vec<(String, std::path::PathBuf)> {
         for entry in std::fs::read_dir(&dir).expect("tests/ui") {
             let p = entry.expect("entry").path();
             if p.is_dir() {
+                // A folder named after a code (`e0704_unknown_model/`) is one input, checked
+                // as `kiln check FOLDER` (a kiln.toml with the pipelines it applies to).
+                let name = p.file_name().expect("name").to_string_lossy().to_lowercase();
+                if name.as_bytes().first().is_some_and(|c| matches!(c, b'e' | b'w'))
+                    && name.as_bytes().get(5) == Some(&b'_')
+                    && name[1..5].bytes().all(|c| c.is_ascii_digit())
+                {
+                    inputs.push((name, p.clone()));
+                }
                 stack.push(p);
             } else {
                 let name = p.file_name().expect("name").to_string_lossy().to_lowercase();
@@ -92,7 +101,8 @@ fn every_code_has_a_ui_input_that_reports_it() {
         }
         for path in files {
             let rel = pathdiff(path, Path::new(env!("CARGO_MANIFEST_DIR")));
-            let run = kiln::driver::check_files(std::slice::from_ref(&rel)).expect("readable");
+            let files = kiln::driver::collect_sources(std::slice::from_ref(&rel)).expect("sources");
+            let run = kiln::driver::check_files(&files).expect("readable");
             let got: Vec<&str> = run.diagnostics.iter().map(|d| d.code.as_str()).collect();
             if run_time_only(code) {
                 if run.has_errors() {
@@ -152,7 +162,7 @@ fn no_grammar_rule_name_reaches_a_user() {
     assert!(rules.contains(&"infix_expr") && rules.contains(&"call_args"), "{rules:?}");
     assert!(rules.contains(&"output_body") && rules.contains(&"else_if_tag"), "{rules:?}");
     let mut leaks = Vec::new();
-    for (_, path) in ui_inputs() {
+    for (_, path) in ui_inputs().into_iter().filter(|(_, p)| p.is_file()) {
         let rel = pathdiff(&path, Path::new(env!("CARGO_MANIFEST_DIR")));
         let run = kiln::driver::check_files(std::slice::from_ref(&rel)).expect("readable");
         for d in &run.diagnostics {
@@ -171,4 +181,22 @@ fn no_grammar_rule_name_reaches_a_user() {
         }
     }
     assert!(leaks.is_empty(), "grammar rule names shown to users:\n{}", leaks.join("\n"));
+}
+
+/// A secret written into kiln.toml never reaches any output format: not in a message, not
+/// in a label, not in a source snippet.
+#[test]
+fn secrets_in_kiln_toml_are_never_rendered() {
+    let text = "[models.default]\nprovider = \"openai\"\napi_key = \"sk-secret123\"\n\n[models.b]\napi_key_env = \"sk-secret123\"\nbearer = \"sk-secret123\"\n";
+    let run = kiln::driver::check_source("kiln.toml", text);
+    let codes: Vec<&str> = run.diagnostics.iter().map(|d| d.code.as_str()).collect();
+    assert_eq!(codes, ["E0703", "E0703", "E0703"]);
+    for format in
+        [Format::Human { color: false }, Format::Short, Format::Json, Format::Sarif, Format::Github]
+    {
+        let mut out = Vec::new();
+        render(format, &run.map, &run.diagnostics, &mut out).expect("render to memory");
+        let out = String::from_utf8(out).expect("UTF-8");
+        assert!(!out.contains("sk-secret123") && !out.contains("secret123"), "{out}");
+    }
 }

@@ -14,6 +14,7 @@ pub mod builtins;
 pub mod check;
 pub mod cli;
 pub mod codegen;
+pub mod config;
 pub mod diag;
 pub mod driver;
 pub mod interp;

@@ -44,7 +44,12 @@ fn check(cx: &mut Checker, site: &CallSite) -> Typed {
             );
             return Typed::error();
         }
+        if let TExprKind::Str(name) = &m.kind {
+            cx.check_model_name(name, m.span, true);
+        }
         named.push((Rc::from("model"), m));
+    } else {
+        cx.check_model_name("default", site.name_span, true);
     }
     Typed { args: vec![p], named, ty: Ty::Str }
 }

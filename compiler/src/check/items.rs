@@ -140,6 +140,9 @@ impl<'a> Checker<'a> {
                 let key = (self.module_file(), path.clone());
                 match self.ext.prompts.get(&key).cloned().flatten() {
                     Some(sig) => {
+                        if let Some((model, at)) = &sig.model {
+                            self.check_model_name(model, *at, false);
+                        }
                         let params: Vec<(Ident, Ty)> = sig
                             .params
                             .iter()

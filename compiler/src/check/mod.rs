@@ -15,6 +15,7 @@ pub mod hir;
 mod items;
 mod lints;
 mod locals;
+mod models;
 mod ops;
 mod paths;
 mod pipeline;
@@ -57,6 +58,8 @@ pub struct PromptSig {
     pub params: Vec<(ast::Ident, ast::TypeExpr)>,
     pub template: String,
     pub body: ast::Template,
+    /// The `model:` front matter value and its span.
+    pub model: Option<(String, Span)>,
 }
 
 /// Facts from files other than `.kiln` ones, keyed by the declaring file and the path as
@@ -65,6 +68,8 @@ pub struct PromptSig {
 pub struct Externals {
     pub agents: HashMap<(FileId, String), Option<AgentSig>>,
     pub prompts: HashMap<(FileId, String), Option<PromptSig>>,
+    /// The models of the `kiln.toml` that applies to the program being checked.
+    pub models: crate::config::Models,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -87,7 +92,7 @@ struct GlobalEntry<'a> {
 
 pub struct Checker<'a> {
     modules: &'a [ModuleInput<'a>],
-    ext: &'a Externals,
+    pub(crate) ext: &'a Externals,
     diags: Vec<Diagnostic>,
     globals: Vec<GlobalEntry<'a>>,
     /// Per module: name → index in `globals` (own names and those brought in by `use`).

@@ -174,6 +174,14 @@ registry! {
     E0611 Error "internal compiler or interpreter error";
     E0612 Error "an agent's resource limits or requirements are not met";
     E0613 Error "calls nested too deeply";
+    // kiln.toml, the model configuration (E07xx)
+    E0700 Error "kiln.toml is not valid TOML";
+    E0701 Error "unknown key in kiln.toml";
+    E0702 Error "invalid value in kiln.toml";
+    E0703 Error "API key written in kiln.toml";
+    E0704 Error "unknown model";
+    E0705 Error "model fallback cycle";
+    E0706 Error "no kiln.toml found";
     // Warnings (W0xxx)
     W0001 Warning "stage feeds no sink";
     W0002 Warning "unused parameter";

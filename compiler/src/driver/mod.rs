@@ -2,6 +2,7 @@
 //! [`SourceMap`], resolves `use` paths (the embedded stdlib or files relative to the user),
 //! reads what `agent` and `prompt` declarations point at, and runs parse → check.
 
+pub mod models;
 pub mod prompt;
 pub mod stdlib;
 pub mod walk;
@@ -69,6 +70,8 @@ pub struct Session {
     /// `.prompt` files read so far, by canonical path: each is read (and its front matter
     /// and template syntax reported) once, however many pipelines declare it.
     prompt_files: HashMap<PathBuf, Option<check::PromptSig>>,
+    /// `kiln.toml` files read so far, by canonical path: each is read and reported once.
+    configs: HashMap<PathBuf, crate::config::Models>,
 }
 
 impl Session {
@@ -94,7 +97,7 @@ impl Session {
     }
 
     /// The folder of module `m` as the user sees it (for naming the files it refers to).
-    fn display_dir(&self, m: usize) -> String {
+    pub(crate) fn display_dir(&self, m: usize) -> String {
         let name = &self.map.get(self.modules[m].file).name;
         Path::new(name).parent().map(|p| p.display().to_string()).unwrap_or_default()
     }
@@ -259,6 +262,7 @@ impl Session {
 
     /// Checks the program whose main module is `main`, adding its diagnostics.
     pub fn check(&mut self, main: usize) -> Program {
+        self.ext.models = self.models_for(main);
         // The modules reachable from `main`, renumbered densely.
         let mut order = vec![main];
         let mut i = 0;
@@ -323,7 +327,7 @@ fn display_join(dir: &str, rel: &str) -> String {
     normalize(&Path::new(dir).join(rel))
 }
 
-fn normalize(path: &Path) -> String {
+pub(crate) fn normalize(path: &Path) -> String {
     use std::path::Component;
     let mut parts: Vec<Component> = Vec::new();
     for c in path.components() {
@@ -339,7 +343,7 @@ fn normalize(path: &Path) -> String {
     if p.as_os_str().is_empty() { ".".into() } else { p.display().to_string() }
 }
 
-fn read(path: &Path) -> Result<String, DriverError> {
+pub(crate) fn read(path: &Path) -> Result<String, DriverError> {
     let bytes = std::fs::read(path)
         .map_err(|e| DriverError { path: path.to_path_buf(), message: io_message(&e) })?;
     let bytes = match bytes.strip_prefix(b"\xEF\xBB\xBF") {
@@ -392,6 +396,10 @@ fn check_files_here(files: &[PathBuf]) -> Result<CheckRun, DriverError> {
     let mut mains = Vec::new();
     let mut prompts = Vec::new();
     for path in files {
+        if walk::is_config(path) {
+            s.load_config(path, path.display().to_string())?;
+            continue;
+        }
         match path.extension().and_then(|e| e.to_str()) {
             Some("prompt") => prompts.push(path),
             Some("af") => {
@@ -435,6 +443,13 @@ pub fn check_source(name: &str, text: &str) -> CheckRun {
 pub fn check_source_here(name: &str, text: &str) -> CheckRun {
     {
         let mut s = Session::new();
+        if walk::is_config(Path::new(name)) {
+            let f = crate::source::FileId(s.map.len() as u32);
+            let loaded = crate::config::load(f, text);
+            s.map.add(name, loaded.shown);
+            s.diagnostics.extend(loaded.diagnostics);
+            return s.finish();
+        }
         if name.ends_with(".prompt") || name.ends_with(".af") {
             let f = s.map.add(name, text);
             if name.ends_with(".af") {

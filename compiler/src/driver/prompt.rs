@@ -37,6 +37,7 @@ impl<'de, V: Deserialize<'de>> Deserialize<'de> for Ordered<V> {
 #[derive(serde::Deserialize)]
 struct Front {
     params: Option<Ordered<Spanned<String>>>,
+    model: Option<Spanned<String>>,
 }
 
 /// Reads the front matter of the `.prompt` file `file` (whose text is `text`).
@@ -83,9 +84,9 @@ pub fn load(file: FileId, text: &str) -> (Option<PromptSig>, Vec<Diagnostic>) {
     let offsets = syntax::template::Offsets { base: template_start, jumps: Vec::new() };
     let (body, template_diags) = syntax::parse_template(file, template, &offsets);
     diags.extend(template_diags);
-    let sig = |params| PromptSig { params, template: template.to_string(), body };
+    let sig = |params, model| PromptSig { params, template: template.to_string(), body, model };
     if yaml.trim().is_empty() {
-        return (Some(sig(Vec::new())), diags);
+        return (Some(sig(Vec::new(), None)), diags);
     }
     // Unknown keys are a warning; a malformed document is an error.
     match serde_saphyr::from_str::<Ordered<serde::de::IgnoredAny>>(yaml) {
@@ -132,6 +133,18 @@ pub fn load(file: FileId, text: &str) -> (Option<PromptSig>, Vec<Diagnostic>) {
             return (None, diags);
         }
     };
+    // The span of a scalar's text (a quoted scalar's span starts at its quote).
+    let scalar = |v: &Spanned<String>| {
+        let raw = v.referenced.span().byte_offset().unwrap_or(0) as usize + body_start;
+        let quoted = matches!(text.as_bytes().get(raw), Some(b'"' | b'\''));
+        let off = raw + usize::from(quoted);
+        if text.get(off..off + v.value.len()) == Some(v.value.as_str()) {
+            Span::new(file, off, off + v.value.len())
+        } else {
+            at(&v.referenced, v.value.len())
+        }
+    };
+    let model = front.model.as_ref().map(|m| (m.value.clone(), scalar(m)));
     let mut params = Vec::new();
     let mut ok = true;
     for (name, ty) in front.params.map(|p| p.0).unwrap_or_default() {
@@ -171,7 +184,7 @@ pub fn load(file: FileId, text: &str) -> (Option<PromptSig>, Vec<Diagnostic>) {
             }
         }
     }
-    (ok.then(|| sig(params)), diags)
+    (ok.then(|| sig(params, model)), diags)
 }
 
 /// The end of the YAML and the start of the template: the next line holding only `---`.

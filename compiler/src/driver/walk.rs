@@ -25,7 +25,7 @@ impl std::fmt::Display for WalkError {
             WalkError::NotFound(p) => write!(f, "{}: no such file or folder", p.display()),
             WalkError::NotSource(p) => write!(
                 f,
-                "{}: not a Kiln source file (expected a .kiln, .af or .prompt file, or a folder)",
+                "{}: not a Kiln source file (expected a .kiln, .af or .prompt file, a kiln.toml, or a folder)",
                 p.display()
             ),
             WalkError::Io(p, e) => write!(f, "{}: {e}", p.display()),
@@ -53,6 +53,9 @@ pub fn pipeline_file(path: &Path) -> Result<(), WalkError> {
         Some("af") => not(format!(
             "is an agent file, not a pipeline: use it from a pipeline with `agent NAME = \"{shown}\"`, check it with `kiln check`, or compile it with `kiln build`"
         )),
+        _ if is_config(path) => not(format!(
+            "is the model configuration, not a pipeline: it applies to the pipelines in its folder and below; check it with `kiln check {shown}`"
+        )),
         Some("prompt") => not(format!(
             "is a prompt template, not a pipeline: use it from a pipeline with `prompt NAME = \"{shown}\"`, or check it with `kiln check`"
         )),
@@ -66,9 +69,15 @@ pub fn pipeline_file(path: &Path) -> Result<(), WalkError> {
     }
 }
 
-/// Whether `path` has one of the [`SOURCE_EXTENSIONS`].
+/// Whether `path` has one of the [`SOURCE_EXTENSIONS`] or is a `kiln.toml`.
 pub fn is_source(path: &Path) -> bool {
-    path.extension().and_then(|e| e.to_str()).is_some_and(|e| SOURCE_EXTENSIONS.contains(&e))
+    is_config(path)
+        || path.extension().and_then(|e| e.to_str()).is_some_and(|e| SOURCE_EXTENSIONS.contains(&e))
+}
+
+/// Whether `path` names a model configuration, `kiln.toml`.
+pub fn is_config(path: &Path) -> bool {
+    path.file_name().is_some_and(|n| n == super::models::CONFIG_NAME)
 }
 
 /// Expands `paths` in order: a file is kept as given (it must be a source file), a folder
@@ -130,5 +139,7 @@ mod tests {
         assert!(is_source(Path::new("p.prompt")));
         assert!(!is_source(Path::new("b.kiln.bak")));
         assert!(!is_source(Path::new("kiln")));
+        assert!(is_source(Path::new("a/kiln.toml")));
+        assert!(!is_source(Path::new("Cargo.toml")));
     }
 }
