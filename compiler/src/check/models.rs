@@ -30,12 +30,14 @@ impl Checker<'_> {
                 if names.iter().any(|n| n == name) {
                     return;
                 }
-                let mut d = Diagnostic::new(codes::E0704, span, format!("unknown model `{name}`"))
+                let shown = crate::config::shown_name(name);
+                let mut d = Diagnostic::new(codes::E0704, span, format!("unknown model {shown}"))
                     .label(format!("not a `[models.NAME]` table of {path}"));
                 d = match suggest::closest(name, names.iter().map(String::as_str)) {
                     Some(s) => d.help(format!("did you mean `{s}`?")),
                     None if names.is_empty() => {
-                        d.help(format!("{path} defines no model: add a `[models.{name}]` table"))
+                        let table = if shown.starts_with('`') { name } else { "NAME" };
+                        d.help(format!("{path} defines no model: add a `[models.{table}]` table"))
                     }
                     None => {
                         let list: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();

@@ -275,9 +275,12 @@ impl Cx<'_> {
         if names.iter().any(|n| n == name) {
             return Some((name.to_string(), v.span()));
         }
-        let mut d =
-            Diagnostic::new(codes::E0704, self.span(v.span()), format!("unknown model `{name}`"))
-                .label("no `[models.NAME]` table has this name");
+        let mut d = Diagnostic::new(
+            codes::E0704,
+            self.span(v.span()),
+            format!("unknown model {}", shown_name(name)),
+        )
+        .label("no `[models.NAME]` table has this name");
         d = match suggest::closest(name, names.iter().map(String::as_str)) {
             Some(s) => d.help(format!("did you mean `{s}`?")),
             None => d.help(known_models(names)),
@@ -358,6 +361,16 @@ fn secret_name(key: &str) -> bool {
     ["key", "token", "secret", "password", "passwd", "auth", "credential", "bearer"]
         .iter()
         .any(|w| k.contains(w))
+}
+
+/// A model name as a message shows it: quoted, or withheld when it looks like a secret
+/// (a key pasted where a name belongs must not be echoed).
+pub fn shown_name(name: &str) -> String {
+    if looks_secret(name) {
+        "(a name that looks like a secret, not shown)".to_string()
+    } else {
+        format!("`{name}`")
+    }
 }
 
 /// A string that looks like a credential rather than a name: a known key prefix, or a long

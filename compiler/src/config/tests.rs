@@ -65,3 +65,13 @@ fn invalid_toml_is_one_error() {
     assert_eq!(got[0].0, "E0700");
     assert!(load(FileId(0), "[a\n").names.is_none());
 }
+
+#[test]
+fn a_secret_looking_model_name_is_not_echoed() {
+    let text =
+        "[models.default]\nprovider = \"openai\"\nfallback = \"sk-proj-abcdef0123456789abcdef\"\n";
+    let loaded = super::load(crate::source::FileId(0), text);
+    let d = loaded.diagnostics.iter().find(|d| d.code == crate::diag::codes::E0704).unwrap();
+    assert!(!d.message.contains("sk-proj"), "{}", d.message);
+    assert!(d.message.contains("not shown"), "{}", d.message);
+}
