@@ -4,7 +4,7 @@
 mod support;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
-use support::{ENGINES, folder, kiln};
+use support::{ENGINES, folder, kiln, write};
 
 #[test]
 fn a_closed_standard_output_stops_the_run_quietly() {
@@ -211,4 +211,26 @@ fn error_records_name_the_input_as_written() {
         assert_eq!(runs[0], runs[1], "{engine:?}");
         assert!(runs[0].starts_with("{\"source\":\"data/in.jsonl\",\"line\":2,"), "{}", runs[0]);
     }
+}
+
+/// A broken `kiln.toml` in a parent folder concerns only pipelines that call a model: one
+/// that does not still checks and runs; one that calls `complete` reports the file.
+#[test]
+fn a_broken_kiln_toml_above_concerns_only_model_calls() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "kiln.toml", "[models.default]\nprovider = openai\n");
+    write(dir.path(), "p/plain.kiln", "source xs: int = range(0, 2)\nsink xs -> stdout()\n");
+    write(
+        dir.path(),
+        "p/model.kiln",
+        "source xs: str = lines(\"x.txt\")\nsink xs |> map(x => complete(x)) -> stdout()\n",
+    );
+    let r = kiln(&dir.path().join("p"), &["check", "plain.kiln"], &[], None);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = kiln(&dir.path().join("p"), &["run", "plain.kiln"], &[], None);
+    assert_eq!((r.code, r.stdout.as_str()), (0, "0\n1\n"), "{}", r.stderr);
+    let r = kiln(&dir.path().join("p"), &["check", "model.kiln"], &[], None);
+    let all = format!("{}{}", r.stdout, r.stderr);
+    assert_eq!(r.code, 1, "{all}");
+    assert!(all.contains("E0700") && all.contains("kiln.toml"), "{all}");
 }

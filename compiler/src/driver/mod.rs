@@ -262,7 +262,6 @@ impl Session {
 
     /// Checks the program whose main module is `main`, adding its diagnostics.
     pub fn check(&mut self, main: usize) -> Program {
-        self.ext.models = self.models_for(main);
         // The modules reachable from `main`, renumbered densely.
         let mut order = vec![main];
         let mut i = 0;
@@ -274,6 +273,15 @@ impl Session {
             }
             i += 1;
         }
+        // kiln.toml matters only to a program that calls a model (`complete`; prompts
+        // without a result type only render): a broken kiln.toml in a parent folder must
+        // not fail the check of every pipeline below it.
+        let may_call_models = order.iter().any(|&m| {
+            let text = &self.map.get(self.modules[m].file).text;
+            text.contains("complete")
+        });
+        self.ext.models =
+            if may_call_models { self.models_for(main) } else { crate::config::Models::Unknown };
         let inputs: Vec<ModuleInput> = order
             .iter()
             .map(|&m| {
