@@ -252,3 +252,25 @@ impl<'s, 'p, M: Module> Shared<'s, 'p, M> {
         self.cx.interp().eval(e).ok()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// Every runtime function the code generator may import is one the runtime exports
+    /// (a misspelt name would only fail when a pipeline first uses it).
+    #[test]
+    fn every_import_is_a_runtime_symbol() {
+        let symbols = super::runtime_symbols();
+        for (name, params, rets) in super::IMPORTS {
+            assert!(symbols.iter().any(|(s, _)| s == name), "the runtime exports no `{name}`");
+            assert!(
+                params.chars().chain(rets.chars()).all(|c| "PLWBFS".contains(c)),
+                "`{name}`: unknown type letter in `{params}` -> `{rets}`"
+            );
+        }
+        let mut names: Vec<&str> = super::IMPORTS.iter().map(|(n, ..)| *n).collect();
+        names.sort_unstable();
+        let before = names.len();
+        names.dedup();
+        assert_eq!(before, names.len(), "a runtime function is listed twice in IMPORTS");
+    }
+}
