@@ -209,7 +209,12 @@ fn convert(v: &serde_json::Value, ty: &Ty, path: &mut String) -> Result<Value, S
             let mut out = Vec::with_capacity(xs.len());
             for x in xs {
                 match x {
-                    J::Number(n) => out.push(finite(n, path)? as f32),
+                    // Rounded to f32 from the number's text, once (as the runtime's
+                    // decoder does), not through f64 (which can round twice).
+                    J::Number(n) => {
+                        let x = finite(n, path)?;
+                        out.push(n.to_string().parse::<f32>().unwrap_or(x as f32));
+                    }
                     _ => return Err(mismatch(path)),
                 }
             }
