@@ -17,6 +17,29 @@ impl Checker<'_> {
         self.coerce(t, expected)
     }
 
+    /// A condition (of `if`, in code or in a template): a `bool`, else E0210 with a help
+    /// showing how to test for null (`null_test`) or compare (`compare`) in that syntax.
+    pub(crate) fn condition(&mut self, cond: &Expr, null_test: &str, compare: &str) -> TExpr {
+        let c = self.infer(cond, Some(&Ty::Bool));
+        if !c.ty.has_error() && c.ty != Ty::Bool {
+            let help = if c.ty.is_optional() {
+                format!("to test for null write {null_test}")
+            } else {
+                format!("compare it explicitly, e.g. {compare}")
+            };
+            self.report(
+                Diagnostic::new(
+                    codes::E0210,
+                    c.span,
+                    format!("the condition must be `bool`, found `{}`", c.ty),
+                )
+                .label("not a boolean")
+                .help(help),
+            );
+        }
+        c
+    }
+
     /// Converts `t` to type `to`, inserting widenings and optional wraps; reports E0200
     /// (or E0204 for an optional where a value is required) when it cannot.
     pub(crate) fn coerce(&mut self, t: TExpr, to: &Ty) -> TExpr {
@@ -651,22 +674,7 @@ impl Checker<'_> {
         expected: Option<&Ty>,
         span: Span,
     ) -> TExpr {
-        let c = self.infer(cond, Some(&Ty::Bool));
-        if !c.ty.has_error() && c.ty != Ty::Bool {
-            self.report(
-                Diagnostic::new(
-                    codes::E0210,
-                    c.span,
-                    format!("the condition must be `bool`, found `{}`", c.ty),
-                )
-                .label("not a boolean")
-                .help(if c.ty.is_optional() {
-                    "to test for null write `x != null`"
-                } else {
-                    "compare it explicitly, e.g. `x > 0`"
-                }),
-            );
-        }
+        let c = self.condition(cond, "`x != null`", "`x > 0`");
         let (when_true, when_false) = non_null_paths(&c);
         let n = self.locals.narrow(when_true);
         let t = self.infer(then, expected);

@@ -82,7 +82,7 @@ impl Checker<'_> {
                     let mut when_false: Vec<Path> = Vec::new();
                     for (cond, body) in branches {
                         let n0 = self.locals.narrow(when_false.clone());
-                        let c = self.condition(cond);
+                        let c = self.condition(cond, "`{% if x != null %}`", "`{% if n > 0 %}`");
                         let (t, f) = non_null_paths(&c);
                         self.locals.unnarrow(n0);
                         let mut inside = when_false.clone();
@@ -106,26 +106,6 @@ impl Checker<'_> {
             }
         }
         out
-    }
-
-    fn condition(&mut self, cond: &Expr) -> TExpr {
-        let c = self.infer(cond, Some(&Ty::Bool));
-        if !c.ty.has_error() && c.ty != Ty::Bool {
-            self.report(
-                Diagnostic::new(
-                    codes::E0210,
-                    c.span,
-                    format!("the condition must be `bool`, found `{}`", c.ty),
-                )
-                .label("not a boolean")
-                .help(if c.ty.is_optional() {
-                    "to test for null write `{% if x != null %}`"
-                } else {
-                    "compare it explicitly, e.g. `{% if n > 0 %}`"
-                }),
-            );
-        }
-        c
     }
 
     /// `{{ value | f | g(a) }}`: `g(f(value), a)`, which must not be optional.
