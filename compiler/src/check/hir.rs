@@ -288,3 +288,55 @@ pub fn visit(e: &TExpr, f: &mut impl FnMut(&TExpr)) {
         _ => {}
     }
 }
+
+/// Calls `f` on each direct child of `e`, mutably (for rewriting passes).
+pub fn children_mut(e: &mut TExpr, f: &mut impl FnMut(&mut TExpr)) {
+    match &mut e.kind {
+        TExprKind::List(xs) | TExprKind::Record(xs) => xs.iter_mut().for_each(f),
+        TExprKind::Unary(_, x)
+        | TExprKind::Widen(x)
+        | TExprKind::WrapOptional(x)
+        | TExprKind::Unwrap(x)
+        | TExprKind::Field(x, _)
+        | TExprKind::Lambda(_, x) => f(x),
+        TExprKind::Binary(_, a, b) | TExprKind::Index(a, b) | TExprKind::Let(_, a, b) => {
+            f(a);
+            f(b);
+        }
+        TExprKind::ConvertEach { value, body, .. } => {
+            f(value);
+            f(body);
+        }
+        TExprKind::If(c, t, e2) => {
+            f(c);
+            f(t);
+            f(e2);
+        }
+        TExprKind::Call { args, named, .. } => {
+            args.iter_mut().for_each(&mut *f);
+            named.iter_mut().for_each(|(_, x)| f(x));
+        }
+        _ => {}
+    }
+}
+
+/// Calls `f` on every expression of a template, mutably, in order.
+pub fn pieces_mut(pieces: &mut [Piece], f: &mut impl FnMut(&mut TExpr)) {
+    for p in pieces {
+        match p {
+            Piece::Text(_) => {}
+            Piece::Insert(e) => f(e),
+            Piece::If(branches, otherwise) => {
+                for (c, b) in branches {
+                    f(c);
+                    pieces_mut(b, f);
+                }
+                pieces_mut(otherwise, f);
+            }
+            Piece::For { list, body, .. } => {
+                f(list);
+                pieces_mut(body, f);
+            }
+        }
+    }
+}

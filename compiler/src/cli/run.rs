@@ -109,17 +109,14 @@ struct How {
 }
 
 fn run_here(file: &std::path::Path, params: &[(String, String)], quiet: bool, how: How) -> Outcome {
-    let mut s = crate::driver::Session::new();
-    let m = match s.load_file(file) {
-        Ok(m) => m,
-        Err(e) => return Outcome::Other(e.to_string()),
+    use crate::compile::{Input, Options, Outcome as Compiled};
+    let c = match crate::compile::compile(Input::File(file), Options::default()) {
+        Ok(Compiled::Compiled(c)) => c,
+        Ok(Compiled::Failed(run)) => return Outcome::Failed(run),
+        Err(e) => return Outcome::Other(e),
     };
-    let program = s.check(m);
-    let mut run = s.finish();
-    if run.has_errors() {
-        return Outcome::Failed(run);
-    }
-    if program.sinks.is_empty() {
+    let crate::compile::Compiled { check: mut run, reference, optimized, sinks, .. } = *c;
+    if sinks == 0 {
         return Outcome::Other(format!(
             "{} declares no sink, so there is nothing to run; add one such as `sink STAGE -> stdout()`",
             file.display()
@@ -129,21 +126,20 @@ fn run_here(file: &std::path::Path, params: &[(String, String)], quiet: bool, ho
         let mut err = std::io::stderr().lock();
         let _ = render::render(Format::Short, &run.map, &run.diagnostics, &mut err);
     }
-    let pipeline = crate::ir::lower::lower(&program);
-    if let Err(e) = crate::ir::verify::verify(&pipeline) {
-        return Outcome::Other(format!("internal compiler error: the IR verifier failed: {e}"));
-    }
+    // The interpreter runs the graph before the optimizations, compiled code the graph
+    // after them (docs/run.md, "The optimizer").
+    let pipeline = reference;
     let fail = |mut run: crate::driver::CheckRun, d: Diagnostic| {
         run.diagnostics = vec![d];
         Outcome::Failed(run)
     };
-    let jit = match (how.engine, crate::codegen::plan::supported(&pipeline)) {
+    let jit = match (how.engine, crate::codegen::plan::supported(&optimized)) {
         (Engine::Interp, _) => false,
         (Engine::Auto, r) => r.is_ok(),
         (Engine::Jit, Ok(())) => true,
         (Engine::Jit, Err(why)) => return Outcome::Other(format!("cannot use the JIT: {why}")),
     };
-    let agents = match crate::interp::prepare::prepare(&pipeline, &run.map) {
+    let agents = match crate::driver::agents::prepare(&pipeline, &run.map) {
         Ok(a) => a,
         Err(d) => return fail(run, *d),
     };
@@ -168,7 +164,7 @@ fn run_here(file: &std::path::Path, params: &[(String, String)], quiet: bool, ho
             progress: super::progress::bar(quiet),
         };
         let drew = opts.progress.is_some();
-        let r = crate::codegen::run::run(&pipeline, &run.map, interp(), opts);
+        let r = crate::codegen::run::run(&optimized, &run.map, interp(), opts);
         if drew {
             super::progress::clear();
         }

@@ -1,7 +1,10 @@
-//! `kiln view FILE [--format text|dot] [--passes]`: the dataflow graph of a pipeline.
+//! `kiln view FILE [--format text|dot] [--passes]`: the dataflow graph of a pipeline as
+//! code generation compiles it (after every optimizer pass), or with `--passes` after
+//! lowering and after each pass.
 
 use super::check::use_color;
 use super::{GlobalArgs, Status, report_error};
+use crate::compile::{self, Input, Outcome};
 use crate::diag::render::{self, Format};
 use std::path::PathBuf;
 
@@ -27,26 +30,20 @@ pub fn run(args: &ViewArgs, global: &GlobalArgs) -> Status {
         return status;
     }
     let file = args.file.clone();
-    let format = args.format;
+    let (format, passes) = (args.format, args.passes);
     let result: Result<Result<String, crate::driver::CheckRun>, String> =
         crate::driver::with_big_stack(move || {
-            let mut s = crate::driver::Session::new();
-            let m = s.load_file(&file).map_err(|e| e.to_string())?;
-            let program = s.check(m);
-            let run = s.finish();
-            if run.has_errors() {
-                return Ok(Err(run));
+            let opts = compile::Options { keep_passes: passes };
+            match compile::compile(Input::File(&file), opts)? {
+                Outcome::Compiled(c) => Ok(Ok(show(&c, format, passes))),
+                Outcome::Failed(run) => Ok(Err(run)),
             }
-            let pipeline = crate::ir::lower::lower(&program);
-            crate::ir::verify::verify(&pipeline)
-                .map_err(|e| format!("internal compiler error: the IR verifier failed: {e}"))?;
-            Ok(Ok(match format {
-                ViewFormat::Text => crate::ir::print::text(&pipeline),
-                ViewFormat::Dot => crate::ir::print::dot(&pipeline),
-            }))
         });
-    let body = match result {
-        Ok(Ok(text)) => text,
+    match result {
+        Ok(Ok(text)) => {
+            print!("{text}");
+            Status::Success
+        }
         Ok(Err(run)) => {
             let mut err = std::io::stderr().lock();
             let _ = render::render(
@@ -55,17 +52,43 @@ pub fn run(args: &ViewArgs, global: &GlobalArgs) -> Status {
                 &run.diagnostics,
                 &mut err,
             );
-            return Status::Failure;
+            Status::Failure
         }
         Err(e) => {
             report_error(e);
-            return Status::Failure;
+            Status::Failure
         }
-    };
-    if args.passes && args.format == ViewFormat::Text {
-        // The optimizer has no passes yet: lowering is the only stage to show.
-        println!("== after lowering (verified) ==");
     }
-    print!("{body}");
-    Status::Success
+}
+
+/// The optimized graph, or (`passes`) the graph after lowering and after each pass.
+fn show(c: &compile::Compiled, format: ViewFormat, passes: bool) -> String {
+    let graph = |p: &crate::ir::Pipeline| match format {
+        ViewFormat::Text => crate::ir::print::text(p),
+        ViewFormat::Dot => crate::ir::print::dot(p),
+    };
+    if !passes {
+        return graph(&c.optimized);
+    }
+    let mut out = String::new();
+    for (i, snap) in c.passes.iter().enumerate() {
+        let what = if i == 0 {
+            format!("after `{}`: {} (verified)", snap.name, snap.doc)
+        } else {
+            let changed = if snap.changed { "changed" } else { "unchanged" };
+            format!("after pass `{}` ({changed}): {} (verified)", snap.name, snap.doc)
+        };
+        match format {
+            ViewFormat::Text => {
+                if i > 0 {
+                    out.push('\n');
+                }
+                out.push_str(&format!("== {what} ==\n"));
+            }
+            // One Graphviz document per pass; `dot` reads them all.
+            ViewFormat::Dot => out.push_str(&format!("// {what}\n")),
+        }
+        out.push_str(&graph(&snap.graph));
+    }
+    out
 }

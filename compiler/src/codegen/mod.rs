@@ -7,7 +7,9 @@
 //! - [`module`]: what the functions of a program share (imports, data, kept descriptions).
 //! - [`context`]: compile-time values (consts, params, agents, paths) and failure sites.
 //! - [`plan`]: the IR graph → the runtime's plan; [`run`]: JIT, run, report.
-//! - [`vmap`]: per-row agent calls in a `map` → one batched agent node.
+//!
+//! Agent calls batched over rows are `ir::Op::Agent`, made by the `batch` pass
+//! (`crate::passes::batch`); the plan runs each as an agent node.
 
 pub mod context;
 pub mod expr;
@@ -16,4 +18,3 @@ pub mod module;
 pub mod plan;
 pub mod run;
 pub mod stage;
-pub mod vmap;

@@ -133,6 +133,7 @@ pub fn supported(p: &Pipeline) -> Result<(), String> {
                     // Both streams must have one layout (no conversion of the second).
                     Op::Union { other } => desc(&p.graph[*other].elem) == desc(&elem),
                     Op::Take(_) | Op::Skip(_) | Op::Batch(_) | Op::Enumerate => true,
+                    Op::Agent { .. } => true,
                 };
                 if !ok {
                     return Err(unsupported(op));
@@ -190,7 +191,7 @@ pub fn build<M: Module>(
     let mut out_of: HashMap<NodeIndex, usize> = HashMap::new();
     for n in order {
         let node = &p.graph[n];
-        let name = crate::interp::report::stage_name(p, map, n);
+        let name = crate::failure::stage_name(p, map, n);
         names.insert(name.clone(), n);
         match &node.kind {
             NodeKind::Source { format, .. } => {
@@ -263,43 +264,35 @@ pub fn build<M: Module>(
                 };
                 for op in ops {
                     match op {
-                        Op::Map(f) if let Some((sp, layers)) = batched(f, sh) => {
-                            // Per-row agent calls, batched (see `vmap`).
-                            start_run(&run, &mut run_ty, &ty);
-                            let pre_ty = sp.pre.ret().clone();
-                            run.push(Op::Map(sp.pre));
-                            flush(&mut run, &run_ty, &pre_ty, &mut cur, &mut nodes, sh)?;
-                            let mut cur_ty = pre_ty;
-                            for (i, (call, layers)) in sp.calls.iter().zip(layers).enumerate() {
-                                let next = with_field(&cur_ty, i + 1, Ty::Vec(call.outputs));
-                                let field = td(&cur_ty).field_offsets()[i + 1];
-                                let forward: rt::AgentFn = std::sync::Arc::new(
-                                    move |x: &[f32], y: &mut [f32], n: usize| {
-                                        let out = crate::agent::net::forward_rows(&layers, x, n);
-                                        let ok = out.len() == y.len();
-                                        if ok {
-                                            y.copy_from_slice(&out);
-                                        }
-                                        ok
-                                    },
-                                );
-                                let threads = p.agents.get(call.agent).and_then(|a| a.threads);
-                                let forward = limit_threads(forward, threads);
-                                nodes.push(Pending::Ready(rt::PNode::Agent {
-                                    input: cur,
-                                    name: name.clone(),
-                                    field,
-                                    k: call.inputs as usize,
-                                    m: call.outputs as usize,
-                                    forward,
-                                    out: td(&next),
-                                }));
-                                cur = nodes.len() - 1;
-                                cur_ty = next;
-                            }
-                            start_run(&run, &mut run_ty, &cur_ty);
-                            run.push(Op::Map(sp.post));
-                            ty = f.ret().clone();
+                        Op::Agent { agent, field, inputs, outputs } => {
+                            // An agent over many rows at once (the `batch` pass).
+                            flush(&mut run, &run_ty, &ty, &mut cur, &mut nodes, sh)?;
+                            let next = crate::ir::verify::op_output(p, op, &ty).map_err(ice)?;
+                            let offset = td(&ty).field_offsets()[*field];
+                            let layers = sh
+                                .agent_layers(*agent)
+                                .ok_or_else(|| ice(format!("agent {agent} is not loaded")))?;
+                            let forward: rt::AgentFn =
+                                std::sync::Arc::new(move |x: &[f32], y: &mut [f32], n: usize| {
+                                    let out = crate::agent::net::forward_rows(&layers, x, n);
+                                    let ok = out.len() == y.len();
+                                    if ok {
+                                        y.copy_from_slice(&out);
+                                    }
+                                    ok
+                                });
+                            let threads = p.agents.get(*agent).and_then(|a| a.threads);
+                            nodes.push(Pending::Ready(rt::PNode::Agent {
+                                input: cur,
+                                name: name.clone(),
+                                field: offset,
+                                k: *inputs as usize,
+                                m: *outputs as usize,
+                                forward: limit_threads(forward, threads),
+                                out: td(&next),
+                            }));
+                            cur = nodes.len() - 1;
+                            ty = next;
                         }
                         Op::Map(f) => {
                             start_run(&run, &mut run_ty, &ty);
@@ -449,7 +442,7 @@ fn seq_node<M: Module>(
         Op::Batch(e) => {
             let k = count(e)?;
             crate::interp::lists::check_batch(k, e.span)
-                .map_err(|err| crate::interp::report::eval_fatal(p, map, n, err, None))?;
+                .map_err(|err| crate::failure::eval_fatal(p, map, n, err, None))?;
             (SeqKind::Batch(usize::try_from(k).unwrap_or(usize::MAX)), Ty::list(ty.clone()))
         }
         Op::Enumerate => {
@@ -489,17 +482,6 @@ fn seq_node<M: Module>(
     Ok((kind, keys, out))
 }
 
-/// `f` split around its agent calls, with each call's packed layers; `None` when it has
-/// no call to batch or an agent is not loaded (then the calls run one row at a time).
-fn batched<M: Module>(
-    f: &RowFn,
-    sh: &Shared<'_, '_, M>,
-) -> Option<(super::vmap::Split, Vec<Vec<crate::agent::net::PackedLayer>>)> {
-    let sp = super::vmap::split(f)?;
-    let layers = sp.calls.iter().map(|c| sh.agent_layers(c.agent)).collect::<Option<Vec<_>>>()?;
-    Some((sp, layers))
-}
-
 /// `f`, run by at most `n` threads at once: an agent's `resources.limits.cpu_cores` (whole
 /// cores, at least one) caps the workers running its batches together.
 pub(super) fn limit_threads(f: rt::AgentFn, n: Option<u32>) -> rt::AgentFn {
@@ -520,20 +502,6 @@ pub(super) fn limit_threads(f: rt::AgentFn, n: Option<u32>) -> rt::AgentFn {
         cv.notify_one();
         ok
     })
-}
-
-/// Record type `t` with field `i`'s type replaced by `ty`.
-fn with_field(t: &Ty, i: usize, ty: Ty) -> Ty {
-    match t {
-        Ty::Record(fields) => {
-            let mut v: Vec<Field> = fields.to_vec();
-            if let Some(f) = v.get_mut(i) {
-                f.ty = ty;
-            }
-            Ty::Record(Rc::from(v))
-        }
-        other => other.clone(),
-    }
 }
 
 #[cfg(test)]

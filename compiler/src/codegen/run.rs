@@ -61,7 +61,7 @@ impl EvalArgs<'_, '_> {
         self.cx
             .interp()
             .eval(e)
-            .map_err(|err| crate::interp::report::eval_fatal(self.p, self.map, n, err, None))
+            .map_err(|err| crate::failure::eval_fatal(self.p, self.map, n, err, None))
     }
     fn args(&self, n: NodeIndex) -> &[TExpr] {
         match &self.p.graph[n].kind {
@@ -248,7 +248,7 @@ pub fn compile<'p>(
         .map(|fs| rt::Site {
             stage: String::new(),
             location: if fs.located && has_errors {
-                crate::interp::report::location(map, fs.span)
+                crate::failure::location(map, fs.span)
             } else {
                 String::new()
             },
@@ -315,7 +315,7 @@ impl Program<'_> {
                 };
                 match site.and_then(|s| self.sites.get(s as usize).cloned()) {
                     None if matches!(p.graph[n].kind, NodeKind::Source { .. }) => {
-                        Err(crate::interp::report::read_fatal(p, n, &source, line, &raw, &message))
+                        Err(crate::failure::read_fatal(p, n, &source, line, &raw, &message))
                     }
                     None => {
                         // A failure of the executor itself: an int aggregate that overflows is
@@ -326,25 +326,13 @@ impl Program<'_> {
                             codes::E0611
                         };
                         let e = EvalError::new(code, p.graph[n].span, message);
-                        Err(crate::interp::report::eval_fatal(
-                            p,
-                            map,
-                            n,
-                            e,
-                            Some((&source, line, &raw)),
-                        ))
+                        Err(crate::failure::eval_fatal(p, map, n, e, Some((&source, line, &raw))))
                     }
                     Some(fs) => {
                         // Sites registered while compiling have no message of their own.
                         let msg = if fs.message.is_empty() { message } else { fs.message };
                         let e = EvalError::new(fs.code, fs.span, msg);
-                        Err(crate::interp::report::eval_fatal(
-                            p,
-                            map,
-                            n,
-                            e,
-                            Some((&source, line, &raw)),
-                        ))
+                        Err(crate::failure::eval_fatal(p, map, n, e, Some((&source, line, &raw))))
                     }
                 }
             }

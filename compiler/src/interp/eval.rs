@@ -89,6 +89,18 @@ impl<'p> Interp<'p> {
         }
     }
 
+    /// Agent `i` applied to the vector `x`.
+    pub fn agent(&self, i: usize, x: Value, span: Span) -> R<Value> {
+        let Some(Some(layers)) = self.agents.get(i).cloned() else {
+            return Err(EvalError::unsupported(span, "calling this agent"));
+        };
+        let Value::Vec(x) = x else {
+            return Err(EvalError::internal(span, "agent input is not a vector"));
+        };
+        let out = crate::agent::net::forward_rows(&layers, &x, 1);
+        Ok(Value::Vec(out.into()))
+    }
+
     pub fn eval(&mut self, e: &TExpr) -> R<Value> {
         Ok(match &e.kind {
             TExprKind::Int(n) => Value::Int(*n),
@@ -218,14 +230,7 @@ impl<'p> Interp<'p> {
             Callee::Agent(i) => {
                 let x =
                     self.eval(args.first().ok_or_else(|| EvalError::internal(e.span, "arity"))?)?;
-                let Some(Some(layers)) = self.agents.get(*i).cloned() else {
-                    return Err(EvalError::unsupported(e.span, "calling this agent"));
-                };
-                let Value::Vec(x) = x else {
-                    return Err(EvalError::internal(e.span, "agent input is not a vector"));
-                };
-                let out = crate::agent::net::forward_rows(&layers, &x, 1);
-                Ok(Value::Vec(out.into()))
+                self.agent(*i, x, e.span)
             }
             Callee::Prompt(i) => {
                 let vals = self.eval_all(args)?;

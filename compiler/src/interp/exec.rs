@@ -220,7 +220,7 @@ impl<'p> Exec<'p> {
                 _ => false,
             };
             nodes.push((*n, path, is_sink));
-            names.push(super::report::stage_name(p, self.map, *n));
+            names.push(crate::failure::stage_name(p, self.map, *n));
         }
         let eps: Vec<Endpoint> = nodes
             .iter()
@@ -269,7 +269,7 @@ impl<'p> Exec<'p> {
                 OpState::Join { table: HashMap::new(), pending: Vec::new(), right_done: false }
             }
             Op::Union { .. } => OpState::Union { left_done: false, other: Vec::new() },
-            Op::Map(_) | Op::Filter(_) | Op::FlatMap(_) => OpState::None,
+            Op::Map(_) | Op::Filter(_) | Op::FlatMap(_) | Op::Agent { .. } => OpState::None,
         })
     }
 
@@ -545,11 +545,11 @@ impl<'p> Exec<'p> {
 
     /// A human name for a node: its declared name, or `op@line:col` for anonymous ones.
     pub fn stage_name(&self, n: NodeIndex) -> String {
-        super::report::stage_name(self.p, self.map, n)
+        crate::failure::stage_name(self.p, self.map, n)
     }
 
     fn location(&self, span: Span) -> String {
-        super::report::location(self.map, span)
+        crate::failure::location(self.map, span)
     }
 
     /// Expression `e` of op `k` of stage `n` failed on an element of `prov`.
@@ -604,7 +604,7 @@ impl<'p> Exec<'p> {
     fn fatal(&self, f: Failure) -> Fatal {
         match f.kind {
             FailKind::Eval(e) | FailKind::Group(e) => self.eval_fatal(f.node, e, Some(&f.prov)),
-            FailKind::Read(m) => super::report::read_fatal(
+            FailKind::Read(m) => crate::failure::read_fatal(
                 self.p,
                 f.node,
                 &f.prov.source,
@@ -656,7 +656,7 @@ impl<'p> Exec<'p> {
 
     fn eval_fatal(&self, n: NodeIndex, e: EvalError, prov: Option<&Rc<Prov>>) -> Fatal {
         let at = prov.map(|p| (&*p.source, p.line, &*p.raw));
-        super::report::eval_fatal(self.p, self.map, n, e, at)
+        crate::failure::eval_fatal(self.p, self.map, n, e, at)
     }
 }
 
@@ -740,6 +740,15 @@ fn step(
     let with = |v: Value| Item { v, prov: item.prov.clone() };
     match (op, st) {
         (Op::Map(f), _) => out.push(with(cx.apply_row(f, item.v.clone())?)),
+        (Op::Agent { agent, field, .. }, _) => {
+            let Value::Record(fields) = &item.v else {
+                return Err(EvalError::internal(Span::default(), "agent op on a non-record"));
+            };
+            let mut fields = (**fields).clone();
+            let x = fields.get(*field).cloned().unwrap_or(Value::Null);
+            fields[*field] = cx.agent(*agent, x, Span::default())?;
+            out.push(with(Value::record(fields)));
+        }
         (Op::Filter(f), _) => {
             if matches!(cx.apply_row(f, item.v.clone())?, Value::Bool(true)) {
                 out.push(item.clone());

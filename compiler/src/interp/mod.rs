@@ -17,9 +17,7 @@ pub mod input;
 pub mod lists;
 pub mod output;
 pub mod params;
-pub mod prepare;
 pub mod render;
-pub mod report;
 pub mod text;
 pub mod value;
 
@@ -31,31 +29,6 @@ mod tests;
 pub use eval::Interp;
 pub use value::Value;
 
-use crate::diag::{Code, codes};
-use crate::source::Span;
-
-/// A failure while evaluating an expression: the code, the span of the expression that
-/// failed and a message.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct EvalError {
-    pub code: Code,
-    pub span: Span,
-    pub message: String,
-}
-
-impl EvalError {
-    pub fn new(code: Code, span: Span, message: impl Into<String>) -> EvalError {
-        EvalError { code, span, message: message.into() }
-    }
-    pub fn overflow(span: Span, what: impl std::fmt::Display) -> EvalError {
-        EvalError::new(codes::E0600, span, kiln_runtime::exec::fail::overflow(what))
-    }
-    pub fn internal(span: Span, what: impl std::fmt::Display) -> EvalError {
-        EvalError::new(codes::E0611, span, format!("internal interpreter error: {what}"))
-    }
-    pub fn unsupported(span: Span, what: impl std::fmt::Display) -> EvalError {
-        EvalError::new(codes::E0610, span, format!("{what} is not supported by this build yet"))
-    }
-}
+pub use crate::failure::EvalError;
 
 pub type R<T> = Result<T, EvalError>;

@@ -7,8 +7,9 @@ use super::*;
 use crate::check::hir::{Callee, Global, Program, SourceDef, TExprKind};
 use std::collections::HashMap;
 
-/// Lowers a program with no errors. Stages that feed no sink are not lowered (they do not
-/// run; the checker warned about them).
+/// Lowers a program with no errors: every source, stage and sink becomes a node. Stages
+/// that feed no sink are lowered too; the `dead` pass (`crate::passes`) removes them
+/// (they never run; the checker warned about them, W0001).
 pub fn lower(program: &Program) -> Pipeline {
     let mut l = Lowerer {
         p: program,
@@ -37,6 +38,9 @@ pub fn lower(program: &Program) -> Pipeline {
             span: sink.span,
         });
         l.out.graph.add_edge(input, node, 0);
+    }
+    for j in 0..program.stages.len() {
+        l.stage_node(j);
     }
     l.out
 }

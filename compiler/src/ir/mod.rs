@@ -89,6 +89,15 @@ pub enum Op {
     Union {
         other: NodeIndex,
     },
+    /// Added by the `batch` pass (never by lowering): field `field` of each record, a
+    /// `vec[inputs]`, is replaced by agent `agent`'s output for it, a `vec[outputs]`. The
+    /// compiled executor runs it over many rows at once.
+    Agent {
+        agent: usize,
+        field: usize,
+        inputs: u32,
+        outputs: u32,
+    },
 }
 
 impl Op {
@@ -108,6 +117,7 @@ impl Op {
             Op::Join { outer: false, .. } => "join",
             Op::Join { outer: true, .. } => "left_join",
             Op::Union { .. } => "union",
+            Op::Agent { .. } => "agent",
         }
     }
     /// Stateless operators work element by element and fuse into one loop.

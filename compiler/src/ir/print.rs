@@ -198,6 +198,10 @@ impl Printer<'_> {
                 )
             }
             Op::Union { other } => format!("union({})", self.p.graph[*other].name),
+            Op::Agent { agent, field, .. } => {
+                let name = self.p.agents.get(*agent).map_or("?", |a| &*a.name);
+                format!("agent({name} on field {field}, batched)")
+            }
         }
     }
 }

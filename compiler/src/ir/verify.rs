@@ -123,6 +123,22 @@ pub(crate) fn op_output(p: &Pipeline, op: &Op, elem: &Ty) -> Result<Ty, String> 
             let r = if *outer { Ty::optional(r) } else { r };
             Ty::record(vec![("left", elem.clone()), ("right", r)])
         }
+        Op::Agent { agent, field, inputs, outputs } => {
+            let Some(a) = p.agents.get(*agent) else { return Err("unknown agent".into()) };
+            if (a.input, a.output) != (*inputs, *outputs) {
+                return Err(format!("agent `{}` does not have the sizes of its op", a.name));
+            }
+            let Ty::Record(fields) = elem else {
+                return Err("an agent op over elements that are not records".into());
+            };
+            match fields.get(*field) {
+                Some(f) if f.ty == Ty::Vec(*inputs) => {}
+                _ => return Err(format!("field {field} of `{elem}` is not a `vec[{inputs}]`")),
+            }
+            let mut fields = fields.to_vec();
+            fields[*field].ty = Ty::Vec(*outputs);
+            Ty::Record(Rc::from(fields))
+        }
         Op::Union { other } => {
             if !crate::check::types::assignable(&p.graph[*other].elem, elem) {
                 return Err(format!("union of `{elem}` and `{}`", p.graph[*other].elem));

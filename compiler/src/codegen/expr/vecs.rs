@@ -230,7 +230,7 @@ impl<M: Module> Gen<'_, '_, '_, M> {
 }
 
 impl<M: Module> Gen<'_, '_, '_, M> {
-    /// `agent(x)` for one row (a call the compiler does not batch, `codegen/vmap.rs`): the
+    /// `agent(x)` for one row (a call the `batch` pass leaves per row, `passes/batch.rs`): the
     /// agent's forward pass through `kiln_agent_call`, as the batched path computes it.
     pub(super) fn call_agent(&mut self, i: usize, a: &[TExpr], e: &TExpr) -> Vals {
         let ([x], Ty::Vec(k), Ty::Vec(m)) =

@@ -1,11 +1,35 @@
-//! How run-time failures are reported (LANGUAGE.md §1.6), shared by the interpreter and
-//! the compiled executor so both say exactly the same thing.
+//! Run-time failures (LANGUAGE.md §1.6): [`EvalError`], what an expression's failure is,
+//! and how a failure that stops a run is reported. Shared by the reference interpreter and
+//! the compiled executor so both say exactly the same thing; neither engine owns it.
 
-use super::EvalError;
-use crate::diag::{Diagnostic, codes};
+use crate::diag::{Code, Diagnostic, codes};
 use crate::ir::Pipeline;
 use crate::source::{SourceMap, Span};
 use petgraph::stable_graph::NodeIndex;
+
+/// A failure while evaluating an expression: the code, the span of the expression that
+/// failed and a message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EvalError {
+    pub code: Code,
+    pub span: Span,
+    pub message: String,
+}
+
+impl EvalError {
+    pub fn new(code: Code, span: Span, message: impl Into<String>) -> EvalError {
+        EvalError { code, span, message: message.into() }
+    }
+    pub fn overflow(span: Span, what: impl std::fmt::Display) -> EvalError {
+        EvalError::new(codes::E0600, span, kiln_runtime::exec::fail::overflow(what))
+    }
+    pub fn internal(span: Span, what: impl std::fmt::Display) -> EvalError {
+        EvalError::new(codes::E0611, span, format!("internal interpreter error: {what}"))
+    }
+    pub fn unsupported(span: Span, what: impl std::fmt::Display) -> EvalError {
+        EvalError::new(codes::E0610, span, format!("{what} is not supported by this build yet"))
+    }
+}
 
 pub const ERRORS_HELP: &str = "to send failing records to a file and keep going, add `sink errors -> jsonl(\"errors.jsonl\")`";
 
@@ -63,7 +87,11 @@ pub fn read_fatal(
             format!("cannot read line {line} of {what}: {message}"),
         )
         .label(format!("source `{}`", node.name))
-        .help(format!("the line is: {}\n{}", super::text::shorten(raw), ERRORS_HELP)),
+        .help(format!(
+            "the line is: {}\n{}",
+            kiln_runtime::textdef::shorten(raw),
+            ERRORS_HELP
+        )),
     )
 }
 
@@ -103,7 +131,7 @@ pub fn eval_fatal(
             }
             d = d.help(format!(
                 "stage `{stage}` failed on line {line} of {what}: {}\n{}",
-                super::text::shorten(raw),
+                kiln_runtime::textdef::shorten(raw),
                 errors_help(p)
             ));
         }

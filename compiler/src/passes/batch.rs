@@ -1,11 +1,11 @@
-//! Compiler-batched agent calls (the vmap idea): the user writes per-row code,
-//! `map(r => { ..r, p: model(r.x) })`, and the compiler splits the `map` so the agent runs
-//! on a whole batch of rows through the GEMM kernels:
+//! Batching of agent calls (the vmap idea), an optimization pass: the user writes per-row
+//! code, `map(r => { ..r, p: model(r.x) })`, and the pass splits the `map` so the agent
+//! runs on a whole batch of rows through the GEMM kernels:
 //!
 //! ```text
-//! map(r => body)   ⇒   map(r => { r: r, x0: <arg 0>, ... })     (compiled stage)
-//!                      agent node per call: x_i := model_i(x_i) for every row at once
-//!                      map(t => let r = t.r in body[call_i := t.x_i])
+//! map(r => body)   ⇒   map(r => { r: r, x0: <arg 0>, ... })
+//!                      |> agent(x0 := model_0(x0)) ...   (Op::Agent: every row at once)
+//!                      |> map(t => let r = t.r in body[call_i := t.x_i])
 //! ```
 //!
 //! Only calls that every evaluation of the body makes are hoisted (not inside an `if`
@@ -15,11 +15,58 @@
 //! give a row the same bits whatever else is in its batch
 //! ([`crate::agent::net::forward_rows`]), so results are those of the interpreter.
 
+use super::Pass;
 use crate::check::hir::{Callee, LocalId, TExpr, TExprKind, visit};
 use crate::check::types::Ty;
-use crate::ir::RowFn;
+use crate::ir::{NodeKind, Op, Pipeline, RowFn};
 use crate::syntax::ast::BinOp;
 use std::rc::Rc;
+
+pub static PASS: Pass = Pass {
+    name: "batch",
+    doc: "run per-row agent calls of a `map` batched over many rows",
+    required: false,
+    run,
+};
+
+fn run(p: &mut Pipeline) -> bool {
+    let mut changed = false;
+    let nodes: Vec<_> = p.graph.node_indices().collect();
+    for n in nodes {
+        let NodeKind::Stage { ops, .. } = &p.graph[n].kind else { continue };
+        let mut out: Vec<Op> = Vec::with_capacity(ops.len());
+        let mut next_local = p.locals;
+        for op in ops {
+            let sp = match op {
+                Op::Map(f) => split(f, crate::check::hir::LocalId(next_local)),
+                _ => None,
+            };
+            let Some(sp) = sp else {
+                out.push(op.clone());
+                continue;
+            };
+            next_local += 1;
+            out.push(Op::Map(sp.pre));
+            for (i, c) in sp.calls.iter().enumerate() {
+                out.push(Op::Agent {
+                    agent: c.agent,
+                    field: i + 1,
+                    inputs: c.inputs,
+                    outputs: c.outputs,
+                });
+            }
+            out.push(Op::Map(sp.post));
+        }
+        if next_local != p.locals {
+            p.locals = next_local;
+            if let NodeKind::Stage { ops, .. } = &mut p.graph[n].kind {
+                *ops = out;
+            }
+            changed = true;
+        }
+    }
+    changed
+}
 
 /// One hoisted call: the agent, and its vector sizes.
 pub struct Call {
@@ -56,22 +103,6 @@ fn reads_only(e: &TExpr, param: LocalId) -> bool {
         _ => {}
     });
     ok
-}
-
-/// A local id no expression of `f` uses.
-fn fresh(f: &RowFn) -> LocalId {
-    let mut max = f.param.0;
-    visit(&f.body, &mut |x| {
-        let id = match &x.kind {
-            TExprKind::Local(id)
-            | TExprKind::Let(id, ..)
-            | TExprKind::Lambda(id, _)
-            | TExprKind::ConvertEach { binder: id, .. } => id.0,
-            _ => 0,
-        };
-        max = max.max(id);
-    });
-    LocalId(max + 1)
 }
 
 /// Walks `e` mutably; `f(node, conditional)` replaces a node (returning true) or lets the
@@ -115,11 +146,11 @@ fn walk(e: &mut TExpr, cond: bool, f: &mut impl FnMut(&mut TExpr, bool) -> bool)
 }
 
 /// Splits `f` around its hoistable agent calls; `None` when it has none.
-pub fn split(f: &RowFn) -> Option<Split> {
+/// `t` is a local no expression of the program uses.
+pub fn split(f: &RowFn, t: LocalId) -> Option<Split> {
     if !contains_agent_call(&f.body) {
         return None;
     }
-    let t = fresh(f);
     let span = f.body.span;
     let mut body = f.body.clone();
     let mut args: Vec<TExpr> = Vec::new();

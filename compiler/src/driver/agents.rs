@@ -83,6 +83,9 @@ fn scan(p: &Pipeline) -> Scan {
                             s.expr(p, &f.body)
                         }
                         Op::Take(e) | Op::Skip(e) | Op::Batch(e) => s.expr(p, e),
+                        Op::Agent { agent, .. } => {
+                            s.agents.insert(*agent);
+                        }
                         Op::SortBy { key, desc } => {
                             s.expr(p, &key.body);
                             if let Some(d) = desc {
@@ -139,8 +142,9 @@ pub fn prepare(p: &Pipeline, map: &SourceMap) -> Result<Agents, Box<Diagnostic>>
             .map(std::path::Path::to_path_buf)
             .unwrap_or_default();
         let path = dir.join(&def.path);
-        let text = std::fs::read_to_string(&path)
-            .map_err(|e| fail(format!("{}: {}", path.display(), super::input::io_message(&e))))?;
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            fail(format!("{}: {}", path.display(), crate::interp::input::io_message(&e)))
+        })?;
         let (agent, _) = crate::syntax::agent::parse_agent(def.span.file, &text);
         let agent =
             agent.ok_or_else(|| fail(format!("{} is not a valid agent file", path.display())))?;

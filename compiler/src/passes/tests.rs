@@ -1,0 +1,76 @@
+//! Each pass on small programs: what it rewrites, and what it must leave alone.
+
+use crate::compile::{Input, Options, Outcome, compile};
+use crate::ir::print::text;
+
+/// The program's graph after lowering and after each pass, as `kiln view --passes` prints.
+fn passes(src: &str) -> Vec<(&'static str, bool, String)> {
+    let input = Input::Text { name: "t.kiln", text: src };
+    match compile(input, Options { keep_passes: true }) {
+        Ok(Outcome::Compiled(c)) => {
+            c.passes.iter().map(|s| (s.name, s.changed, text(&s.graph))).collect()
+        }
+        Ok(Outcome::Failed(run)) => panic!("does not compile: {:?}", run.diagnostics),
+        Err(e) => panic!("{e}"),
+    }
+}
+
+fn after<'a>(ps: &'a [(&'static str, bool, String)], name: &str) -> (bool, &'a str) {
+    let (_, changed, g) = ps.iter().find(|(n, ..)| *n == name).expect("no such pass");
+    (*changed, g)
+}
+
+const HEAD: &str = "type R = { a: int, s: str }\nsource xs: R = jsonl(\"in.jsonl\")\n";
+
+#[test]
+fn every_pass_runs_in_order_after_lowering() {
+    let ps = passes(&format!("{HEAD}sink xs -> stdout()\n"));
+    let names: Vec<&str> = ps.iter().map(|(n, ..)| *n).collect();
+    assert_eq!(names, ["lower", "dead", "fold", "batch"]);
+}
+
+#[test]
+fn dead_removes_stages_and_errors_that_feed_no_sink() {
+    let src = format!(
+        "{HEAD}stage used = xs |> map(r => r.a)\nstage unused = xs |> map(r => r.a * 2)\n\
+         stage bad = errors |> map(e => e.line)\nsink used -> stdout()\n"
+    );
+    let ps = passes(&src);
+    let (_, lowered) = after(&ps, "lower");
+    assert!(lowered.contains("stage unused") && lowered.contains("source errors"), "{lowered}");
+    let (changed, g) = after(&ps, "dead");
+    assert!(changed);
+    assert!(!g.contains("unused") && !g.contains("errors") && !g.contains("stage bad"), "{g}");
+    assert!(g.contains("stage used") && g.contains("source xs"), "{g}");
+    // Nothing to remove: unchanged.
+    let ps = passes(&format!("{HEAD}sink xs -> stdout()\n"));
+    assert!(!after(&ps, "dead").0);
+}
+
+#[test]
+fn fold_computes_constants_and_closed_expressions() {
+    let src = format!(
+        "{HEAD}const k: int = 6 * 7\nconst name = upper(\"ab\") + \"c\"\n\
+         stage s = xs |> map(r => {{ x: r.a + k, y: name, z: len(\"abcd\") * 2, w: r.s + \"!\" }})\n\
+         stage t = s |> take(k - 40)\nsink t -> stdout()\n"
+    );
+    let ps = passes(&src);
+    let (changed, g) = after(&ps, "fold");
+    assert!(changed);
+    assert!(g.contains("(v0.a + 42)"), "{g}");
+    assert!(g.contains("\"ABc\"") && g.contains("z: 8"), "{g}");
+    assert!(g.contains("(v0.s + \"!\")"), "row-dependent code stays: {g}");
+    assert!(g.contains("take(2)"), "{g}");
+}
+
+#[test]
+fn fold_leaves_failing_and_row_dependent_expressions() {
+    let src = format!(
+        "{HEAD}param p: int = 3\nstage s = xs |> map(r => {{ a: [1, 2][5], b: p + 1, c: r.a }})\n\
+         sink s -> stdout()\n"
+    );
+    let ps = passes(&src);
+    let (changed, g) = after(&ps, "fold");
+    assert!(!changed, "{g}");
+    assert!(g.contains("[1, 2][5]") && g.contains("(param p + 1)"), "{g}");
+}
