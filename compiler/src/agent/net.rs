@@ -5,6 +5,9 @@ use super::rng::Rng;
 use crate::syntax::agent::{Activation, AgentFile};
 use kiln_runtime::kernels::{Act, pack};
 
+/// The loaded agents of a pipeline, by agent index (`None`: not called, so not loaded).
+pub type Agents = Vec<Option<std::rc::Rc<Vec<PackedLayer>>>>;
+
 /// One dense layer as the kernels want it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PackedLayer {

@@ -1,12 +1,13 @@
 //! What code generation reads while it compiles, and never while compiled code runs: the
-//! values of consts and params, the loaded agents and the data paths (evaluated once, by
-//! the reference interpreter, before the run starts), and the table of failure sites that
-//! generated code reports by index (`kiln_fail_at`).
+//! pipeline (functions and constants are compiled from it), the loaded agents (their
+//! weights become data of the program), and the table of failure sites that generated code
+//! reports by index (`kiln_fail_at`). Nothing here comes from the reference interpreter.
 
+use crate::agent::net::Agents;
 use crate::diag::Code;
-use crate::interp::Interp;
+use crate::ir::Pipeline;
 use crate::source::Span;
-use std::cell::{RefCell, RefMut};
+use std::cell::RefCell;
 
 /// A failure site: what `RowCtx::err_site` indexes (shared by every compiled function).
 #[derive(Clone, Debug)]
@@ -21,18 +22,16 @@ pub struct FailSite {
 
 /// The compile-time context of one program.
 pub struct Context<'p> {
-    interp: RefCell<Interp<'p>>,
+    /// The (optimized) pipeline being compiled.
+    pub p: &'p Pipeline,
+    /// The agents the pipeline calls, loaded (by agent index).
+    pub agents: Agents,
     sites: RefCell<Vec<FailSite>>,
 }
 
 impl<'p> Context<'p> {
-    pub fn new(interp: Interp<'p>) -> Context<'p> {
-        Context { interp: RefCell::new(interp), sites: RefCell::new(Vec::new()) }
-    }
-
-    /// The interpreter holding the run's params and agents (compile time only).
-    pub fn interp(&self) -> RefMut<'_, Interp<'p>> {
-        self.interp.borrow_mut()
+    pub fn new(p: &'p Pipeline, agents: Agents) -> Context<'p> {
+        Context { p, agents, sites: RefCell::new(Vec::new()) }
     }
 
     /// Registers a failure site; returns its index.

@@ -11,6 +11,7 @@
 //! Agent calls batched over rows are `ir::Op::Agent`, made by the `batch` pass
 //! (`crate::passes::batch`); the plan runs each as an agent node.
 
+pub mod args;
 pub mod context;
 pub mod expr;
 pub mod layout;

@@ -4,8 +4,6 @@
 //! code reads by address (type descriptions, list groups, agents' forward passes).
 
 use super::context::Context;
-use crate::check::hir::{Global, TExpr, TExprKind};
-use crate::interp::Value;
 use cranelift_codegen::ir::{AbiParam, FuncRef, Function, GlobalValue, Type, types};
 use cranelift_codegen::isa::TargetFrontendConfig;
 use cranelift_module::{DataDescription, DataId, FuncId, Linkage, Module};
@@ -139,9 +137,9 @@ impl<'s, 'p, M: Module> Shared<'s, 'p, M> {
         self.m.target_config().pointer_type()
     }
 
-    /// The pipeline being compiled (the interpreter's, so user fns are at hand).
+    /// The pipeline being compiled.
     pub fn pipeline(&self) -> &'p crate::ir::Pipeline {
-        self.cx.interp().p
+        self.cx.p
     }
 
     /// A reference to runtime function `name` from `func`.
@@ -241,15 +239,7 @@ impl<'s, 'p, M: Module> Shared<'s, 'p, M> {
 
     /// The packed layers of agent `i`, when it is loaded.
     pub fn agent_layers(&self, i: usize) -> Option<Vec<crate::agent::net::PackedLayer>> {
-        self.cx.interp().agents.get(i).cloned().flatten().map(|l| (*l).clone())
-    }
-
-    /// The value of a const or param, known at compile time.
-    pub fn global_value(&mut self, e: &TExpr) -> Option<Value> {
-        let TExprKind::Global(Global::Const(_) | Global::Param(_)) = e.kind else {
-            return None;
-        };
-        self.cx.interp().eval(e).ok()
+        self.cx.agents.get(i).cloned().flatten().map(|l| (*l).clone())
     }
 }
 

@@ -6,6 +6,7 @@
 //! executor cannot hold in a stream are refused, and `kiln run` uses the interpreter for
 //! them (docs/run.md).
 
+use super::args::{Arg, PathArg};
 use super::layout::desc;
 use super::module::Shared;
 use super::stage::{define_proj, define_stage};
@@ -15,13 +16,30 @@ use crate::ir::{Agg, AggKind, NodeKind, Op, Pipeline, RowFn};
 use crate::source::SourceMap;
 use cranelift_module::{FuncId, Module};
 use kiln_runtime::exec as rt;
+use kiln_runtime::exec::arg::ArgValue;
 use petgraph::stable_graph::NodeIndex;
 use std::collections::HashMap;
 use std::rc::Rc;
 
-/// A plan node whose functions are still Cranelift ids (resolved after finalizing).
+/// A plan node whose functions are still Cranelift ids (resolved after finalizing) and
+/// whose arguments are computed when the program runs ([`Arg`]).
 pub enum Pending {
     Ready(rt::PNode),
+    Source {
+        kind: SrcKind,
+        /// Absent for `range`.
+        path: Option<PathArg>,
+        ty: kiln_runtime::layout::TypeDesc,
+        name: String,
+    },
+    Sink {
+        input: usize,
+        format: rt::SinkFormat,
+        /// Absent for `stdout()` and `discard()`.
+        path: Option<PathArg>,
+        ty: kiln_runtime::layout::TypeDesc,
+        name: String,
+    },
     Stage {
         input: usize,
         name: String,
@@ -52,39 +70,72 @@ pub enum Pending {
     },
 }
 
+/// A source's kind; `range` bounds are arguments.
+pub enum SrcKind {
+    Jsonl,
+    Csv,
+    Lines,
+    Range(Arg, Arg),
+}
+
 /// An order-dependent operator whose key functions are not compiled yet.
 pub enum SeqKind {
-    Take(i64),
-    Skip(i64),
+    Take(Arg),
+    Skip(Arg),
     Enumerate,
-    Batch(usize),
+    /// The size, and its span (a size below 1 fails the run before the stage starts).
+    Batch(Arg, crate::source::Span),
     Distinct,
-    Sort { desc: bool },
-    Join { right: usize, outer: bool, right_ty: kiln_runtime::layout::TypeDesc },
-    Union { other: usize },
+    Sort {
+        desc: Option<Arg>,
+    },
+    Join {
+        right: usize,
+        outer: bool,
+        right_ty: kiln_runtime::layout::TypeDesc,
+    },
+    Union {
+        other: usize,
+    },
 }
 
 impl SeqKind {
     /// The runtime operator, given the compiled key functions (in the order `build`
-    /// listed them).
-    pub fn finish(self, keys: Vec<rt::KeyFn>) -> Option<rt::SeqOp> {
+    /// listed them) and the values of its arguments (`value`); `None`: a key function
+    /// is missing.
+    pub fn finish<E>(
+        self,
+        keys: Vec<rt::KeyFn>,
+        value: &mut dyn FnMut(&Arg) -> Result<ArgValue, E>,
+        batch_size: &mut dyn FnMut(i64, crate::source::Span) -> Result<usize, E>,
+    ) -> Result<Option<rt::SeqOp>, E> {
+        let int = |v: ArgValue| if let ArgValue::Int(n) = v { n } else { 0 };
         let mut keys = keys.into_iter();
-        Some(match self {
-            SeqKind::Take(n) => rt::SeqOp::Take(n),
-            SeqKind::Skip(n) => rt::SeqOp::Skip(n),
+        Ok(Some(match self {
+            SeqKind::Take(n) => rt::SeqOp::Take(int(value(&n)?)),
+            SeqKind::Skip(n) => rt::SeqOp::Skip(int(value(&n)?)),
             SeqKind::Enumerate => rt::SeqOp::Enumerate,
-            SeqKind::Batch(n) => rt::SeqOp::Batch(n),
-            SeqKind::Distinct => rt::SeqOp::Distinct(keys.next()?),
-            SeqKind::Sort { desc } => rt::SeqOp::Sort { key: keys.next()?, desc },
-            SeqKind::Join { right, outer, right_ty } => rt::SeqOp::Join {
-                right,
-                left_key: keys.next()?,
-                right_key: keys.next()?,
-                outer,
-                right_ty,
-            },
+            SeqKind::Batch(n, span) => rt::SeqOp::Batch(batch_size(int(value(&n)?), span)?),
+            SeqKind::Distinct => {
+                let Some(k) = keys.next() else { return Ok(None) };
+                rt::SeqOp::Distinct(k)
+            }
+            SeqKind::Sort { desc } => {
+                let desc = match desc {
+                    Some(d) => value(&d)? == ArgValue::Bool(true),
+                    None => false,
+                };
+                let Some(key) = keys.next() else { return Ok(None) };
+                rt::SeqOp::Sort { key, desc }
+            }
+            SeqKind::Join { right, outer, right_ty } => {
+                let (Some(left_key), Some(right_key)) = (keys.next(), keys.next()) else {
+                    return Ok(None);
+                };
+                rt::SeqOp::Join { right, left_key, right_key, outer, right_ty }
+            }
             SeqKind::Union { other } => rt::SeqOp::Union { other },
-        })
+        }))
     }
 }
 
@@ -93,20 +144,6 @@ pub struct Built {
     pub nodes: Vec<Pending>,
     /// The IR node behind each plan node name (for reporting failures).
     pub names: HashMap<String, NodeIndex>,
-}
-
-/// Evaluated source and sink arguments: paths already resolved, ranges as bounds.
-pub trait Args {
-    /// The path a source or sink opens, and the path as the pipeline names it (see
-    /// `PNode::Source::shown`).
-    fn path(&mut self, n: NodeIndex) -> Result<(String, String), Box<crate::diag::Diagnostic>>;
-    fn range(&mut self, n: NodeIndex) -> Result<(i64, i64), Box<crate::diag::Diagnostic>>;
-    /// An operator argument of node `n` (`take(n)`, `desc:`), evaluated once.
-    fn eval(
-        &mut self,
-        n: NodeIndex,
-        e: &crate::check::hir::TExpr,
-    ) -> Result<crate::interp::Value, Box<crate::diag::Diagnostic>>;
 }
 
 fn unsupported(op: &Op) -> String {
@@ -182,7 +219,6 @@ pub fn build<M: Module>(
     p: &Pipeline,
     map: &SourceMap,
     sh: &mut Shared<'_, '_, M>,
-    args: &mut dyn Args,
 ) -> Result<Built, Box<crate::diag::Diagnostic>> {
     let order = p.plan_order();
     let mut nodes: Vec<Pending> = Vec::new();
@@ -193,29 +229,33 @@ pub fn build<M: Module>(
         let node = &p.graph[n];
         let name = crate::failure::stage_name(p, map, n);
         names.insert(name.clone(), n);
+        let ice = |e: String| {
+            Box::new(crate::diag::Diagnostic::new(crate::diag::codes::E0611, node.span, e))
+        };
+        let id = nodes.len();
         match &node.kind {
-            NodeKind::Source { format, .. } => {
+            NodeKind::Source { format, args } => {
+                let mut arg = |i: usize| {
+                    let e =
+                        args.get(i).ok_or_else(|| ice("a source argument is missing".into()))?;
+                    super::args::arg(sh, &format!("arg{id}_{i}"), e).map_err(ice)
+                };
                 let kind = match format {
-                    SourceFormat::Jsonl => rt::SourceKind::Jsonl,
-                    SourceFormat::Csv => rt::SourceKind::Csv,
-                    SourceFormat::Lines => rt::SourceKind::Lines,
-                    SourceFormat::Range => {
-                        let (a, b) = args.range(n)?;
-                        rt::SourceKind::Range(a, b)
+                    SourceFormat::Jsonl => SrcKind::Jsonl,
+                    SourceFormat::Csv => SrcKind::Csv,
+                    SourceFormat::Lines => SrcKind::Lines,
+                    SourceFormat::Range => SrcKind::Range(arg(0)?, arg(1)?),
+                };
+                let path = match (format, args.first()) {
+                    (SourceFormat::Range, _) | (_, None) => None,
+                    (_, Some(e)) => {
+                        Some(super::args::path(sh, map, &format!("path{id}"), e).map_err(ice)?)
                     }
                 };
-                let (path, shown) =
-                    if *format == SourceFormat::Range { Default::default() } else { args.path(n)? };
-                nodes.push(Pending::Ready(rt::PNode::Source {
-                    kind,
-                    path,
-                    shown,
-                    ty: td(&node.elem),
-                    name,
-                }));
+                nodes.push(Pending::Source { kind, path, ty: td(&node.elem), name });
             }
             NodeKind::Errors => nodes.push(Pending::Ready(rt::PNode::Errors)),
-            NodeKind::Sink { input, format, .. } => {
+            NodeKind::Sink { input, format, path } => {
                 let Some(&input) = out_of.get(input) else { continue };
                 let format = match format {
                     SinkFormat::Jsonl => rt::SinkFormat::Jsonl,
@@ -224,17 +264,13 @@ pub fn build<M: Module>(
                     SinkFormat::Stdout => rt::SinkFormat::Stdout,
                     SinkFormat::Discard => rt::SinkFormat::Discard,
                 };
-                let path = match format {
-                    rt::SinkFormat::Stdout | rt::SinkFormat::Discard => None,
-                    _ => Some(args.path(n)?.0),
+                let path = match (format, path) {
+                    (rt::SinkFormat::Stdout | rt::SinkFormat::Discard, _) | (_, None) => None,
+                    (_, Some(e)) => {
+                        Some(super::args::path(sh, map, &format!("path{id}"), e).map_err(ice)?)
+                    }
                 };
-                nodes.push(Pending::Ready(rt::PNode::Sink {
-                    input,
-                    format,
-                    path,
-                    ty: td(&node.elem),
-                    name,
-                }));
+                nodes.push(Pending::Sink { input, format, path, ty: td(&node.elem), name });
             }
             NodeKind::Stage { input, ops } => {
                 let Some(&start) = out_of.get(input) else { continue };
@@ -242,9 +278,6 @@ pub fn build<M: Module>(
                 let mut ty = p.graph[*input].elem.clone();
                 let mut run: Vec<Op> = Vec::new();
                 let mut run_ty = ty.clone();
-                let ice = |e: String| {
-                    Box::new(crate::diag::Diagnostic::new(crate::diag::codes::E0611, node.span, e))
-                };
                 let flush = |run: &mut Vec<Op>,
                              run_ty: &Ty,
                              ty: &Ty,
@@ -379,7 +412,7 @@ pub fn build<M: Module>(
                         other => {
                             flush(&mut run, &run_ty, &ty, &mut cur, &mut nodes, sh)?;
                             let (kind, keys, out_ty) =
-                                seq_node(p, map, n, nodes.len(), other, &ty, &out_of, sh, args)?;
+                                seq_node(p, n, nodes.len(), other, &ty, &out_of, sh)?;
                             nodes.push(Pending::Seq {
                                 input: cur,
                                 name: name.clone(),
@@ -408,25 +441,20 @@ type SeqParts = (SeqKind, Vec<(FuncId, kiln_runtime::layout::TypeDesc)>, Ty);
 /// An order-dependent operator of stage `n` over elements of `ty`: its kind, compiled key
 /// functions and output element type. `id` (the index the node gets in the plan) names
 /// its key functions, so several keyed operators of one stage get distinct names.
-#[allow(clippy::too_many_arguments)]
 fn seq_node<M: Module>(
     p: &Pipeline,
-    map: &SourceMap,
     n: NodeIndex,
     id: usize,
     op: &Op,
     ty: &Ty,
     out_of: &HashMap<NodeIndex, usize>,
     sh: &mut Shared<'_, '_, M>,
-    args: &mut dyn Args,
 ) -> Result<SeqParts, Box<crate::diag::Diagnostic>> {
-    use crate::interp::Value;
     let node = &p.graph[n];
     let ice =
         |e: String| Box::new(crate::diag::Diagnostic::new(crate::diag::codes::E0611, node.span, e));
-    let mut count = |e: &crate::check::hir::TExpr| match args.eval(n, e)? {
-        Value::Int(x) => Ok(x),
-        _ => Err(ice("the count is not an int".into())),
+    let arg = |sh: &mut Shared<'_, '_, M>, e: &crate::check::hir::TExpr| {
+        super::args::arg(sh, &format!("arg{id}"), e).map_err(ice)
     };
     let mut keys = Vec::new();
     let mut key = |sh: &mut Shared<'_, '_, M>, f: &RowFn, elem: &Ty| {
@@ -437,14 +465,9 @@ fn seq_node<M: Module>(
         Ok::<(), Box<crate::diag::Diagnostic>>(())
     };
     let (kind, out) = match op {
-        Op::Take(e) => (SeqKind::Take(count(e)?), ty.clone()),
-        Op::Skip(e) => (SeqKind::Skip(count(e)?), ty.clone()),
-        Op::Batch(e) => {
-            let k = count(e)?;
-            crate::interp::lists::check_batch(k, e.span)
-                .map_err(|err| crate::failure::eval_fatal(p, map, n, err, None))?;
-            (SeqKind::Batch(usize::try_from(k).unwrap_or(usize::MAX)), Ty::list(ty.clone()))
-        }
+        Op::Take(e) => (SeqKind::Take(arg(sh, e)?), ty.clone()),
+        Op::Skip(e) => (SeqKind::Skip(arg(sh, e)?), ty.clone()),
+        Op::Batch(e) => (SeqKind::Batch(arg(sh, e)?, e.span), Ty::list(ty.clone())),
         Op::Enumerate => {
             (SeqKind::Enumerate, Ty::record(vec![("index", Ty::Int), ("item", ty.clone())]))
         }
@@ -454,8 +477,8 @@ fn seq_node<M: Module>(
         }
         Op::SortBy { key: k, desc } => {
             let desc = match desc {
-                Some(d) => matches!(args.eval(n, d)?, Value::Bool(true)),
-                None => false,
+                Some(d) => Some(arg(sh, d)?),
+                None => None,
             };
             key(sh, k, ty)?;
             (SeqKind::Sort { desc }, ty.clone())

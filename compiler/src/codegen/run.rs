@@ -2,13 +2,14 @@
 //! runtime plan and runs it on the parallel executor (`kiln_runtime::exec`), then turns a
 //! failure into the same diagnostic the interpreter gives.
 
+use super::args::{Arg, PathArg};
 use super::context::{Context, FailSite};
 use super::layout::desc;
 use super::module::{Shared, runtime_symbols};
-use super::plan::{Args, Pending, build};
-use crate::check::hir::TExpr;
+use super::plan::{Pending, SrcKind, build};
+use crate::agent::net::Agents;
 use crate::diag::{Diagnostic, codes};
-use crate::interp::{EvalError, Interp, Value};
+use crate::failure::EvalError;
 use crate::ir::{NodeKind, Pipeline};
 use crate::source::SourceMap;
 use cranelift_codegen::settings::{self, Configurable};
@@ -50,66 +51,13 @@ pub fn jit_module() -> Result<JITModule, String> {
     Ok(JITModule::new(jb))
 }
 
-struct EvalArgs<'a, 'p> {
-    p: &'p Pipeline,
-    map: &'p SourceMap,
-    cx: &'a Context<'p>,
-}
-
-impl EvalArgs<'_, '_> {
-    fn eval(&mut self, n: NodeIndex, e: &TExpr) -> Result<Value, Fatal> {
-        self.cx
-            .interp()
-            .eval(e)
-            .map_err(|err| crate::failure::eval_fatal(self.p, self.map, n, err, None))
-    }
-    fn args(&self, n: NodeIndex) -> &[TExpr] {
-        match &self.p.graph[n].kind {
-            NodeKind::Source { args, .. } => args,
-            _ => &[],
-        }
-    }
-}
-
-impl Args for EvalArgs<'_, '_> {
-    fn eval(&mut self, n: NodeIndex, e: &TExpr) -> Result<Value, Fatal> {
-        EvalArgs::eval(self, n, e)
-    }
-    fn path(&mut self, n: NodeIndex) -> Result<(String, String), Fatal> {
-        let e = match &self.p.graph[n].kind {
-            NodeKind::Source { args, .. } => args.first().cloned(),
-            NodeKind::Sink { path, .. } => path.clone(),
-            _ => None,
-        };
-        let Some(e) = e else { return Ok(("-".into(), "-".into())) };
-        match self.eval(n, &e)? {
-            Value::Str(s) => {
-                let open = crate::interp::exec::data_path(&self.cx.interp(), self.map, &e, &s);
-                Ok((open, s.to_string()))
-            }
-            _ => Ok(("-".into(), "-".into())),
-        }
-    }
-    fn range(&mut self, n: NodeIndex) -> Result<(i64, i64), Fatal> {
-        let a = self.args(n).to_vec();
-        let mut v = [0i64; 2];
-        for (slot, e) in v.iter_mut().zip(&a) {
-            if let Value::Int(x) = self.eval(n, e)? {
-                *slot = x;
-            }
-        }
-        Ok((v[0], v[1]))
-    }
-}
-
-fn param_value(v: &Value) -> rt::ParamValue {
-    match v {
-        Value::Int(n) => rt::ParamValue::Int(*n),
-        Value::Float(x) => rt::ParamValue::Float(*x),
-        Value::Bool(b) => rt::ParamValue::Bool(*b),
-        Value::Str(s) => rt::ParamValue::Str(s.to_string()),
-        _ => rt::ParamValue::Null,
-    }
+/// The params of one run: each param's value (in declaration order), and whether it was
+/// given on the command line or in the environment (which decides how a relative path
+/// made from it resolves, see [`super::args::PathArg`]).
+#[derive(Clone, Debug, Default)]
+pub struct RunParams {
+    pub values: Vec<rt::ParamValue>,
+    pub given: Vec<bool>,
 }
 
 /// What [`run`] did.
@@ -128,23 +76,23 @@ type Kept = (
 );
 
 /// A compiled program, as a value: its machine code (owned, freed when the program is
-/// dropped), the runtime plan whose nodes call it (with the parameter block), the data
-/// compiled code reads by address, and the failure sites it reports. [`Program::run`]
-/// runs it on the parallel executor.
+/// dropped), the plan nodes that call it (with their arguments still to compute), the data
+/// compiled code reads by address, the failure sites it reports and the layout of its
+/// params. [`Program::run`] runs it with a run's params on the parallel executor; nothing
+/// of the compiler or the interpreter is used then.
 pub struct Program<'p> {
     p: &'p Pipeline,
     map: &'p SourceMap,
     module: Option<JITModule>,
-    plan: Option<rt::Plan>,
+    nodes: Vec<Pending>,
     _kept: Kept,
     sites: Vec<FailSite>,
+    has_errors: bool,
     names: std::collections::HashMap<String, NodeIndex>,
 }
 
 impl Drop for Program<'_> {
     fn drop(&mut self) {
-        // The plan's functions point into the module's memory: gone first.
-        drop(self.plan.take());
         if let Some(m) = self.module.take() {
             // SAFETY: nothing calls the compiled functions any more: the plan that held
             // them is dropped and `run` has returned.
@@ -153,35 +101,35 @@ impl Drop for Program<'_> {
     }
 }
 
-/// Compiles and runs `p`; `interp` carries params and agents (read while compiling only).
+/// Compiles and runs `p` (optimized) with the loaded `agents` and the run's `params`.
 pub fn run(
     p: &Pipeline,
     map: &SourceMap,
-    interp: Interp<'_>,
+    agents: Agents,
+    params: &RunParams,
     opts: RunOptions,
 ) -> Result<Ran, Fatal> {
-    match compile(p, map, interp)? {
-        Ok(program) => program.run(opts).map(Ran::Done),
+    match compile(p, map, agents)? {
+        Ok(program) => program.run(params, opts).map(Ran::Done),
         Err(refused) => Ok(Ran::Refused(refused)),
     }
 }
 
-/// Compiles `p` into a [`Program`] (`Err` inside: the translator cannot compile an
-/// expression yet, nothing was run); `interp` carries params and agents.
+/// Compiles `p` (optimized) into a [`Program`] (`Err` inside: the translator cannot
+/// compile an expression yet, nothing was run). `agents`: the loaded agents it calls.
 pub fn compile<'p>(
     p: &'p Pipeline,
     map: &'p SourceMap,
-    interp: Interp<'_>,
+    agents: Agents,
 ) -> Result<Result<Program<'p>, Box<Diagnostic>>, Fatal> {
     // As in the interpreter, failing records go to the errors stream when the program
     // mentions it at all.
     let has_errors = p.graph.node_indices().any(|n| matches!(p.graph[n].kind, NodeKind::Errors));
-    let cx = Context::new(interp);
+    let cx = Context::new(p, agents);
     let mut module = jit_module().map_err(ice)?;
     let (built, kept) = {
         let mut sh = Shared::new(&mut module, &cx);
-        let mut args = EvalArgs { p, map, cx: &cx };
-        let built = build(p, map, &mut sh, &mut args)?;
+        let built = build(p, map, &mut sh)?;
         if let Some((span, what)) = sh.refused.take() {
             let d = Diagnostic::new(
                 codes::E0610,
@@ -200,81 +148,23 @@ pub fn compile<'p>(
         (built, kept)
     };
     module.finalize_definitions().map_err(ice)?;
-    let mut nodes = Vec::with_capacity(built.nodes.len());
-    for pn in built.nodes {
-        nodes.push(match pn {
-            Pending::Ready(n) => n,
-            Pending::Stage { input, name, f, out } => {
-                let code = module.get_finalized_function(f);
-                // SAFETY: `f` was defined with the `StageFn` signature (ctx, row) -> i32
-                // and the module (and so the code) outlives the run below.
-                let f: rt::StageFn = unsafe { std::mem::transmute::<*const u8, rt::StageFn>(code) };
-                rt::PNode::Stage { input, name, f, out }
-            }
-            Pending::Group { input, name, proj, proj_ty, aggs, out, keyed, any_arg, site } => {
-                let code = module.get_finalized_function(proj);
-                // SAFETY: `proj` was defined with the `ProjFn` signature (ctx, row, out)
-                // -> i32; the module outlives the run.
-                let proj: rt::ProjFn =
-                    unsafe { std::mem::transmute::<*const u8, rt::ProjFn>(code) };
-                if keyed {
-                    rt::PNode::Group { input, name, proj, proj_ty, aggs, out, site }
-                } else {
-                    let proj = any_arg.then_some(proj);
-                    rt::PNode::Aggregate { input, name, proj, proj_ty, aggs, out, site }
-                }
-            }
-            Pending::Seq { input, name, kind, keys, ty, out } => {
-                let keys = keys
-                    .into_iter()
-                    .map(|(f, key_ty)| {
-                        let code = module.get_finalized_function(f);
-                        // SAFETY: key functions are projections, defined with the
-                        // `ProjFn` signature; the module outlives the run.
-                        let f = unsafe { std::mem::transmute::<*const u8, rt::ProjFn>(code) };
-                        rt::KeyFn { f, key_ty }
-                    })
-                    .collect();
-                let op = kind.finish(keys).ok_or_else(|| ice("a key function is missing"))?;
-                rt::PNode::Seq { input, name, op, ty, out }
-            }
-        });
-    }
-    // The sites compiled code reports: an expression's failure written to the errors
-    // stream ends with its location, as the interpreter writes it.
-    let sites = cx
-        .sites()
-        .iter()
-        .map(|fs| rt::Site {
-            stage: String::new(),
-            location: if fs.located && has_errors {
-                crate::failure::location(map, fs.span)
-            } else {
-                String::new()
-            },
-        })
-        .collect();
-    // The params, as the block compiled code reads them.
-    let tys: Vec<_> =
-        p.params.iter().map(|d| desc(&d.ty)).collect::<Option<_>>().unwrap_or_default();
-    let values: Vec<rt::ParamValue> = cx.interp().params.iter().map(param_value).collect();
-    let params = rt::ParamBlock::new(&tys, &values)
-        .ok_or_else(|| ice("a param value does not fit its type"))?;
-    let plan = rt::Plan { nodes, sites, params };
     Ok(Ok(Program {
         p,
         map,
         module: Some(module),
-        plan: Some(plan),
+        nodes: built.nodes,
         _kept: kept,
         sites: cx.sites(),
+        has_errors,
         names: built.names,
     }))
 }
 
 impl Program<'_> {
-    /// Runs the program; returns the number of records sent to the errors stream.
-    pub fn run(mut self, opts: RunOptions) -> Result<u64, Fatal> {
+    /// Runs the program with `params`; returns the number of records sent to the errors
+    /// stream.
+    pub fn run(mut self, params: &RunParams, opts: RunOptions) -> Result<u64, Fatal> {
+        let plan = self.plan(params)?;
         let mut ro = rt::Options {
             threads: opts.threads.max(1),
             progress: opts.progress,
@@ -283,7 +173,6 @@ impl Program<'_> {
         if let Some(c) = opts.chunk_size {
             ro.chunk_size = c;
         }
-        let Some(plan) = self.plan.take() else { return Err(ice("the program ran already")) };
         let result = rt::run(&plan, &ro);
         drop(plan);
         self.report(result)
@@ -337,5 +226,148 @@ impl Program<'_> {
                 }
             }
         }
+    }
+
+    /// The runtime plan for one run: compiled functions resolved, arguments computed with
+    /// the run's params.
+    fn plan(&mut self, params: &RunParams) -> Result<rt::Plan, Fatal> {
+        let (p, map) = (self.p, self.map);
+        let Some(module) = self.module.as_ref() else { return Err(ice("the program is gone")) };
+        // The params, as the block compiled code reads them.
+        let tys: Vec<_> =
+            p.params.iter().map(|d| desc(&d.ty)).collect::<Option<_>>().unwrap_or_default();
+        let block = rt::ParamBlock::new(&tys, &params.values)
+            .ok_or_else(|| ice("a param value does not fit its type"))?;
+        let sites = &self.sites;
+        let names = &self.names;
+        let node_of = |name: &str| names.get(name).copied();
+        // An argument's value; its failure stops the run before the node starts, as in
+        // the interpreter.
+        let value = |arg: &Arg, name: &str| -> Result<rt::arg::ArgValue, Fatal> {
+            match arg {
+                Arg::Known(v) => Ok(v.clone()),
+                Arg::Compiled { f, ty, span } => {
+                    let code = module.get_finalized_function(*f);
+                    // SAFETY: argument functions are projections (`ProjFn`) writing
+                    // `{v: T}` of a scalar `T` and reading no row (`args::arg`); the
+                    // module outlives the call.
+                    let f = unsafe { std::mem::transmute::<*const u8, rt::ProjFn>(code) };
+                    let tdesc = desc(ty).ok_or_else(|| ice("an argument without a layout"))?;
+                    // SAFETY: as above.
+                    unsafe { rt::arg::eval_arg(f, &tdesc, &block) }.map_err(|fail| {
+                        let site = sites.get(fail.site as usize);
+                        let (code, at, msg) = match site {
+                            Some(s) if !s.message.is_empty() => (s.code, s.span, s.message.clone()),
+                            Some(s) => (s.code, s.span, fail.message),
+                            None => (codes::E0611, *span, fail.message),
+                        };
+                        let e = EvalError::new(code, at, msg);
+                        match node_of(name) {
+                            Some(n) => crate::failure::eval_fatal(p, map, n, e, None),
+                            None => ice(e.message),
+                        }
+                    })
+                }
+            }
+        };
+        let path = |pa: &PathArg, name: &str| -> Result<(String, String), Fatal> {
+            match value(&pa.arg, name)? {
+                rt::arg::ArgValue::Str(s) => Ok((pa.resolve(&s, &params.given), s)),
+                _ => Err(ice("a path that is not a string")),
+            }
+        };
+        let int = |v: rt::arg::ArgValue| if let rt::arg::ArgValue::Int(n) = v { n } else { 0 };
+        let mut nodes = Vec::with_capacity(self.nodes.len());
+        for pn in std::mem::take(&mut self.nodes) {
+            nodes.push(match pn {
+                Pending::Ready(n) => n,
+                Pending::Source { kind, path: pa, ty, name } => {
+                    let kind = match kind {
+                        SrcKind::Jsonl => rt::SourceKind::Jsonl,
+                        SrcKind::Csv => rt::SourceKind::Csv,
+                        SrcKind::Lines => rt::SourceKind::Lines,
+                        SrcKind::Range(a, b) => {
+                            rt::SourceKind::Range(int(value(&a, &name)?), int(value(&b, &name)?))
+                        }
+                    };
+                    let (path, shown) = match &pa {
+                        Some(pa) => path(pa, &name)?,
+                        None => Default::default(),
+                    };
+                    rt::PNode::Source { kind, path, shown, ty, name }
+                }
+                Pending::Sink { input, format, path: pa, ty, name } => {
+                    let path = match &pa {
+                        Some(pa) => Some(path(pa, &name)?.0),
+                        None => None,
+                    };
+                    rt::PNode::Sink { input, format, path, ty, name }
+                }
+                Pending::Stage { input, name, f, out } => {
+                    let code = module.get_finalized_function(f);
+                    // SAFETY: `f` was defined with the `StageFn` signature (ctx, row) -> i32
+                    // and the module (and so the code) outlives the run.
+                    let f: rt::StageFn =
+                        unsafe { std::mem::transmute::<*const u8, rt::StageFn>(code) };
+                    rt::PNode::Stage { input, name, f, out }
+                }
+                Pending::Group { input, name, proj, proj_ty, aggs, out, keyed, any_arg, site } => {
+                    let code = module.get_finalized_function(proj);
+                    // SAFETY: `proj` was defined with the `ProjFn` signature (ctx, row, out)
+                    // -> i32; the module outlives the run.
+                    let proj: rt::ProjFn =
+                        unsafe { std::mem::transmute::<*const u8, rt::ProjFn>(code) };
+                    if keyed {
+                        rt::PNode::Group { input, name, proj, proj_ty, aggs, out, site }
+                    } else {
+                        let proj = any_arg.then_some(proj);
+                        rt::PNode::Aggregate { input, name, proj, proj_ty, aggs, out, site }
+                    }
+                }
+                Pending::Seq { input, name, kind, keys, ty, out } => {
+                    let keys = keys
+                        .into_iter()
+                        .map(|(f, key_ty)| {
+                            let code = module.get_finalized_function(f);
+                            // SAFETY: key functions are projections, defined with the
+                            // `ProjFn` signature; the module outlives the run.
+                            let f = unsafe { std::mem::transmute::<*const u8, rt::ProjFn>(code) };
+                            rt::KeyFn { f, key_ty }
+                        })
+                        .collect();
+                    let mut arg = |a: &Arg| value(a, &name);
+                    let mut batch_size = |k: i64, span| {
+                        if k < 1 {
+                            let m = kiln_runtime::exec::fail::batch_size(k);
+                            let e = EvalError::new(codes::E0606, span, m);
+                            return Err(match node_of(&name) {
+                                Some(n) => crate::failure::eval_fatal(p, map, n, e, None),
+                                None => ice(e.message),
+                            });
+                        }
+                        Ok(usize::try_from(k).unwrap_or(usize::MAX))
+                    };
+                    let op = kind
+                        .finish(keys, &mut arg, &mut batch_size)?
+                        .ok_or_else(|| ice("a key function is missing"))?;
+                    rt::PNode::Seq { input, name, op, ty, out }
+                }
+            });
+        }
+        // The sites compiled code reports: an expression's failure written to the errors
+        // stream ends with its location, as the interpreter writes it.
+        let sites = self
+            .sites
+            .iter()
+            .map(|fs| rt::Site {
+                stage: String::new(),
+                location: if fs.located && self.has_errors {
+                    crate::failure::location(map, fs.span)
+                } else {
+                    String::new()
+                },
+            })
+            .collect();
+        Ok(rt::Plan { nodes, sites, params: block })
     }
 }

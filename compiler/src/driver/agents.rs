@@ -3,7 +3,7 @@
 //! agents the pipeline calls, templates included, are loaded (weights packed for the
 //! runtime kernels).
 
-use crate::agent::net::{PackedLayer, pack_layers};
+use crate::agent::net::pack_layers;
 use crate::check::hir::{Callee, Global, TExpr, TExprKind, visit, visit_pieces};
 use crate::diag::{Diagnostic, codes};
 use crate::ir::{NodeKind, Op, Pipeline};
@@ -11,7 +11,7 @@ use crate::source::SourceMap;
 use std::collections::HashSet;
 use std::rc::Rc;
 
-pub type Agents = Vec<Option<Rc<Vec<PackedLayer>>>>;
+pub use crate::agent::net::Agents;
 
 #[derive(Default)]
 struct Scan {

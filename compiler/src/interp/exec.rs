@@ -708,10 +708,6 @@ pub fn data_path(
     value: &str,
 ) -> String {
     use crate::check::hir::{Global, TExprKind};
-    let path = std::path::Path::new(value);
-    if value == "-" || path.is_absolute() {
-        return value.to_string();
-    }
     // Written in the source unless some param it uses was given from outside.
     let mut written_in_source = true;
     crate::check::hir::visit(e, &mut |x| {
@@ -719,14 +715,9 @@ pub fn data_path(
             written_in_source &= !cx.param_given.get(i).copied().unwrap_or(false);
         }
     });
-    if !written_in_source {
-        return value.to_string();
-    }
     let file = std::path::Path::new(&map.get(e.span.file).name);
-    match file.parent().filter(|d| !d.as_os_str().is_empty()) {
-        Some(dir) => dir.join(path).display().to_string(),
-        None => value.to_string(),
-    }
+    let dir = file.parent().map(|d| d.display().to_string()).unwrap_or_default();
+    kiln_runtime::exec::arg::data_path(value, &dir, written_in_source)
 }
 
 /// Applies one op to one element.

@@ -53,6 +53,7 @@
 
 pub mod abi;
 pub mod agg;
+pub mod arg;
 mod engine;
 pub mod fail;
 pub mod listgroup;

@@ -248,37 +248,18 @@ impl<'a, 's, 'p, M: Module> Gen<'a, 's, 'p, M> {
     /// A const: its value is folded when the pipeline is compiled (a scalar), or its
     /// expression compiled where it is used (a list or record).
     fn global(&mut self, e: &TExpr) -> Vals {
-        if let TExprKind::Global(Global::Param(i)) = e.kind {
-            return self.param(i, e);
-        }
-        if let TExprKind::Global(Global::Const(i)) = e.kind
-            && !matches!(strip(&e.ty), Ty::Int | Ty::Float | Ty::Bool | Ty::Str)
-            && let Some(c) = self.sh.pipeline().consts.get(i)
-        {
-            let v = self.expr(&c.value);
-            return self.coerce(v, &c.value.ty, &e.ty);
-        }
-        let Some(v) = self.sh.global_value(e) else { return self.unsupported(e) };
-        use crate::interp::Value as V;
-        match (strip(&e.ty), &v) {
-            (_, V::Null) => self.coerce(Vec::new(), &Ty::Null, &e.ty),
-            (Ty::Int, V::Int(n)) => {
-                let c = vec![self.b.ins().iconst(types::I64, *n)];
-                self.wrap_if_optional(c, &e.ty)
-            }
-            (Ty::Float, v) => {
-                let x = v.as_f64().unwrap_or(f64::NAN);
-                let c = vec![self.b.ins().f64const(x)];
-                self.wrap_if_optional(c, &e.ty)
-            }
-            (Ty::Bool, V::Bool(x)) => {
-                let c = vec![self.b.ins().iconst(types::I8, i64::from(*x))];
-                self.wrap_if_optional(c, &e.ty)
-            }
-            (Ty::Str, V::Str(s)) => {
-                let c = self.str_const(s.as_bytes());
-                self.wrap_if_optional(c, &e.ty)
-            }
+        match e.kind {
+            TExprKind::Global(Global::Param(i)) => self.param(i, e),
+            // The `fold` pass replaced the constants it could compute by literals; the
+            // others (records, lists, values that fail) are computed where they are used,
+            // as the interpreter does.
+            TExprKind::Global(Global::Const(i)) => match self.sh.pipeline().consts.get(i) {
+                Some(c) => {
+                    let v = self.expr(&c.value);
+                    self.coerce(v, &c.value.ty, &e.ty)
+                }
+                None => self.unsupported(e),
+            },
             _ => self.unsupported(e),
         }
     }

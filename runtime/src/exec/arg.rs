@@ -1,0 +1,97 @@
+//! Plan arguments computed when a run starts: a source's or sink's path, a `range`'s
+//! bounds, the count of `take` / `skip` / `batch`, `sort_by`'s `desc:`. The compiler folds
+//! those it can; the others (they read params) are compiled functions, run here once with
+//! the run's parameter block, so one compiled program runs with any param values.
+
+use super::abi::{ProjFn, RowCtx};
+use super::plan::ParamBlock;
+use crate::arena::Arena;
+use crate::layout::{KStr, TypeDesc};
+
+/// A plan argument's value.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ArgValue {
+    Int(i64),
+    Bool(bool),
+    Str(String),
+}
+
+/// How an argument failed: the failure site compiled code reported, and its message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ArgFailure {
+    pub site: u32,
+    pub message: String,
+}
+
+/// Runs `f`, a projection that writes `{v: T}` (`ty` is `T`: `int`, `bool` or `str`) and
+/// reads no row, with the params of `params`.
+///
+/// # Safety
+/// `f` must be a function compiled with the [`ProjFn`] ABI that writes a record whose
+/// first field has type `ty` and reads nothing from its row argument.
+pub unsafe fn eval_arg(
+    f: ProjFn,
+    ty: &TypeDesc,
+    params: &ParamBlock,
+) -> Result<ArgValue, ArgFailure> {
+    let mut arena = Arena::new();
+    let mut out = [0u64; 2];
+    let mut emitted: Vec<*const u8> = Vec::new();
+    let mut ctx = RowCtx {
+        arena: &mut arena,
+        out: &mut emitted,
+        err_site: 0,
+        err_msg: KStr { ptr: std::ptr::null(), len: 0 },
+        fails: std::ptr::null_mut(),
+        err_op: 0,
+        params: params.as_ptr(),
+    };
+    // A row of no fields: the function never reads it.
+    let row = out.as_ptr().cast::<u8>();
+    // SAFETY: the caller promises `f`'s ABI and result type; `out` (16 bytes, 8-aligned)
+    // holds any of the result types, and `ctx` outlives the call.
+    let failed = unsafe { f(&mut ctx, row, out.as_mut_ptr().cast()) } != 0;
+    if failed {
+        let message = if ctx.err_msg.ptr.is_null() {
+            String::new()
+        } else {
+            // SAFETY: `kiln_fail` copies the message into the arena, alive until the end
+            // of this function.
+            let bytes =
+                unsafe { std::slice::from_raw_parts(ctx.err_msg.ptr, ctx.err_msg.len as usize) };
+            String::from_utf8_lossy(bytes).into_owned()
+        };
+        return Err(ArgFailure { site: ctx.err_site, message });
+    }
+    let at = out.as_ptr().cast::<u8>();
+    // SAFETY: `f` wrote a value of type `ty` at offset 0 of `out`; a string's bytes live
+    // in the arena (or are static), alive until the end of this function.
+    Ok(unsafe {
+        match ty {
+            TypeDesc::Bool => ArgValue::Bool(at.read() != 0),
+            TypeDesc::Str => {
+                let s = at.cast::<KStr>().read_unaligned();
+                let bytes = if s.ptr.is_null() {
+                    &[][..]
+                } else {
+                    std::slice::from_raw_parts(s.ptr, s.len as usize)
+                };
+                ArgValue::Str(String::from_utf8_lossy(bytes).into_owned())
+            }
+            _ => ArgValue::Int(at.cast::<i64>().read_unaligned()),
+        }
+    })
+}
+
+/// Where a source or sink path points: `-` and absolute paths as they are; a relative path
+/// written in the pipeline (`written_in_source`: a literal, a constant, params left at
+/// their defaults) against `dir`, the declaring file's folder, like `use`, `agent` and
+/// `prompt` paths; a value given with `--param` or the environment as typed in the shell
+/// (relative to the current folder).
+pub fn data_path(value: &str, dir: &str, written_in_source: bool) -> String {
+    let path = std::path::Path::new(value);
+    if value == "-" || path.is_absolute() || !written_in_source || dir.is_empty() {
+        return value.to_string();
+    }
+    std::path::Path::new(dir).join(path).display().to_string()
+}
