@@ -842,3 +842,36 @@ sink errors -> jsonl("errors.jsonl")
         );
     }
 }
+
+/// Plan arguments that read params (`range` bounds, `take`/`batch` counts, `desc:`, a sink
+/// path) are computed when the run starts, by compiled code on the JIT: one compiled
+/// program, any param values. A failing one stops the run before any sink creates its
+/// file, on both engines.
+#[test]
+fn plan_arguments_read_params_when_the_run_starts() {
+    let text = "param n: int = 2\nparam out: str = \"o.jsonl\"\nparam d: bool = false\n\
+                source xs: int = range(0, n * 3)\n\
+                stage s = xs |> sort_by(x => x, desc: d) |> take(n + 1) |> batch(n - 1)\n\
+                sink s -> jsonl(out)\nsink s -> stdout()\n";
+    for engine in ["jit", "interp"] {
+        let e = ["--engine", engine];
+        let (d, r) = run_with(text, &[], &e, &[], None);
+        assert_eq!((r.code, r.stdout.as_str()), (0, "[0]\n[1]\n[2]\n"), "{engine}: {}", r.stderr);
+        assert_eq!(read(d.path(), "o.jsonl"), "[0]\n[1]\n[2]\n");
+        let args = [&e[..], &["--param", "n=3", "--param", "d=true"]].concat();
+        let (_d, r) = run_with(text, &[], &args, &[("KILN_PARAM_out", "x.jsonl")], None);
+        assert_eq!((r.code, r.stdout.as_str()), (0, "[8,7]\n[6,5]\n"), "{engine}: {}", r.stderr);
+        for (n, words) in [
+            ("1", "error[E0606]: `batch` needs a positive size, found 0"),
+            ("4611686018427387904", "error[E0600]: integer overflow: 4611686018427387904 * 3"),
+        ] {
+            let given = format!("n={n}");
+            let args = [&e[..], &["--param", &given]].concat();
+            let (d, r) = run_with(text, &[("o.jsonl", "keep\n")], &args, &[], None);
+            assert_eq!((r.code, r.stdout.as_str()), (1, ""), "{engine} {n}");
+            assert!(r.stderr.contains(words), "{engine} {n}: {}", r.stderr);
+            assert!(r.stderr.contains("could start"), "{engine} {n}: {}", r.stderr);
+            assert_eq!(read(d.path(), "o.jsonl"), "keep\n", "{engine} {n}: the sink's file");
+        }
+    }
+}

@@ -277,83 +277,106 @@ impl Program<'_> {
             }
         };
         let int = |v: rt::arg::ArgValue| if let rt::arg::ArgValue::Int(n) = v { n } else { 0 };
-        let mut nodes = Vec::with_capacity(self.nodes.len());
-        for pn in std::mem::take(&mut self.nodes) {
-            nodes.push(match pn {
-                Pending::Ready(n) => n,
-                Pending::Source { kind, path: pa, ty, name } => {
-                    let kind = match kind {
-                        SrcKind::Jsonl => rt::SourceKind::Jsonl,
-                        SrcKind::Csv => rt::SourceKind::Csv,
-                        SrcKind::Lines => rt::SourceKind::Lines,
-                        SrcKind::Range(a, b) => {
-                            rt::SourceKind::Range(int(value(&a, &name)?), int(value(&b, &name)?))
-                        }
-                    };
-                    let (path, shown) = match &pa {
-                        Some(pa) => path(pa, &name)?,
-                        None => Default::default(),
-                    };
-                    rt::PNode::Source { kind, path, shown, ty, name }
-                }
-                Pending::Sink { input, format, path: pa, ty, name } => {
-                    let path = match &pa {
-                        Some(pa) => Some(path(pa, &name)?.0),
-                        None => None,
-                    };
-                    rt::PNode::Sink { input, format, path, ty, name }
-                }
-                Pending::Stage { input, name, f, out } => {
-                    let code = module.get_finalized_function(f);
-                    // SAFETY: `f` was defined with the `StageFn` signature (ctx, row) -> i32
-                    // and the module (and so the code) outlives the run.
-                    let f: rt::StageFn =
-                        unsafe { std::mem::transmute::<*const u8, rt::StageFn>(code) };
-                    rt::PNode::Stage { input, name, f, out }
-                }
-                Pending::Group { input, name, proj, proj_ty, aggs, out, keyed, any_arg, site } => {
-                    let code = module.get_finalized_function(proj);
-                    // SAFETY: `proj` was defined with the `ProjFn` signature (ctx, row, out)
-                    // -> i32; the module outlives the run.
-                    let proj: rt::ProjFn =
-                        unsafe { std::mem::transmute::<*const u8, rt::ProjFn>(code) };
-                    if keyed {
-                        rt::PNode::Group { input, name, proj, proj_ty, aggs, out, site }
-                    } else {
-                        let proj = any_arg.then_some(proj);
-                        rt::PNode::Aggregate { input, name, proj, proj_ty, aggs, out, site }
+        // Operator arguments first, then paths and `range` bounds, each in plan order (so
+        // the first that fails is the interpreter's, and no sink has created its file).
+        let pending = std::mem::take(&mut self.nodes);
+        let (mut seqs, mut rest): (Vec<_>, Vec<_>) =
+            pending.into_iter().enumerate().partition(|(_, n)| matches!(n, Pending::Seq { .. }));
+        seqs.append(&mut rest);
+        let mut nodes: Vec<(usize, rt::PNode)> = Vec::with_capacity(seqs.len());
+        for (at, pn) in seqs {
+            nodes.push((
+                at,
+                match pn {
+                    Pending::Ready(n) => n,
+                    Pending::Source { kind, path: pa, ty, name } => {
+                        let kind = match kind {
+                            SrcKind::Jsonl => rt::SourceKind::Jsonl,
+                            SrcKind::Csv => rt::SourceKind::Csv,
+                            SrcKind::Lines => rt::SourceKind::Lines,
+                            SrcKind::Range(a, b) => rt::SourceKind::Range(
+                                int(value(&a, &name)?),
+                                int(value(&b, &name)?),
+                            ),
+                        };
+                        let (path, shown) = match &pa {
+                            Some(pa) => path(pa, &name)?,
+                            None => Default::default(),
+                        };
+                        rt::PNode::Source { kind, path, shown, ty, name }
                     }
-                }
-                Pending::Seq { input, name, kind, keys, ty, out } => {
-                    let keys = keys
-                        .into_iter()
-                        .map(|(f, key_ty)| {
-                            let code = module.get_finalized_function(f);
-                            // SAFETY: key functions are projections, defined with the
-                            // `ProjFn` signature; the module outlives the run.
-                            let f = unsafe { std::mem::transmute::<*const u8, rt::ProjFn>(code) };
-                            rt::KeyFn { f, key_ty }
-                        })
-                        .collect();
-                    let mut arg = |a: &Arg| value(a, &name);
-                    let mut batch_size = |k: i64, span| {
-                        if k < 1 {
-                            let m = kiln_runtime::exec::fail::batch_size(k);
-                            let e = EvalError::new(codes::E0606, span, m);
-                            return Err(match node_of(&name) {
-                                Some(n) => crate::failure::eval_fatal(p, map, n, e, None),
-                                None => ice(e.message),
-                            });
+                    Pending::Sink { input, format, path: pa, ty, name } => {
+                        let path = match &pa {
+                            Some(pa) => Some(path(pa, &name)?.0),
+                            None => None,
+                        };
+                        rt::PNode::Sink { input, format, path, ty, name }
+                    }
+                    Pending::Stage { input, name, f, out } => {
+                        let code = module.get_finalized_function(f);
+                        // SAFETY: `f` was defined with the `StageFn` signature (ctx, row) -> i32
+                        // and the module (and so the code) outlives the run.
+                        let f: rt::StageFn =
+                            unsafe { std::mem::transmute::<*const u8, rt::StageFn>(code) };
+                        rt::PNode::Stage { input, name, f, out }
+                    }
+                    Pending::Group {
+                        input,
+                        name,
+                        proj,
+                        proj_ty,
+                        aggs,
+                        out,
+                        keyed,
+                        any_arg,
+                        site,
+                    } => {
+                        let code = module.get_finalized_function(proj);
+                        // SAFETY: `proj` was defined with the `ProjFn` signature (ctx, row, out)
+                        // -> i32; the module outlives the run.
+                        let proj: rt::ProjFn =
+                            unsafe { std::mem::transmute::<*const u8, rt::ProjFn>(code) };
+                        if keyed {
+                            rt::PNode::Group { input, name, proj, proj_ty, aggs, out, site }
+                        } else {
+                            let proj = any_arg.then_some(proj);
+                            rt::PNode::Aggregate { input, name, proj, proj_ty, aggs, out, site }
                         }
-                        Ok(usize::try_from(k).unwrap_or(usize::MAX))
-                    };
-                    let op = kind
-                        .finish(keys, &mut arg, &mut batch_size)?
-                        .ok_or_else(|| ice("a key function is missing"))?;
-                    rt::PNode::Seq { input, name, op, ty, out }
-                }
-            });
+                    }
+                    Pending::Seq { input, name, kind, keys, ty, out } => {
+                        let keys = keys
+                            .into_iter()
+                            .map(|(f, key_ty)| {
+                                let code = module.get_finalized_function(f);
+                                // SAFETY: key functions are projections, defined with the
+                                // `ProjFn` signature; the module outlives the run.
+                                let f =
+                                    unsafe { std::mem::transmute::<*const u8, rt::ProjFn>(code) };
+                                rt::KeyFn { f, key_ty }
+                            })
+                            .collect();
+                        let mut arg = |a: &Arg| value(a, &name);
+                        let mut batch_size = |k: i64, span| {
+                            if k < 1 {
+                                let m = kiln_runtime::exec::fail::batch_size(k);
+                                let e = EvalError::new(codes::E0606, span, m);
+                                return Err(match node_of(&name) {
+                                    Some(n) => crate::failure::eval_fatal(p, map, n, e, None),
+                                    None => ice(e.message),
+                                });
+                            }
+                            Ok(usize::try_from(k).unwrap_or(usize::MAX))
+                        };
+                        let op = kind
+                            .finish(keys, &mut arg, &mut batch_size)?
+                            .ok_or_else(|| ice("a key function is missing"))?;
+                        rt::PNode::Seq { input, name, op, ty, out }
+                    }
+                },
+            ));
         }
+        nodes.sort_by_key(|(at, _)| *at);
+        let nodes = nodes.into_iter().map(|(_, n)| n).collect();
         // The sites compiled code reports: an expression's failure written to the errors
         // stream ends with its location, as the interpreter writes it.
         let sites = self

@@ -177,11 +177,18 @@ impl<'p> Exec<'p> {
                 NodeKind::Sink { .. } | NodeKind::Source { .. } => {}
             }
         }
-        // Every path first, so a sink that would overwrite an input is refused before any
+        // Every path (and `range` bound) next, so a sink that would overwrite an input is refused before any
         // file is created (the runtime's guard, as with compiled code).
         let mut paths: Vec<(NodeIndex, Option<String>)> = Vec::new();
         for &n in &order {
             let e = match &p.graph[n].kind {
+                NodeKind::Source { format: SourceFormat::Range, args } => {
+                    // A bound that fails stops the run before any sink creates its file.
+                    for a in args {
+                        ex.cx.eval(a).map_err(|err| ex.eval_fatal(n, err, None))?;
+                    }
+                    continue;
+                }
                 NodeKind::Sink { path, .. } => path.as_ref(),
                 NodeKind::Source { format, args } if *format != SourceFormat::Range => args.first(),
                 _ => continue,
