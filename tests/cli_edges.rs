@@ -234,3 +234,24 @@ fn a_broken_kiln_toml_above_concerns_only_model_calls() {
     assert_eq!(r.code, 1, "{all}");
     assert!(all.contains("E0700") && all.contains("kiln.toml"), "{all}");
 }
+
+#[test]
+fn view_passes_prints_the_graph_after_lowering_and_each_pass() {
+    let text = "const k = 40 + 2\nsource xs: int = range(0, 3)\nstage s = xs |> map(x => x + k)\n\
+                stage unused = xs |> map(x => x)\nsink s -> stdout()\n";
+    let dir = folder(&[("p.kiln", text)]);
+    let r = kiln(dir.path(), &["view", "p.kiln", "--passes"], &[], None);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let heads: Vec<&str> = r.stdout.lines().filter(|l| l.starts_with("== ")).collect();
+    assert_eq!(heads.len(), 4, "{}", r.stdout);
+    assert!(heads[0].starts_with("== after `lower`"), "{}", r.stdout);
+    assert!(heads[1].starts_with("== after pass `dead` (changed)"), "{}", r.stdout);
+    assert!(heads[2].starts_with("== after pass `fold` (changed)"), "{}", r.stdout);
+    assert!(heads[3].starts_with("== after pass `batch` (unchanged)"), "{}", r.stdout);
+    assert!(r.stdout.contains("(v0 + 42)"), "{}", r.stdout);
+    // Without `--passes`: the graph code generation compiles.
+    let r = kiln(dir.path(), &["view", "p.kiln"], &[], None);
+    assert!(r.stdout.contains("(v0 + 42)") && !r.stdout.contains("unused"), "{}", r.stdout);
+    let r = kiln(dir.path(), &["view", "p.kiln", "--passes", "--format", "dot"], &[], None);
+    assert_eq!(r.stdout.matches("digraph").count(), 4, "{}", r.stdout);
+}

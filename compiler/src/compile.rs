@@ -41,10 +41,26 @@ pub struct Snapshot {
     pub graph: Pipeline,
 }
 
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Options {
     /// Keep a copy of the graph after each pass (`kiln view --passes`).
     pub keep_passes: bool,
+    /// Optimization passes not to run (the CLI reads them from `KILN_SKIP_PASSES`, a
+    /// comma-separated list; tests use it to compile expressions the `fold` pass would
+    /// otherwise compute ahead).
+    pub skip: Vec<String>,
+}
+
+impl Options {
+    /// The passes named in `KILN_SKIP_PASSES` (read by the CLI, never by the core).
+    pub fn skip_from(value: Option<String>) -> Vec<String> {
+        value
+            .unwrap_or_default()
+            .split(',')
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect()
+    }
 }
 
 /// What [`compile`] gives: the compiled pipeline, or the diagnostics that stop it.
@@ -71,6 +87,14 @@ pub fn compile(input: Input<'_>, opts: Options) -> Result<Outcome, String> {
     crate::ir::verify::verify(&lowered)
         .map_err(|e| format!("internal compiler error: the IR verifier failed: {e}"))?;
     let mut passes = Vec::new();
+    if let Some(s) = opts.skip.iter().find(|s| !crate::passes::PASSES.iter().any(|p| p.name == **s))
+    {
+        let names: Vec<&str> = crate::passes::PASSES.iter().map(|p| p.name).collect();
+        return Err(format!(
+            "KILN_SKIP_PASSES names no pass `{s}`: the passes are {}",
+            names.join(", ")
+        ));
+    }
     if opts.keep_passes {
         let doc = "the checked program as a dataflow graph";
         passes.push(Snapshot { name: "lower", doc, changed: true, graph: lowered.clone() });
@@ -81,7 +105,7 @@ pub fn compile(input: Input<'_>, opts: Options) -> Result<Outcome, String> {
             passes.push(Snapshot { name: pass.name, doc: pass.doc, changed, graph });
         }
     };
-    let o = crate::passes::optimize(lowered, &mut observe)
+    let o = crate::passes::optimize(lowered, &opts.skip, &mut observe)
         .map_err(|e| format!("internal compiler error: {e}"))?;
     Ok(Outcome::Compiled(Box::new(Compiled {
         check,

@@ -110,7 +110,9 @@ struct How {
 
 fn run_here(file: &std::path::Path, params: &[(String, String)], quiet: bool, how: How) -> Outcome {
     use crate::compile::{Input, Options, Outcome as Compiled};
-    let c = match crate::compile::compile(Input::File(file), Options::default()) {
+    let skip = Options::skip_from(std::env::var("KILN_SKIP_PASSES").ok());
+    let c = match crate::compile::compile(Input::File(file), Options { skip, ..Options::default() })
+    {
         Ok(Compiled::Compiled(c)) => c,
         Ok(Compiled::Failed(run)) => return Outcome::Failed(run),
         Err(e) => return Outcome::Other(e),

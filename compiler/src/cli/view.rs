@@ -33,7 +33,8 @@ pub fn run(args: &ViewArgs, global: &GlobalArgs) -> Status {
     let (format, passes) = (args.format, args.passes);
     let result: Result<Result<String, crate::driver::CheckRun>, String> =
         crate::driver::with_big_stack(move || {
-            let opts = compile::Options { keep_passes: passes };
+            let skip = compile::Options::skip_from(std::env::var("KILN_SKIP_PASSES").ok());
+            let opts = compile::Options { keep_passes: passes, skip };
             match compile::compile(Input::File(&file), opts)? {
                 Outcome::Compiled(c) => Ok(Ok(show(&c, format, passes))),
                 Outcome::Failed(run) => Ok(Err(run)),

@@ -40,11 +40,13 @@ pub struct Optimized {
     pub optimized: Pipeline,
 }
 
-/// Runs every pass over `p` (lowered and verified), verifying after each; `observe` sees
+/// Runs every pass over `p` (lowered and verified) but the optimizations named in `skip`
+/// (`KILN_SKIP_PASSES`; required passes always run), verifying after each; `observe` sees
 /// the graph after each pass (with whether the pass changed it). A verifier failure is a
 /// compiler bug: `Err` names the pass and the broken invariant.
 pub fn optimize(
     p: Pipeline,
+    skip: &[String],
     observe: &mut dyn FnMut(&Pass, bool, &Pipeline),
 ) -> Result<Optimized, String> {
     let mut cur = p;
@@ -52,6 +54,9 @@ pub fn optimize(
     for pass in PASSES {
         if !pass.required && reference.is_none() {
             reference = Some(cur.clone());
+        }
+        if !pass.required && skip.iter().any(|s| s == pass.name) {
+            continue;
         }
         let changed = (pass.run)(&mut cur);
         crate::ir::verify::verify(&cur)

@@ -6,7 +6,7 @@ use crate::ir::print::text;
 /// The program's graph after lowering and after each pass, as `kiln view --passes` prints.
 fn passes(src: &str) -> Vec<(&'static str, bool, String)> {
     let input = Input::Text { name: "t.kiln", text: src };
-    match compile(input, Options { keep_passes: true }) {
+    match compile(input, Options { keep_passes: true, skip: Vec::new() }) {
         Ok(Outcome::Compiled(c)) => {
             c.passes.iter().map(|s| (s.name, s.changed, text(&s.graph))).collect()
         }
@@ -73,4 +73,24 @@ fn fold_leaves_failing_and_row_dependent_expressions() {
     let (changed, g) = after(&ps, "fold");
     assert!(!changed, "{g}");
     assert!(g.contains("[1, 2][5]") && g.contains("(param p + 1)"), "{g}");
+}
+
+#[test]
+fn skipped_optimizations_do_not_run_and_unknown_names_are_refused() {
+    let src =
+        format!("{HEAD}const k = 2 + 3\nstage s = xs |> map(r => r.a + k)\nsink s -> stdout()\n");
+    let input = Input::Text { name: "t.kiln", text: &src };
+    let skip = vec!["fold".to_string()];
+    let Ok(Outcome::Compiled(c)) = compile(input, Options { keep_passes: true, skip }) else {
+        panic!("does not compile")
+    };
+    let names: Vec<&str> = c.passes.iter().map(|s| s.name).collect();
+    assert_eq!(names, ["lower", "dead", "batch"]);
+    assert!(text(&c.optimized).contains("(v0.a + k)"), "{}", text(&c.optimized));
+    let input = Input::Text { name: "t.kiln", text: &src };
+    let skip = vec!["dead".to_string(), "nope".to_string()];
+    match compile(input, Options { keep_passes: false, skip }) {
+        Err(e) => assert!(e.contains("names no pass `nope`") && e.contains("fold"), "{e}"),
+        Ok(_) => panic!("an unknown pass name is accepted"),
+    }
 }
