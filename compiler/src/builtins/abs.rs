@@ -12,6 +12,7 @@ use crate::check::types::Ty;
 
 pub static BUILTIN: Builtin = Builtin {
     name: "abs",
+    id: super::BuiltinId::Abs,
     signature: "abs(x: int | float | vec[N]) -> same",
     doc: "Absolute value (elementwise on vectors). `abs` of the smallest int is an overflow error.",
     examples: &[(r#"abs(-3)"#, r#"3"#), (r#"abs(-2.5)"#, r#"2.5"#)],

@@ -13,6 +13,7 @@ use std::rc::Rc;
 
 pub static BUILTIN: Builtin = Builtin {
     name: "aggregate",
+    id: super::BuiltinId::Aggregate,
     signature: "aggregate(xs: stream<T> | [T], name: aggregate, ...) -> stream<{ name: ..., ... }> | { ... }",
     doc: "One record over the whole input. Over an empty input `count` and `sum` are 0 and the other aggregates are null, so `mean/min/max/first/last` have optional types. On a stream the result is a stream of that one record.",
     examples: &[(r#"[1, 2, 3] |> aggregate(n: count(), top: max(x => x))"#, r#"{"n":3,"top":3}"#)],

@@ -11,6 +11,7 @@ use crate::check::types::Ty;
 
 pub static BUILTIN: Builtin = Builtin {
     name: "argmax",
+    id: super::BuiltinId::Argmax,
     signature: "argmax(v: vec[N]) -> int",
     doc: "The index of the greatest element (the first one on ties).",
     examples: &[(r#"argmax(vec[3]([1, 5, 5]))"#, r#"1"#)],

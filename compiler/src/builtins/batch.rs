@@ -11,6 +11,7 @@ use crate::check::types::Ty;
 
 pub static BUILTIN: Builtin = Builtin {
     name: "batch",
+    id: super::BuiltinId::Batch,
     signature: "batch(xs: stream<T> | [T], n: int) -> stream<[T]> | [[T]]",
     doc: "Lists of `n` consecutive elements; the last may be shorter. `n` must be positive.",
     examples: &[(r#"[1, 2, 3] |> batch(2)"#, r#"[[1,2],[3]]"#)],

@@ -11,6 +11,7 @@ use crate::check::types::Ty;
 
 pub static BUILTIN: Builtin = Builtin {
     name: "ceil",
+    id: super::BuiltinId::Ceil,
     signature: "ceil(x: float) -> float",
     doc: "Rounds up; the result is a `float`.",
     examples: &[(r#"ceil(2.1)"#, r#"3.0"#)],

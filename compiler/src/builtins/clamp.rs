@@ -13,6 +13,7 @@ use crate::check::types::Ty;
 
 pub static BUILTIN: Builtin = Builtin {
     name: "clamp",
+    id: super::BuiltinId::Clamp,
     signature: "clamp(x: num, lo: num, hi: num) -> num",
     doc: "`x` limited to `lo..=hi`; `int` when all three are ints, else `float`.",
     examples: &[(r#"clamp(15, 0, 10)"#, r#"10"#), (r#"clamp(-0.5, 0, 1)"#, r#"0.0"#)],

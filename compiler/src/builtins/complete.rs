@@ -11,6 +11,7 @@ use std::rc::Rc;
 
 pub static BUILTIN: Builtin = Builtin {
     name: "complete",
+    id: super::BuiltinId::Complete,
     signature: r#"complete(prompt: str, model: str = "default") -> str"#,
     doc: "Sends `prompt` to the language model configured as `[models.<model>]` in kiln.toml and returns its answer (LANGUAGE.md §4).",
     examples: &[],

@@ -13,6 +13,7 @@ use crate::check::types::join;
 
 pub static BUILTIN: Builtin = Builtin {
     name: "contains",
+    id: super::BuiltinId::Contains,
     signature: "contains(s: str, part: str) -> bool | contains(xs: [T], x: T) -> bool",
     doc: "Whether a string contains a substring, or a list contains an element (structural equality).",
     examples: &[(r#"contains("kiln", "il")"#, r#"true"#), (r#"contains([1, 2], 3)"#, r#"false"#)],

@@ -11,6 +11,7 @@ use crate::check::Checker;
 
 pub static BUILTIN: Builtin = Builtin {
     name: "distinct",
+    id: super::BuiltinId::Distinct,
     signature: "distinct(xs: stream<T> | [T], key: T -> K) -> stream<T> | [T]",
     doc: "The first element of each distinct key, in input order.",
     examples: &[(r#"[3, 1, 3, 2, 1] |> distinct(x => x)"#, r#"[3,1,2]"#)],

@@ -11,6 +11,7 @@ use crate::check::types::Ty;
 
 pub static BUILTIN: Builtin = Builtin {
     name: "dot",
+    id: super::BuiltinId::Dot,
     signature: "dot(a: vec[N], b: vec[N]) -> float",
     doc: "The dot product of two vectors of the same size.",
     examples: &[(r#"dot(vec[2]([1, 2]), vec[2]([3, 4]))"#, r#"11.0"#)],

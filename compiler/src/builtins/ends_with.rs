@@ -11,6 +11,7 @@ use crate::check::types::Ty;
 
 pub static BUILTIN: Builtin = Builtin {
     name: "ends_with",
+    id: super::BuiltinId::EndsWith,
     signature: "ends_with(s: str, suffix: str) -> bool",
     doc: "Whether `s` ends with `suffix`.",
     examples: &[(r#"ends_with("kiln", "ki")"#, r#"false"#)],

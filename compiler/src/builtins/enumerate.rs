@@ -11,6 +11,7 @@ use crate::check::types::Ty;
 
 pub static BUILTIN: Builtin = Builtin {
     name: "enumerate",
+    id: super::BuiltinId::Enumerate,
     signature: "enumerate(xs: stream<T> | [T]) -> stream<{ index: int, item: T }> | [...]",
     doc: "Pairs each element with its position, from 0.",
     examples: &[(

@@ -11,6 +11,7 @@ use crate::check::types::Ty;
 
 pub static BUILTIN: Builtin = Builtin {
     name: "exp",
+    id: super::BuiltinId::Exp,
     signature: "exp(x: float) -> float",
     doc: "e raised to `x`.",
     examples: &[(r#"exp(0)"#, r#"1.0"#)],

@@ -11,6 +11,7 @@ use crate::check::types::Ty;
 
 pub static BUILTIN: Builtin = Builtin {
     name: "filter",
+    id: super::BuiltinId::Filter,
     signature: "filter(xs: stream<T> | [T], p: T -> bool) -> stream<T> | [T]",
     doc: "Keeps the elements for which `p` is true.",
     examples: &[(r#"[1, 2, 3, 4] |> filter(x => x % 2 == 0)"#, r#"[2,4]"#)],

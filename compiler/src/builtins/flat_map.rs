@@ -12,6 +12,7 @@ use crate::diag::{Diagnostic, codes};
 
 pub static BUILTIN: Builtin = Builtin {
     name: "flat_map",
+    id: super::BuiltinId::FlatMap,
     signature: "flat_map(xs: stream<T> | [T], f: T -> [U]) -> stream<U> | [U]",
     doc: "Applies `f` and concatenates the lists it returns.",
     examples: &[(r#"[1, 2] |> flat_map(x => [x, x])"#, r#"[1,1,2,2]"#)],

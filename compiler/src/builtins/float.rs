@@ -13,6 +13,7 @@ use crate::diag::{Diagnostic, codes};
 
 pub static BUILTIN: Builtin = Builtin {
     name: "float",
+    id: super::BuiltinId::Float,
     signature: "float(x: int | float | bool) -> float",
     doc: "Converts to `float` (`true` is 1.0). To read text use `parse_float`.",
     examples: &[(r#"float(3)"#, r#"3.0"#), (r#"float(true)"#, r#"1.0"#)],

@@ -12,6 +12,7 @@ use crate::check::types::Ty;
 
 pub static BUILTIN: Builtin = Builtin {
     name: "floor",
+    id: super::BuiltinId::Floor,
     signature: "floor(x: float) -> float",
     doc: "Rounds down; the result is a `float`.",
     examples: &[(r#"floor(2.7)"#, r#"2.0"#), (r#"floor(-2.5)"#, r#"-3.0"#)],

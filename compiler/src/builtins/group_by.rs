@@ -13,6 +13,7 @@ use std::rc::Rc;
 
 pub static BUILTIN: Builtin = Builtin {
     name: "group_by",
+    id: super::BuiltinId::GroupBy,
     signature: "group_by(xs: stream<T> | [T], key: T -> K, name: aggregate, ...) -> stream<{ key: K, name: ..., ... }>",
     doc: "One record per distinct key, in order of the key's first appearance, with one field per named aggregate (`count()`, `sum(f)`, `mean(f)`, `min(f)`, `max(f)`, `first(f)`, `last(f)`, `collect(f)`); every group is non-empty, so aggregates are never null.",
     examples: &[(

@@ -12,6 +12,7 @@ use crate::check::types::Ty;
 
 pub static BUILTIN: Builtin = Builtin {
     name: "hash_embed",
+    id: super::BuiltinId::HashEmbed,
     signature: "hash_embed(s: str, N) -> vec[N]",
     doc: "A hashed bag of `tokens(s)` in N dimensions, L2-normalized; identical across runs, threads and platforms. N must be a compile-time integer.",
     examples: &[(r#"len(hash_embed("a b", 8))"#, r#"8"#)],

@@ -14,6 +14,7 @@ use crate::diag::{Diagnostic, codes};
 
 pub static BUILTIN: Builtin = Builtin {
     name: "int",
+    id: super::BuiltinId::Int,
     signature: "int(x: int | float | bool) -> int",
     doc: "Converts to `int`, truncating toward zero; NaN or a float out of range is a record error. To read text use `parse_int`.",
     examples: &[(r#"int(3.9)"#, r#"3"#), (r#"int(-3.9)"#, r#"-3"#), (r#"int(true)"#, r#"1"#)],

@@ -15,6 +15,7 @@ use crate::diag::{Diagnostic, codes};
 
 pub static BUILTIN: Builtin = Builtin {
     name: "join",
+    id: super::BuiltinId::Join,
     signature: "join(left: stream<L> | [L], right: stream<R> | [R], left_key: L -> K, right_key: R -> K) -> stream<{ left: L, right: R }> | join(xs: [str], sep: str) -> str",
     doc: "Inner join on equal keys: `{ left, right }` for each matching pair; the right side is materialized; output follows left order, then right order. With a list of strings and a separator, joins the strings instead.",
     examples: &[

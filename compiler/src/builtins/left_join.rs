@@ -10,6 +10,7 @@ use crate::check::Checker;
 
 pub static BUILTIN: Builtin = Builtin {
     name: "left_join",
+    id: super::BuiltinId::LeftJoin,
     signature: "left_join(left: stream<L> | [L], right: stream<R> | [R], left_key: L -> K, right_key: R -> K) -> stream<{ left: L, right: R? }>",
     doc: "Left join: every left element with each matching right element, or with `right: null` when none matches. The right side is materialized; output follows left order, then right order.",
     examples: &[(

@@ -13,6 +13,7 @@ use crate::check::types::Ty;
 
 pub static BUILTIN: Builtin = Builtin {
     name: "len",
+    id: super::BuiltinId::Len,
     signature: "len(x: str | [T] | vec[N]) -> int",
     doc: "The length: Unicode scalar values of a string, elements of a list, or N for a vector.",
     examples: &[

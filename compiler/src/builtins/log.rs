@@ -11,6 +11,7 @@ use crate::check::types::Ty;
 
 pub static BUILTIN: Builtin = Builtin {
     name: "log",
+    id: super::BuiltinId::Log,
     signature: "log(x: float) -> float",
     doc: "Natural logarithm.",
     examples: &[(r#"log(1)"#, r#"0.0"#)],

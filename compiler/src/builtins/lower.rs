@@ -11,6 +11,7 @@ use crate::check::types::Ty;
 
 pub static BUILTIN: Builtin = Builtin {
     name: "lower",
+    id: super::BuiltinId::Lower,
     signature: "lower(s: str) -> str",
     doc: "Lower-cases every character (Unicode-aware).",
     examples: &[(r#"lower("ÀbC")"#, r#""àbc""#)],

@@ -10,6 +10,7 @@ use crate::check::Checker;
 
 pub static BUILTIN: Builtin = Builtin {
     name: "map",
+    id: super::BuiltinId::Map,
     signature: "map(xs: stream<T> | [T], f: T -> U) -> stream<U> | [U]",
     doc: "Applies `f` to every element.",
     examples: &[(r#"[1, 2, 3] |> map(x => x * 10)"#, r#"[10,20,30]"#)],

@@ -11,6 +11,7 @@ use crate::check::types::Ty;
 
 pub static BUILTIN: Builtin = Builtin {
     name: "mean",
+    id: super::BuiltinId::Mean,
     signature: "mean(xs: [num]) -> float | mean(v: vec[N]) -> float",
     doc: "The arithmetic mean of a non-empty list of numbers (an empty list is a record error) or of a vector.",
     examples: &[(r#"mean([1, 2, 4])"#, r#"2.3333333333333335"#)],

@@ -17,9 +17,86 @@ use std::rc::Rc;
 
 pub use api::*;
 
+/// Which builtin a call is: engines dispatch on it (an exhaustive `match`, so a builtin
+/// without an evaluation or a lowering does not compile), never on the name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum BuiltinId {
+    Abs,
+    Aggregate,
+    Argmax,
+    Batch,
+    Ceil,
+    Clamp,
+    Complete,
+    Contains,
+    Distinct,
+    Dot,
+    EndsWith,
+    Enumerate,
+    Exp,
+    Filter,
+    FlatMap,
+    Float,
+    Floor,
+    GroupBy,
+    HashEmbed,
+    Int,
+    Join,
+    LeftJoin,
+    Len,
+    Log,
+    Lower,
+    Map,
+    Max,
+    Mean,
+    Min,
+    Norm,
+    ParseFloat,
+    ParseInt,
+    Pow,
+    Range,
+    Relu,
+    Replace,
+    Reverse,
+    Round,
+    Sigmoid,
+    Skip,
+    Softmax,
+    Sort,
+    SortBy,
+    Split,
+    Sqrt,
+    StartsWith,
+    Str,
+    Substr,
+    Sum,
+    Take,
+    Tanh,
+    ToList,
+    Tokens,
+    Trim,
+    Truncate,
+    Union,
+    Upper,
+}
+
+impl BuiltinId {
+    /// The builtin's name, as users write it.
+    pub fn name(self) -> &'static str {
+        ALL.iter().find(|b| b.id == self).map_or("?", |b| b.name)
+    }
+}
+
+impl std::fmt::Display for BuiltinId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// A builtin function.
 pub struct Builtin {
     pub name: &'static str,
+    pub id: BuiltinId,
     /// As shown to users: `substr(s: str, start: int, n: int) -> str`.
     pub signature: &'static str,
     pub doc: &'static str,
@@ -36,7 +113,7 @@ impl std::fmt::Debug for Builtin {
 
 impl PartialEq for Builtin {
     fn eq(&self, other: &Builtin) -> bool {
-        self.name == other.name
+        self.id == other.id
     }
 }
 

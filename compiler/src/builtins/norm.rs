@@ -11,6 +11,7 @@ use crate::check::types::Ty;
 
 pub static BUILTIN: Builtin = Builtin {
     name: "norm",
+    id: super::BuiltinId::Norm,
     signature: "norm(v: vec[N]) -> float",
     doc: "The Euclidean (L2) norm.",
     examples: &[(r#"norm(vec[2]([3, 4]))"#, r#"5.0"#)],

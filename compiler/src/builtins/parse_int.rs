@@ -12,6 +12,7 @@ use crate::check::types::Ty;
 
 pub static BUILTIN: Builtin = Builtin {
     name: "parse_int",
+    id: super::BuiltinId::ParseInt,
     signature: "parse_int(s: str) -> int",
     doc: "Parses a decimal integer (surrounding whitespace allowed); anything else is a record error.",
     examples: &[(r#"parse_int(" 42 ")"#, r#"42"#), (r#"parse_int("-7")"#, r#"-7"#)],

@@ -11,6 +11,7 @@ use crate::check::types::Ty;
 
 pub static BUILTIN: Builtin = Builtin {
     name: "pow",
+    id: super::BuiltinId::Pow,
     signature: "pow(x: float, y: float) -> float",
     doc: "`x` raised to `y`, as a float.",
     examples: &[(r#"pow(2, 10)"#, r#"1024.0"#)],

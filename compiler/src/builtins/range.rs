@@ -13,6 +13,7 @@ use crate::check::types::Ty;
 
 pub static BUILTIN: Builtin = Builtin {
     name: "range",
+    id: super::BuiltinId::Range,
     signature: "range(a: int, b: int) -> stream<int> | [int]",
     doc: "The integers `a <= i < b`: a stream in source, stage and sink expressions, a list elsewhere.",
     examples: &[(r#"range(0, 4)"#, r#"[0,1,2,3]"#), (r#"range(3, 1)"#, r#"[]"#)],

@@ -10,6 +10,7 @@ use crate::check::Checker;
 
 pub static BUILTIN: Builtin = Builtin {
     name: "relu",
+    id: super::BuiltinId::Relu,
     signature: "relu(v: vec[N]) -> vec[N] | relu(x: float) -> float",
     doc: "max(0, x), elementwise on vectors.",
     examples: &[(r#"relu(-2.0)"#, r#"0.0"#)],

@@ -11,6 +11,7 @@ use crate::check::types::Ty;
 
 pub static BUILTIN: Builtin = Builtin {
     name: "replace",
+    id: super::BuiltinId::Replace,
     signature: "replace(s: str, from: str, to: str) -> str",
     doc: "Replaces every occurrence of `from` with `to`.",
     examples: &[(r#"replace("a-b-c", "-", "+")"#, r#""a+b+c""#)],

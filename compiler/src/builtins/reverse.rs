@@ -12,6 +12,7 @@ use crate::check::types::Ty;
 
 pub static BUILTIN: Builtin = Builtin {
     name: "reverse",
+    id: super::BuiltinId::Reverse,
     signature: "reverse(xs: [T]) -> [T] | reverse(s: str) -> str",
     doc: "The list (or the string's characters) in reverse order.",
     examples: &[(r#"reverse([1, 2, 3])"#, r#"[3,2,1]"#), (r#"reverse("abc")"#, r#""cba""#)],

@@ -12,6 +12,7 @@ use crate::check::types::Ty;
 
 pub static BUILTIN: Builtin = Builtin {
     name: "round",
+    id: super::BuiltinId::Round,
     signature: "round(x: float) -> float",
     doc: "Rounds to the nearest integer, halves away from zero; the result is a `float`.",
     examples: &[(r#"round(2.5)"#, r#"3.0"#), (r#"round(-2.5)"#, r#"-3.0"#)],

@@ -10,6 +10,7 @@ use crate::check::Checker;
 
 pub static BUILTIN: Builtin = Builtin {
     name: "sigmoid",
+    id: super::BuiltinId::Sigmoid,
     signature: "sigmoid(v: vec[N]) -> vec[N] | sigmoid(x: float) -> float",
     doc: "1 / (1 + exp(-x)), elementwise on vectors.",
     examples: &[(r#"sigmoid(0.0)"#, r#"0.5"#)],

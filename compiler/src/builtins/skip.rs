@@ -10,6 +10,7 @@ use crate::check::Checker;
 
 pub static BUILTIN: Builtin = Builtin {
     name: "skip",
+    id: super::BuiltinId::Skip,
     signature: "skip(xs: stream<T> | [T], n: int) -> stream<T> | [T]",
     doc: "All but the first `n` elements.",
     examples: &[(r#"[1, 2, 3] |> skip(2)"#, r#"[3]"#)],

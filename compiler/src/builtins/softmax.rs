@@ -11,6 +11,7 @@ use crate::check::types::Ty;
 
 pub static BUILTIN: Builtin = Builtin {
     name: "softmax",
+    id: super::BuiltinId::Softmax,
     signature: "softmax(v: vec[N]) -> vec[N]",
     doc: "exp of each element over the sum of exps (computed stably).",
     examples: &[(r#"argmax(softmax(vec[3]([1, 3, 2])))"#, r#"1"#)],

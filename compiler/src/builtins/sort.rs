@@ -11,6 +11,7 @@ use crate::check::types::Ty;
 
 pub static BUILTIN: Builtin = Builtin {
     name: "sort",
+    id: super::BuiltinId::Sort,
     signature: "sort(xs: [T]) -> [T]",
     doc: "The list in ascending order (stable; strings by code point, null first).",
     examples: &[(r#"sort([3, 1, 2])"#, r#"[1,2,3]"#)],

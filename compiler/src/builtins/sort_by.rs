@@ -11,6 +11,7 @@ use crate::diag::{Diagnostic, codes};
 
 pub static BUILTIN: Builtin = Builtin {
     name: "sort_by",
+    id: super::BuiltinId::SortBy,
     signature: "sort_by(xs: stream<T> | [T], key: T -> K, desc: bool = false) -> stream<T> | [T]",
     doc: "A stable sort by key (materializes the stream). With `desc: true` the order is descending, equal keys keeping input order.",
     examples: &[(r#"[3, 1, 2] |> sort_by(x => x, desc: true)"#, r#"[3,2,1]"#)],

@@ -11,6 +11,7 @@ use crate::check::types::Ty;
 
 pub static BUILTIN: Builtin = Builtin {
     name: "split",
+    id: super::BuiltinId::Split,
     signature: "split(s: str, sep: str) -> [str]",
     doc: "Splits at every `sep`; an empty `sep` splits into characters.",
     examples: &[(r#"split("a,b,,c", ",")"#, r#"["a","b","","c"]"#)],

@@ -11,6 +11,7 @@ use crate::check::types::Ty;
 
 pub static BUILTIN: Builtin = Builtin {
     name: "sqrt",
+    id: super::BuiltinId::Sqrt,
     signature: "sqrt(x: float) -> float",
     doc: "Square root (NaN for negative input, printed as null).",
     examples: &[(r#"sqrt(9)"#, r#"3.0"#)],

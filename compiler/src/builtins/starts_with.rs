@@ -11,6 +11,7 @@ use crate::check::types::Ty;
 
 pub static BUILTIN: Builtin = Builtin {
     name: "starts_with",
+    id: super::BuiltinId::StartsWith,
     signature: "starts_with(s: str, prefix: str) -> bool",
     doc: "Whether `s` begins with `prefix`.",
     examples: &[(r#"starts_with("kiln", "ki")"#, r#"true"#)],

@@ -13,6 +13,7 @@ use crate::check::types::Ty;
 
 pub static BUILTIN: Builtin = Builtin {
     name: "str",
+    id: super::BuiltinId::Str,
     signature: "str(x: T) -> str",
     doc: "Text of any value: a string as is, numbers as in JSON output, lists and records as compact JSON.",
     examples: &[

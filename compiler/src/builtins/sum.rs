@@ -13,6 +13,7 @@ use crate::check::types::Ty;
 
 pub static BUILTIN: Builtin = Builtin {
     name: "sum",
+    id: super::BuiltinId::Sum,
     signature: "sum(xs: [int]) -> int | sum(xs: [float]) -> float | sum(v: vec[N]) -> float",
     doc: "The sum of a list of numbers (0 for an empty list) or of a vector's elements.",
     examples: &[

@@ -10,6 +10,7 @@ use crate::check::Checker;
 
 pub static BUILTIN: Builtin = Builtin {
     name: "take",
+    id: super::BuiltinId::Take,
     signature: "take(xs: stream<T> | [T], n: int) -> stream<T> | [T]",
     doc: "The first `n` elements (all of them when fewer).",
     examples: &[(r#"[1, 2, 3] |> take(2)"#, r#"[1,2]"#)],

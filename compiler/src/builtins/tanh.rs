@@ -10,6 +10,7 @@ use crate::check::Checker;
 
 pub static BUILTIN: Builtin = Builtin {
     name: "tanh",
+    id: super::BuiltinId::Tanh,
     signature: "tanh(v: vec[N]) -> vec[N] | tanh(x: float) -> float",
     doc: "The hyperbolic tangent, elementwise on vectors.",
     examples: &[(r#"tanh(0.0)"#, r#"0.0"#)],

@@ -11,6 +11,7 @@ use crate::check::types::Ty;
 
 pub static BUILTIN: Builtin = Builtin {
     name: "to_list",
+    id: super::BuiltinId::ToList,
     signature: "to_list(v: vec[N]) -> [float]",
     doc: "The elements as a list of floats.",
     examples: &[(r#"to_list(vec[2]([1.5, 2]))"#, r#"[1.5,2.0]"#)],

@@ -11,6 +11,7 @@ use crate::check::types::Ty;
 
 pub static BUILTIN: Builtin = Builtin {
     name: "tokens",
+    id: super::BuiltinId::Tokens,
     signature: "tokens(s: str) -> [str]",
     doc: "The maximal runs of Unicode alphanumeric characters, lower-cased.",
     examples: &[(r#"tokens("Hello, World! x2")"#, r#"["hello","world","x2"]"#)],

@@ -11,6 +11,7 @@ use crate::check::types::Ty;
 
 pub static BUILTIN: Builtin = Builtin {
     name: "trim",
+    id: super::BuiltinId::Trim,
     signature: "trim(s: str) -> str",
     doc: "Removes leading and trailing whitespace.",
     examples: &[(r#"trim("  hi \n")"#, r#""hi""#)],

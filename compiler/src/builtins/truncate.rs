@@ -11,6 +11,7 @@ use crate::check::types::Ty;
 
 pub static BUILTIN: Builtin = Builtin {
     name: "truncate",
+    id: super::BuiltinId::Truncate,
     signature: "truncate(s: str, n: int) -> str",
     doc: "The first `n` characters of `s` (all of it when shorter).",
     examples: &[(r#"truncate("héllo", 2)"#, r#""hé""#)],

@@ -12,6 +12,7 @@ use crate::diag::{Diagnostic, codes};
 
 pub static BUILTIN: Builtin = Builtin {
     name: "union",
+    id: super::BuiltinId::Union,
     signature: "union(a: stream<T> | [T], b: stream<T> | [T]) -> stream<T> | [T]",
     doc: "The elements of `a`, then those of `b`.",
     examples: &[(r#"union([1], [2, 3])"#, r#"[1,2,3]"#)],

@@ -11,6 +11,7 @@ use crate::check::types::Ty;
 
 pub static BUILTIN: Builtin = Builtin {
     name: "upper",
+    id: super::BuiltinId::Upper,
     signature: "upper(s: str) -> str",
     doc: "Upper-cases every character (Unicode-aware).",
     examples: &[(r#"upper("straße")"#, r#""STRASSE""#)],

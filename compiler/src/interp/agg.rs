@@ -38,16 +38,7 @@ impl<'a> Spec<'a> {
         else {
             return None;
         };
-        let kind = match a.name {
-            "count" => AggKind::Count,
-            "sum" => AggKind::Sum,
-            "mean" => AggKind::Mean,
-            "min" => AggKind::Min,
-            "max" => AggKind::Max,
-            "first" => AggKind::First,
-            "last" => AggKind::Last,
-            _ => AggKind::Collect,
-        };
+        let kind = a.kind;
         let arg = match args.first().map(|f| &f.kind) {
             Some(TExprKind::Lambda(p, body)) => Some((*p, &**body)),
             _ => None,

@@ -10,6 +10,7 @@ use super::eval::Interp;
 use super::text::{self, NumErr};
 use super::value::{Value, compare, equal, to_text};
 use super::{EvalError, R};
+use crate::builtins::BuiltinId as B;
 use crate::check::hir::TExpr;
 use crate::check::types::Ty;
 use crate::diag::codes;
@@ -22,30 +23,30 @@ use std::rc::Rc;
 /// Evaluates the call `e` of builtin `name`.
 pub fn call(
     cx: &mut Interp,
-    name: &str,
+    id: B,
     args: &[TExpr],
     named: &[(Rc<str>, TExpr)],
     e: &TExpr,
 ) -> R<Value> {
-    if let Some(v) = super::lists::call(cx, name, args, named, e)? {
+    if let Some(v) = super::lists::call(cx, id, args, named, e)? {
         return Ok(v);
     }
     let span = e.span;
-    if name == "complete" {
+    if id == B::Complete {
         return Err(EvalError::unsupported(span, "calling a language model (`complete`)"));
     }
     let vals = cx.eval_all(args)?;
-    if name == "str" {
+    if id == B::Str {
         let ty = args.first().map(|a| a.ty.clone()).unwrap_or(Ty::Error);
         return Ok(Value::str(&to_text(vals.first().unwrap_or(&Value::Null), &ty)));
     }
     if let (Some(Value::List(xs)), Some(a)) = (vals.first(), args.first())
-        && name == "sum"
+        && id == B::Sum
         && a.ty == Ty::list(Ty::Float)
     {
         return Ok(Value::Float(FSum::of(xs.iter().map(f))));
     }
-    scalar(name, &vals, span)
+    scalar(id, &vals, span)
 }
 
 fn bad(span: Span, name: &str) -> EvalError {
@@ -61,63 +62,63 @@ fn map_f32(xs: &[f32], g: impl Fn(f64) -> f64) -> Value {
 }
 
 /// Builtins over plain values.
-pub fn scalar(name: &str, a: &[Value], span: Span) -> R<Value> {
+pub fn scalar(id: B, a: &[Value], span: Span) -> R<Value> {
     use Value as V;
     let a0 = a.first().unwrap_or(&V::Null);
     let a1 = a.get(1).unwrap_or(&V::Null);
     let a2 = a.get(2).unwrap_or(&V::Null);
     let s0 = || match a0 {
         V::Str(s) => Ok(s.clone()),
-        _ => Err(bad(span, name)),
+        _ => Err(bad(span, id.name())),
     };
     let s1 = || match a1 {
         V::Str(s) => Ok(s.clone()),
-        _ => Err(bad(span, name)),
+        _ => Err(bad(span, id.name())),
     };
     let int = |v: &Value| match v {
         V::Int(n) => Ok(*n),
-        _ => Err(bad(span, name)),
+        _ => Err(bad(span, id.name())),
     };
-    Ok(match name {
-        "abs" => match a0 {
+    Ok(match id {
+        B::Abs => match a0 {
             V::Int(n) => V::Int(
                 n.checked_abs().ok_or_else(|| EvalError::overflow(span, format!("abs({n})")))?,
             ),
             V::Float(x) => V::Float(x.abs()),
             V::Vec(xs) => V::Vec(xs.iter().map(|x| x.abs()).collect()),
-            _ => return Err(bad(span, name)),
+            _ => return Err(bad(span, id.name())),
         },
-        "floor" => V::Float(f(a0).floor()),
-        "ceil" => V::Float(f(a0).ceil()),
+        B::Floor => V::Float(f(a0).floor()),
+        B::Ceil => V::Float(f(a0).ceil()),
         // f64::round rounds half away from zero.
-        "round" => V::Float(f(a0).round()),
-        "sqrt" => V::Float(f(a0).sqrt()),
-        "exp" => V::Float(f(a0).exp()),
-        "log" => V::Float(f(a0).ln()),
-        "pow" => V::Float(f(a0).powf(f(a1))),
-        "clamp" => match (a0, a1, a2) {
+        B::Round => V::Float(f(a0).round()),
+        B::Sqrt => V::Float(f(a0).sqrt()),
+        B::Exp => V::Float(f(a0).exp()),
+        B::Log => V::Float(f(a0).ln()),
+        B::Pow => V::Float(f(a0).powf(f(a1))),
+        B::Clamp => match (a0, a1, a2) {
             (V::Int(x), V::Int(lo), V::Int(hi)) => V::Int(*(x.min(hi)).max(lo)),
             _ => V::Float(f(a0).min(f(a2)).max(f(a1))),
         },
-        "min" | "max" if a.len() == 2 => {
+        B::Min | B::Max if a.len() == 2 => {
             let want =
-                if name == "min" { std::cmp::Ordering::Less } else { std::cmp::Ordering::Greater };
+                if id == B::Min { std::cmp::Ordering::Less } else { std::cmp::Ordering::Greater };
             match (a0, a1) {
                 (V::Int(x), V::Int(y)) => V::Int(if x.cmp(y) == want { *x } else { *y }),
-                _ if name == "min" => V::Float(f(a0).min(f(a1))),
+                _ if id == B::Min => V::Float(f(a0).min(f(a1))),
                 _ => V::Float(f(a0).max(f(a1))),
             }
         }
-        "min" | "max" => match a0 {
-            V::Vec(xs) => V::Float(vecfn::extreme(xs, name == "max")),
+        B::Min | B::Max => match a0 {
+            V::Vec(xs) => V::Float(vecfn::extreme(xs, id == B::Max)),
             V::List(xs) => {
-                let want = if name == "min" {
+                let want = if id == B::Min {
                     std::cmp::Ordering::Less
                 } else {
                     std::cmp::Ordering::Greater
                 };
                 if xs.is_empty() {
-                    return Err(EvalError::new(codes::E0605, span, fail::empty_list(name)));
+                    return Err(EvalError::new(codes::E0605, span, fail::empty_list(id.name())));
                 }
                 // Nulls are skipped (as the `min`/`max` aggregates do): null only when
                 // every element is null.
@@ -129,9 +130,9 @@ pub fn scalar(name: &str, a: &[Value], span: Span) -> R<Value> {
                 }
                 best.cloned().unwrap_or(Value::Null)
             }
-            _ => return Err(bad(span, name)),
+            _ => return Err(bad(span, id.name())),
         },
-        "mean" => match a0 {
+        B::Mean => match a0 {
             V::Vec(xs) => V::Float(vecfn::mean64(xs)),
             V::List(xs) if xs.is_empty() => {
                 return Err(EvalError::new(codes::E0605, span, fail::empty_list("mean")));
@@ -143,9 +144,9 @@ pub fn scalar(name: &str, a: &[Value], span: Span) -> R<Value> {
                 V::Float(kiln_runtime::fsum::ratio(total, xs.len() as i64))
             }
             V::List(xs) => V::Float(FSum::of(xs.iter().map(f)) / xs.len() as f64),
-            _ => return Err(bad(span, name)),
+            _ => return Err(bad(span, id.name())),
         },
-        "sum" => match a0 {
+        B::Sum => match a0 {
             V::Vec(xs) => V::Float(sum64(xs)),
             V::List(xs) => {
                 if xs.iter().any(|x| matches!(x, V::Float(_))) {
@@ -161,45 +162,45 @@ pub fn scalar(name: &str, a: &[Value], span: Span) -> R<Value> {
                     })?)
                 }
             }
-            _ => return Err(bad(span, name)),
+            _ => return Err(bad(span, id.name())),
         },
-        "dot" => match (a0, a1) {
+        B::Dot => match (a0, a1) {
             (V::Vec(x), V::Vec(y)) => V::Float(vecfn::dot64(x, y)),
-            _ => return Err(bad(span, name)),
+            _ => return Err(bad(span, id.name())),
         },
-        "norm" => match a0 {
+        B::Norm => match a0 {
             V::Vec(xs) => V::Float(vecfn::norm64(xs)),
-            _ => return Err(bad(span, name)),
+            _ => return Err(bad(span, id.name())),
         },
-        "argmax" => match a0 {
+        B::Argmax => match a0 {
             V::Vec(xs) => V::Int(vecfn::argmax(xs)),
-            _ => return Err(bad(span, name)),
+            _ => return Err(bad(span, id.name())),
         },
-        "softmax" => match a0 {
+        B::Softmax => match a0 {
             V::Vec(xs) => V::Vec(vecfn::softmax(xs).into()),
-            _ => return Err(bad(span, name)),
+            _ => return Err(bad(span, id.name())),
         },
-        "relu" => match a0 {
+        B::Relu => match a0 {
             V::Vec(xs) => V::Vec(xs.iter().map(|x| vecfn::relu(*x)).collect()),
             _ => V::Float(if f(a0) > 0.0 || f(a0).is_nan() { f(a0) } else { 0.0 }),
         },
-        "sigmoid" => match a0 {
+        B::Sigmoid => match a0 {
             V::Vec(xs) => map_f32(xs, sigmoid),
             _ => V::Float(sigmoid(f(a0))),
         },
-        "tanh" => match a0 {
+        B::Tanh => match a0 {
             V::Vec(xs) => map_f32(xs, f64::tanh),
             _ => V::Float(f(a0).tanh()),
         },
-        "to_list" => match a0 {
+        B::ToList => match a0 {
             V::Vec(xs) => V::list(xs.iter().map(|x| V::Float(f64::from(*x))).collect()),
-            _ => return Err(bad(span, name)),
+            _ => return Err(bad(span, id.name())),
         },
-        "float" => match a0 {
+        B::Float => match a0 {
             V::Bool(b) => V::Float(if *b { 1.0 } else { 0.0 }),
             _ => V::Float(f(a0)),
         },
-        "int" => match a0 {
+        B::Int => match a0 {
             V::Int(n) => V::Int(*n),
             V::Bool(b) => V::Int(i64::from(*b)),
             V::Float(x) => {
@@ -209,40 +210,40 @@ pub fn scalar(name: &str, a: &[Value], span: Span) -> R<Value> {
                 }
                 V::Int(t as i64)
             }
-            _ => return Err(bad(span, name)),
+            _ => return Err(bad(span, id.name())),
         },
-        "parse_int" => {
+        B::ParseInt => {
             let s = s0()?;
             V::Int(text::parse_int(&s).map_err(|e| parse_error(span, "an integer", &s, e))?)
         }
-        "parse_float" => {
+        B::ParseFloat => {
             let s = s0()?;
             V::Float(text::parse_float(&s).map_err(|e| parse_error(span, "a number", &s, e))?)
         }
-        "len" => match a0 {
+        B::Len => match a0 {
             V::Str(s) => V::Int(s.chars().count() as i64),
             V::List(xs) => V::Int(xs.len() as i64),
             V::Vec(xs) => V::Int(xs.len() as i64),
-            _ => return Err(bad(span, name)),
+            _ => return Err(bad(span, id.name())),
         },
-        "lower" => V::str(&s0()?.to_lowercase()),
-        "upper" => V::str(&s0()?.to_uppercase()),
-        "trim" => V::str(s0()?.trim()),
-        "contains" => match a0 {
+        B::Lower => V::str(&s0()?.to_lowercase()),
+        B::Upper => V::str(&s0()?.to_uppercase()),
+        B::Trim => V::str(s0()?.trim()),
+        B::Contains => match a0 {
             V::Str(s) => V::Bool(s.contains(&*s1()?)),
             V::List(xs) => V::Bool(xs.iter().any(|x| equal(x, a1))),
-            _ => return Err(bad(span, name)),
+            _ => return Err(bad(span, id.name())),
         },
-        "starts_with" => V::Bool(s0()?.starts_with(&*s1()?)),
-        "ends_with" => V::Bool(s0()?.ends_with(&*s1()?)),
-        "replace" => {
+        B::StartsWith => V::Bool(s0()?.starts_with(&*s1()?)),
+        B::EndsWith => V::Bool(s0()?.ends_with(&*s1()?)),
+        B::Replace => {
             let to = match a2 {
                 V::Str(s) => s.clone(),
-                _ => return Err(bad(span, name)),
+                _ => return Err(bad(span, id.name())),
             };
             V::str(&s0()?.replace(&*s1()?, &to))
         }
-        "split" => {
+        B::Split => {
             let (s, sep) = (s0()?, s1()?);
             let parts: Vec<Value> = if sep.is_empty() {
                 s.chars().map(|c| V::str(c.encode_utf8(&mut [0; 4]))).collect()
@@ -251,7 +252,7 @@ pub fn scalar(name: &str, a: &[Value], span: Span) -> R<Value> {
             };
             V::list(parts)
         }
-        "join" => match a0 {
+        B::Join => match a0 {
             V::List(xs) => {
                 let sep = s1()?;
                 let parts: Vec<&str> = xs
@@ -263,38 +264,38 @@ pub fn scalar(name: &str, a: &[Value], span: Span) -> R<Value> {
                     .collect();
                 V::str(&parts.join(&sep))
             }
-            _ => return Err(bad(span, name)),
+            _ => return Err(bad(span, id.name())),
         },
-        "substr" => {
+        B::Substr => {
             let s = s0()?;
             let start = usize::try_from(int(a1)?.max(0)).unwrap_or(usize::MAX);
             let n = usize::try_from(int(a2)?.max(0)).unwrap_or(usize::MAX);
             V::str(&s.chars().skip(start).take(n).collect::<String>())
         }
-        "truncate" => {
+        B::Truncate => {
             let s = s0()?;
             let n = usize::try_from(int(a1)?.max(0)).unwrap_or(usize::MAX);
             V::str(&s.chars().take(n).collect::<String>())
         }
-        "tokens" => V::list(text::tokens(&s0()?).iter().map(|t| V::str(t)).collect()),
-        "hash_embed" => {
-            let n = usize::try_from(int(a1)?).map_err(|_| bad(span, name))?;
+        B::Tokens => V::list(text::tokens(&s0()?).iter().map(|t| V::str(t)).collect()),
+        B::HashEmbed => {
+            let n = usize::try_from(int(a1)?).map_err(|_| bad(span, id.name()))?;
             V::Vec(text::hash_embed(&s0()?, n).into())
         }
-        "reverse" => match a0 {
+        B::Reverse => match a0 {
             V::Str(s) => V::str(&s.chars().rev().collect::<String>()),
             V::List(xs) => V::list(xs.iter().rev().cloned().collect()),
-            _ => return Err(bad(span, name)),
+            _ => return Err(bad(span, id.name())),
         },
-        "sort" => match a0 {
+        B::Sort => match a0 {
             V::List(xs) => {
                 let mut v: Vec<Value> = xs.to_vec();
                 v.sort_by(compare);
                 V::list(v)
             }
-            _ => return Err(bad(span, name)),
+            _ => return Err(bad(span, id.name())),
         },
-        "range" => {
+        B::Range => {
             let (lo, hi) = (int(a0)?, int(a1)?);
             let n = hi.saturating_sub(lo).max(0);
             if n > MAX_RANGE_LIST {
@@ -302,7 +303,7 @@ pub fn scalar(name: &str, a: &[Value], span: Span) -> R<Value> {
             }
             V::list((lo..hi).map(V::Int).collect())
         }
-        _ => return Err(EvalError::unsupported(span, format!("the builtin `{name}`"))),
+        _ => return Err(EvalError::unsupported(span, format!("the builtin `{id}`"))),
     })
 }
 

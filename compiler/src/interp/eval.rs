@@ -221,7 +221,7 @@ impl<'p> Interp<'p> {
                 }
                 r
             }
-            Callee::Builtin(b) => super::builtins::call(self, b.name, args, named, e),
+            Callee::Builtin(b) => super::builtins::call(self, b.id, args, named, e),
             Callee::VecFromList(n) => {
                 let v =
                     self.eval(args.first().ok_or_else(|| EvalError::internal(e.span, "arity"))?)?;

@@ -5,6 +5,7 @@ use super::agg::{Group, Spec};
 use super::eval::Interp;
 use super::value::{Value, compare, key_of};
 use super::{EvalError, R};
+use crate::builtins::BuiltinId as B;
 use crate::check::hir::TExpr;
 use crate::diag::codes;
 use crate::source::Span;
@@ -14,46 +15,46 @@ use std::rc::Rc;
 /// `Some(result)` when `name` is a list operator, `None` otherwise.
 pub fn call(
     cx: &mut Interp,
-    name: &str,
+    id: B,
     args: &[TExpr],
     named: &[(Rc<str>, TExpr)],
     e: &TExpr,
 ) -> R<Option<Value>> {
     let span = e.span;
     let is_op = matches!(
-        name,
-        "map"
-            | "filter"
-            | "flat_map"
-            | "take"
-            | "skip"
-            | "batch"
-            | "enumerate"
-            | "distinct"
-            | "sort_by"
-            | "group_by"
-            | "aggregate"
-            | "left_join"
-            | "union"
-    ) || (name == "join" && args.len() == 4);
+        id,
+        B::Map
+            | B::Filter
+            | B::FlatMap
+            | B::Take
+            | B::Skip
+            | B::Batch
+            | B::Enumerate
+            | B::Distinct
+            | B::SortBy
+            | B::GroupBy
+            | B::Aggregate
+            | B::LeftJoin
+            | B::Union
+    ) || (id == B::Join && args.len() == 4);
     if !is_op {
         return Ok(None);
     }
     let list = |v: Value| match v {
         Value::List(xs) => Ok(xs),
-        _ => Err(EvalError::internal(span, format!("`{name}` on a value that is not a list"))),
+        _ => Err(EvalError::internal(span, format!("`{id}` on a value that is not a list"))),
     };
     let xs = list(cx.eval(arg(args, 0, span)?)?)?;
     let f = args.get(1);
     let mut out: Vec<Value> = Vec::new();
-    match name {
-        "map" => {
+    match id {
+        B::Map => {
             let f = arg(args, 1, span)?;
             for x in xs.iter() {
                 out.push(cx.apply_lambda(f, x.clone())?);
             }
         }
-        "filter" => {
+        B::Filter => {
             let f = arg(args, 1, span)?;
             for x in xs.iter() {
                 if matches!(cx.apply_lambda(f, x.clone())?, Value::Bool(true)) {
@@ -61,7 +62,7 @@ pub fn call(
                 }
             }
         }
-        "flat_map" => {
+        B::FlatMap => {
             let f = arg(args, 1, span)?;
             for x in xs.iter() {
                 if let Value::List(ys) = cx.apply_lambda(f, x.clone())? {
@@ -69,27 +70,27 @@ pub fn call(
                 }
             }
         }
-        "take" | "skip" | "batch" => {
+        B::Take | B::Skip | B::Batch => {
             let n = match cx.eval(arg(args, 1, span)?)? {
                 Value::Int(n) => n,
                 _ => return Err(EvalError::internal(span, "count is not an int")),
             };
             let k = usize::try_from(n.max(0)).unwrap_or(usize::MAX);
-            match name {
-                "take" => out.extend(xs.iter().take(k).cloned()),
-                "skip" => out.extend(xs.iter().skip(k).cloned()),
+            match id {
+                B::Take => out.extend(xs.iter().take(k).cloned()),
+                B::Skip => out.extend(xs.iter().skip(k).cloned()),
                 _ => {
                     check_batch(n, span)?;
                     out.extend(xs.chunks(k).map(|c| Value::list(c.to_vec())));
                 }
             }
         }
-        "enumerate" => {
+        B::Enumerate => {
             for (i, x) in xs.iter().enumerate() {
                 out.push(Value::record(vec![Value::Int(i as i64), x.clone()]));
             }
         }
-        "distinct" => {
+        B::Distinct => {
             let f = arg(args, 1, span)?;
             let mut seen = std::collections::HashSet::new();
             for x in xs.iter() {
@@ -98,7 +99,7 @@ pub fn call(
                 }
             }
         }
-        "sort_by" => {
+        B::SortBy => {
             let f = arg(args, 1, span)?;
             let desc = match named.iter().find(|(n, _)| &**n == "desc") {
                 Some((_, d)) => matches!(cx.eval(d)?, Value::Bool(true)),
@@ -111,14 +112,14 @@ pub fn call(
             sort_keyed(&mut keyed, desc);
             out.extend(keyed.into_iter().map(|(_, x)| x));
         }
-        "group_by" | "aggregate" => {
+        B::GroupBy | B::Aggregate => {
             let specs: Vec<Spec> = named
                 .iter()
                 .map(|(_, c)| {
                     Spec::of_call(c).ok_or_else(|| EvalError::internal(span, "aggregate"))
                 })
                 .collect::<R<_>>()?;
-            if name == "aggregate" {
+            if id == B::Aggregate {
                 let mut g = Group::new(&specs);
                 for x in xs.iter() {
                     g.add(cx, &specs, x)?;
@@ -146,7 +147,7 @@ pub fn call(
                 out.push(Value::record(fields));
             }
         }
-        "join" | "left_join" => {
+        B::Join | B::LeftJoin => {
             let right = list(cx.eval(arg(args, 1, span)?)?)?;
             let (lk, rk) = (arg(args, 2, span)?, arg(args, 3, span)?);
             let mut table: HashMap<Vec<u8>, Vec<Value>> = HashMap::new();
@@ -160,14 +161,14 @@ pub fn call(
                     Some(rs) => {
                         out.extend(rs.iter().map(|r| Value::record(vec![l.clone(), r.clone()])))
                     }
-                    None if name == "left_join" => {
+                    None if id == B::LeftJoin => {
                         out.push(Value::record(vec![l.clone(), Value::Null]))
                     }
                     None => {}
                 }
             }
         }
-        "union" => {
+        B::Union => {
             let other = list(cx.eval(arg(args, 1, span)?)?)?;
             out.extend(xs.iter().cloned());
             out.extend(other.iter().cloned());

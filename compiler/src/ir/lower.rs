@@ -231,16 +231,7 @@ fn aggs(named: &[(Rc<str>, TExpr)]) -> Vec<Agg> {
             let TExprKind::Call { callee: Callee::Aggregate(a), args, .. } = &call.kind else {
                 unreachable!("aggregates are checked calls")
             };
-            let kind = match a.name {
-                "count" => AggKind::Count,
-                "sum" => AggKind::Sum,
-                "mean" => AggKind::Mean,
-                "min" => AggKind::Min,
-                "max" => AggKind::Max,
-                "first" => AggKind::First,
-                "last" => AggKind::Last,
-                _ => AggKind::Collect,
-            };
+            let kind = a.kind;
             Agg { name: name.clone(), kind, arg: args.first().map(row_fn), ty: call.ty.clone() }
         })
         .collect()

@@ -7,6 +7,7 @@ use crate::check::types::Ty;
 
 pub static AGG: Aggregate = Aggregate {
     name: "collect",
+    kind: crate::ir::AggKind::Collect,
     signature: "collect(f: T -> U) -> [U]",
     doc: "`f` of every element as a list, in input order (empty over an empty `aggregate`).",
     check,

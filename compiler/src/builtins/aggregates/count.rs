@@ -7,6 +7,7 @@ use crate::check::types::Ty;
 
 pub static AGG: Aggregate = Aggregate {
     name: "count",
+    kind: crate::ir::AggKind::Count,
     signature: "count() -> int",
     doc: "The number of elements (0 over an empty `aggregate`).",
     check,

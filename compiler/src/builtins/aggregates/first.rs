@@ -7,6 +7,7 @@ use crate::check::types::Ty;
 
 pub static AGG: Aggregate = Aggregate {
     name: "first",
+    kind: crate::ir::AggKind::First,
     signature: "first(f: T -> U) -> U",
     doc: "`f` of the first element in input order; null over an empty `aggregate`.",
     check,

@@ -7,6 +7,7 @@ use crate::check::types::Ty;
 
 pub static AGG: Aggregate = Aggregate {
     name: "last",
+    kind: crate::ir::AggKind::Last,
     signature: "last(f: T -> U) -> U",
     doc: "`f` of the last element in input order; null over an empty `aggregate`.",
     check,

@@ -7,6 +7,7 @@ use crate::check::types::Ty;
 
 pub static AGG: Aggregate = Aggregate {
     name: "max",
+    kind: crate::ir::AggKind::Max,
     signature: "max(f: T -> U) -> U",
     doc: "The largest value of `f` over the elements (numbers, strings, bools, or lists and records of them), skipping nulls; null over an empty `aggregate` or when every value is null.",
     check,

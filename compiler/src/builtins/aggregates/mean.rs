@@ -7,6 +7,7 @@ use crate::check::types::Ty;
 
 pub static AGG: Aggregate = Aggregate {
     name: "mean",
+    kind: crate::ir::AggKind::Mean,
     signature: "mean(f: T -> int | float) -> float",
     doc: "The arithmetic mean of `f` over the elements; null over an empty `aggregate`.",
     check,

@@ -25,6 +25,8 @@ use std::rc::Rc;
 
 pub struct Aggregate {
     pub name: &'static str,
+    /// What the engines compute (they dispatch on it, never on the name).
+    pub kind: crate::ir::AggKind,
     pub signature: &'static str,
     pub doc: &'static str,
     /// Types the call: `(argument lambdas, result type)`, or `None` after reporting.
@@ -42,7 +44,7 @@ impl std::fmt::Debug for Aggregate {
 
 impl PartialEq for Aggregate {
     fn eq(&self, other: &Aggregate) -> bool {
-        self.name == other.name
+        self.kind == other.kind
     }
 }
 

@@ -7,6 +7,7 @@ use crate::check::types::Ty;
 
 pub static AGG: Aggregate = Aggregate {
     name: "sum",
+    kind: crate::ir::AggKind::Sum,
     signature: "sum(f: T -> int | float) -> int | float",
     doc: "The total of `f` over the elements; 0 over an empty `aggregate`. Integer overflow is an error.",
     check,

@@ -7,6 +7,7 @@
 //! use the same `std` functions as the interpreter, so results are bit-identical.
 
 use super::{Gen, Vals};
+use crate::builtins::BuiltinId as B;
 use crate::check::hir::TExpr;
 use crate::check::types::Ty;
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
@@ -38,71 +39,74 @@ impl<M: Module> Gen<'_, '_, '_, M> {
         self.call("kiln_math2", &[op, x, y])[0]
     }
 
-    pub(super) fn builtin(&mut self, name: &str, a: &[TExpr], e: &TExpr) -> Vals {
-        if let Some(v) = self.text_builtin(name, a, e) {
+    pub(super) fn builtin(&mut self, id: B, a: &[TExpr], e: &TExpr) -> Vals {
+        if let Some(v) = self.text_builtin(id, a, e) {
             return v;
         }
-        if let Some(v) = self.list_builtin(name, a, e) {
+        if let Some(v) = self.list_builtin(id, a, e) {
             return v;
         }
-        if let Some(v) = self.vec_builtin(name, a, e) {
+        if let Some(v) = self.vec_builtin(id, a, e) {
             return v;
         }
-        if let Some(v) = self.list_any(name, a, &[], e) {
+        if let Some(v) = self.list_any(id, a, &[], e) {
             return v;
         }
         let tys: Vec<&Ty> = a.iter().map(|x| &x.ty).collect();
-        match (name, tys.as_slice()) {
-            ("abs", [Ty::Float]) => {
+        match (id, tys.as_slice()) {
+            (B::Abs, [Ty::Float]) => {
                 let v = self.expr(&a[0])[0];
                 vec![self.b.ins().fabs(v)]
             }
-            ("abs", [Ty::Int]) => {
+            (B::Abs, [Ty::Int]) => {
                 let v = self.expr(&a[0])[0];
                 let ok = self.b.ins().icmp_imm_s(IntCC::NotEqual, v, i64::MIN);
                 self.fail_unless(ok, e, FailKind::Abs, &[v]);
                 vec![self.b.ins().iabs(v)]
             }
-            ("sqrt", [Ty::Float]) => {
+            (B::Sqrt, [Ty::Float]) => {
                 let v = self.expr(&a[0])[0];
                 vec![self.b.ins().sqrt(v)]
             }
-            ("floor" | "ceil" | "round" | "exp" | "log" | "tanh" | "sigmoid", [Ty::Float]) => {
-                let op = match name {
-                    "floor" => FLOOR,
-                    "ceil" => CEIL,
-                    "round" => ROUND,
-                    "exp" => EXP,
-                    "log" => LOG,
-                    "tanh" => TANH,
+            (
+                B::Floor | B::Ceil | B::Round | B::Exp | B::Log | B::Tanh | B::Sigmoid,
+                [Ty::Float],
+            ) => {
+                let op = match id {
+                    B::Floor => FLOOR,
+                    B::Ceil => CEIL,
+                    B::Round => ROUND,
+                    B::Exp => EXP,
+                    B::Log => LOG,
+                    B::Tanh => TANH,
                     _ => SIGMOID,
                 };
                 let v = self.expr(&a[0])[0];
                 vec![self.math1(op, v)]
             }
-            ("relu", [Ty::Float]) => {
+            (B::Relu, [Ty::Float]) => {
                 // `x` when x > 0 or NaN, else 0.0.
                 let v = self.expr(&a[0])[0];
                 let z = self.b.ins().f64const(0.0);
                 let keep = self.b.ins().fcmp(FloatCC::UnorderedOrGreaterThan, v, z);
                 vec![self.b.ins().select(keep, v, z)]
             }
-            ("pow", [Ty::Float, Ty::Float]) => {
+            (B::Pow, [Ty::Float, Ty::Float]) => {
                 let (x, y) = (self.expr(&a[0])[0], self.expr(&a[1])[0]);
                 vec![self.math2(POW, x, y)]
             }
-            ("min" | "max", [Ty::Int, Ty::Int]) => {
+            (B::Min | B::Max, [Ty::Int, Ty::Int]) => {
                 let (x, y) = (self.expr(&a[0])[0], self.expr(&a[1])[0]);
                 let cc =
-                    if name == "min" { IntCC::SignedLessThan } else { IntCC::SignedGreaterThan };
+                    if id == B::Min { IntCC::SignedLessThan } else { IntCC::SignedGreaterThan };
                 let first = self.b.ins().icmp(cc, x, y);
                 vec![self.b.ins().select(first, x, y)]
             }
-            ("min" | "max", [Ty::Float, Ty::Float]) => {
+            (B::Min | B::Max, [Ty::Float, Ty::Float]) => {
                 let (x, y) = (self.expr(&a[0])[0], self.expr(&a[1])[0]);
-                vec![self.math2(if name == "min" { FMIN } else { FMAX }, x, y)]
+                vec![self.math2(if id == B::Min { FMIN } else { FMAX }, x, y)]
             }
-            ("clamp", [Ty::Int, Ty::Int, Ty::Int]) => {
+            (B::Clamp, [Ty::Int, Ty::Int, Ty::Int]) => {
                 // `x.min(hi).max(lo)`, as the interpreter.
                 let x = self.expr(&a[0])[0];
                 let lo = self.expr(&a[1])[0];
@@ -112,19 +116,19 @@ impl<M: Module> Gen<'_, '_, '_, M> {
                 let above = self.b.ins().icmp(IntCC::SignedGreaterThan, t, lo);
                 vec![self.b.ins().select(above, t, lo)]
             }
-            ("clamp", [Ty::Float, Ty::Float, Ty::Float]) => {
+            (B::Clamp, [Ty::Float, Ty::Float, Ty::Float]) => {
                 let x = self.expr(&a[0])[0];
                 let lo = self.expr(&a[1])[0];
                 let hi = self.expr(&a[2])[0];
                 let t = self.math2(FMIN, x, hi);
                 vec![self.math2(FMAX, t, lo)]
             }
-            ("int", [Ty::Int]) | ("float", [Ty::Float]) => self.expr(&a[0]),
-            ("int", [Ty::Bool]) => {
+            (B::Int, [Ty::Int]) | (B::Float, [Ty::Float]) => self.expr(&a[0]),
+            (B::Int, [Ty::Bool]) => {
                 let v = self.expr(&a[0])[0];
                 vec![self.b.ins().uextend(types::I64, v)]
             }
-            ("int", [Ty::Float]) => {
+            (B::Int, [Ty::Float]) => {
                 // Truncation toward zero; NaN and values whose integer part is outside
                 // the int range fail (x in [-2^63, 2^63) exactly when trunc(x) is).
                 let v = self.expr(&a[0])[0];
@@ -136,11 +140,11 @@ impl<M: Module> Gen<'_, '_, '_, M> {
                 self.fail_unless(ok, e, FailKind::IntOfFloat, &[v]);
                 vec![self.b.ins().fcvt_to_sint_sat(types::I64, v)]
             }
-            ("float", [Ty::Int]) => {
+            (B::Float, [Ty::Int]) => {
                 let v = self.expr(&a[0])[0];
                 vec![self.b.ins().fcvt_from_sint(types::F64, v)]
             }
-            ("float", [Ty::Bool]) => {
+            (B::Float, [Ty::Bool]) => {
                 let v = self.expr(&a[0])[0];
                 let one = self.b.ins().f64const(1.0);
                 let zero = self.b.ins().f64const(0.0);

@@ -6,6 +6,7 @@
 
 use super::super::layout::{desc, load, store};
 use super::{Gen, Vals};
+use crate::builtins::BuiltinId as B;
 use crate::check::hir::{Callee, LocalId, TExpr, TExprKind};
 use crate::check::types::{Field, Ty};
 use cranelift_codegen::ir::condcodes::IntCC;
@@ -19,7 +20,7 @@ impl<M: Module> Gen<'_, '_, '_, M> {
     /// it to the caller. Nothing is evaluated before the form is known to be supported.
     pub(super) fn list_any(
         &mut self,
-        name: &str,
+        id: B,
         a: &[TExpr],
         named: &[(Rc<str>, TExpr)],
         e: &TExpr,
@@ -27,11 +28,11 @@ impl<M: Module> Gen<'_, '_, '_, M> {
         if !a.iter().chain(named.iter().map(|(_, x)| x)).all(super::generic::laid_out) {
             return None;
         }
-        match name {
-            "range" => return self.range_list(a, named, e),
-            "group_by" | "aggregate" => return self.group_list(name == "group_by", a, named, e),
-            "join" | "left_join" if named.is_empty() => {
-                return self.join_list(name == "left_join", a, e);
+        match id {
+            B::Range => return self.range_list(a, named, e),
+            B::GroupBy | B::Aggregate => return self.group_list(id == B::GroupBy, a, named, e),
+            B::Join | B::LeftJoin if named.is_empty() => {
+                return self.join_list(id == B::LeftJoin, a, e);
             }
             _ => {}
         }
@@ -39,24 +40,24 @@ impl<M: Module> Gen<'_, '_, '_, M> {
         let elem = (**elem).clone();
         let ed = desc(&elem)?;
         let stride = ed.stride() as i64;
-        let only_desc = name == "sort_by" && named.iter().all(|(n, _)| &**n == "desc");
+        let only_desc = id == B::SortBy && named.iter().all(|(n, _)| &**n == "desc");
         if !named.is_empty() && !only_desc {
             return None;
         }
-        Some(match (name, a) {
-            ("sort", [xs]) if e.ty == xs.ty => {
+        Some(match (id, a) {
+            (B::Sort, [xs]) if e.ty == xs.ty => {
                 let d = self.desc_const(&elem)?;
                 let l = self.expr(xs);
                 let arena = self.arena();
                 self.list_kernel("kiln_list_sort_any", &[d, l[0], l[1], arena], &e.ty, e)
             }
-            ("min" | "max", [xs]) if e.ty == elem => {
+            (B::Min | B::Max, [xs]) if e.ty == elem => {
                 let d = self.desc_const(&elem)?;
                 let l = self.expr(xs);
                 let ok = self.b.ins().icmp_imm_s(IntCC::NotEqual, l[1], 0);
-                let which = self.b.ins().iconst(types::I64, i64::from(name == "max"));
+                let which = self.b.ins().iconst(types::I64, i64::from(id == B::Max));
                 self.fail_unless(ok, e, FailKind::EmptyList, &[l[0], l[1], which]);
-                let max = self.b.ins().iconst(types::I8, i64::from(name == "max"));
+                let max = self.b.ins().iconst(types::I8, i64::from(id == B::Max));
                 let i = self.call("kiln_list_extreme", &[d, l[0], l[1], max])[0];
                 // Every element null (only possible for `T?`): the result is null.
                 let found = self.b.ins().icmp_imm_s(IntCC::SignedGreaterThanOrEqual, i, 0);
@@ -77,7 +78,7 @@ impl<M: Module> Gen<'_, '_, '_, M> {
                 self.switch(done);
                 self.b.block_params(done).to_vec()
             }
-            ("contains", [xs, x]) => {
+            (B::Contains, [xs, x]) => {
                 let wrap = match (&elem, &x.ty) {
                     (t, u) if t == u => false,
                     (Ty::Optional(t), u) if **t == *u => true,
@@ -90,14 +91,14 @@ impl<M: Module> Gen<'_, '_, '_, M> {
                 let p = self.spill(&elem, &v)?;
                 vec![self.call("kiln_list_contains", &[d, l[0], l[1], p])[0]]
             }
-            ("enumerate", [xs]) => {
+            (B::Enumerate, [xs]) => {
                 let Ty::List(rec) = &e.ty else { return None };
                 let d = self.desc_const(rec)?;
                 let l = self.expr(xs);
                 let arena = self.arena();
                 self.list_kernel("kiln_list_enumerate", &[d, l[0], l[1], arena], &e.ty, e)
             }
-            ("batch", [xs, n]) if n.ty == Ty::Int => {
+            (B::Batch, [xs, n]) if n.ty == Ty::Int => {
                 let l = self.expr(xs);
                 let k = self.expr(n)[0];
                 let ok = self.b.ins().icmp_imm_s(IntCC::SignedGreaterThanOrEqual, k, 1);
@@ -106,8 +107,8 @@ impl<M: Module> Gen<'_, '_, '_, M> {
                 let arena = self.arena();
                 self.list_kernel("kiln_list_batch", &[s, l[0], l[1], k, arena], &e.ty, e)
             }
-            ("union", [xs, ys]) if xs.ty == ys.ty && xs.ty == e.ty => self.list_concat(xs, ys, e),
-            ("sort_by" | "distinct", [xs, f]) if e.ty == xs.ty => {
+            (B::Union, [xs, ys]) if xs.ty == ys.ty && xs.ty == e.ty => self.list_concat(xs, ys, e),
+            (B::SortBy | B::Distinct, [xs, f]) if e.ty == xs.ty => {
                 let TExprKind::Lambda(param, body) = &f.kind else { return None };
                 let kd = self.desc_const(&body.ty)?;
                 let ks = desc(&body.ty)?.stride() as i64;
@@ -136,7 +137,7 @@ impl<M: Module> Gen<'_, '_, '_, M> {
                 });
                 let s = self.b.ins().iconst(types::I64, stride);
                 let arena = self.arena();
-                if name == "distinct" {
+                if id == B::Distinct {
                     let argv = [kd, keys, s, l[0], l[1], arena];
                     self.list_kernel("kiln_list_distinct", &argv, &e.ty, e)
                 } else {
@@ -184,20 +185,20 @@ struct ListAgg<'e> {
 }
 
 fn list_agg(call: &TExpr) -> Option<ListAgg<'_>> {
+    use crate::ir::AggKind;
     use kiln_runtime::exec::AggKind as K;
     let TExprKind::Call { callee: Callee::Aggregate(a), args, .. } = &call.kind else {
         return None;
     };
-    let kind = match a.name {
-        "count" => K::Count,
-        "sum" => K::Sum,
-        "mean" => K::Mean,
-        "min" => K::Min,
-        "max" => K::Max,
-        "first" => K::First,
-        "last" => K::Last,
-        "collect" => K::Collect,
-        _ => return None,
+    let kind = match a.kind {
+        AggKind::Count => K::Count,
+        AggKind::Sum => K::Sum,
+        AggKind::Mean => K::Mean,
+        AggKind::Min => K::Min,
+        AggKind::Max => K::Max,
+        AggKind::First => K::First,
+        AggKind::Last => K::Last,
+        AggKind::Collect => K::Collect,
     };
     let arg = match args.first().map(|f| &f.kind) {
         Some(TExprKind::Lambda(p, body)) => Some((*p, &**body)),

@@ -9,6 +9,7 @@
 
 use super::super::layout::{desc, load, store};
 use super::{Gen, Vals};
+use crate::builtins::BuiltinId as B;
 use crate::check::hir::{LocalId, TExpr, TExprKind};
 use crate::check::types::Ty;
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
@@ -95,14 +96,14 @@ impl<M: Module> Gen<'_, '_, '_, M> {
         }
     }
 
-    pub(super) fn list_builtin(&mut self, name: &str, a: &[TExpr], e: &TExpr) -> Option<Vals> {
+    pub(super) fn list_builtin(&mut self, id: B, a: &[TExpr], e: &TExpr) -> Option<Vals> {
         let Some(Ty::List(elem)) = a.first().map(|x| &x.ty) else { return None };
         let elem = (**elem).clone();
         let simple = matches!(elem, Ty::Int | Ty::Float | Ty::Bool | Ty::Str);
-        Some(match (name, a) {
-            ("len", [xs]) => vec![self.expr(xs)[1]],
+        Some(match (id, a) {
+            (B::Len, [xs]) => vec![self.expr(xs)[1]],
             // Exact sums (LANGUAGE.md §1.5), by the runtime's kernels.
-            ("sum", [xs]) if elem == Ty::Int => {
+            (B::Sum, [xs]) if elem == Ty::Int => {
                 let l = self.expr(xs);
                 let out = self.alloc(8, 8);
                 let r = self.call("kiln_list_isum", &[l[0], l[1], out])[0];
@@ -110,34 +111,34 @@ impl<M: Module> Gen<'_, '_, '_, M> {
                 self.fail_unless(ok, e, FailKind::ListSum, &[l[0], l[1]]);
                 vec![self.b.ins().load(types::I64, MemFlagsData::trusted(), out, 0)]
             }
-            ("sum" | "mean", [xs]) if matches!(elem, Ty::Int | Ty::Float) => {
+            (B::Sum | B::Mean, [xs]) if matches!(elem, Ty::Int | Ty::Float) => {
                 let l = self.expr(xs);
-                if name == "mean" {
+                if id == B::Mean {
                     let ok = self.b.ins().icmp_imm_s(IntCC::NotEqual, l[1], 0);
                     let mean = self.b.ins().iconst(types::I64, 2);
                     self.fail_unless(ok, e, FailKind::EmptyList, &[l[0], l[1], mean]);
                 }
-                let f = match (name, &elem) {
-                    ("mean", Ty::Int) => "kiln_list_imean",
-                    ("mean", _) => "kiln_list_fmean",
+                let f = match (id, &elem) {
+                    (B::Mean, Ty::Int) => "kiln_list_imean",
+                    (B::Mean, _) => "kiln_list_fmean",
                     _ => "kiln_list_fsum",
                 };
                 vec![self.call(f, &[l[0], l[1]])[0]]
             }
-            ("min" | "max", [xs]) if simple => {
+            (B::Min | B::Max, [xs]) if simple => {
                 let l = self.expr(xs);
                 let ok = self.b.ins().icmp_imm_s(IntCC::NotEqual, l[1], 0);
-                let which = self.b.ins().iconst(types::I64, i64::from(name == "max"));
+                let which = self.b.ins().iconst(types::I64, i64::from(id == B::Max));
                 self.fail_unless(ok, e, FailKind::EmptyList, &[l[0], l[1], which]);
                 let first = load(&mut self.b, &elem, self.ptr, l[0], 0);
                 let from = self.b.ins().iconst(types::I64, 1);
-                let less = name == "min";
+                let less = id == B::Min;
                 self.each(&l, &elem, from, first, |g, x, _, best| {
                     let take = g.before(&elem, &x, &best, less);
                     x.iter().zip(&best).map(|(&p, &q)| g.b.ins().select(take, p, q)).collect()
                 })
             }
-            ("contains", [xs, x]) if simple && x.ty == elem => {
+            (B::Contains, [xs, x]) if simple && x.ty == elem => {
                 let l = self.expr(xs);
                 let v = self.expr(x);
                 let no = self.b.ins().iconst(types::I8, 0);
@@ -154,7 +155,7 @@ impl<M: Module> Gen<'_, '_, '_, M> {
                     vec![g.b.ins().bor(st[0], eq)]
                 })
             }
-            ("sort", [xs]) if matches!(elem, Ty::Int | Ty::Float | Ty::Str) => {
+            (B::Sort, [xs]) if matches!(elem, Ty::Int | Ty::Float | Ty::Str) => {
                 let l = self.expr(xs);
                 let kind = match elem {
                     Ty::Int => kiln_runtime::listfn::SORT_INT,
@@ -165,14 +166,14 @@ impl<M: Module> Gen<'_, '_, '_, M> {
                 let k = self.b.ins().iconst(types::I32, i64::from(kind));
                 self.list_kernel("kiln_list_sort", &[arena, l[0], l[1], k], &e.ty, e)
             }
-            ("reverse", [xs]) => {
+            (B::Reverse, [xs]) => {
                 let stride = desc(&elem)?.stride();
                 let l = self.expr(xs);
                 let arena = self.arena();
                 let s = self.b.ins().iconst(types::I64, stride as i64);
                 self.list_kernel("kiln_list_reverse", &[arena, l[0], l[1], s], &e.ty, e)
             }
-            ("take" | "skip", [xs, k]) if k.ty == Ty::Int => {
+            (B::Take | B::Skip, [xs, k]) if k.ty == Ty::Int => {
                 // Slices of the (immutable) list: no copy.
                 let stride = desc(&elem)?.stride() as i64;
                 let l = self.expr(xs);
@@ -182,7 +183,7 @@ impl<M: Module> Gen<'_, '_, '_, M> {
                 let k = self.b.ins().select(pos, k, zero);
                 let short = self.b.ins().icmp(IntCC::SignedLessThan, k, l[1]);
                 let k = self.b.ins().select(short, k, l[1]);
-                if name == "take" {
+                if id == B::Take {
                     vec![l[0], k]
                 } else {
                     let off = self.b.ins().imul_imm_s(k, stride);
@@ -190,13 +191,13 @@ impl<M: Module> Gen<'_, '_, '_, M> {
                     vec![p, self.b.ins().isub(l[1], k)]
                 }
             }
-            ("flat_map", [xs, f]) => {
+            (B::FlatMap, [xs, f]) => {
                 let TExprKind::Lambda(param, body) = &f.kind else { return None };
                 return self.flat_map_list(xs, *param, body, &elem, e);
             }
-            ("map" | "filter", [xs, f]) => {
+            (B::Map | B::Filter, [xs, f]) => {
                 let TExprKind::Lambda(param, body) = &f.kind else { return None };
-                return self.map_filter(name, xs, *param, body, &elem, e);
+                return self.map_filter(id, xs, *param, body, &elem, e);
             }
             _ => return None,
         })
@@ -228,7 +229,7 @@ impl<M: Module> Gen<'_, '_, '_, M> {
     /// (Also the checker's element-wise conversion of a list, `ConvertEach`, as a `map`.)
     pub(super) fn map_filter(
         &mut self,
-        name: &str,
+        id: B,
         xs: &TExpr,
         param: LocalId,
         body: &TExpr,
@@ -258,7 +259,7 @@ impl<M: Module> Gen<'_, '_, '_, M> {
             };
             let off = g.b.ins().imul_imm_s(st[0], stride);
             let at = g.b.ins().iadd(p, off);
-            if name == "map" {
+            if id == B::Map {
                 let r = g.coerce(r, &body.ty, &out_elem);
                 store(&mut g.b, cfg, &out_elem, &r, at, 0);
                 vec![g.b.ins().iadd_imm_s(st[0], 1)]

@@ -19,6 +19,7 @@ mod vecs;
 
 use super::layout::{desc, load, shape, store, strip, zeros};
 use super::module::Shared;
+use crate::builtins::BuiltinId as B;
 use crate::check::hir::{Callee, Global, LocalId, TExpr, TExprKind};
 use crate::check::types::Ty;
 use cranelift_codegen::ir::condcodes::IntCC;
@@ -165,7 +166,7 @@ impl<'a, 's, 'p, M: Module> Gen<'a, 's, 'p, M> {
                 self.convert_optional(value, *binder, body, e)
             }
             TExprKind::ConvertEach { value, binder, body } => match &value.ty {
-                Ty::List(elem) => match self.map_filter("map", value, *binder, body, elem, e) {
+                Ty::List(elem) => match self.map_filter(B::Map, value, *binder, body, elem, e) {
                     Some(v) => v,
                     None => self.unsupported(e),
                 },
@@ -184,10 +185,10 @@ impl<'a, 's, 'p, M: Module> Gen<'a, 's, 'p, M> {
                 self.call_prompt(*i, args, e)
             }
             TExprKind::Call { callee: Callee::Builtin(bi), args, named } if named.is_empty() => {
-                self.builtin(bi.name, args, e)
+                self.builtin(bi.id, args, e)
             }
             TExprKind::Call { callee: Callee::Builtin(bi), args, named } => {
-                self.list_any(bi.name, args, named, e).unwrap_or_else(|| self.unsupported(e))
+                self.list_any(bi.id, args, named, e).unwrap_or_else(|| self.unsupported(e))
             }
             TExprKind::Field(x, i) => self.field(x, *i, e),
             TExprKind::Index(xs, i) if matches!(xs.ty, Ty::List(_)) => self.index(xs, i, e),

@@ -6,6 +6,7 @@
 
 use super::super::layout::{load, strip};
 use super::{Gen, Vals, args};
+use crate::builtins::BuiltinId as B;
 use crate::check::hir::TExpr;
 use crate::check::types::Ty;
 use cranelift_codegen::ir::condcodes::IntCC;
@@ -32,31 +33,31 @@ impl<M: Module> Gen<'_, '_, '_, M> {
         vec![self.b.ins().ireduce(types::I8, r)]
     }
 
-    pub(super) fn text_builtin(&mut self, name: &str, a: &[TExpr], e: &TExpr) -> Option<Vals> {
+    pub(super) fn text_builtin(&mut self, id: B, a: &[TExpr], e: &TExpr) -> Option<Vals> {
         let tys: Vec<&Ty> = a.iter().map(|x| &x.ty).collect();
         let str_list = Ty::list(Ty::Str);
-        Some(match (name, tys.as_slice()) {
-            ("len", [Ty::Str]) => {
+        Some(match (id, tys.as_slice()) {
+            (B::Len, [Ty::Str]) => {
                 let v = self.expr(&a[0]);
                 vec![self.call("kiln_str_chars", &v)[0]]
             }
-            ("upper" | "lower", [Ty::Str]) => {
+            (B::Upper | B::Lower, [Ty::Str]) => {
                 let v = self.expr(&a[0]);
                 let out = self.slot(16);
                 let arena = self.arena();
-                let f = if name == "upper" { "kiln_str_upper" } else { "kiln_str_lower" };
+                let f = if id == B::Upper { "kiln_str_upper" } else { "kiln_str_lower" };
                 self.call(f, &[arena, v[0], v[1], out]);
                 load(&mut self.b, &Ty::Str, self.ptr, out, 0)
             }
-            ("trim", [Ty::Str]) => {
+            (B::Trim, [Ty::Str]) => {
                 let v = self.expr(&a[0]);
                 let out = self.slot(16);
                 self.call("kiln_str_trim", &[v[0], v[1], out]);
                 load(&mut self.b, &Ty::Str, self.ptr, out, 0)
             }
-            ("substr", [Ty::Str, Ty::Int, Ty::Int]) | ("truncate", [Ty::Str, Ty::Int]) => {
+            (B::Substr, [Ty::Str, Ty::Int, Ty::Int]) | (B::Truncate, [Ty::Str, Ty::Int]) => {
                 let v = self.expr(&a[0]);
-                let (start, n) = if name == "substr" {
+                let (start, n) = if id == B::Substr {
                     let s = self.expr(&a[1])[0];
                     (s, self.expr(&a[2])[0])
                 } else {
@@ -66,32 +67,32 @@ impl<M: Module> Gen<'_, '_, '_, M> {
                 self.call("kiln_str_substr", &[v[0], v[1], start, n, out]);
                 load(&mut self.b, &Ty::Str, self.ptr, out, 0)
             }
-            ("contains" | "starts_with" | "ends_with", [Ty::Str, Ty::Str]) => {
+            (B::Contains | B::StartsWith | B::EndsWith, [Ty::Str, Ty::Str]) => {
                 let (x, y) = (self.expr(&a[0]), self.expr(&a[1]));
-                let f = match name {
-                    "contains" => "kiln_str_contains",
-                    "starts_with" => "kiln_str_starts_with",
+                let f = match id {
+                    B::Contains => "kiln_str_contains",
+                    B::StartsWith => "kiln_str_starts_with",
                     _ => "kiln_str_ends_with",
                 };
                 self.kernel_bool(f, &[x[0], x[1], y[0], y[1]])
             }
-            ("replace", [Ty::Str, Ty::Str, Ty::Str]) => {
+            (B::Replace, [Ty::Str, Ty::Str, Ty::Str]) => {
                 let (s, from, to) = (self.expr(&a[0]), self.expr(&a[1]), self.expr(&a[2]));
                 let arena = self.arena();
                 let argv = [arena, s[0], s[1], from[0], from[1], to[0], to[1]];
                 self.kernel_out("kiln_str_replace", &argv, &Ty::Str, e)
             }
-            ("reverse", [Ty::Str]) => {
+            (B::Reverse, [Ty::Str]) => {
                 let s = self.expr(&a[0]);
                 let arena = self.arena();
                 self.kernel_out("kiln_str_reverse", &[arena, s[0], s[1]], &Ty::Str, e)
             }
-            ("split", [Ty::Str, Ty::Str]) => {
+            (B::Split, [Ty::Str, Ty::Str]) => {
                 let (s, sep) = (self.expr(&a[0]), self.expr(&a[1]));
                 let arena = self.arena();
                 self.kernel_out("kiln_str_split", &[arena, s[0], s[1], sep[0], sep[1]], &e.ty, e)
             }
-            ("join", [xs, Ty::Str]) if **xs == str_list => {
+            (B::Join, [xs, Ty::Str]) if **xs == str_list => {
                 let (xs, sep) = (self.expr(&a[0]), self.expr(&a[1]));
                 let arena = self.arena();
                 self.kernel_out(
@@ -101,15 +102,15 @@ impl<M: Module> Gen<'_, '_, '_, M> {
                     e,
                 )
             }
-            ("tokens", [Ty::Str]) => {
+            (B::Tokens, [Ty::Str]) => {
                 let s = self.expr(&a[0]);
                 let arena = self.arena();
                 self.kernel_out("kiln_str_tokens", &[arena, s[0], s[1]], &e.ty, e)
             }
-            ("parse_int" | "parse_float", [Ty::Str]) => {
+            (B::ParseInt | B::ParseFloat, [Ty::Str]) => {
                 let s = self.expr(&a[0]);
                 let out = self.slot(8);
-                let (f, t) = if name == "parse_int" {
+                let (f, t) = if id == B::ParseInt {
                     ("kiln_parse_int", types::I64)
                 } else {
                     ("kiln_parse_float", types::F64)
@@ -117,11 +118,11 @@ impl<M: Module> Gen<'_, '_, '_, M> {
                 let st = self.call(f, &[s[0], s[1], out])[0];
                 let ok = self.b.ins().icmp_imm_s(IntCC::Equal, st, 0);
                 let kind =
-                    if name == "parse_int" { FailKind::ParseInt } else { FailKind::ParseFloat };
+                    if id == B::ParseInt { FailKind::ParseInt } else { FailKind::ParseFloat };
                 self.fail_unless(ok, e, kind, &[s[0], s[1]]);
                 vec![self.b.ins().load(t, MemFlagsData::trusted(), out, 0)]
             }
-            ("str", [t]) => return self.str_of(&a[0], t, e),
+            (B::Str, [t]) => return self.str_of(&a[0], t, e),
             _ => return None,
         })
     }

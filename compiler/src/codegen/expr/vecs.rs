@@ -7,6 +7,7 @@
 //! the chunk arena.
 
 use super::{Gen, Vals};
+use crate::builtins::BuiltinId as B;
 use crate::check::hir::{TExpr, TExprKind};
 use crate::check::types::Ty;
 use crate::syntax::ast::BinOp;
@@ -144,10 +145,10 @@ impl<M: Module> Gen<'_, '_, '_, M> {
         self.switch(exit);
     }
 
-    pub(super) fn vec_builtin(&mut self, name: &str, a: &[TExpr], e: &TExpr) -> Option<Vals> {
+    pub(super) fn vec_builtin(&mut self, id: B, a: &[TExpr], e: &TExpr) -> Option<Vals> {
         let tys: Vec<&Ty> = a.iter().map(|x| &x.ty).collect();
-        Some(match (name, tys.as_slice()) {
-            ("hash_embed", [Ty::Str, Ty::Int]) => {
+        Some(match (id, tys.as_slice()) {
+            (B::HashEmbed, [Ty::Str, Ty::Int]) => {
                 let Ty::Vec(n) = e.ty else { return None };
                 // The size is the type's (a literal the checker read).
                 if !matches!(a[1].kind, TExprKind::Int(k) if k == i64::from(n)) {
@@ -163,24 +164,24 @@ impl<M: Module> Gen<'_, '_, '_, M> {
             (_, [Ty::Vec(n), ..]) => {
                 let n = *n;
                 let len = |g: &mut Self| g.b.ins().iconst(types::I64, i64::from(n));
-                match (name, a) {
+                match (id, a) {
                     // The argument is evaluated for its failures (`vec[2](xs)` with a list
                     // of another length fails the record); its value is not needed.
-                    ("len", [x]) => {
+                    (B::Len, [x]) => {
                         self.expr(x);
                         vec![len(self)]
                     }
-                    ("dot", [x, y]) if y.ty == Ty::Vec(n) => {
+                    (B::Dot, [x, y]) if y.ty == Ty::Vec(n) => {
                         let (p, q) = (self.expr(x)[0], self.expr(y)[0]);
                         let k = len(self);
                         vec![self.call("kiln_vec_dot", &[p, q, k])[0]]
                     }
-                    ("sum" | "norm" | "max" | "min" | "mean", [x]) => {
-                        let op = match name {
-                            "sum" => 0,
-                            "norm" => 1,
-                            "max" => 2,
-                            "min" => 3,
+                    (B::Sum | B::Norm | B::Max | B::Min | B::Mean, [x]) => {
+                        let op = match id {
+                            B::Sum => 0,
+                            B::Norm => 1,
+                            B::Max => 2,
+                            B::Min => 3,
                             _ => 4,
                         };
                         let v = self.expr(x)[0];
@@ -188,23 +189,23 @@ impl<M: Module> Gen<'_, '_, '_, M> {
                         let k = len(self);
                         vec![self.call("kiln_vec_reduce", &[op, v, k])[0]]
                     }
-                    ("argmax", [x]) => {
+                    (B::Argmax, [x]) => {
                         let v = self.expr(x)[0];
                         let k = len(self);
                         vec![self.call("kiln_vec_argmax", &[v, k])[0]]
                     }
-                    ("softmax" | "relu" | "sigmoid" | "tanh" | "abs", [x]) => {
-                        let op = match name {
-                            "softmax" => 0,
-                            "relu" => 1,
-                            "sigmoid" => 2,
-                            "tanh" => 3,
+                    (B::Softmax | B::Relu | B::Sigmoid | B::Tanh | B::Abs, [x]) => {
+                        let op = match id {
+                            B::Softmax => 0,
+                            B::Relu => 1,
+                            B::Sigmoid => 2,
+                            B::Tanh => 3,
                             _ => 4,
                         };
                         let v = self.expr(x)[0];
                         self.vec_map(op, v, n, e)
                     }
-                    ("to_list", [x]) => {
+                    (B::ToList, [x]) => {
                         let v = self.expr(x)[0];
                         let out = self.alloc(8 * n as usize, 8);
                         let ok = self.b.ins().icmp_imm_s(IntCC::NotEqual, out, 0);
