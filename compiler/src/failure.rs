@@ -48,14 +48,19 @@ fn errors_help(p: &Pipeline) -> &'static str {
 /// stage.
 pub fn stage_name(p: &Pipeline, map: &SourceMap, n: NodeIndex) -> String {
     let node = &p.graph[n];
-    if let Some((op, off)) = node.name.split_once('@')
+    shown_name(map, &node.name, node.span)
+}
+
+/// The name of a stage (or of a part of a fused one) declared at `span`, as users see it.
+pub fn shown_name(map: &SourceMap, name: &str, span: Span) -> String {
+    if let Some((op, off)) = name.split_once('@')
         && let Ok(off) = off.parse::<usize>()
     {
-        let file = map.get(node.span.file);
+        let file = map.get(span.file);
         let (l, c) = file.line_col(off);
         return format!("{op}@{l}:{c}");
     }
-    node.name.to_string()
+    name.to_string()
 }
 
 /// `file:line:col` of a span's start.
@@ -105,29 +110,37 @@ pub fn eval_fatal(
     at: Option<(&str, u64, &str)>,
 ) -> Box<Diagnostic> {
     let node = &p.graph[n];
-    let stage = stage_name(p, map, n);
+    eval_fatal_in(p, &stage_name(p, map, n), node.span, e, at)
+}
+
+/// [`eval_fatal`] for the stage named `stage` declared at `span` (a part of a fused node).
+pub fn eval_fatal_in(
+    p: &Pipeline,
+    stage: &str,
+    span: Span,
+    e: EvalError,
+    at: Option<(&str, u64, &str)>,
+) -> Box<Diagnostic> {
     let mut d = Diagnostic::new(e.code, e.span, e.message);
     match at {
         // The row `aggregate` gives over an empty stream comes from no record.
         Some(("", 0, "")) => {
             let what = "the row `aggregate` gives for an empty stream";
             d = d.label(format!("failed on {what}"));
-            let inside = node.span.file == e.span.file
-                && node.span.start <= e.span.start
-                && e.span.end <= node.span.end;
+            let inside =
+                span.file == e.span.file && span.start <= e.span.start && e.span.end <= span.end;
             if !inside {
-                d = d.secondary(node.span, format!("in stage `{stage}`"));
+                d = d.secondary(span, format!("in stage `{stage}`"));
             }
             d = d.help(format!("stage `{stage}` failed on {what}\n{}", errors_help(p)));
         }
         Some((source, line, raw)) => {
             let what = input_name(source);
             d = d.label(format!("failed on line {line} of {what}"));
-            let inside = node.span.file == e.span.file
-                && node.span.start <= e.span.start
-                && e.span.end <= node.span.end;
+            let inside =
+                span.file == e.span.file && span.start <= e.span.start && e.span.end <= span.end;
             if !inside {
-                d = d.secondary(node.span, format!("in stage `{stage}`"));
+                d = d.secondary(span, format!("in stage `{stage}`"));
             }
             d = d.help(format!(
                 "stage `{stage}` failed on line {line} of {what}: {}\n{}",

@@ -45,6 +45,8 @@ pub enum Pending {
         name: String,
         f: FuncId,
         out: kiln_runtime::layout::TypeDesc,
+        /// `(first operator of the function, stage name)` when it runs several stages'.
+        parts: Vec<(u32, String)>,
     },
     Group {
         input: usize,
@@ -191,7 +193,7 @@ fn aggs_ok(aggs: &[Agg]) -> bool {
 }
 
 /// A fused run's input type is the element type where the run starts.
-fn start_run(run: &[Op], run_ty: &mut Ty, ty: &Ty) {
+fn start_run(run: &[(usize, Op)], run_ty: &mut Ty, ty: &Ty) {
     if run.is_empty() {
         *run_ty = ty.clone();
     }
@@ -229,6 +231,9 @@ pub fn build<M: Module>(
         let node = &p.graph[n];
         let name = crate::failure::stage_name(p, map, n);
         names.insert(name.clone(), n);
+        for part in &node.parts {
+            names.insert(crate::failure::shown_name(map, &part.name, part.span), n);
+        }
         let ice = |e: String| {
             Box::new(crate::diag::Diagnostic::new(crate::diag::codes::E0611, node.span, e))
         };
@@ -276,9 +281,11 @@ pub fn build<M: Module>(
                 let Some(&start) = out_of.get(input) else { continue };
                 let mut cur = start;
                 let mut ty = p.graph[*input].elem.clone();
-                let mut run: Vec<Op> = Vec::new();
+                // The run of stateless operators being gathered, each with its index in
+                // the node's chain (which tells the stage it came from, see `fuse`).
+                let mut run: Vec<(usize, Op)> = Vec::new();
                 let mut run_ty = ty.clone();
-                let flush = |run: &mut Vec<Op>,
+                let flush = |run: &mut Vec<(usize, Op)>,
                              run_ty: &Ty,
                              ty: &Ty,
                              cur: &mut usize,
@@ -288,14 +295,26 @@ pub fn build<M: Module>(
                     if run.is_empty() {
                         return Ok(());
                     }
-                    let f = define_stage(sh, &format!("stage{}", nodes.len()), run_ty, run)
+                    let chain: Vec<Op> = run.iter().map(|(_, o)| o.clone()).collect();
+                    let f = define_stage(sh, &format!("stage{}", nodes.len()), run_ty, &chain)
                         .map_err(ice)?;
-                    nodes.push(Pending::Stage { input: *cur, name: name.clone(), f, out: td(ty) });
+                    let mut parts: Vec<(u32, String)> = Vec::new();
+                    if !node.parts.is_empty() {
+                        for (j, (k, _)) in run.iter().enumerate() {
+                            let (part, span) = node.part_of(*k);
+                            let shown = crate::failure::shown_name(map, part, span);
+                            if parts.last().is_none_or(|(_, s)| *s != shown) {
+                                parts.push((j as u32, shown));
+                            }
+                        }
+                    }
+                    let (input, name, out) = (*cur, name.clone(), td(ty));
+                    nodes.push(Pending::Stage { input, name, f, out, parts });
                     *cur = nodes.len() - 1;
                     run.clear();
                     Ok(())
                 };
-                for op in ops {
+                for (k, op) in ops.iter().enumerate() {
                     match op {
                         Op::Agent { agent, field, inputs, outputs } => {
                             // An agent over many rows at once (the `batch` pass).
@@ -329,16 +348,16 @@ pub fn build<M: Module>(
                         }
                         Op::Map(f) => {
                             start_run(&run, &mut run_ty, &ty);
-                            run.push(op.clone());
+                            run.push((k, op.clone()));
                             ty = f.ret().clone();
                         }
                         Op::Filter(_) => {
                             start_run(&run, &mut run_ty, &ty);
-                            run.push(op.clone());
+                            run.push((k, op.clone()));
                         }
                         Op::FlatMap(f) => {
                             start_run(&run, &mut run_ty, &ty);
-                            run.push(op.clone());
+                            run.push((k, op.clone()));
                             if let Ty::List(t) = f.ret() {
                                 ty = (**t).clone();
                             }

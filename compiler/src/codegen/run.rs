@@ -180,7 +180,7 @@ impl Program<'_> {
 
     /// Turns the executor's result into the interpreter's diagnostics.
     fn report(&self, result: Result<rt::Summary, rt::Failure>) -> Result<u64, Fatal> {
-        let (p, map) = (self.p, self.map);
+        let p = self.p;
         match result {
             Ok(s) => Ok(s.errors),
             Err(rt::Failure::Io { node, message }) => {
@@ -215,16 +215,36 @@ impl Program<'_> {
                             codes::E0611
                         };
                         let e = EvalError::new(code, p.graph[n].span, message);
-                        Err(crate::failure::eval_fatal(p, map, n, e, Some((&source, line, &raw))))
+                        Err(self.fatal(n, &node, e, Some((&source, line, &raw))))
                     }
                     Some(fs) => {
                         // Sites registered while compiling have no message of their own.
                         let msg = if fs.message.is_empty() { message } else { fs.message };
                         let e = EvalError::new(fs.code, fs.span, msg);
-                        Err(crate::failure::eval_fatal(p, map, n, e, Some((&source, line, &raw))))
+                        Err(self.fatal(n, &node, e, Some((&source, line, &raw))))
                     }
                 }
             }
+        }
+    }
+
+    /// The diagnostic of a failure of stage `stage` (a part of node `n` when `fuse` merged
+    /// stages into it: then its name and span are the part's).
+    fn fatal(
+        &self,
+        n: NodeIndex,
+        stage: &str,
+        e: EvalError,
+        at: Option<(&str, u64, &str)>,
+    ) -> Fatal {
+        let node = &self.p.graph[n];
+        let part = node
+            .parts
+            .iter()
+            .find(|q| crate::failure::shown_name(self.map, &q.name, q.span) == stage);
+        match part {
+            Some(q) => crate::failure::eval_fatal_in(self.p, stage, q.span, e, at),
+            None => crate::failure::eval_fatal(self.p, self.map, n, e, at),
         }
     }
 
@@ -312,13 +332,13 @@ impl Program<'_> {
                         };
                         rt::PNode::Sink { input, format, path, ty, name }
                     }
-                    Pending::Stage { input, name, f, out } => {
+                    Pending::Stage { input, name, f, out, parts } => {
                         let code = module.get_finalized_function(f);
                         // SAFETY: `f` was defined with the `StageFn` signature (ctx, row) -> i32
                         // and the module (and so the code) outlives the run.
                         let f: rt::StageFn =
                             unsafe { std::mem::transmute::<*const u8, rt::StageFn>(code) };
-                        rt::PNode::Stage { input, name, f, out }
+                        rt::PNode::Stage { input, name, f, out, parts }
                     }
                     Pending::Group {
                         input,

@@ -36,6 +36,7 @@ pub fn lower(program: &Program) -> Pipeline {
             kind: NodeKind::Sink { input, format: sink.format, path: sink.path.clone() },
             elem,
             span: sink.span,
+            parts: Vec::new(),
         });
         l.out.graph.add_edge(input, node, 0);
     }
@@ -71,6 +72,7 @@ impl Lowerer<'_> {
             kind: NodeKind::Source { format: s.format, args: s.args.clone() },
             elem: s.elem.clone(),
             span: s.span,
+            parts: Vec::new(),
         })
     }
 
@@ -95,6 +97,7 @@ impl Lowerer<'_> {
                     kind: NodeKind::Stage { input: inner, ops: Vec::new() },
                     elem,
                     span: def.span,
+                    parts: Vec::new(),
                 });
                 self.out.graph.add_edge(inner, n, 0);
                 n
@@ -115,6 +118,7 @@ impl Lowerer<'_> {
                     kind: NodeKind::Errors,
                     elem: crate::check::errors_record(),
                     span: e.span,
+                    parts: Vec::new(),
                 })
             }),
             TExprKind::Call { callee: Callee::Builtin(b), args, named } => {
@@ -125,6 +129,7 @@ impl Lowerer<'_> {
                         kind: NodeKind::Source { format: SourceFormat::Range, args: args.clone() },
                         elem,
                         span: e.span,
+                        parts: Vec::new(),
                     });
                 }
                 let input = self.stream(&args[0]);
@@ -158,6 +163,7 @@ impl Lowerer<'_> {
                 kind: NodeKind::Stage { input, ops: vec![op] },
                 elem,
                 span,
+                parts: Vec::new(),
             });
             self.out.graph.add_edge(input, n, 0);
             self.anonymous.push(n);

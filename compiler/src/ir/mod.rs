@@ -154,6 +154,28 @@ pub struct Node {
     /// The element type this node produces (sinks: the type they consume).
     pub elem: Ty,
     pub span: Span,
+    /// A stage made of several declared stages by the `fuse` pass: where each one's
+    /// operators start, in order (empty: every operator is this node's own).
+    pub parts: Vec<Part>,
+}
+
+/// The operators of a fused stage from `first_op` on (up to the next part) are those of
+/// stage `name`, declared at `span`: their failures are reported as that stage's.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Part {
+    pub first_op: usize,
+    pub name: Rc<str>,
+    pub span: Span,
+}
+
+impl Node {
+    /// The stage operator `op` of this node belongs to: (name, span).
+    pub fn part_of(&self, op: usize) -> (&Rc<str>, Span) {
+        match self.parts.iter().rev().find(|p| p.first_op <= op) {
+            Some(p) => (&p.name, p.span),
+            None => (&self.name, self.span),
+        }
+    }
 }
 
 /// Edge weight: which input of the consumer this is (0 = primary).

@@ -251,7 +251,10 @@ pub fn text(p: &Pipeline) -> String {
                     node.name, node.elem, p.graph[*input].name
                 )
                 .unwrap();
-                for op in ops {
+                for (k, op) in ops.iter().enumerate() {
+                    if let Some(part) = node.parts.iter().find(|q| q.first_op == k) {
+                        writeln!(out, "    -- stage {}:", part.name).unwrap();
+                    }
                     let fused = if op.is_stateless() { "  (fused)" } else { "" };
                     writeln!(out, "    |> {}{fused}", pr.op(op)).unwrap();
                 }

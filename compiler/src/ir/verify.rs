@@ -27,6 +27,14 @@ pub fn verify(p: &Pipeline) -> Result<(), String> {
                 }
             }
             NodeKind::Stage { input, ops } => {
+                let firsts: Vec<usize> = node.parts.iter().map(|q| q.first_op).collect();
+                if !firsts.is_empty()
+                    && (firsts[0] != 0
+                        || firsts.windows(2).any(|w| w[0] >= w[1])
+                        || firsts.iter().any(|&f| f >= ops.len()))
+                {
+                    return Err(format!("{}: its parts do not cut its operators", here()));
+                }
                 if primary != [*input] {
                     return Err(format!(
                         "{}: primary input edge does not match its `input`",

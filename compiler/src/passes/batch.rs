@@ -35,8 +35,11 @@ fn run(p: &mut Pipeline) -> bool {
     for n in nodes {
         let NodeKind::Stage { ops, .. } = &p.graph[n].kind else { continue };
         let mut out: Vec<Op> = Vec::with_capacity(ops.len());
+        // Where each operator now starts (a split `map` becomes several operators).
+        let mut starts: Vec<usize> = Vec::with_capacity(ops.len());
         let mut next_local = p.locals;
         for op in ops {
+            starts.push(out.len());
             let sp = match op {
                 Op::Map(f) => split(f, crate::check::hir::LocalId(next_local)),
                 _ => None,
@@ -59,7 +62,11 @@ fn run(p: &mut Pipeline) -> bool {
         }
         if next_local != p.locals {
             p.locals = next_local;
-            if let NodeKind::Stage { ops, .. } = &mut p.graph[n].kind {
+            let node = &mut p.graph[n];
+            for part in &mut node.parts {
+                part.first_op = starts.get(part.first_op).copied().unwrap_or(out.len());
+            }
+            if let NodeKind::Stage { ops, .. } = &mut node.kind {
                 *ops = out;
             }
             changed = true;

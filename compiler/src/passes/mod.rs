@@ -9,12 +9,15 @@
 //! - [`dead`] (required): removes the stages and `errors` streams that feed no sink.
 //! - [`fold`]: constant folding: every `const` and every closed scalar expression becomes
 //!   a literal, computed once at compile time.
+//! - [`fuse`]: a stateless stage read by one stage only is merged into it (one compiled
+//!   loop), each operator's failures still reported as its own stage's.
 //! - [`batch`]: per-row agent calls inside `map` are marked to run batched over many
 //!   rows (the compiled executor's agent node).
 
 pub mod batch;
 pub mod dead;
 pub mod fold;
+pub mod fuse;
 
 use crate::ir::Pipeline;
 
@@ -30,7 +33,7 @@ pub struct Pass {
 }
 
 /// Every pass, in the order they run.
-pub static PASSES: &[&Pass] = &[&dead::PASS, &fold::PASS, &batch::PASS];
+pub static PASSES: &[&Pass] = &[&dead::PASS, &fold::PASS, &fuse::PASS, &batch::PASS];
 
 /// What [`optimize`] gives back.
 pub struct Optimized {

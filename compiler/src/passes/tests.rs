@@ -26,7 +26,7 @@ const HEAD: &str = "type R = { a: int, s: str }\nsource xs: R = jsonl(\"in.jsonl
 fn every_pass_runs_in_order_after_lowering() {
     let ps = passes(&format!("{HEAD}sink xs -> stdout()\n"));
     let names: Vec<&str> = ps.iter().map(|(n, ..)| *n).collect();
-    assert_eq!(names, ["lower", "dead", "fold", "batch"]);
+    assert_eq!(names, ["lower", "dead", "fold", "fuse", "batch"]);
 }
 
 #[test]
@@ -85,7 +85,7 @@ fn skipped_optimizations_do_not_run_and_unknown_names_are_refused() {
         panic!("does not compile")
     };
     let names: Vec<&str> = c.passes.iter().map(|s| s.name).collect();
-    assert_eq!(names, ["lower", "dead", "batch"]);
+    assert_eq!(names, ["lower", "dead", "fuse", "batch"]);
     assert!(text(&c.optimized).contains("(v0.a + k)"), "{}", text(&c.optimized));
     let input = Input::Text { name: "t.kiln", text: &src };
     let skip = vec!["dead".to_string(), "nope".to_string()];
@@ -93,4 +93,36 @@ fn skipped_optimizations_do_not_run_and_unknown_names_are_refused() {
         Err(e) => assert!(e.contains("names no pass `nope`") && e.contains("fold"), "{e}"),
         Ok(_) => panic!("an unknown pass name is accepted"),
     }
+}
+
+#[test]
+fn fuse_merges_stateless_stages_into_their_only_reader() {
+    let src = format!(
+        "{HEAD}stage a = xs |> map(r => r.a)\nstage b = a |> filter(x => x > 1)\n\
+         stage c = b |> map(x => x * 2)\nsink c -> stdout()\n"
+    );
+    let ps = passes(&src);
+    let (changed, g) = after(&ps, "fuse");
+    assert!(changed);
+    assert!(g.contains("stage c: stream<int> = xs"), "{g}");
+    assert!(g.contains("-- stage a:") && g.contains("-- stage b:") && g.contains("-- stage c:"));
+    assert!(!g.contains("stage a: stream"), "{g}");
+}
+
+#[test]
+fn fuse_keeps_stages_read_twice_stateful_or_not_next_in_plan_order() {
+    // `a` has two readers; `s` sorts (stateful); `m` is read by `late`, but `other` comes
+    // between them in plan order, so merging would change the order of failures.
+    let src = format!(
+        "{HEAD}stage a = xs |> map(r => r.a)\nstage b = a |> map(x => x + 1)\n\
+         stage s = xs |> sort_by(r => r.a)\nstage t = s |> map(r => r.s)\n\
+         stage m = xs |> map(r => r.s)\nstage other = xs |> map(r => r.a)\n\
+         stage late = m |> map(s => s + \"!\")\n\
+         sink a -> jsonl(\"1.jsonl\")\nsink b -> jsonl(\"2.jsonl\")\nsink t -> jsonl(\"3.jsonl\")\n\
+         sink other -> jsonl(\"4.jsonl\")\nsink late -> jsonl(\"5.jsonl\")\n"
+    );
+    let ps = passes(&src);
+    let (changed, g) = after(&ps, "fuse");
+    assert!(!changed, "{g}");
+    assert!(!g.contains("-- stage"), "{g}");
 }

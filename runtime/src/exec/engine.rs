@@ -539,7 +539,7 @@ impl Engine {
             }
             let mine = &mut after[0];
             match node {
-                PNode::Stage { f, name, .. } => {
+                PNode::Stage { f, name, parts, .. } => {
                     let mut emitted: Vec<*const u8> = Vec::new();
                     let mut fails: Vec<(u32, KStr, u32)> = Vec::new();
                     let mut ctx = RowCtx {
@@ -567,7 +567,8 @@ impl Engine {
                             // SAFETY: as above.
                             let all = unsafe { std::mem::take(&mut *ctx.fails) };
                             if all.is_empty() {
-                                batch.errors.push(site_entry(sh, &ctx, prov, name, i));
+                                let stage = part_name(name, parts, ctx.err_op);
+                                batch.errors.push(site_entry(sh, &ctx, prov, stage, i));
                             }
                             // The failures kept when a `flat_map` went on with its other
                             // elements, in order.
@@ -575,7 +576,8 @@ impl Engine {
                                 ctx.err_site = site;
                                 ctx.err_msg = msg;
                                 ctx.err_op = op;
-                                batch.errors.push(site_entry(sh, &ctx, prov, name, i));
+                                let stage = part_name(name, parts, op);
+                                batch.errors.push(site_entry(sh, &ctx, prov, stage, i));
                             }
                         }
                     }
@@ -720,6 +722,12 @@ impl Engine {
             }
         }
     }
+}
+
+/// The stage a failure at operator `op` of a stage function belongs to: the last part
+/// starting at or before it (`PNode::Stage::parts`), else the node's `name`.
+fn part_name<'a>(name: &'a str, parts: &'a [(u32, String)], op: u32) -> &'a str {
+    parts.iter().rev().find(|(first, _)| *first <= op).map_or(name, |(_, n)| n.as_str())
 }
 
 /// The failure `ctx` recorded, of a row of plan node `index` (named `node`).

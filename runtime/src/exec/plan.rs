@@ -156,8 +156,11 @@ pub enum PNode {
     /// The §1.6 errors stream: rows of [`super::error_row_type`]
     /// `{source: str, line: int, stage: str, message: str, raw: str}`.
     Errors,
-    /// One row in, zero or more out through `kiln_emit`.
-    Stage { input: usize, name: String, f: StageFn, out: TypeDesc },
+    /// One row in, zero or more out through `kiln_emit`. `parts`: when the function runs
+    /// the operators of several stages (the compiler's `fuse` pass), `(first operator,
+    /// stage name)` in order: a failure at operator `RowCtx::err_op` is that stage's
+    /// (empty: every failure is `name`'s).
+    Stage { input: usize, name: String, f: StageFn, out: TypeDesc, parts: Vec<(u32, String)> },
     /// `group_by`: `proj` writes `{key, a0, a1, ..}` (`proj_ty`) per row; the output is
     /// `{key, name0, name1, ..}` (`out`) per group, in order of first appearance. `site` is
     /// reported for an int sum that does not fit in `int`.

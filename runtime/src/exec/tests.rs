@@ -123,7 +123,7 @@ fn sink(input: usize, format: SinkFormat, path: &Path, t: &str) -> PNode {
 }
 
 fn stage(input: usize, f: StageFn, out: &str) -> PNode {
-    PNode::Stage { input, name: "st".into(), f, out: ty(out) }
+    PNode::Stage { input, name: "st".into(), f, out: ty(out), parts: Vec::new() }
 }
 
 fn site(stage: &str) -> Site {
@@ -471,7 +471,13 @@ fn range_source() {
                     name: "r".into(),
                 },
                 PNode::Errors,
-                PNode::Stage { input: 0, name: "k".into(), f: thousands, out: TypeDesc::Int },
+                PNode::Stage {
+                    input: 0,
+                    name: "k".into(),
+                    f: thousands,
+                    out: TypeDesc::Int,
+                    parts: Vec::new(),
+                },
                 PNode::Sink {
                     input: 2,
                     format: SinkFormat::Jsonl,
