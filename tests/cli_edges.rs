@@ -243,16 +243,17 @@ fn view_passes_prints_the_graph_after_lowering_and_each_pass() {
     let r = kiln(dir.path(), &["view", "p.kiln", "--passes"], &[], None);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let heads: Vec<&str> = r.stdout.lines().filter(|l| l.starts_with("== ")).collect();
-    assert_eq!(heads.len(), 5, "{}", r.stdout);
+    assert_eq!(heads.len(), 6, "{}", r.stdout);
     assert!(heads[0].starts_with("== after `lower`"), "{}", r.stdout);
     assert!(heads[1].starts_with("== after pass `dead` (changed)"), "{}", r.stdout);
     assert!(heads[2].starts_with("== after pass `fold` (changed)"), "{}", r.stdout);
-    assert!(heads[3].starts_with("== after pass `fuse` (unchanged)"), "{}", r.stdout);
-    assert!(heads[4].starts_with("== after pass `batch` (unchanged)"), "{}", r.stdout);
+    assert!(heads[3].starts_with("== after pass `pushdown` (unchanged)"), "{}", r.stdout);
+    assert!(heads[4].starts_with("== after pass `fuse` (unchanged)"), "{}", r.stdout);
+    assert!(heads[5].starts_with("== after pass `batch` (unchanged)"), "{}", r.stdout);
     assert!(r.stdout.contains("(v0 + 42)"), "{}", r.stdout);
     // Without `--passes`: the graph code generation compiles.
     let r = kiln(dir.path(), &["view", "p.kiln"], &[], None);
     assert!(r.stdout.contains("(v0 + 42)") && !r.stdout.contains("unused"), "{}", r.stdout);
     let r = kiln(dir.path(), &["view", "p.kiln", "--passes", "--format", "dot"], &[], None);
-    assert_eq!(r.stdout.matches("digraph").count(), 5, "{}", r.stdout);
+    assert_eq!(r.stdout.matches("digraph").count(), 6, "{}", r.stdout);
 }

@@ -289,6 +289,37 @@ pub fn visit(e: &TExpr, f: &mut impl FnMut(&TExpr)) {
     }
 }
 
+/// Calls `f` on each direct child of `e`.
+pub fn children(e: &TExpr, f: &mut impl FnMut(&TExpr)) {
+    match &e.kind {
+        TExprKind::List(xs) | TExprKind::Record(xs) => xs.iter().for_each(f),
+        TExprKind::Unary(_, x)
+        | TExprKind::Widen(x)
+        | TExprKind::WrapOptional(x)
+        | TExprKind::Unwrap(x)
+        | TExprKind::Field(x, _)
+        | TExprKind::Lambda(_, x) => f(x),
+        TExprKind::Binary(_, a, b) | TExprKind::Index(a, b) | TExprKind::Let(_, a, b) => {
+            f(a);
+            f(b);
+        }
+        TExprKind::ConvertEach { value, body, .. } => {
+            f(value);
+            f(body);
+        }
+        TExprKind::If(c, t, e2) => {
+            f(c);
+            f(t);
+            f(e2);
+        }
+        TExprKind::Call { args, named, .. } => {
+            args.iter().for_each(&mut *f);
+            named.iter().for_each(|(_, x)| f(x));
+        }
+        _ => {}
+    }
+}
+
 /// Calls `f` on each direct child of `e`, mutably (for rewriting passes).
 pub fn children_mut(e: &mut TExpr, f: &mut impl FnMut(&mut TExpr)) {
     match &mut e.kind {

@@ -27,6 +27,7 @@ pub enum Pending {
     Ready(rt::PNode),
     Source {
         kind: SrcKind,
+        unread: Vec<usize>,
         /// Absent for `range`.
         path: Option<PathArg>,
         ty: kiln_runtime::layout::TypeDesc,
@@ -239,7 +240,7 @@ pub fn build<M: Module>(
         };
         let id = nodes.len();
         match &node.kind {
-            NodeKind::Source { format, args } => {
+            NodeKind::Source { format, args, unread } => {
                 let mut arg = |i: usize| {
                     let e =
                         args.get(i).ok_or_else(|| ice("a source argument is missing".into()))?;
@@ -257,7 +258,8 @@ pub fn build<M: Module>(
                         Some(super::args::path(sh, map, &format!("path{id}"), e).map_err(ice)?)
                     }
                 };
-                nodes.push(Pending::Source { kind, path, ty: td(&node.elem), name });
+                let unread = unread.clone();
+                nodes.push(Pending::Source { kind, unread, path, ty: td(&node.elem), name });
             }
             NodeKind::Errors => nodes.push(Pending::Ready(rt::PNode::Errors)),
             NodeKind::Sink { input, format, path } => {

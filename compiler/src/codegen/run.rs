@@ -309,7 +309,7 @@ impl Program<'_> {
                 at,
                 match pn {
                     Pending::Ready(n) => n,
-                    Pending::Source { kind, path: pa, ty, name } => {
+                    Pending::Source { kind, unread, path: pa, ty, name } => {
                         let kind = match kind {
                             SrcKind::Jsonl => rt::SourceKind::Jsonl,
                             SrcKind::Csv => rt::SourceKind::Csv,
@@ -323,7 +323,7 @@ impl Program<'_> {
                             Some(pa) => path(pa, &name)?,
                             None => Default::default(),
                         };
-                        rt::PNode::Source { kind, path, shown, ty, name }
+                        rt::PNode::Source { kind, path, shown, ty, name, unread }
                     }
                     Pending::Sink { input, format, path: pa, ty, name } => {
                         let path = match &pa {

@@ -182,7 +182,7 @@ impl<'p> Exec<'p> {
         let mut paths: Vec<(NodeIndex, Option<String>)> = Vec::new();
         for &n in &order {
             let e = match &p.graph[n].kind {
-                NodeKind::Source { format: SourceFormat::Range, args } => {
+                NodeKind::Source { format: SourceFormat::Range, args, .. } => {
                     // A bound that fails stops the run before any sink creates its file.
                     for a in args {
                         ex.cx.eval(a).map_err(|err| ex.eval_fatal(n, err, None))?;
@@ -190,7 +190,9 @@ impl<'p> Exec<'p> {
                     continue;
                 }
                 NodeKind::Sink { path, .. } => path.as_ref(),
-                NodeKind::Source { format, args } if *format != SourceFormat::Range => args.first(),
+                NodeKind::Source { format, args, .. } if *format != SourceFormat::Range => {
+                    args.first()
+                }
                 _ => continue,
             };
             let path = match e {
@@ -333,7 +335,7 @@ impl<'p> Exec<'p> {
     fn read_source(&mut self, n: NodeIndex) -> Result<(), Fatal> {
         let p = self.p;
         let node = &p.graph[n];
-        let NodeKind::Source { format, args } = &node.kind else { return Ok(()) };
+        let NodeKind::Source { format, args, .. } = &node.kind else { return Ok(()) };
         let mut vals = Vec::new();
         for a in args {
             vals.push(self.cx.eval(a).map_err(|e| self.eval_fatal(n, e, None))?);

@@ -69,7 +69,7 @@ impl Lowerer<'_> {
     fn source_node(&mut self, s: &SourceDef) -> NodeIndex {
         self.out.graph.add_node(Node {
             name: s.name.clone(),
-            kind: NodeKind::Source { format: s.format, args: s.args.clone() },
+            kind: NodeKind::Source { format: s.format, args: s.args.clone(), unread: Vec::new() },
             elem: s.elem.clone(),
             span: s.span,
             parts: Vec::new(),
@@ -126,7 +126,11 @@ impl Lowerer<'_> {
                 if b.name == "range" {
                     return self.out.graph.add_node(Node {
                         name: Rc::from(format!("range@{}", e.span.start)),
-                        kind: NodeKind::Source { format: SourceFormat::Range, args: args.clone() },
+                        kind: NodeKind::Source {
+                            format: SourceFormat::Range,
+                            args: args.clone(),
+                            unread: Vec::new(),
+                        },
                         elem,
                         span: e.span,
                         parts: Vec::new(),

@@ -131,6 +131,9 @@ pub enum NodeKind {
     Source {
         format: SourceFormat,
         args: Vec<TExpr>,
+        /// Top-level fields of a record element that nothing reads (the `pushdown` pass):
+        /// decoded and checked, not stored.
+        unread: Vec<usize>,
     },
     /// The records that failed (LANGUAGE.md §1.6).
     Errors,

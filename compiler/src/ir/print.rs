@@ -231,7 +231,7 @@ pub fn text(p: &Pipeline) -> String {
     for n in order {
         let node = &p.graph[n];
         match &node.kind {
-            NodeKind::Source { format, args } => {
+            NodeKind::Source { format, args, unread } => {
                 let args: Vec<String> = args.iter().map(|a| pr.expr(a)).collect();
                 writeln!(
                     out,
@@ -242,6 +242,11 @@ pub fn text(p: &Pipeline) -> String {
                     args.join(", ")
                 )
                 .unwrap();
+                if let (false, Ty::Record(fields)) = (unread.is_empty(), &node.elem) {
+                    let names: Vec<&str> =
+                        unread.iter().filter_map(|&i| fields.get(i)).map(|f| &*f.name).collect();
+                    writeln!(out, "    (read, not stored: {})", names.join(", ")).unwrap();
+                }
             }
             NodeKind::Errors => writeln!(out, "source errors: stream<{}>", node.elem).unwrap(),
             NodeKind::Stage { input, ops } => {

@@ -9,6 +9,8 @@
 //! - [`dead`] (required): removes the stages and `errors` streams that feed no sink.
 //! - [`fold`]: constant folding: every `const` and every closed scalar expression becomes
 //!   a literal, computed once at compile time.
+//! - [`pushdown`]: the fields of a `jsonl` source nothing reads are decoded and checked but
+//!   not stored.
 //! - [`fuse`]: a stateless stage read by one stage only is merged into it (one compiled
 //!   loop), each operator's failures still reported as its own stage's.
 //! - [`batch`]: per-row agent calls inside `map` are marked to run batched over many
@@ -18,6 +20,7 @@ pub mod batch;
 pub mod dead;
 pub mod fold;
 pub mod fuse;
+pub mod pushdown;
 
 use crate::ir::Pipeline;
 
@@ -33,7 +36,8 @@ pub struct Pass {
 }
 
 /// Every pass, in the order they run.
-pub static PASSES: &[&Pass] = &[&dead::PASS, &fold::PASS, &fuse::PASS, &batch::PASS];
+pub static PASSES: &[&Pass] =
+    &[&dead::PASS, &fold::PASS, &pushdown::PASS, &fuse::PASS, &batch::PASS];
 
 /// What [`optimize`] gives back.
 pub struct Optimized {

@@ -26,7 +26,7 @@ const HEAD: &str = "type R = { a: int, s: str }\nsource xs: R = jsonl(\"in.jsonl
 fn every_pass_runs_in_order_after_lowering() {
     let ps = passes(&format!("{HEAD}sink xs -> stdout()\n"));
     let names: Vec<&str> = ps.iter().map(|(n, ..)| *n).collect();
-    assert_eq!(names, ["lower", "dead", "fold", "fuse", "batch"]);
+    assert_eq!(names, ["lower", "dead", "fold", "pushdown", "fuse", "batch"]);
 }
 
 #[test]
@@ -85,7 +85,7 @@ fn skipped_optimizations_do_not_run_and_unknown_names_are_refused() {
         panic!("does not compile")
     };
     let names: Vec<&str> = c.passes.iter().map(|s| s.name).collect();
-    assert_eq!(names, ["lower", "dead", "fuse", "batch"]);
+    assert_eq!(names, ["lower", "dead", "pushdown", "fuse", "batch"]);
     assert!(text(&c.optimized).contains("(v0.a + k)"), "{}", text(&c.optimized));
     let input = Input::Text { name: "t.kiln", text: &src };
     let skip = vec!["dead".to_string(), "nope".to_string()];
@@ -125,4 +125,37 @@ fn fuse_keeps_stages_read_twice_stateful_or_not_next_in_plan_order() {
     let (changed, g) = after(&ps, "fuse");
     assert!(!changed, "{g}");
     assert!(!g.contains("-- stage"), "{g}");
+}
+
+#[test]
+fn pushdown_marks_the_fields_nothing_reads() {
+    let wide = "type W = { id: int, name: str, tags: [str], price: float }\n\
+                source ws: W = jsonl(\"w.jsonl\")\n";
+    // Read through a filter and a sort, then a map: `tags` and `name` are never read.
+    let src = format!(
+        "{wide}stage s = ws |> filter(w => w.price > 1.0) |> sort_by(w => w.id) \
+         |> map(w => w.id)\nsink s -> stdout()\n"
+    );
+    let ps = passes(&src);
+    let (changed, g) = after(&ps, "pushdown");
+    assert!(changed);
+    assert!(g.contains("(read, not stored: name, tags)"), "{g}");
+    // A sink of the records, a function given the whole record, or a second reader that
+    // reads `name`: nothing or less is left unread.
+    for (tail, unread) in [
+        ("stage s = ws |> filter(w => w.price > 1.0)\nsink s -> stdout()\n", None),
+        ("fn f(w: W) -> int = w.id\nstage s = ws |> map(w => f(w))\nsink s -> stdout()\n", None),
+        (
+            "stage s = ws |> map(w => w.id)\nstage t = ws |> map(w => w.name)\n\
+             sink s -> jsonl(\"a.jsonl\")\nsink t -> jsonl(\"b.jsonl\")\n",
+            Some("tags, price"),
+        ),
+    ] {
+        let ps = passes(&format!("{wide}{tail}"));
+        let (_, g) = after(&ps, "pushdown");
+        match unread {
+            None => assert!(!g.contains("not stored"), "{tail}: {g}"),
+            Some(u) => assert!(g.contains(&format!("(read, not stored: {u})")), "{tail}: {g}"),
+        }
+    }
 }

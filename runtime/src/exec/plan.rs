@@ -152,7 +152,16 @@ pub enum PNode {
     /// pipeline names it (as written, relative to its file, or as given in a param): error
     /// records and messages use it, so they do not depend on the current folder. `ty` is
     /// the element type.
-    Source { kind: SourceKind, path: String, shown: String, ty: TypeDesc, name: String },
+    /// `unread`: top-level fields of a record element the program never reads (the
+    /// compiler's `pushdown` pass); the decoder checks but does not store them.
+    Source {
+        kind: SourceKind,
+        path: String,
+        shown: String,
+        ty: TypeDesc,
+        name: String,
+        unread: Vec<usize>,
+    },
     /// The §1.6 errors stream: rows of [`super::error_row_type`]
     /// `{source: str, line: int, stage: str, message: str, raw: str}`.
     Errors,

@@ -273,7 +273,9 @@ fn reader(
         ok
     };
     for &node in sources {
-        let PNode::Source { kind, path, shown, ty, name } = &plan.nodes[node] else { continue };
+        let PNode::Source { kind, path, shown, ty, name, unread } = &plan.nodes[node] else {
+            continue;
+        };
         let fail = |m: String| {
             Job::Fail(Failure::Io {
                 node: name.clone(),
@@ -306,7 +308,9 @@ fn reader(
                     }
                 };
                 let dec = match kind {
-                    SourceKind::Jsonl => Some(Decoder::Json(JsonDecoder::new(ty))),
+                    SourceKind::Jsonl => {
+                        Some(Decoder::Json(JsonDecoder::new(ty).with_unread(unread)))
+                    }
                     SourceKind::Csv => match chunks.read_header() {
                         Err(e) => {
                             send(fail(io_message(&e)));

@@ -109,7 +109,8 @@ fn input(dir: &Path, name: &str, text: &str) -> String {
 }
 
 fn src(kind: SourceKind, path: &str, t: &str) -> PNode {
-    PNode::Source { kind, path: path.into(), shown: path.into(), ty: ty(t), name: "src".into() }
+    let (path, shown, ty, name) = (path.into(), path.into(), ty(t), "src".into());
+    PNode::Source { kind, path, shown, ty, name, unread: Vec::new() }
 }
 
 fn sink(input: usize, format: SinkFormat, path: &Path, t: &str) -> PNode {
@@ -434,6 +435,7 @@ fn csv_and_lines_sources() {
                         shown: "in.txt".into(),
                         ty: TypeDesc::Str,
                         name: "txt".into(),
+                        unread: Vec::new(),
                     },
                     sink(3, SinkFormat::Lines, &out(d, "t.txt"), "str"),
                     sink(
@@ -469,6 +471,7 @@ fn range_source() {
                     shown: String::new(),
                     ty: TypeDesc::Int,
                     name: "r".into(),
+                    unread: Vec::new(),
                 },
                 PNode::Errors,
                 PNode::Stage {

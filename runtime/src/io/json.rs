@@ -53,6 +53,9 @@ struct FieldPlan {
     offset: usize,
     size: usize,
     optional: bool,
+    /// False for a field the program never reads: its value is decoded and checked, but
+    /// the row keeps zeros (an empty string or list, no payload), so nothing copies it.
+    keep: bool,
     plan: Plan,
 }
 
@@ -79,6 +82,7 @@ impl RecordPlan {
                 offset,
                 size: t.size(),
                 optional: matches!(t, TypeDesc::Optional(_)),
+                keep: true,
                 plan: Plan::new(t),
             })
             .collect();
@@ -154,6 +158,20 @@ impl JsonDecoder {
     /// the program reads).
     pub fn new(ty: &TypeDesc) -> JsonDecoder {
         JsonDecoder { plan: Plan::new(ty), size: ty.size() }
+    }
+
+    /// The decoder for records whose top-level fields `unread` (indices) the program never
+    /// reads: they are decoded and type-checked as usual (a bad value is still a record
+    /// error) but not stored.
+    pub fn with_unread(mut self, unread: &[usize]) -> JsonDecoder {
+        if let Plan::Record(rec) = &mut self.plan {
+            for &i in unread {
+                if let Some(f) = rec.fields.get_mut(i) {
+                    f.keep = false;
+                }
+            }
+        }
+        self
     }
 
     /// The size of the buffer `decode` fills.
@@ -656,8 +674,22 @@ impl<'a> Parser<'a, '_> {
                         } else {
                             seen_small |= 1 << fi;
                         }
-                        let slot = out.get_mut(f.offset..f.offset + f.size).unwrap_or(&mut []);
-                        with_seg(self.value(&f.plan, slot), || Seg::Field(f.name.clone()))?;
+                        let seg = || Seg::Field(f.name.clone());
+                        if f.keep {
+                            let slot = out.get_mut(f.offset..f.offset + f.size).unwrap_or(&mut []);
+                            with_seg(self.value(&f.plan, slot), seg)?;
+                        } else {
+                            // Checked, then dropped: the row keeps zeros.
+                            let mut small = [0u8; 64];
+                            let mut big = Vec::new();
+                            let slot = if f.size <= small.len() {
+                                &mut small[..f.size]
+                            } else {
+                                big.resize(f.size, 0);
+                                &mut big[..]
+                            };
+                            with_seg(self.value(&f.plan, slot), seg)?;
+                        }
                     }
                     None => self.skip(0)?,
                 }

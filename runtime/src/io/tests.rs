@@ -436,3 +436,31 @@ fn end_to_end_file_with_bom_crlf_bad_lines_and_no_final_newline() {
         }
     }
 }
+
+#[test]
+fn unread_fields_are_checked_but_not_stored() {
+    let t = parse_type(REVIEW).unwrap();
+    let dec = JsonDecoder::new(&t).with_unread(&[1, 3]);
+    let mut arena = Arena::new();
+    let mut out = vec![0xA5u8; dec.size()];
+    let line = br#"{"id":7,"text":"esc\"aped","stars":4,"tags":["a","b"]}"#;
+    dec.decode(line, &mut out, &mut arena).unwrap();
+    let mut s = Vec::new();
+    // SAFETY: as in `rt_bytes`; the unread fields hold zeros, a valid empty `str` and a
+    // null `[str]?`.
+    unsafe { JsonEncoder::new(&t).encode(out.as_ptr(), &mut s) };
+    assert_eq!(String::from_utf8(s).unwrap(), r#"{"id":7,"text":"","stars":4,"tags":null}"#);
+    // A bad value in an unread field is still the record's error, with its path.
+    let bad = br#"{"id":7,"text":5,"stars":4}"#;
+    let e = dec.decode(bad, &mut out, &mut arena).unwrap_err().message;
+    assert_eq!(e, rt(REVIEW, r#"{"id":7,"text":5,"stars":4}"#).unwrap_err());
+    let missing = br#"{"id":7,"stars":4}"#;
+    assert!(dec.decode(missing, &mut out, &mut arena).is_err());
+    // A big unread field (more than the small scratch buffer) too.
+    let t = parse_type("{ a: int, b: { x: str, y: str, z: str, w: str, v: str } }").unwrap();
+    let dec = JsonDecoder::new(&t).with_unread(&[1]);
+    let mut out = vec![0u8; dec.size()];
+    let line = br#"{"a":1,"b":{"x":"1","y":"2","z":"3","w":"4","v":"5"}}"#;
+    dec.decode(line, &mut out, &mut arena).unwrap();
+    assert!(dec.decode(br#"{"a":1,"b":{"x":"1"}}"#, &mut out, &mut arena).is_err());
+}
