@@ -55,6 +55,7 @@ pub mod abi;
 pub mod agg;
 mod engine;
 pub mod fail;
+mod keep;
 pub mod listgroup;
 pub mod plan;
 mod run;

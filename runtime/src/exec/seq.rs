@@ -6,17 +6,25 @@
 //!
 //! Rows an operator keeps beyond the batch they came in (a `sort_by`'s input, the right
 //! side of a `join`, a `union`'s second stream while the first one runs, a `batch`
-//! being filled) are deep-copied into the operator's own arena with an owned copy of
-//! their provenance, so the chunk they came from can be released.
+//! being filled) are deep-copied into the operator's own arena, packed (a row's bytes
+//! and what it refers to, one after the other), with their provenance in a packed store
+//! ([`super::keep`]), so the chunk they came from can be released. A `sort_by` releases
+//! its rows [`RELEASE`] at a time, so what goes downstream stays small too.
 
 use super::abi::RowCtx;
 use super::agg::OwnedProv;
 use super::engine::{Batch, ErrEntry, Row, Shared, op_order, site_entry};
+use super::keep::{KeyIndex, KeySet, Provs};
 use super::plan::{KeyFn, SeqOp};
 use super::value::{compare, deep_copy, key_bytes, wr};
 use crate::arena::Arena;
 use crate::layout::{KList, KStr, TypeDesc, round_up};
-use std::collections::{HashMap, HashSet};
+
+/// How many rows a `sort_by` releases per batch.
+pub(crate) const RELEASE: usize = 1 << 16;
+
+/// What the rows a flush released point into, alive until they have gone downstream.
+pub(crate) type Keep = Option<(Box<Arena>, Provs)>;
 
 /// The state of one order-dependent operator.
 pub(crate) enum SeqState {
@@ -34,24 +42,31 @@ pub(crate) enum SeqState {
         arena: Box<Arena>,
     },
     Distinct {
-        seen: HashSet<Vec<u8>>,
+        seen: KeySet,
     },
     Sort {
-        /// (key, row, provenance), in arrival order.
-        items: Vec<(*const u8, *const u8, OwnedProv)>,
+        /// (key, row, index in `provs`), in arrival order; sorted once the input ended,
+        /// then released from `next` on.
+        items: Vec<(*const u8, *const u8, u32)>,
+        sorted: bool,
+        next: usize,
+        provs: Provs,
         arena: Box<Arena>,
     },
     Join {
-        table: HashMap<Vec<u8>, Vec<*const u8>>,
-        /// Left rows that came before the right side ended.
-        pending: Vec<(*const u8, OwnedProv)>,
+        table: KeyIndex,
+        /// Left rows (and their index in `provs`) that came before the right side ended.
+        pending: Vec<(*const u8, u32)>,
+        provs: Provs,
         right_done: bool,
         arena: Box<Arena>,
     },
     Union {
         left_done: bool,
-        /// Rows of the second stream that came before the first one ended.
-        other: Vec<(*const u8, OwnedProv)>,
+        /// Rows of the second stream (and their index in `provs`) that came before the
+        /// first one ended.
+        other: Vec<(*const u8, u32)>,
+        provs: Provs,
         arena: Box<Arena>,
     },
 }
@@ -63,17 +78,27 @@ impl SeqState {
             SeqOp::Take(_) | SeqOp::Skip(_) => SeqState::Count { seen: 0 },
             SeqOp::Enumerate => SeqState::Enumerate { next: 0 },
             SeqOp::Batch(_) => SeqState::Batch { held: Vec::new(), first: None, arena: arena() },
-            SeqOp::Distinct(_) => SeqState::Distinct { seen: HashSet::new() },
-            SeqOp::Sort { .. } => SeqState::Sort { items: Vec::new(), arena: arena() },
+            SeqOp::Distinct(_) => SeqState::Distinct { seen: KeySet::default() },
+            SeqOp::Sort { .. } => SeqState::Sort {
+                items: Vec::new(),
+                sorted: false,
+                next: 0,
+                provs: Provs::default(),
+                arena: arena(),
+            },
             SeqOp::Join { .. } => SeqState::Join {
-                table: HashMap::new(),
+                table: KeyIndex::default(),
                 pending: Vec::new(),
+                provs: Provs::default(),
                 right_done: false,
                 arena: arena(),
             },
-            SeqOp::Union { .. } => {
-                SeqState::Union { left_done: false, other: Vec::new(), arena: arena() }
-            }
+            SeqOp::Union { .. } => SeqState::Union {
+                left_done: false,
+                other: Vec::new(),
+                provs: Provs::default(),
+                arena: arena(),
+            },
         }
     }
 }
@@ -228,13 +253,13 @@ impl SeqCx<'_, '_> {
             (SeqOp::Distinct(k), SeqState::Distinct { seen }) => {
                 for &(row, prov) in input {
                     if let Some(kb) = self.key_bytes(k, row, prov)
-                        && seen.insert(kb)
+                        && seen.insert(&kb)
                     {
                         mine.push((row, prov));
                     }
                 }
             }
-            (SeqOp::Sort { key, .. }, SeqState::Sort { items, arena }) => {
+            (SeqOp::Sort { key, .. }, SeqState::Sort { items, provs, arena, .. }) => {
                 for &(row, prov) in input {
                     let Some(k) = self.key(key, row, prov) else { continue };
                     // SAFETY: `k` holds a key of `key.key_ty`, `row` a row of `ty`.
@@ -243,12 +268,12 @@ impl SeqCx<'_, '_> {
                         self.oom(prov);
                         continue;
                     }
-                    items.push((kh, rh, self.batch.owned(prov)));
+                    items.push((kh, rh, provs.push(self.batch, prov)));
                 }
             }
             (
                 SeqOp::Join { left_key, right_key, outer, right_ty, .. },
-                SeqState::Join { table, pending, right_done, arena },
+                SeqState::Join { table, pending, provs, right_done, arena },
             ) => {
                 for &(row, prov) in second {
                     let Some(kb) = self.key_bytes(right_key, row, prov) else { continue };
@@ -258,7 +283,9 @@ impl SeqCx<'_, '_> {
                         self.oom(prov);
                         continue;
                     }
-                    table.entry(kb).or_default().push(h);
+                    if !table.push(&kb, h) {
+                        self.oom(prov);
+                    }
                 }
                 for &(row, prov) in input {
                     if *right_done {
@@ -271,10 +298,10 @@ impl SeqCx<'_, '_> {
                         self.oom(prov);
                         continue;
                     }
-                    pending.push((h, self.batch.owned(prov)));
+                    pending.push((h, provs.push(self.batch, prov)));
                 }
             }
-            (SeqOp::Union { .. }, SeqState::Union { left_done, other, arena }) => {
+            (SeqOp::Union { .. }, SeqState::Union { left_done, other, provs, arena }) => {
                 mine.extend_from_slice(input);
                 for &(row, prov) in second {
                     if *left_done {
@@ -287,7 +314,7 @@ impl SeqCx<'_, '_> {
                         self.oom(prov);
                         continue;
                     }
-                    other.push((h, self.batch.owned(prov)));
+                    other.push((h, provs.push(self.batch, prov)));
                 }
             }
             _ => {}
@@ -340,7 +367,7 @@ impl SeqCx<'_, '_> {
         ty: &TypeDesc,
         right_ty: &TypeDesc,
         oty: &TypeDesc,
-        table: &HashMap<Vec<u8>, Vec<*const u8>>,
+        table: &KeyIndex,
         (row, prov): Row,
         mine: &mut Vec<Row>,
     ) {
@@ -370,20 +397,21 @@ impl SeqCx<'_, '_> {
             }
             mine.push((p, prov));
         };
-        match table.get(&kb) {
-            Some(rs) => {
-                for &r in rs {
-                    out(self, Some(r));
-                }
-            }
-            None if outer => out(self, None),
-            None => {}
+        let mut any = false;
+        for r in table.get(&kb) {
+            any = true;
+            out(self, Some(r));
+        }
+        if outer && !any {
+            out(self, None);
         }
     }
 
     /// The input `op` waits for has ended (see the consumer's `finish_ready`): the rows it
     /// releases go to `mine`, with provenances added to the (fresh) batch. The returned
-    /// arena holds what they point to and must outlive their walk.
+    /// [`Keep`] holds what they point to and must outlive their walk; the flag says the
+    /// operator has more to release (call again, with a fresh batch, once these rows went
+    /// downstream).
     pub fn flush(
         &mut self,
         op: &SeqOp,
@@ -391,7 +419,7 @@ impl SeqCx<'_, '_> {
         ty: &TypeDesc,
         oty: &TypeDesc,
         mine: &mut Vec<Row>,
-    ) -> Option<Box<Arena>> {
+    ) -> (Keep, bool) {
         match (op, st) {
             (SeqOp::Batch(_), st @ SeqState::Batch { .. }) => {
                 if let SeqState::Batch { held, first, .. } = st
@@ -401,44 +429,55 @@ impl SeqCx<'_, '_> {
                     mine.extend(list);
                 }
                 *st = SeqState::Done;
-                None
+                (None, false)
             }
             (SeqOp::Sort { key, desc }, st @ SeqState::Sort { .. }) => {
-                let SeqState::Sort { mut items, arena } = std::mem::replace(st, SeqState::Done)
-                else {
-                    return None;
+                let SeqState::Sort { items, sorted, next, provs, .. } = st else {
+                    return (None, false);
                 };
-                let kt = &key.key_ty;
-                // SAFETY: every kept key is a live value of `kt` in `arena`.
-                items.sort_by(|a, b| unsafe {
-                    if *desc { compare(kt, b.0, a.0) } else { compare(kt, a.0, b.0) }
-                });
-                for (_, row, p) in items {
-                    let prov = self.batch.push_owned(p, None);
+                if !*sorted {
+                    let kt = &key.key_ty;
+                    // SAFETY: every kept key is a live value of `kt` in the state's arena.
+                    items.sort_by(|a, b| unsafe {
+                        if *desc { compare(kt, b.0, a.0) } else { compare(kt, a.0, b.0) }
+                    });
+                    *sorted = true;
+                }
+                let end = items.len().min(next.saturating_add(RELEASE));
+                for &(_, row, p) in &items[*next..end] {
+                    let prov = provs.release(p, self.batch, None);
                     mine.push((row, prov));
                 }
-                Some(arena)
+                *next = end;
+                if end < items.len() {
+                    return (None, true);
+                }
+                match std::mem::replace(st, SeqState::Done) {
+                    SeqState::Sort { arena, provs, .. } => (Some((arena, provs)), false),
+                    _ => (None, false),
+                }
             }
             (
                 SeqOp::Join { left_key, outer, right_ty, .. },
-                SeqState::Join { table, pending, right_done, .. },
+                SeqState::Join { table, pending, provs, right_done, .. },
             ) => {
                 *right_done = true;
                 for (row, p) in std::mem::take(pending) {
-                    let prov = self.batch.push_owned(p, None);
+                    let prov = provs.release(p, self.batch, None);
                     self.probe(left_key, *outer, ty, right_ty, oty, table, (row, prov), mine);
                 }
-                None
+                (None, false)
             }
-            (SeqOp::Union { .. }, SeqState::Union { left_done, other, arena }) => {
+            (SeqOp::Union { .. }, SeqState::Union { left_done, other, provs, arena }) => {
                 *left_done = true;
                 for (row, p) in std::mem::take(other) {
-                    let prov = self.batch.push_owned(p, None);
+                    let prov = provs.release(p, self.batch, None);
                     mine.push((row, prov));
                 }
-                Some(std::mem::replace(arena, Box::new(Arena::new())))
+                let arena = std::mem::replace(arena, Box::new(Arena::new()));
+                (Some((arena, std::mem::take(provs))), false)
             }
-            _ => None,
+            _ => (None, false),
         }
     }
 }
