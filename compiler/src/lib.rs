@@ -21,3 +21,4 @@ pub mod interp;
 pub mod ir;
 pub mod source;
 pub mod syntax;
+pub mod timing;

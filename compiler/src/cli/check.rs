@@ -19,6 +19,10 @@ pub struct CheckArgs {
     /// Fail (exit 1) on warnings too.
     #[arg(long)]
     pub deny_warnings: bool,
+    /// Print the wall time of each phase (read, parse, resolve, check, lint, render) to
+    /// standard error.
+    #[arg(long)]
+    pub timings: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -31,6 +35,22 @@ pub enum FormatArg {
 }
 
 pub(super) fn run(args: &CheckArgs, global: &GlobalArgs) -> Status {
+    let start = std::time::Instant::now();
+    if args.timings {
+        crate::timing::enable();
+    }
+    let status = check(args, global);
+    if args.timings {
+        let mut line = String::new();
+        for (name, d) in crate::timing::recorded() {
+            line += &format!("{name} {:.1} ms, ", d.as_secs_f64() * 1e3);
+        }
+        eprintln!("timings: {line}total {:.1} ms", start.elapsed().as_secs_f64() * 1e3);
+    }
+    status
+}
+
+fn check(args: &CheckArgs, global: &GlobalArgs) -> Status {
     let paths = if args.paths.is_empty() { vec![PathBuf::from(".")] } else { args.paths.clone() };
     let files = match driver::collect_sources(&paths) {
         Ok(files) => files,
@@ -68,7 +88,9 @@ pub(super) fn run(args: &CheckArgs, global: &GlobalArgs) -> Status {
         FormatArg::Github => Format::Github,
     };
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    let written = render::render(format, &run.map, &diags, &mut out).and_then(|_| out.flush());
+    let written = crate::timing::phase("render", || {
+        render::render(format, &run.map, &diags, &mut out).and_then(|_| out.flush())
+    });
     if let Err(e) = written {
         if e.kind() != std::io::ErrorKind::BrokenPipe {
             report_error(format_args!("cannot write the diagnostics: {e}"));

@@ -1,5 +1,5 @@
 //! What the order-dependent operators keep across chunks, packed (issue 18): the
-//! provenance of a kept row is 32 bytes in one vector ([`Provs`]), whose record text is
+//! provenance of a kept row is 24 bytes in one vector ([`Provs`]), whose record text is
 //! a reference into the memory-mapped input it came from (not a copy: the input stays
 //! mapped while the store lives, and its pages are read again only if an error record
 //! needs the text) or, for inputs that are not mapped, a range of one shared byte
@@ -46,15 +46,23 @@ const AT_INT: u32 = 1;
 /// `AT_MAP + k`: in `maps[k]`.
 const AT_MAP: u32 = 2;
 
+/// What kept provenances share (few distinct ones): the source name, where the text is,
+/// whether the row derives from an error record.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Origin {
+    source: u32,
+    at: u32,
+    from_errors: bool,
+}
+
 #[derive(Clone, Copy)]
 struct Packed {
     line: u64,
     /// An offset (into `bytes` or a map), or the value of a `range` element.
     raw: u64,
     len: u32,
-    source: u32,
-    at: u32,
-    from_errors: bool,
+    /// Index in `origins`.
+    origin: u32,
 }
 
 /// Provenances of kept rows, packed. See the module documentation.
@@ -62,6 +70,7 @@ struct Packed {
 pub(crate) struct Provs {
     sources: Vec<Arc<str>>,
     maps: Vec<Input>,
+    origins: Vec<Origin>,
     entries: Vec<Packed>,
     bytes: Vec<u8>,
 }
@@ -72,8 +81,8 @@ impl Provs {
         let i = self.entries.len() as u32;
         let Some(pv) = batch.provs.get(prov as usize) else {
             let source = self.source(&Arc::from(""));
-            let e = Packed { line: 0, raw: 0, len: 0, source, at: AT_BYTES, from_errors: false };
-            self.entries.push(e);
+            let origin = self.origin(Origin { source, at: AT_BYTES, from_errors: false });
+            self.entries.push(Packed { line: 0, raw: 0, len: 0, origin });
             return i;
         };
         let name = batch.sources.get(pv.source as usize).cloned().unwrap_or_else(|| Arc::from(""));
@@ -91,15 +100,25 @@ impl Provs {
             }
             _ => self.copy(&pv.raw_bytes()),
         };
-        self.entries.push(Packed {
-            line: pv.line,
-            raw,
-            len,
-            source,
-            at,
-            from_errors: pv.from_errors,
-        });
+        let origin = self.origin(Origin { source, at, from_errors: pv.from_errors });
+        self.entries.push(Packed { line: pv.line, raw, len, origin });
         i
+    }
+
+    fn origin(&mut self, o: Origin) -> u32 {
+        // Consecutive rows nearly always share their origin: the last one is tried first.
+        if let Some(k) = self.entries.last().map(|e| e.origin)
+            && self.origins.get(k as usize) == Some(&o)
+        {
+            return k;
+        }
+        match self.origins.iter().position(|x| *x == o) {
+            Some(k) => k as u32,
+            None => {
+                self.origins.push(o);
+                self.origins.len() as u32 - 1
+            }
+        }
     }
 
     fn source(&mut self, name: &Arc<str>) -> u32 {
@@ -125,10 +144,12 @@ impl Provs {
     /// given). The batch's text of it refers to this store, which must outlive the
     /// batch and not change while it lives.
     pub fn release(&self, i: u32, batch: &mut Batch, at: Option<(u32, u32)>) -> u32 {
-        let Some(e) = self.entries.get(i as usize).copied() else {
+        let entry = self.entries.get(i as usize).copied();
+        let Some((e, o)) = entry.and_then(|e| Some((e, *self.origins.get(e.origin as usize)?)))
+        else {
             return batch.push(0, 0, Raw::Int(0), false);
         };
-        let name = self.sources.get(e.source as usize).cloned().unwrap_or_else(|| Arc::from(""));
+        let name = self.sources.get(o.source as usize).cloned().unwrap_or_else(|| Arc::from(""));
         let source = match batch.sources.iter().position(|s| Arc::ptr_eq(s, &name)) {
             Some(k) => k as u32,
             None => {
@@ -136,7 +157,7 @@ impl Provs {
                 batch.sources.len() as u32 - 1
             }
         };
-        let raw = match e.at {
+        let raw = match o.at {
             AT_INT => Raw::Int(e.raw as i64),
             AT_BYTES => {
                 let s = e.raw as usize;
@@ -158,7 +179,7 @@ impl Provs {
                 None => Raw::Ptr(std::ptr::null(), 0),
             },
         };
-        let k = batch.push(source, e.line, raw, e.from_errors);
+        let k = batch.push(source, e.line, raw, o.from_errors);
         if let Some((at, unit)) = at {
             batch.provs[k as usize].at = at;
             batch.provs[k as usize].unit = unit;

@@ -21,7 +21,7 @@ use crate::arena::Arena;
 use crate::layout::{KList, KStr, TypeDesc, round_up};
 
 /// How many rows a `sort_by` releases per batch.
-pub(crate) const RELEASE: usize = 1 << 16;
+pub(crate) const RELEASE: usize = 1 << 14;
 
 /// What the rows a flush released point into, alive until they have gone downstream.
 pub(crate) type Keep = Option<(Box<Arena>, Provs)>;
@@ -45,9 +45,10 @@ pub(crate) enum SeqState {
         seen: KeySet,
     },
     Sort {
-        /// (key, row, index in `provs`), in arrival order; sorted once the input ended,
-        /// then released from `next` on.
-        items: Vec<(*const u8, *const u8, u32)>,
+        /// (key and row, index in `provs`), in arrival order; sorted once the input
+        /// ended, then released from `next` on. The key is at the start of its block, the
+        /// row at `row_at` (see [`hold_keyed`]).
+        items: Vec<(*const u8, u32)>,
         sorted: bool,
         next: usize,
         provs: Provs,
@@ -111,6 +112,36 @@ unsafe fn hold(ty: &TypeDesc, row: *const u8, arena: &mut Arena) -> *const u8 {
     let dst = arena.alloc_zeroed(ty.size().max(1), ty.align());
     // SAFETY: `dst` is zeroed, writable for `ty.size()` bytes, and fresh (no overlap).
     if dst.is_null() || !unsafe { deep_copy(ty, row, dst, arena) } {
+        return std::ptr::null();
+    }
+    dst
+}
+
+/// Where [`hold_keyed`] puts the row after a key of type `kt`.
+pub(crate) fn row_at(kt: &TypeDesc, ty: &TypeDesc) -> usize {
+    round_up(kt.size(), ty.align())
+}
+
+/// Deep-copies key `key` (of `kt`) and row `row` (of `ty`) into one block of `arena`: the
+/// key at its start, the row at [`row_at`]. Null when out of memory.
+///
+/// # Safety
+/// `key` must hold a live value of `kt` and `row` one of `ty`.
+unsafe fn hold_keyed(
+    kt: &TypeDesc,
+    key: *const u8,
+    ty: &TypeDesc,
+    row: *const u8,
+    arena: &mut Arena,
+) -> *const u8 {
+    let at = row_at(kt, ty);
+    let dst = arena.alloc_zeroed((at + ty.size()).max(1), kt.align().max(ty.align()));
+    // SAFETY: `dst` is zeroed and fresh, `at + ty.size()` bytes: the key's `kt.size()`
+    // bytes at 0 and the row's at `at` (≥ `kt.size()`, aligned for `ty`) do not overlap.
+    if dst.is_null()
+        || !unsafe { deep_copy(kt, key, dst, arena) }
+        || !unsafe { deep_copy(ty, row, dst.add(at), arena) }
+    {
         return std::ptr::null();
     }
     dst
@@ -263,12 +294,12 @@ impl SeqCx<'_, '_> {
                 for &(row, prov) in input {
                     let Some(k) = self.key(key, row, prov) else { continue };
                     // SAFETY: `k` holds a key of `key.key_ty`, `row` a row of `ty`.
-                    let (kh, rh) = unsafe { (hold(&key.key_ty, k, arena), hold(ty, row, arena)) };
-                    if kh.is_null() || rh.is_null() {
+                    let h = unsafe { hold_keyed(&key.key_ty, k, ty, row, arena) };
+                    if h.is_null() {
                         self.oom(prov);
                         continue;
                     }
-                    items.push((kh, rh, provs.push(self.batch, prov)));
+                    items.push((h, provs.push(self.batch, prov)));
                 }
             }
             (
@@ -435,18 +466,24 @@ impl SeqCx<'_, '_> {
                 let SeqState::Sort { items, sorted, next, provs, .. } = st else {
                     return (None, false);
                 };
+                let kt = &key.key_ty;
                 if !*sorted {
-                    let kt = &key.key_ty;
+                    // A stable sort: equal keys keep their arrival order, which the index
+                    // in `provs` is (an unstable sort with it as the last key needs no
+                    // scratch buffer the size of the input).
                     // SAFETY: every kept key is a live value of `kt` in the state's arena.
-                    items.sort_by(|a, b| unsafe {
-                        if *desc { compare(kt, b.0, a.0) } else { compare(kt, a.0, b.0) }
+                    items.sort_unstable_by(|a, b| unsafe {
+                        let o = if *desc { compare(kt, b.0, a.0) } else { compare(kt, a.0, b.0) };
+                        o.then(a.1.cmp(&b.1))
                     });
                     *sorted = true;
                 }
+                let at = row_at(kt, ty);
                 let end = items.len().min(next.saturating_add(RELEASE));
-                for &(_, row, p) in &items[*next..end] {
+                for &(block, p) in &items[*next..end] {
                     let prov = provs.release(p, self.batch, None);
-                    mine.push((row, prov));
+                    // SAFETY: `block` holds the key, then the row at `at` (`hold_keyed`).
+                    mine.push((unsafe { block.add(at) }, prov));
                 }
                 *next = end;
                 if end < items.len() {
