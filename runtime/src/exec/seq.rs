@@ -24,7 +24,12 @@ use crate::layout::{KList, KStr, TypeDesc, round_up};
 pub(crate) const RELEASE: usize = 1 << 14;
 
 /// What the rows a flush released point into, alive until they have gone downstream.
-pub(crate) type Keep = Option<(Box<Arena>, Provs)>;
+/// Dropped once they have.
+pub(crate) struct Keep {
+    _arena: Box<Arena>,
+    _provs: Provs,
+    _fixed: Vec<u64>,
+}
 
 /// The state of one order-dependent operator.
 pub(crate) enum SeqState {
@@ -45,10 +50,12 @@ pub(crate) enum SeqState {
         seen: KeySet,
     },
     Sort {
-        /// (key and row, index in `provs`), in arrival order; sorted once the input
-        /// ended, then released from `next` on. The key is at the start of its block, the
-        /// row at `row_at` (see [`hold_keyed`]).
-        items: Vec<(*const u8, u32)>,
+        /// The kept (key, row) pairs in arrival order, `stride` words each: the key at
+        /// the start, the row at [`row_at`] (what they refer to is in `arena`); pair `i`
+        /// has provenance `i` in `provs`. Nothing points into `fixed` until it is sorted.
+        fixed: Vec<u64>,
+        /// The pairs' indices, in sorted order once the input ended; released from `next`.
+        order: Vec<u32>,
         sorted: bool,
         next: usize,
         provs: Provs,
@@ -81,7 +88,8 @@ impl SeqState {
             SeqOp::Batch(_) => SeqState::Batch { held: Vec::new(), first: None, arena: arena() },
             SeqOp::Distinct(_) => SeqState::Distinct { seen: KeySet::default() },
             SeqOp::Sort { .. } => SeqState::Sort {
-                items: Vec::new(),
+                fixed: Vec::new(),
+                order: Vec::new(),
                 sorted: false,
                 next: 0,
                 provs: Provs::default(),
@@ -117,34 +125,44 @@ unsafe fn hold(ty: &TypeDesc, row: *const u8, arena: &mut Arena) -> *const u8 {
     dst
 }
 
-/// Where [`hold_keyed`] puts the row after a key of type `kt`.
+/// Where [`hold_pair`] puts the row after a key of type `kt`.
 pub(crate) fn row_at(kt: &TypeDesc, ty: &TypeDesc) -> usize {
     round_up(kt.size(), ty.align())
 }
 
-/// Deep-copies key `key` (of `kt`) and row `row` (of `ty`) into one block of `arena`: the
-/// key at its start, the row at [`row_at`]. Null when out of memory.
+/// The words (`u64`) a kept (key, row) pair of a `sort_by` takes.
+fn pair_words(kt: &TypeDesc, ty: &TypeDesc) -> usize {
+    (row_at(kt, ty) + ty.size()).div_ceil(8).max(1)
+}
+
+/// Deep-copies key `key` (of `kt`) and row `row` (of `ty`) to the end of `fixed` (the key
+/// first, the row at [`row_at`]; what they refer to into `arena`). False (with `fixed`
+/// as before) when out of memory.
 ///
 /// # Safety
-/// `key` must hold a live value of `kt` and `row` one of `ty`.
-unsafe fn hold_keyed(
+/// `key` must hold a live value of `kt` and `row` one of `ty`; every alignment in `kt`
+/// and `ty` is at most 8.
+unsafe fn hold_pair(
     kt: &TypeDesc,
     key: *const u8,
     ty: &TypeDesc,
     row: *const u8,
+    fixed: &mut Vec<u64>,
     arena: &mut Arena,
-) -> *const u8 {
-    let at = row_at(kt, ty);
-    let dst = arena.alloc_zeroed((at + ty.size()).max(1), kt.align().max(ty.align()));
-    // SAFETY: `dst` is zeroed and fresh, `at + ty.size()` bytes: the key's `kt.size()`
-    // bytes at 0 and the row's at `at` (≥ `kt.size()`, aligned for `ty`) do not overlap.
-    if dst.is_null()
-        || !unsafe { deep_copy(kt, key, dst, arena) }
-        || !unsafe { deep_copy(ty, row, dst.add(at), arena) }
-    {
-        return std::ptr::null();
+) -> bool {
+    let base = fixed.len();
+    fixed.resize(base + pair_words(kt, ty), 0);
+    // SAFETY: the pair's words were just added (zeroed): the key's `kt.size()` bytes at
+    // its start and the row's `ty.size()` at `row_at` (≥ `kt.size()`) fit and do not
+    // overlap; `fixed` is 8-byte aligned, enough for both.
+    let ok = unsafe {
+        let dst = fixed.as_mut_ptr().add(base).cast::<u8>();
+        deep_copy(kt, key, dst, arena) && deep_copy(ty, row, dst.add(row_at(kt, ty)), arena)
+    };
+    if !ok {
+        fixed.truncate(base);
     }
-    dst
+    ok
 }
 
 /// What an operator step needs from the batch it runs in.
@@ -290,16 +308,16 @@ impl SeqCx<'_, '_> {
                     }
                 }
             }
-            (SeqOp::Sort { key, .. }, SeqState::Sort { items, provs, arena, .. }) => {
+            (SeqOp::Sort { key, .. }, SeqState::Sort { fixed, provs, arena, .. }) => {
                 for &(row, prov) in input {
                     let Some(k) = self.key(key, row, prov) else { continue };
-                    // SAFETY: `k` holds a key of `key.key_ty`, `row` a row of `ty`.
-                    let h = unsafe { hold_keyed(&key.key_ty, k, ty, row, arena) };
-                    if h.is_null() {
+                    // SAFETY: `k` holds a key of `key.key_ty`, `row` a row of `ty`; layouts
+                    // align to at most 8.
+                    if !unsafe { hold_pair(&key.key_ty, k, ty, row, fixed, arena) } {
                         self.oom(prov);
                         continue;
                     }
-                    items.push((h, provs.push(self.batch, prov)));
+                    provs.push(self.batch, prov);
                 }
             }
             (
@@ -450,7 +468,7 @@ impl SeqCx<'_, '_> {
         ty: &TypeDesc,
         oty: &TypeDesc,
         mine: &mut Vec<Row>,
-    ) -> (Keep, bool) {
+    ) -> (Option<Keep>, bool) {
         match (op, st) {
             (SeqOp::Batch(_), st @ SeqState::Batch { .. }) => {
                 if let SeqState::Batch { held, first, .. } = st
@@ -463,34 +481,47 @@ impl SeqCx<'_, '_> {
                 (None, false)
             }
             (SeqOp::Sort { key, desc }, st @ SeqState::Sort { .. }) => {
-                let SeqState::Sort { items, sorted, next, provs, .. } = st else {
+                let SeqState::Sort { fixed, order, sorted, next, provs, .. } = st else {
                     return (None, false);
                 };
                 let kt = &key.key_ty;
+                let words = pair_words(kt, ty);
+                let base = fixed.as_ptr().cast::<u8>();
+                // SAFETY: `i` < the number of pairs, so its words are inside `fixed`.
+                let pair = |i: u32| unsafe { base.add(i as usize * words * 8) };
                 if !*sorted {
                     // A stable sort: equal keys keep their arrival order, which the index
-                    // in `provs` is (an unstable sort with it as the last key needs no
-                    // scratch buffer the size of the input).
-                    // SAFETY: every kept key is a live value of `kt` in the state's arena.
-                    items.sort_unstable_by(|a, b| unsafe {
-                        let o = if *desc { compare(kt, b.0, a.0) } else { compare(kt, a.0, b.0) };
-                        o.then(a.1.cmp(&b.1))
+                    // is (an unstable sort with it as the last key needs no scratch buffer
+                    // the size of the input).
+                    *order = (0..(fixed.len() / words) as u32).collect();
+                    // SAFETY: every kept key is a live value of `kt` at its pair's start.
+                    order.sort_unstable_by(|&a, &b| unsafe {
+                        let o = if *desc {
+                            compare(kt, pair(b), pair(a))
+                        } else {
+                            compare(kt, pair(a), pair(b))
+                        };
+                        o.then(a.cmp(&b))
                     });
                     *sorted = true;
                 }
                 let at = row_at(kt, ty);
-                let end = items.len().min(next.saturating_add(RELEASE));
-                for &(block, p) in &items[*next..end] {
-                    let prov = provs.release(p, self.batch, None);
-                    // SAFETY: `block` holds the key, then the row at `at` (`hold_keyed`).
-                    mine.push((unsafe { block.add(at) }, prov));
+                let end = order.len().min(next.saturating_add(RELEASE));
+                for &i in &order[*next..end] {
+                    let prov = provs.release(i, self.batch, None);
+                    // SAFETY: the pair holds its row at `at`; `fixed` no longer changes
+                    // and lives (in the state, then in the returned `Keep`) until the rows
+                    // have gone downstream.
+                    mine.push((unsafe { pair(i).add(at) }, prov));
                 }
                 *next = end;
-                if end < items.len() {
+                if end < order.len() {
                     return (None, true);
                 }
                 match std::mem::replace(st, SeqState::Done) {
-                    SeqState::Sort { arena, provs, .. } => (Some((arena, provs)), false),
+                    SeqState::Sort { arena, provs, fixed, .. } => {
+                        (Some(Keep { _arena: arena, _provs: provs, _fixed: fixed }), false)
+                    }
                     _ => (None, false),
                 }
             }
@@ -512,7 +543,8 @@ impl SeqCx<'_, '_> {
                     mine.push((row, prov));
                 }
                 let arena = std::mem::replace(arena, Box::new(Arena::new()));
-                (Some((arena, std::mem::take(provs))), false)
+                let provs = std::mem::take(provs);
+                (Some(Keep { _arena: arena, _provs: provs, _fixed: Vec::new() }), false)
             }
             _ => (None, false),
         }
