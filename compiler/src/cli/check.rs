@@ -36,6 +36,7 @@ pub enum FormatArg {
 
 pub(super) fn run(args: &CheckArgs, global: &GlobalArgs) -> Status {
     let start = std::time::Instant::now();
+    keep_memory();
     if args.timings {
         crate::timing::enable();
     }
@@ -113,6 +114,32 @@ pub(crate) fn use_color(choice: ColorChoice) -> bool {
             let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
             let dumb = std::env::var_os("TERM").is_some_and(|t| t == "dumb");
             !no_color && !dumb && std::io::stdout().is_terminal()
+        }
+    }
+}
+
+/// `kiln check` is one short process that builds its syntax trees and typed programs and
+/// exits without freeing them (`driver::check_files`). glibc's malloc would give memory
+/// back to the system whenever the top of a heap is free (the parser's token queues) and
+/// map large blocks afresh, and every page taken again costs a page fault: about a tenth
+/// of the run on a 10,000-line file. Keeping what it got and growing in larger steps
+/// avoids that.
+fn keep_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        unsafe extern "C" {
+            fn mallopt(param: i32, value: i32) -> i32;
+        }
+        const M_TRIM_THRESHOLD: i32 = -1;
+        const M_TOP_PAD: i32 = -2;
+        const M_MMAP_THRESHOLD: i32 = -3;
+        // SAFETY: `mallopt` only sets glibc malloc's tuning parameters (under its own
+        // lock); the values are in range (the mmap threshold at glibc's maximum of 32 MiB
+        // on 64-bit systems), and a refused setting leaves the default.
+        unsafe {
+            mallopt(M_TRIM_THRESHOLD, 1 << 30);
+            mallopt(M_TOP_PAD, 64 << 20);
+            mallopt(M_MMAP_THRESHOLD, 32 << 20);
         }
     }
 }
