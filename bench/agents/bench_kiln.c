@@ -1,13 +1,15 @@
 /* Kiln: the 784-128-64-32-10 network as a static library built by kiln. The library may
  * use a second thread (KILN_THREADS, default 2 on a machine with 2 or more cores), whose
  * time the calling thread's CPU clock would not see, so times are wall-clock
- * (CLOCK_MONOTONIC), best of 40 trials. The first field says how many threads ran. */
+ * (CLOCK_MONOTONIC), best of 40 trials. The first field says how many threads ran, the
+ * last the kernel level (1, 3 = AVX2+FMA, 4 = AVX-512; KILN_KERNEL_LEVEL caps it). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 #include "bench.h"
 
 unsigned kiln_threads(void);
+unsigned char kiln_kernel_level(void);
 
 static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + t.tv_nsec * 1e-9; }
 
@@ -28,6 +30,6 @@ int main(void) {
         double r = (double)breps * N / (now() - t0);
         if (r > rows) rows = r;
     }
-    printf("%u %.3f %.0f\n", kiln_threads(), lat * 1e6, rows);
+    printf("%u %.3f %.0f %u\n", kiln_threads(), lat * 1e6, rows, (unsigned)kiln_kernel_level());
     return y[0] < 0;
 }

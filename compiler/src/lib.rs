@@ -25,3 +25,4 @@ pub mod ir;
 pub mod passes;
 pub mod source;
 pub mod syntax;
+pub mod timing;

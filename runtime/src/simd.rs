@@ -266,6 +266,11 @@ mod tests {
             (3, 20, 5),
             (2, 40, 100),
             (1, 32, 10),
+            // Row blocks of every size (AVX2: 6 rows, AVX-512: 8) and half-panel strips.
+            (13, 70, 70),
+            (23, 33, 48),
+            (31, 9, 16),
+            (256, 784, 128),
         ] {
             // Weights scaled as a trained network's are (about 1/sqrt(k)), so outputs are O(1).
             let scale = 1.0 / (k as f32).sqrt();

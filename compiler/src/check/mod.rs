@@ -128,13 +128,19 @@ pub fn check_program(
     main: usize,
     ext: &Externals,
 ) -> (Program, Vec<Diagnostic>) {
-    let mut cx = Checker::new(modules, main, ext);
-    cx.collect();
-    for g in 0..cx.globals.len() {
-        cx.ensure_checked(g);
-    }
-    cx.check_sinks(main);
-    cx.lint(main);
+    use crate::timing::phase;
+    let mut cx = phase("resolve", || {
+        let mut cx = Checker::new(modules, main, ext);
+        cx.collect();
+        cx
+    });
+    phase("check", || {
+        for g in 0..cx.globals.len() {
+            cx.ensure_checked(g);
+        }
+        cx.check_sinks(main);
+    });
+    phase("lint", || cx.lint(main));
     cx.program.locals = cx.locals.count();
     (cx.program, cx.diags)
 }

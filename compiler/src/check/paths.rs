@@ -9,10 +9,11 @@ use super::Checker;
 use super::hir::{ConstDef, Global, ParamDef, SinkFormat, SourceFormat, TExpr, TExprKind};
 use crate::diag::{Diagnostic, codes};
 use crate::source::{FileId, Span};
+use std::collections::HashMap;
 use std::path::PathBuf;
 
 /// A destination or input as written.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(super) enum PathKey {
     /// `-`: standard output for a sink, standard input for a source.
     Std,
@@ -53,6 +54,14 @@ fn key_of(e: &TExpr, file: FileId, consts: &[ConstDef], depth: u32) -> Option<Pa
     }
 }
 
+/// What [`Checker::check_sink_path`] has seen: the sinks so far, and the first source
+/// reading each path (computed at the first sink).
+#[derive(Default)]
+pub(super) struct SinkPaths {
+    sinks: HashMap<PathKey, Span>,
+    sources: Option<HashMap<PathKey, (std::rc::Rc<str>, Span)>>,
+}
+
 impl Checker<'_> {
     /// The key of a sink's destination (`stdout()` is standard output, `discard()` none).
     pub(super) fn sink_key(&self, format: SinkFormat, path: Option<&TExpr>) -> Option<PathKey> {
@@ -64,15 +73,10 @@ impl Checker<'_> {
     }
 
     /// Reports a second sink on `key` (E0303) and a sink on a source's input (E0310).
-    /// `seen` holds the sinks checked so far.
-    pub(super) fn check_sink_path(
-        &mut self,
-        key: PathKey,
-        span: Span,
-        seen: &mut Vec<(PathKey, Span)>,
-    ) {
+    /// `seen` holds the sinks checked so far (hashed, so many sinks cost linear time).
+    pub(super) fn check_sink_path(&mut self, key: PathKey, span: Span, seen: &mut SinkPaths) {
         let params = &self.program.params;
-        if let Some((_, first)) = seen.iter().find(|(k, _)| *k == key) {
+        if let Some(first) = seen.sinks.get(&key) {
             let d = Diagnostic::new(
                 codes::E0303,
                 span,
@@ -84,11 +88,22 @@ impl Checker<'_> {
             self.report(d);
             return;
         }
-        let read = self.program.sources.iter().find_map(|s| {
-            let e = s.args.first().filter(|_| s.format != SourceFormat::Range)?;
-            let k = key_of(e, e.span.file, &self.program.consts, 0)?;
-            (k == key && key != PathKey::Std).then(|| (s.name.clone(), e.span))
-        });
+        if seen.sources.is_none() {
+            // The first source reading each path (sources are all checked before sinks).
+            let mut by_key = HashMap::new();
+            for s in &self.program.sources {
+                let Some(e) = s.args.first().filter(|_| s.format != SourceFormat::Range) else {
+                    continue;
+                };
+                if let Some(k) = key_of(e, e.span.file, &self.program.consts, 0) {
+                    by_key.entry(k).or_insert_with(|| (s.name.clone(), e.span));
+                }
+            }
+            seen.sources = Some(by_key);
+        }
+        let read = (key != PathKey::Std)
+            .then(|| seen.sources.as_ref().and_then(|m| m.get(&key)).cloned())
+            .flatten();
         if let Some((source, at)) = read {
             let d = Diagnostic::new(
                 codes::E0310,
@@ -105,7 +120,7 @@ impl Checker<'_> {
             );
             self.report(d);
         }
-        seen.push((key, span));
+        seen.sinks.insert(key, span);
     }
 
     /// Two sources reading standard input: the second would get no rows (E0311).

@@ -136,7 +136,7 @@ impl Checker<'_> {
     /// Checks the main module's sinks (a used module's sinks are not part of the program).
     pub(super) fn check_sinks(&mut self, main: usize) {
         self.current_module = main;
-        let mut paths = Vec::new();
+        let mut paths = super::paths::SinkPaths::default();
         self.check_source_paths();
         for item in &self.modules[main].module.items {
             let ItemKind::Sink { expr, target } = &item.kind else {

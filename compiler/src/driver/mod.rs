@@ -110,7 +110,8 @@ impl Session {
 
     fn add_module(&mut self, origin: Origin, name: String, text: String) -> usize {
         let file = self.map.add(name, text);
-        let (ast, diags) = syntax::parse_module(file, &self.map.get(file).text);
+        let text = &self.map.get(file).text;
+        let (ast, diags) = crate::timing::phase("parse", || syntax::parse_module(file, text));
         self.diagnostics.extend(diags);
         let idx = self.modules.len();
         self.by_origin.insert(origin.clone(), idx);

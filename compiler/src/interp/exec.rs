@@ -1,6 +1,7 @@
 //! The executor: a push-based walk of the dataflow graph, single-threaded and in order.
 //!
-//! Sources are read one after another, in declaration order; every record is pushed
+//! Sources are read one after another, in read order ([`Pipeline::read_order`]: the right
+//! sides of joins first, else declaration order); every record is pushed
 //! through the operator chain of each consumer and on to the sinks. Stateless operators
 //! pass elements on at once; `sort_by`, `group_by`, `aggregate` and `batch` hold them until
 //! their input ends; `join` holds its left elements until the right side has been read

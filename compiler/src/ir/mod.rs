@@ -203,9 +203,9 @@ impl Pipeline {
     }
 
     /// The *plan order* both engines follow wherever one event reaches several nodes
-    /// (docs/run.md, "Order of failures"): sources first, in declaration order (the order
-    /// they are read in); then a topological order that always takes, among the nodes
-    /// whose inputs are all placed, the one written first in the file (a stream
+    /// (docs/run.md, "Order of failures"): sources first, in the order they are read in
+    /// ([`Self::read_order`]); then a topological order that always takes, among the
+    /// nodes whose inputs are all placed, the one written first in the file (a stream
     /// expression written inside a stage or sink declaration belongs to it, after its
     /// start). So stages come in declaration order, except that a stage reading a stage
     /// declared after it comes after that one.
@@ -215,7 +215,7 @@ impl Pipeline {
         let g = &self.graph;
         let is_source = |n: NodeIndex| matches!(g[n].kind, NodeKind::Source { .. });
         let key = |n: NodeIndex| (g[n].span.file.0, g[n].span.start, n.index());
-        let mut order: Vec<NodeIndex> = g.node_indices().filter(|&n| is_source(n)).collect();
+        let mut order: Vec<NodeIndex> = self.read_order();
         let mut missing: HashMap<NodeIndex, usize> = HashMap::new();
         let mut ready = BinaryHeap::new();
         for n in g.node_indices() {
@@ -245,5 +245,32 @@ impl Pipeline {
             place(n, &mut ready);
         }
         order
+    }
+
+    /// The order sources are read in: the sources a join reads as its right side first
+    /// (a source behind more nested right sides before one behind fewer), then the others;
+    /// within each rank in declaration order. A join holds its right side and streams its
+    /// left one, so reading the right side first means no left row has to wait for it
+    /// (the join's memory depends only on its right side, whatever the declaration order).
+    pub fn read_order(&self) -> Vec<NodeIndex> {
+        let g = &self.graph;
+        // rank(n): the most join right sides crossed on a path from `n` downstream.
+        let mut rank: std::collections::HashMap<NodeIndex, usize> = Default::default();
+        let topo = petgraph::algo::toposort(g, None).unwrap_or_default();
+        for &n in topo.iter().rev() {
+            let mut r = 0;
+            for e in g.edges_directed(n, petgraph::Direction::Outgoing) {
+                let t = petgraph::visit::EdgeRef::target(&e);
+                let right = *e.weight() > 0
+                    && matches!(&g[t].kind, NodeKind::Stage { ops, .. }
+                        if ops.iter().any(|op| matches!(op, Op::Join { right, .. } if *right == n)));
+                r = r.max(rank.get(&t).copied().unwrap_or(0) + usize::from(right));
+            }
+            rank.insert(n, r);
+        }
+        let mut sources: Vec<NodeIndex> =
+            g.node_indices().filter(|&n| matches!(g[n].kind, NodeKind::Source { .. })).collect();
+        sources.sort_by_key(|n| std::cmp::Reverse(rank.get(n).copied().unwrap_or(0)));
+        sources
     }
 }

@@ -26,12 +26,26 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Where a row came from, owned (for group outputs, which outlive their chunk).
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default)]
 pub(crate) struct OwnedProv {
     pub source: Arc<str>,
     pub line: u64,
-    pub raw: Vec<u8>,
+    pub raw: OwnedRaw,
     pub from_errors: bool,
+}
+
+/// The text of an [`OwnedProv`]'s record.
+#[derive(Clone)]
+pub(crate) enum OwnedRaw {
+    Bytes(Vec<u8>),
+    /// `len` bytes at `offset` of a memory-mapped input (kept mapped by this reference).
+    Mapped(super::keep::Input, usize, usize),
+}
+
+impl Default for OwnedRaw {
+    fn default() -> Self {
+        OwnedRaw::Bytes(Vec::new())
+    }
 }
 
 /// One aggregate, compiled against the projection type.

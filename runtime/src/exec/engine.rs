@@ -8,7 +8,8 @@
 //! same batch, else the first one is the batch's fatal failure.
 
 use super::abi::{ProjFn, RowCtx, failure_message};
-use super::agg::{AggPlan, OwnedProv, Table};
+use super::agg::{AggPlan, OwnedProv, OwnedRaw, Table};
+use super::keep::{Input, find_map, intern_map};
 use super::plan::{Failure, PNode, Plan, SinkFormat};
 use super::seq::{SeqCx, SeqState};
 use super::value::wr;
@@ -22,7 +23,9 @@ pub(crate) type Row = (*const u8, u32);
 
 /// The text of the record a row comes from.
 pub(crate) enum Raw {
-    /// Bytes of the chunk being processed (alive for the whole batch).
+    /// Bytes alive for the whole batch: of the chunk being processed, of a mapped input
+    /// in the batch's `maps`, or of a provenance store that outlives the batch
+    /// ([`super::keep::Provs::release`]).
     Ptr(*const u8, usize),
     /// A `range` element.
     Int(i64),
@@ -225,6 +228,9 @@ pub(crate) struct BatchOut {
 /// A batch in the making: its provenance table and source names.
 pub(crate) struct Batch {
     pub sources: Vec<Arc<str>>,
+    /// The memory-mapped inputs the texts of `provs` may lie in (alive while the batch
+    /// lives), so what is kept beyond the batch can refer to them instead of copying.
+    pub maps: Vec<Input>,
     pub provs: Vec<Prov>,
     pub errors: Vec<ErrEntry>,
     /// Error records sent before this batch, when known (on the consumer thread): the
@@ -239,6 +245,7 @@ impl Batch {
     pub fn new(sources: Vec<Arc<str>>) -> Batch {
         Batch {
             sources,
+            maps: Vec::new(),
             provs: Vec::new(),
             errors: Vec::new(),
             errors_base: None,
@@ -253,13 +260,21 @@ impl Batch {
         at
     }
 
-    /// A copy of provenance `prov` that outlives the batch.
+    /// A copy of provenance `prov` that outlives the batch (its text a reference when it
+    /// lies in a mapped input).
     pub fn owned(&self, prov: u32) -> OwnedProv {
         let pv = &self.provs[prov as usize];
+        let raw = match pv.raw {
+            Raw::Ptr(p, n) if n > 0 => match find_map(&self.maps, p, n) {
+                Some((k, off)) => OwnedRaw::Mapped(self.maps[k].clone(), off, n),
+                None => OwnedRaw::Bytes(pv.raw_bytes().into_owned()),
+            },
+            _ => OwnedRaw::Bytes(pv.raw_bytes().into_owned()),
+        };
         OwnedProv {
             source: self.sources.get(pv.source as usize).cloned().unwrap_or_else(|| Arc::from("")),
             line: pv.line,
-            raw: pv.raw_bytes().into_owned(),
+            raw,
             from_errors: pv.from_errors,
         }
     }
@@ -273,7 +288,17 @@ impl Batch {
                 self.sources.len() as u32 - 1
             }
         };
-        let i = self.push(source, p.line, Raw::Owned(p.raw), p.from_errors);
+        let raw = match p.raw {
+            OwnedRaw::Bytes(v) => Raw::Owned(v),
+            OwnedRaw::Mapped(m, off, n) => {
+                let k = intern_map(&mut self.maps, &m);
+                match self.maps[k].as_ref().as_ref().get(off..off + n) {
+                    Some(b) => Raw::Ptr(b.as_ptr(), b.len()),
+                    None => Raw::Ptr(std::ptr::null(), 0),
+                }
+            }
+        };
+        let i = self.push(source, p.line, raw, p.from_errors);
         if let Some((at, unit)) = at {
             self.provs[i as usize].at = at;
             self.provs[i as usize].unit = unit;

@@ -56,6 +56,7 @@ pub mod agg;
 pub mod arg;
 mod engine;
 pub mod fail;
+mod keep;
 pub mod listgroup;
 pub mod plan;
 mod run;

@@ -435,6 +435,7 @@ fn chunk_batch(
 ) -> Done {
     engine.arena.reset();
     let mut batch = Batch::new(vec![source]);
+    batch.maps.extend(chunk.mapped_input());
     let PNode::Source { ty, name, .. } = &sh.plan.nodes[node] else {
         return Done::Batch(engine.run(sh, node, Vec::new(), batch, None));
     };
@@ -701,13 +702,23 @@ impl<'a, 'p> Consumer<'a, 'p> {
         b
     }
 
-    /// Releases what order-dependent operator `g` kept, down the plan.
+    /// Releases what order-dependent operator `g` kept, down the plan, a part at a time
+    /// (see [`SeqCx::flush`]).
     fn flush(&mut self, g: usize) -> Result<(), Failure> {
-        let PNode::Seq { op, ty, out, name, .. } = &self.plan.nodes[g] else { return Ok(()) };
+        loop {
+            if !self.flush_part(g)? {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Releases the next part of what operator `g` kept; true when more is left.
+    fn flush_part(&mut self, g: usize) -> Result<bool, Failure> {
+        let PNode::Seq { op, ty, out, name, .. } = &self.plan.nodes[g] else { return Ok(false) };
         self.engine.arena.reset();
         let mut batch = self.batch();
         let mut rows = Vec::new();
-        let keep = {
+        let (keep, more) = {
             let arena: *mut Arena = &mut *self.engine.arena;
             let mut cx = SeqCx { sh: self.sh, arena, batch: &mut batch, name, node: g };
             cx.flush(op, &mut self.seq[g], ty, out, &mut rows)
@@ -722,14 +733,15 @@ impl<'a, 'p> Consumer<'a, 'p> {
         if !reads_errors || batch.provs.len() <= 1 {
             let out = self.engine.run(self.sh, g, rows, batch, Some(&mut self.seq));
             drop(keep);
-            return self.apply(out);
+            return self.apply(out).map(|()| more);
         }
-        let Batch { sources, mut provs, errors, .. } = batch;
+        let Batch { sources, maps, mut provs, errors, .. } = batch;
         let mut errors: Vec<Option<ErrEntry>> = errors.into_iter().map(Some).collect();
         let mut rows: Vec<Option<Row>> = rows.into_iter().map(Some).collect();
         for (k, pv) in provs.iter_mut().enumerate() {
             let mut b = self.batch();
             b.sources = sources.clone();
+            b.maps = maps.clone();
             let raw = std::mem::replace(&mut pv.raw, Raw::Int(0));
             let at = b.push(pv.source, pv.line, raw, pv.from_errors);
             let mine: Vec<Row> = rows
@@ -758,7 +770,7 @@ impl<'a, 'p> Consumer<'a, 'p> {
                 message: "internal error: a released row lost its provenance".into(),
             });
         }
-        Ok(())
+        Ok(more)
     }
 
     fn finish(&mut self, g: usize) -> Result<(), Failure> {

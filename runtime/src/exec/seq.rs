@@ -6,17 +6,30 @@
 //!
 //! Rows an operator keeps beyond the batch they came in (a `sort_by`'s input, the right
 //! side of a `join`, a `union`'s second stream while the first one runs, a `batch`
-//! being filled) are deep-copied into the operator's own arena with an owned copy of
-//! their provenance, so the chunk they came from can be released.
+//! being filled) are deep-copied into the operator's own arena, packed (a row's bytes
+//! and what it refers to, one after the other), with their provenance in a packed store
+//! ([`super::keep`]), so the chunk they came from can be released. A `sort_by` releases
+//! its rows [`RELEASE`] at a time, so what goes downstream stays small too.
 
 use super::abi::RowCtx;
 use super::agg::OwnedProv;
 use super::engine::{Batch, ErrEntry, Row, Shared, op_order, site_entry};
+use super::keep::{KeyIndex, KeySet, Provs};
 use super::plan::{KeyFn, SeqOp};
 use super::value::{compare, deep_copy, key_bytes, wr};
 use crate::arena::Arena;
 use crate::layout::{KList, KStr, TypeDesc, round_up};
-use std::collections::{HashMap, HashSet};
+
+/// How many rows a `sort_by` releases per batch.
+pub(crate) const RELEASE: usize = 1 << 14;
+
+/// What the rows a flush released point into, alive until they have gone downstream.
+/// Dropped once they have.
+pub(crate) struct Keep {
+    _arena: Box<Arena>,
+    _provs: Provs,
+    _fixed: Vec<u64>,
+}
 
 /// The state of one order-dependent operator.
 pub(crate) enum SeqState {
@@ -34,24 +47,34 @@ pub(crate) enum SeqState {
         arena: Box<Arena>,
     },
     Distinct {
-        seen: HashSet<Vec<u8>>,
+        seen: KeySet,
     },
     Sort {
-        /// (key, row, provenance), in arrival order.
-        items: Vec<(*const u8, *const u8, OwnedProv)>,
+        /// The kept (key, row) pairs in arrival order, `stride` words each: the key at
+        /// the start, the row at [`row_at`] (what they refer to is in `arena`); pair `i`
+        /// has provenance `i` in `provs`. Nothing points into `fixed` until it is sorted.
+        fixed: Vec<u64>,
+        /// The pairs' indices, in sorted order once the input ended; released from `next`.
+        order: Vec<u32>,
+        sorted: bool,
+        next: usize,
+        provs: Provs,
         arena: Box<Arena>,
     },
     Join {
-        table: HashMap<Vec<u8>, Vec<*const u8>>,
-        /// Left rows that came before the right side ended.
-        pending: Vec<(*const u8, OwnedProv)>,
+        table: KeyIndex,
+        /// Left rows (and their index in `provs`) that came before the right side ended.
+        pending: Vec<(*const u8, u32)>,
+        provs: Provs,
         right_done: bool,
         arena: Box<Arena>,
     },
     Union {
         left_done: bool,
-        /// Rows of the second stream that came before the first one ended.
-        other: Vec<(*const u8, OwnedProv)>,
+        /// Rows of the second stream (and their index in `provs`) that came before the
+        /// first one ended.
+        other: Vec<(*const u8, u32)>,
+        provs: Provs,
         arena: Box<Arena>,
     },
 }
@@ -63,17 +86,28 @@ impl SeqState {
             SeqOp::Take(_) | SeqOp::Skip(_) => SeqState::Count { seen: 0 },
             SeqOp::Enumerate => SeqState::Enumerate { next: 0 },
             SeqOp::Batch(_) => SeqState::Batch { held: Vec::new(), first: None, arena: arena() },
-            SeqOp::Distinct(_) => SeqState::Distinct { seen: HashSet::new() },
-            SeqOp::Sort { .. } => SeqState::Sort { items: Vec::new(), arena: arena() },
+            SeqOp::Distinct(_) => SeqState::Distinct { seen: KeySet::default() },
+            SeqOp::Sort { .. } => SeqState::Sort {
+                fixed: Vec::new(),
+                order: Vec::new(),
+                sorted: false,
+                next: 0,
+                provs: Provs::default(),
+                arena: arena(),
+            },
             SeqOp::Join { .. } => SeqState::Join {
-                table: HashMap::new(),
+                table: KeyIndex::default(),
                 pending: Vec::new(),
+                provs: Provs::default(),
                 right_done: false,
                 arena: arena(),
             },
-            SeqOp::Union { .. } => {
-                SeqState::Union { left_done: false, other: Vec::new(), arena: arena() }
-            }
+            SeqOp::Union { .. } => SeqState::Union {
+                left_done: false,
+                other: Vec::new(),
+                provs: Provs::default(),
+                arena: arena(),
+            },
         }
     }
 }
@@ -89,6 +123,46 @@ unsafe fn hold(ty: &TypeDesc, row: *const u8, arena: &mut Arena) -> *const u8 {
         return std::ptr::null();
     }
     dst
+}
+
+/// Where [`hold_pair`] puts the row after a key of type `kt`.
+pub(crate) fn row_at(kt: &TypeDesc, ty: &TypeDesc) -> usize {
+    round_up(kt.size(), ty.align())
+}
+
+/// The words (`u64`) a kept (key, row) pair of a `sort_by` takes.
+fn pair_words(kt: &TypeDesc, ty: &TypeDesc) -> usize {
+    (row_at(kt, ty) + ty.size()).div_ceil(8).max(1)
+}
+
+/// Deep-copies key `key` (of `kt`) and row `row` (of `ty`) to the end of `fixed` (the key
+/// first, the row at [`row_at`]; what they refer to into `arena`). False (with `fixed`
+/// as before) when out of memory.
+///
+/// # Safety
+/// `key` must hold a live value of `kt` and `row` one of `ty`; every alignment in `kt`
+/// and `ty` is at most 8.
+unsafe fn hold_pair(
+    kt: &TypeDesc,
+    key: *const u8,
+    ty: &TypeDesc,
+    row: *const u8,
+    fixed: &mut Vec<u64>,
+    arena: &mut Arena,
+) -> bool {
+    let base = fixed.len();
+    fixed.resize(base + pair_words(kt, ty), 0);
+    // SAFETY: the pair's words were just added (zeroed): the key's `kt.size()` bytes at
+    // its start and the row's `ty.size()` at `row_at` (≥ `kt.size()`) fit and do not
+    // overlap; `fixed` is 8-byte aligned, enough for both.
+    let ok = unsafe {
+        let dst = fixed.as_mut_ptr().add(base).cast::<u8>();
+        deep_copy(kt, key, dst, arena) && deep_copy(ty, row, dst.add(row_at(kt, ty)), arena)
+    };
+    if !ok {
+        fixed.truncate(base);
+    }
+    ok
 }
 
 /// What an operator step needs from the batch it runs in.
@@ -228,27 +302,27 @@ impl SeqCx<'_, '_> {
             (SeqOp::Distinct(k), SeqState::Distinct { seen }) => {
                 for &(row, prov) in input {
                     if let Some(kb) = self.key_bytes(k, row, prov)
-                        && seen.insert(kb)
+                        && seen.insert(&kb)
                     {
                         mine.push((row, prov));
                     }
                 }
             }
-            (SeqOp::Sort { key, .. }, SeqState::Sort { items, arena }) => {
+            (SeqOp::Sort { key, .. }, SeqState::Sort { fixed, provs, arena, .. }) => {
                 for &(row, prov) in input {
                     let Some(k) = self.key(key, row, prov) else { continue };
-                    // SAFETY: `k` holds a key of `key.key_ty`, `row` a row of `ty`.
-                    let (kh, rh) = unsafe { (hold(&key.key_ty, k, arena), hold(ty, row, arena)) };
-                    if kh.is_null() || rh.is_null() {
+                    // SAFETY: `k` holds a key of `key.key_ty`, `row` a row of `ty`; layouts
+                    // align to at most 8.
+                    if !unsafe { hold_pair(&key.key_ty, k, ty, row, fixed, arena) } {
                         self.oom(prov);
                         continue;
                     }
-                    items.push((kh, rh, self.batch.owned(prov)));
+                    provs.push(self.batch, prov);
                 }
             }
             (
                 SeqOp::Join { left_key, right_key, outer, right_ty, .. },
-                SeqState::Join { table, pending, right_done, arena },
+                SeqState::Join { table, pending, provs, right_done, arena },
             ) => {
                 for &(row, prov) in second {
                     let Some(kb) = self.key_bytes(right_key, row, prov) else { continue };
@@ -258,7 +332,9 @@ impl SeqCx<'_, '_> {
                         self.oom(prov);
                         continue;
                     }
-                    table.entry(kb).or_default().push(h);
+                    if !table.push(&kb, h) {
+                        self.oom(prov);
+                    }
                 }
                 for &(row, prov) in input {
                     if *right_done {
@@ -271,10 +347,10 @@ impl SeqCx<'_, '_> {
                         self.oom(prov);
                         continue;
                     }
-                    pending.push((h, self.batch.owned(prov)));
+                    pending.push((h, provs.push(self.batch, prov)));
                 }
             }
-            (SeqOp::Union { .. }, SeqState::Union { left_done, other, arena }) => {
+            (SeqOp::Union { .. }, SeqState::Union { left_done, other, provs, arena }) => {
                 mine.extend_from_slice(input);
                 for &(row, prov) in second {
                     if *left_done {
@@ -287,7 +363,7 @@ impl SeqCx<'_, '_> {
                         self.oom(prov);
                         continue;
                     }
-                    other.push((h, self.batch.owned(prov)));
+                    other.push((h, provs.push(self.batch, prov)));
                 }
             }
             _ => {}
@@ -340,7 +416,7 @@ impl SeqCx<'_, '_> {
         ty: &TypeDesc,
         right_ty: &TypeDesc,
         oty: &TypeDesc,
-        table: &HashMap<Vec<u8>, Vec<*const u8>>,
+        table: &KeyIndex,
         (row, prov): Row,
         mine: &mut Vec<Row>,
     ) {
@@ -370,20 +446,21 @@ impl SeqCx<'_, '_> {
             }
             mine.push((p, prov));
         };
-        match table.get(&kb) {
-            Some(rs) => {
-                for &r in rs {
-                    out(self, Some(r));
-                }
-            }
-            None if outer => out(self, None),
-            None => {}
+        let mut any = false;
+        for r in table.get(&kb) {
+            any = true;
+            out(self, Some(r));
+        }
+        if outer && !any {
+            out(self, None);
         }
     }
 
     /// The input `op` waits for has ended (see the consumer's `finish_ready`): the rows it
     /// releases go to `mine`, with provenances added to the (fresh) batch. The returned
-    /// arena holds what they point to and must outlive their walk.
+    /// [`Keep`] holds what they point to and must outlive their walk; the flag says the
+    /// operator has more to release (call again, with a fresh batch, once these rows went
+    /// downstream).
     pub fn flush(
         &mut self,
         op: &SeqOp,
@@ -391,7 +468,7 @@ impl SeqCx<'_, '_> {
         ty: &TypeDesc,
         oty: &TypeDesc,
         mine: &mut Vec<Row>,
-    ) -> Option<Box<Arena>> {
+    ) -> (Option<Keep>, bool) {
         match (op, st) {
             (SeqOp::Batch(_), st @ SeqState::Batch { .. }) => {
                 if let SeqState::Batch { held, first, .. } = st
@@ -401,44 +478,75 @@ impl SeqCx<'_, '_> {
                     mine.extend(list);
                 }
                 *st = SeqState::Done;
-                None
+                (None, false)
             }
             (SeqOp::Sort { key, desc }, st @ SeqState::Sort { .. }) => {
-                let SeqState::Sort { mut items, arena } = std::mem::replace(st, SeqState::Done)
-                else {
-                    return None;
+                let SeqState::Sort { fixed, order, sorted, next, provs, .. } = st else {
+                    return (None, false);
                 };
                 let kt = &key.key_ty;
-                // SAFETY: every kept key is a live value of `kt` in `arena`.
-                items.sort_by(|a, b| unsafe {
-                    if *desc { compare(kt, b.0, a.0) } else { compare(kt, a.0, b.0) }
-                });
-                for (_, row, p) in items {
-                    let prov = self.batch.push_owned(p, None);
-                    mine.push((row, prov));
+                let words = pair_words(kt, ty);
+                let base = fixed.as_ptr().cast::<u8>();
+                // SAFETY: `i` < the number of pairs, so its words are inside `fixed`.
+                let pair = |i: u32| unsafe { base.add(i as usize * words * 8) };
+                if !*sorted {
+                    // A stable sort: equal keys keep their arrival order, which the index
+                    // is (an unstable sort with it as the last key needs no scratch buffer
+                    // the size of the input).
+                    *order = (0..(fixed.len() / words) as u32).collect();
+                    // SAFETY: every kept key is a live value of `kt` at its pair's start.
+                    order.sort_unstable_by(|&a, &b| unsafe {
+                        let o = if *desc {
+                            compare(kt, pair(b), pair(a))
+                        } else {
+                            compare(kt, pair(a), pair(b))
+                        };
+                        o.then(a.cmp(&b))
+                    });
+                    *sorted = true;
                 }
-                Some(arena)
+                let at = row_at(kt, ty);
+                let end = order.len().min(next.saturating_add(RELEASE));
+                for &i in &order[*next..end] {
+                    let prov = provs.release(i, self.batch, None);
+                    // SAFETY: the pair holds its row at `at`; `fixed` no longer changes
+                    // and lives (in the state, then in the returned `Keep`) until the rows
+                    // have gone downstream.
+                    mine.push((unsafe { pair(i).add(at) }, prov));
+                }
+                *next = end;
+                if end < order.len() {
+                    return (None, true);
+                }
+                match std::mem::replace(st, SeqState::Done) {
+                    SeqState::Sort { arena, provs, fixed, .. } => {
+                        (Some(Keep { _arena: arena, _provs: provs, _fixed: fixed }), false)
+                    }
+                    _ => (None, false),
+                }
             }
             (
                 SeqOp::Join { left_key, outer, right_ty, .. },
-                SeqState::Join { table, pending, right_done, .. },
+                SeqState::Join { table, pending, provs, right_done, .. },
             ) => {
                 *right_done = true;
                 for (row, p) in std::mem::take(pending) {
-                    let prov = self.batch.push_owned(p, None);
+                    let prov = provs.release(p, self.batch, None);
                     self.probe(left_key, *outer, ty, right_ty, oty, table, (row, prov), mine);
                 }
-                None
+                (None, false)
             }
-            (SeqOp::Union { .. }, SeqState::Union { left_done, other, arena }) => {
+            (SeqOp::Union { .. }, SeqState::Union { left_done, other, provs, arena }) => {
                 *left_done = true;
                 for (row, p) in std::mem::take(other) {
-                    let prov = self.batch.push_owned(p, None);
+                    let prov = provs.release(p, self.batch, None);
                     mine.push((row, prov));
                 }
-                Some(std::mem::replace(arena, Box::new(Arena::new())))
+                let arena = std::mem::replace(arena, Box::new(Arena::new()));
+                let provs = std::mem::take(provs);
+                (Some(Keep { _arena: arena, _provs: provs, _fixed: Vec::new() }), false)
             }
-            _ => None,
+            _ => (None, false),
         }
     }
 }

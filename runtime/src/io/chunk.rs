@@ -33,7 +33,8 @@ pub enum Format {
     Lines,
 }
 
-type Shared = Arc<dyn AsRef<[u8]> + Send + Sync>;
+/// Input bytes shared by the chunks cut from them.
+pub type Shared = Arc<dyn AsRef<[u8]> + Send + Sync>;
 
 enum Source {
     /// The whole input in memory (a map or a buffer); `pos` is where the next chunk starts.
@@ -74,6 +75,16 @@ impl Chunk {
     /// several lines has the number of its first line).
     pub fn records(&self, format: Format) -> Records<'_> {
         Records { data: self, pos: 0, line: self.first_line, format }
+    }
+
+    /// The whole memory-mapped input this chunk is a window of (`None` when the input
+    /// is not a mapped file): holding it keeps the map, so a record's text can be read
+    /// again after the chunk is released.
+    pub fn mapped_input(&self) -> Option<Shared> {
+        match &self.data {
+            Data::Shared(d, ..) if self.mapped => Some(d.clone()),
+            _ => None,
+        }
     }
 
     /// Tells the system that the chunk's pages of a memory-mapped file will not be read

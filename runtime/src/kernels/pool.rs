@@ -532,11 +532,12 @@ fn prefetch_at(p: *const u8) {
     let _ = p;
 }
 
-/// Rows per piece of a batch: about an eighth of it (a multiple of 8 rows, the AVX-512
-/// micro-kernel's row block, once that is more than 8), and at least `min_rows`.
+/// Rows per piece of a batch: about an eighth of it (a multiple of 24 rows once that is
+/// more than 24: whole row blocks of the GEMM micro-kernel at every level, 8 rows with
+/// AVX-512 and 6 with AVX2), and at least `min_rows`.
 fn piece_rows(n: usize, min_rows: usize) -> usize {
     let g = n.div_ceil(8).max(min_rows).max(1);
-    if g > 8 { g.div_ceil(8) * 8 } else { g }
+    if g > 24 { (g / 24).max(min_rows.div_ceil(24)) * 24 } else { g }
 }
 
 /// Runs `f` over `n` rows of `k` inputs (`x`) and `m` outputs (`y`): in pieces of about
