@@ -2,6 +2,7 @@
 //! [`SourceMap`], resolves `use` paths (the embedded stdlib or files relative to the user),
 //! reads what `agent` and `prompt` declarations point at, and runs parse → check.
 
+pub mod client;
 pub mod models;
 pub mod prompt;
 pub mod stdlib;

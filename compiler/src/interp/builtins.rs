@@ -32,7 +32,7 @@ pub fn call(
     }
     let span = e.span;
     if name == "complete" {
-        return Err(EvalError::unsupported(span, "calling a language model (`complete`)"));
+        return super::models::complete(cx, args, named, e);
     }
     let vals = cx.eval_all(args)?;
     if name == "str" {

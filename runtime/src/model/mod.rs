@@ -13,6 +13,7 @@
 
 pub mod cache;
 pub mod client;
+pub mod ffi;
 pub mod http;
 pub mod request;
 pub mod stats;
