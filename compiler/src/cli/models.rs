@@ -10,8 +10,8 @@ use std::path::Path;
 use std::rc::Rc;
 
 /// The chunk size (bytes of input) of a compiled run that calls models: small, so the
-/// records of a stage spread over the workers and their calls overlap.
-const MODEL_CHUNK: usize = 256;
+/// records of a stage spread over the workers and their calls overlap (1: a record each).
+const MODEL_CHUNK: usize = 1;
 /// The most workers a compiled run starts for model calls.
 const MAX_WORKERS: usize = 256;
 

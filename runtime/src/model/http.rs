@@ -158,6 +158,7 @@ mod tests {
         assert_eq!(http_date("Sun, 06 Nov 1994 08:49:37 GMT"), Some(784_111_777));
         assert_eq!(http_date("Thu, 01 Jan 1970 00:00:00 GMT"), Some(0));
         assert_eq!(http_date("yesterday"), None);
+        assert_eq!(http_date("Thu, 03 Dec 2026 15:42:39 GMT"), Some(1_796_312_559));
     }
 
     #[test]
