@@ -183,3 +183,263 @@ fn non_retryable_statuses_fail_at_once_and_name_the_record() {
         assert_eq!(tries, 1, "{status}");
     }
 }
+
+/// A pipeline that keeps each line with its answer, and the records that fail.
+const KEEP: &str = r#"# Each line with its answer; failed records go to the errors sink.
+source xs: str = lines("in.txt")
+stage answers = xs |> map(x => { x: x, a: complete("say " + x) })
+sink answers -> jsonl("out.jsonl")
+sink errors -> jsonl("errors.jsonl")
+"#;
+
+fn jsonl(text: &str) -> Vec<serde_json::Value> {
+    text.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+/// A number from a seed and a text (FNV-1a, then a mix): the same on every run.
+fn roll(seed: u64, s: &str) -> u64 {
+    let mut h = 0xcbf2_9ce4_8422_2325u64 ^ seed;
+    for b in s.bytes() {
+        h = (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
+    }
+    h ^= h >> 29;
+    h.wrapping_mul(0xbf58_476d_1ce4_e5b9) >> 33
+}
+
+#[test]
+fn seeded_chaos_every_record_lands_once_and_the_summary_matches_the_server() {
+    const SEED: u64 = 20261203;
+    const N: usize = 150;
+    let mut outputs = Vec::new();
+    for engine in ["interp", "jit"] {
+        let attempts = std::sync::Mutex::new(std::collections::HashMap::<String, u64>::new());
+        let server = FakeLlm::start(move |s, _| {
+            let k = {
+                let mut a = attempts.lock().unwrap();
+                let k = a.entry(s.prompt.clone()).or_default();
+                *k += 1;
+                *k
+            };
+            let ok = fake_llm::echo(&s.prompt);
+            match roll(SEED, &format!("{}#{k}", s.prompt)) % 100 {
+                0..10 => Reply::error(500, "boom").header("retry-after-ms", "1"),
+                10..15 => Reply::error(429, "busy").header("retry-after-ms", "5"),
+                15..20 => Reply { truncate: true, tokens: (0, 0), ..ok },
+                20..24 => Reply::raw(200, "<html>oops</html>"),
+                24..27 => Reply::raw(200, r#"{"usage":{"prompt_tokens":1}}"#),
+                27..29 => Reply::error(400, "bad request"),
+                29..30 => Reply { stall: true, tokens: (0, 0), ..ok },
+                30..40 => ok.delay(Duration::from_millis(20)),
+                40..45 => Reply::raw(200, r#"{"choices":[{"message":{"content":"no usage"}}]}"#),
+                _ => ok,
+            }
+        });
+        let dir = setup(&server, "max_concurrency = 8\nretries = 3\ntimeout_s = 1", KEEP, N);
+        let r = run(dir.path(), &["--engine", engine, "--no-cache"]);
+        assert_eq!(r.code, 0, "{engine}: {}", r.stderr);
+        let out = read(dir.path(), "out.jsonl");
+        let errors = read(dir.path(), "errors.jsonl");
+        let mut seen: Vec<usize> =
+            jsonl(&out).iter().map(|v| v["x"].as_str().unwrap()[5..].parse().unwrap()).collect();
+        let failed: Vec<usize> =
+            jsonl(&errors).iter().map(|v| v["line"].as_u64().unwrap() as usize - 1).collect();
+        assert!(!failed.is_empty(), "the chaos fails some records");
+        for e in jsonl(&errors) {
+            assert!(e["message"].as_str().unwrap().contains("language-model call failed"), "{e}");
+        }
+        seen.extend(&failed);
+        seen.sort_unstable();
+        assert_eq!(seen, (0..N).collect::<Vec<_>>(), "{engine}: every record exactly once");
+        // The summary is the server's log.
+        let log = server.log();
+        let (calls, retries) = (count(&r.stderr, "calls"), count(&r.stderr, "retries"));
+        assert_eq!(calls, N as u64, "{engine}: {}", r.stderr);
+        assert_eq!(calls + retries, log.len() as u64, "{engine}: {}", r.stderr);
+        let tin: u64 = log.iter().map(|s| s.tokens_in).sum();
+        let tout: u64 = log.iter().map(|s| s.tokens_out).sum();
+        assert_eq!(count(&r.stderr, "tokens in"), tin, "{engine}: {}", r.stderr);
+        assert_eq!(count(&r.stderr, "tokens out"), tout, "{engine}: {}", r.stderr);
+        assert_eq!(count(&r.stderr, "failures"), failed.len() as u64, "{}", r.stderr);
+        outputs.push((out, errors));
+    }
+    assert_eq!(outputs[0], outputs[1], "both engines give the same bytes");
+}
+
+/// The number before `what` in the summary line.
+fn count(stderr: &str, what: &str) -> u64 {
+    let line = stderr.lines().find(|l| l.starts_with("model `default`:")).expect("a summary");
+    let at = line.find(&format!(" {what}")).unwrap_or_else(|| panic!("{what} in {line}"));
+    line[..at].rsplit([' ', ',']).next().unwrap().parse().unwrap()
+}
+
+#[test]
+fn a_cached_rerun_opens_no_connection_and_offline_names_the_missing_key() {
+    let server = FakeLlm::echo();
+    let dir = setup(&server, "", ECHO, 20);
+    let first = run(dir.path(), &[]);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    let connections = server.connections();
+    assert!(connections > 0);
+    for engine in ["interp", "jit"] {
+        for extra in [&[][..], &["--offline"][..]] {
+            let mut args = vec!["--engine", engine];
+            args.extend_from_slice(extra);
+            let r = run(dir.path(), &args);
+            assert_eq!(r.code, 0, "{}", r.stderr);
+            assert_eq!(read(dir.path(), "out.txt"), expected(20));
+            assert!(r.stderr.contains("0 calls, 20 cache hits"), "{}", r.stderr);
+        }
+    }
+    assert_eq!(server.connections(), connections, "no connection after the first run");
+    assert_eq!(server.log().len(), 20);
+    // A changed request is a miss: offline, a record error naming the record and the key.
+    write(dir.path(), "in.txt", &(lines(20) + "line new\n"));
+    for engine in ["interp", "jit"] {
+        let r = run(dir.path(), &["--engine", engine, "--offline"]);
+        assert_eq!(r.code, 1, "{}", r.stderr);
+        assert!(r.stderr.contains("error[E0614]"), "{}", r.stderr);
+        assert!(r.stderr.contains("no cached answer (offline run), cache key "), "{}", r.stderr);
+        assert!(r.stderr.contains("in.txt") && r.stderr.contains("21"), "{}", r.stderr);
+    }
+    assert_eq!(server.connections(), connections);
+    // `--no-cache` asks again.
+    let r = run(dir.path(), &["--no-cache"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(server.log().len(), 41);
+}
+
+#[test]
+fn a_run_killed_mid_way_is_finished_by_a_rerun_that_makes_only_the_missing_calls() {
+    const N: usize = 200;
+    let server = FakeLlm::start(|s, _| fake_llm::echo(&s.prompt).delay(Duration::from_millis(10)));
+    let dir = setup(&server, "max_concurrency = 2", ECHO, N);
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_kiln"))
+        .args(["run", "p.kiln"])
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let t0 = Instant::now();
+    while server.log().len() < 60 && t0.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let before = server.log().len();
+    assert!(before < N, "the run was stopped mid-way");
+    let cached = cache_files(&dir.path().join(".kiln-cache"));
+    assert!(cached >= 50 && cached <= before, "{cached} cached of {before} sent");
+    let r = run(dir.path(), &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(read(dir.path(), "out.txt"), expected(N));
+    assert_eq!(server.log().len() - before, N - cached, "only the missing calls");
+}
+
+/// The answers in a cache folder (temporary files excluded).
+fn cache_files(dir: &Path) -> usize {
+    let mut n = 0;
+    for sub in std::fs::read_dir(dir).unwrap() {
+        for f in std::fs::read_dir(sub.unwrap().path()).unwrap() {
+            let name = f.unwrap().file_name().to_string_lossy().into_owned();
+            n += usize::from(name.ends_with(".json") && !name.starts_with('.'));
+        }
+    }
+    n
+}
+
+#[test]
+fn the_api_key_is_sent_and_never_shown_anywhere() {
+    let key = format!(
+        "sk-test-{:x}{:x}",
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos(),
+        std::process::id()
+    );
+    for engine in ["interp", "jit"] {
+        let server = FakeLlm::start(|s, _| {
+            let auth = s.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case("authorization"));
+            let sent = auth.map(|(_, v)| v.trim_start_matches("Bearer ").to_string());
+            if s.prompt == "say line 1" {
+                // Providers sometimes echo what they were given.
+                Reply::error(401, &format!("Incorrect API key provided: {}", sent.unwrap()))
+            } else {
+                fake_llm::echo(&s.prompt)
+            }
+        });
+        let dir = setup(&server, "api_key_env = \"KILN_TEST_KEY\"", KEEP, 5);
+        let env = [("KILN_TEST_KEY", key.as_str())];
+        let r = kiln(
+            dir.path(),
+            &["run", "p.kiln", "--engine", engine, "--trace", "trace.jsonl"],
+            &env,
+            None,
+        );
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let bearer = format!("Bearer {key}");
+        assert!(server.log().iter().all(|s| s.headers.iter().any(|(_, v)| *v == bearer)));
+        let errors = read(dir.path(), "errors.jsonl");
+        assert!(
+            errors.contains("HTTP 401: Incorrect API key provided: [key withheld]"),
+            "{errors}"
+        );
+        let check = kiln(dir.path(), &["check", "p.kiln", "--format", "json"], &env, None);
+        let mut shown = vec![r.stdout, r.stderr, check.stdout, check.stderr];
+        shown.extend(all_files(dir.path()));
+        assert!(shown.len() > 8, "outputs, trace and cache files are read");
+        for text in shown {
+            assert!(!text.contains(&key), "{engine}: the key shows in {text}");
+        }
+    }
+}
+
+/// The text of every file under `dir`.
+fn all_files(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(all_files(&p));
+        } else {
+            out.push(String::from_utf8_lossy(&std::fs::read(&p).unwrap()).into_owned());
+        }
+    }
+    out
+}
+
+#[test]
+fn budget_and_fallback() {
+    let server = FakeLlm::echo();
+    let dir = setup(&server, "[budget]\nmax_calls = 3", KEEP, 6);
+    let r = run(dir.path(), &["--engine", "interp", "--no-cache"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(jsonl(&read(dir.path(), "out.jsonl")).len(), 3);
+    let errors = read(dir.path(), "errors.jsonl");
+    assert_eq!(errors.matches("[budget] max_calls = 3 was reached").count(), 3, "{errors}");
+    assert_eq!(server.log().len(), 3);
+
+    let down = FakeLlm::start(|_, _| Reply::error(503, "down").header("retry-after-ms", "1"));
+    let backup = FakeLlm::echo();
+    let dir = tempfile::tempdir().unwrap();
+    let config = format!(
+        "[models.default]\nbase_url = \"{}\"\nmodel = \"a\"\nretries = 1\nfallback = \"backup\"\n[models.backup]\nbase_url = \"{}\"\nmodel = \"b\"\n",
+        down.base_url(),
+        backup.base_url()
+    );
+    write(dir.path(), "kiln.toml", &config);
+    write(dir.path(), "p.kiln", ECHO);
+    write(dir.path(), "in.txt", &lines(4));
+    for engine in ["interp", "jit"] {
+        let r = run(dir.path(), &["--engine", engine, "--no-cache"]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert_eq!(read(dir.path(), "out.txt"), expected(4));
+        assert!(
+            r.stderr.contains(
+                "model `default`: 4 calls, 0 cache hits, 4 retries, 4 failures, 4 fallbacks"
+            ),
+            "{}",
+            r.stderr
+        );
+        assert!(r.stderr.contains("model `backup`: 4 calls"), "{}", r.stderr);
+    }
+    assert!(backup.log().iter().all(|s| s.model == "b"));
+}
