@@ -443,3 +443,98 @@ fn budget_and_fallback() {
     }
     assert!(backup.log().iter().all(|s| s.model == "b"));
 }
+
+const TYPED: &str = r#"# A typed prompt: the answer decoded into a record.
+type Review = { id: int, text: str }
+prompt classify(r: Review) -> { label: str, confidence: float, tags: [str]? } = """
+Classify this review as positive, negative or mixed: {{ r.text }}
+"""
+source reviews: Review = jsonl("reviews.jsonl")
+stage labelled = reviews |> map(r => { ..r, ..classify(r) })
+sink labelled -> jsonl("out.jsonl")
+sink errors -> jsonl("errors.jsonl")
+"#;
+
+/// Answers typed prompts by the review's text: `good` and `bad` fit the type, `number`
+/// gives a wrong field type, `prose` no JSON at all.
+fn typed_server() -> FakeLlm {
+    FakeLlm::start(|s, _| {
+        let text = if s.prompt.contains(": good") {
+            r#"{"label": "positive", "confidence": 0.9, "tags": ["fast"]}"#
+        } else if s.prompt.contains(": bad") {
+            "{\n  \"label\": \"negative\",\n  \"confidence\": 1,\n  \"tags\": null\n}"
+        } else if s.prompt.contains(": number") {
+            r#"{"label": 3, "confidence": 0.5, "tags": null}"#
+        } else {
+            "I think it is positive."
+        };
+        Reply::ok(text, 5, 5)
+    })
+}
+
+const REVIEWS: &str = r#"{"id": 1, "text": "good"}
+{"id": 2, "text": "bad"}
+{"id": 3, "text": "number"}
+{"id": 4, "text": "prose"}
+"#;
+
+#[test]
+fn typed_prompts_decode_answers_and_name_the_json_path_on_both_engines() {
+    let mut outs = Vec::new();
+    for engine in ["interp", "jit"] {
+        let server = typed_server();
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "kiln.toml", &toml(&server, ""));
+        write(dir.path(), "p.kiln", TYPED);
+        write(dir.path(), "reviews.jsonl", REVIEWS);
+        let r = run(dir.path(), &["--engine", engine, "--no-cache"]);
+        assert_eq!(r.code, 0, "{engine}: {}", r.stderr);
+        assert!(!r.stderr.contains("warning"), "{engine}: {}", r.stderr);
+        let out = read(dir.path(), "out.jsonl");
+        assert_eq!(
+            out,
+            "{\"id\":1,\"text\":\"good\",\"label\":\"positive\",\"confidence\":0.9,\"tags\":[\"fast\"]}\n{\"id\":2,\"text\":\"bad\",\"label\":\"negative\",\"confidence\":1.0,\"tags\":null}\n",
+            "{engine}"
+        );
+        let errors = read(dir.path(), "errors.jsonl");
+        assert!(errors.contains("is not a `{ label: str, confidence: float, tags: [str]? }`: field `label`: expected a string, found 3"), "{errors}");
+        assert!(errors.contains("\"line\":4"), "{errors}");
+        // The request asked for the schema.
+        let body: serde_json::Value = serde_json::from_str(&server.log()[0].body).unwrap();
+        assert_eq!(body["response_format"]["type"], "json_schema", "{body}");
+        assert_eq!(body["response_format"]["json_schema"]["name"], "classify");
+        let schema = &body["response_format"]["json_schema"]["schema"];
+        assert_eq!(schema["required"], serde_json::json!(["label", "confidence", "tags"]));
+        outs.push((out, errors));
+    }
+    assert_eq!(outs[0], outs[1], "both engines give the same bytes");
+}
+
+#[test]
+fn prompt_files_with_returns_and_the_other_structured_output_modes() {
+    for mode in ["json_object", "prompt"] {
+        let server = typed_server();
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "kiln.toml", &toml(&server, &format!("structured_output = \"{mode}\"")));
+        write(
+            dir.path(),
+            "classify.prompt",
+            "---\nparams:\n  text: str\nreturns: \"{ label: str, confidence: float }\"\n---\nClassify: {{ text }}\n",
+        );
+        write(
+            dir.path(),
+            "p.kiln",
+            "prompt classify = \"classify.prompt\"\nsource xs: str = lines(\"in.txt\")\nstage s = xs |> map(x => classify(x).label)\nsink s -> lines(\"out.txt\")\n",
+        );
+        write(dir.path(), "in.txt", "good\nbad\n");
+        for engine in ["interp", "jit"] {
+            let r = run(dir.path(), &["--engine", engine, "--no-cache"]);
+            assert_eq!(r.code, 0, "{mode} {engine}: {}", r.stderr);
+            assert_eq!(read(dir.path(), "out.txt"), "positive\nnegative\n");
+        }
+        let body: serde_json::Value = serde_json::from_str(&server.log()[0].body).unwrap();
+        let content = body["messages"][0]["content"].as_str().unwrap();
+        assert!(content.contains("JSON Schema") && content.contains("\"confidence\""), "{body}");
+        assert_eq!(body["response_format"].is_null(), mode == "prompt", "{body}");
+    }
+}

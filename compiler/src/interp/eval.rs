@@ -235,7 +235,8 @@ impl<'p> Interp<'p> {
                 self.enter(e.span)?;
                 let r = self.render_prompt(*i, vals, e.span);
                 self.depth -= 1;
-                r
+                // A typed prompt: the rendered text goes to its model.
+                r.and_then(|v| super::models::typed_answer(self, *i, v, e))
             }
             Callee::Aggregate(a) => Err(EvalError::internal(
                 e.span,

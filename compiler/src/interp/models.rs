@@ -7,6 +7,7 @@ use super::value::Value;
 use super::{EvalError, R};
 use crate::check::hir::{TExpr, TExprKind};
 use crate::diag::codes;
+use kiln_runtime::model::request::Schema;
 use kiln_runtime::model::{Call, Client};
 use std::rc::Rc;
 use std::sync::Arc;
@@ -21,7 +22,7 @@ pub struct ModelRun {
     pub line: u64,
 }
 
-use kiln_runtime::model::ffi::FAILED;
+use kiln_runtime::model::ffi::{FAILED, not_fitting};
 
 /// The model a `complete` call names (`default` when it names none).
 pub fn model_name(named: &[(Rc<str>, TExpr)]) -> &str {
@@ -33,6 +34,33 @@ pub fn model_name(named: &[(Rc<str>, TExpr)]) -> &str {
             _ => None,
         })
         .unwrap_or("default")
+}
+
+/// The answer of typed prompt `i` (LANGUAGE.md §4.1) to its rendered text: its model's
+/// answer, asked for in the form of the type's JSON Schema, decoded as a `jsonl` source
+/// decodes a line. A prompt without a result type returns its text.
+pub fn typed_answer(cx: &mut Interp, i: usize, rendered: Value, e: &TExpr) -> R<Value> {
+    let Some(def) = cx.p.prompts.get(i) else { return Ok(rendered) };
+    let Some((ty, model)) = def.typed.clone() else { return Ok(rendered) };
+    let Value::Str(prompt) = rendered else {
+        return Err(EvalError::internal(e.span, "a prompt rendered no text"));
+    };
+    let schema = Schema { name: def.name.to_string(), schema: crate::check::schema::schema(&ty) };
+    let text = ask(cx, &model, &prompt, Some(&schema), e)?;
+    super::input::decode_json(&text, &ty)
+        .map_err(|m| EvalError::new(codes::E0614, e.span, not_fitting(&model, &ty.to_string(), &m)))
+}
+
+/// One call through the run's client; a failure is the record's error.
+fn ask(cx: &Interp, model: &str, prompt: &str, schema: Option<&Schema>, e: &TExpr) -> R<String> {
+    let Some(run) = &cx.models else {
+        return Err(EvalError::internal(e.span, "no model client for this run"));
+    };
+    let record = format!("{}:{}", run.source, run.line);
+    let call = Call { model, prompt, schema, record: &record, stage: &run.stage };
+    run.client
+        .complete(&call)
+        .map_err(|m| EvalError::new(codes::E0614, e.span, format!("{FAILED}: {m}")))
 }
 
 /// Evaluates `complete(prompt, model: "name")`.
@@ -47,13 +75,5 @@ pub fn complete(
         _ => return Err(EvalError::internal(e.span, "`complete` without a prompt")),
     };
     let model = model_name(named);
-    let Some(run) = &cx.models else {
-        return Err(EvalError::internal(e.span, "no model client for this run"));
-    };
-    let record = format!("{}:{}", run.source, run.line);
-    let call = Call { model, prompt: &prompt, schema: None, record: &record, stage: &run.stage };
-    match run.client.complete(&call) {
-        Ok(text) => Ok(Value::str(&text)),
-        Err(m) => Err(EvalError::new(codes::E0614, e.span, format!("{FAILED}: {m}"))),
-    }
+    ask(cx, model, &prompt, None, e).map(|t| Value::str(&t))
 }

@@ -29,6 +29,9 @@ impl Scan {
             TExprKind::Call { callee: Callee::Prompt(i), .. } if self.prompts.insert(*i) => {
                 // What the template evaluates: its functions, constants and agents.
                 if let Some(d) = p.prompts.get(*i) {
+                    if let Some((_, model)) = &d.typed {
+                        self.models.insert(model.to_string());
+                    }
                     visit_pieces(&d.body, &mut |t| todo.push(t.clone()));
                 }
             }
