@@ -54,7 +54,8 @@ pub fn typed_answer(cx: &mut Interp, i: usize, rendered: Value, e: &TExpr) -> R<
 /// One call through the run's client; a failure is the record's error.
 fn ask(cx: &Interp, model: &str, prompt: &str, schema: Option<&Schema>, e: &TExpr) -> R<String> {
     let Some(run) = &cx.models else {
-        return Err(EvalError::internal(e.span, "no model client for this run"));
+        // The REPL and constant evaluation have no model client.
+        return Err(EvalError::unsupported(e.span, "calling a language model outside `kiln run`"));
     };
     let record = format!("{}:{}", run.source, run.line);
     let call = Call { model, prompt, schema, record: &record, stage: &run.stage };

@@ -59,9 +59,11 @@ pub unsafe extern "C" fn kiln_model_complete(
     .unwrap_or_else(|_| Err("internal error in the model client".to_string()));
     match r {
         Ok(answer) => {
-            // SAFETY: `ctx` is live (contract); its arena is this chunk's.
-            let arena: *mut Arena =
-                if ctx.is_null() { std::ptr::null_mut() } else { unsafe { (*ctx).arena } };
+            if ctx.is_null() {
+                return 1;
+            }
+            // SAFETY: `ctx` is live and not null (contract); its arena is this chunk's.
+            let arena: *mut Arena = unsafe { (*ctx).arena };
             if arena.is_null() {
                 return 1;
             }
