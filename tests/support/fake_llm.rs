@@ -100,6 +100,8 @@ struct State {
     connections: AtomicUsize,
     requests: AtomicUsize,
     stop: AtomicBool,
+    /// Per answered request: from its last byte read to its answer written.
+    handling: Mutex<Vec<Duration>>,
 }
 
 pub struct FakeLlm {
@@ -125,6 +127,7 @@ impl FakeLlm {
             connections: AtomicUsize::new(0),
             requests: AtomicUsize::new(0),
             stop: AtomicBool::new(false),
+            handling: Mutex::new(Vec::new()),
         });
         let st = state.clone();
         std::thread::spawn(move || {
@@ -152,6 +155,11 @@ impl FakeLlm {
 
     pub fn max_in_flight(&self) -> usize {
         self.state.max_in_flight.load(SeqCst)
+    }
+
+    /// How long the server took over each answered request (for the benchmarks).
+    pub fn handling(&self) -> Vec<Duration> {
+        self.state.handling.lock().unwrap().clone()
     }
 
     pub fn connections(&self) -> usize {
@@ -201,6 +209,7 @@ fn serve(conn: TcpStream, st: &State) {
         if reader.read_exact(&mut body).is_err() {
             return;
         }
+        let started = Instant::now();
         let body = String::from_utf8_lossy(&body).into_owned();
         let now = st.in_flight.fetch_add(1, SeqCst) + 1;
         st.max_in_flight.fetch_max(now, SeqCst);
@@ -248,5 +257,6 @@ fn serve(conn: TcpStream, st: &State) {
         if w.write_all(&out).is_err() || w.flush().is_err() {
             return;
         }
+        st.handling.lock().unwrap().push(started.elapsed() - reply.delay);
     }
 }
