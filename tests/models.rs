@@ -538,3 +538,54 @@ fn prompt_files_with_returns_and_the_other_structured_output_modes() {
         assert_eq!(body["response_format"].is_null(), mode == "prompt", "{body}");
     }
 }
+
+#[test]
+fn identical_calls_in_flight_make_one_request() {
+    let server = FakeLlm::start(|s, _| fake_llm::echo(&s.prompt).delay(Duration::from_millis(300)));
+    let dir = setup(
+        &server,
+        "max_concurrency = 8",
+        "source xs: str = lines(\"in.txt\")\nstage a = xs |> map(x => complete(\"same\"))\nsink a -> lines(\"out.txt\")\n",
+        16,
+    );
+    let r = run(dir.path(), &["--engine", "jit"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(read(dir.path(), "out.txt"), "echo: same\n".repeat(16));
+    assert_eq!(server.log().len(), 1);
+    assert!(r.stderr.contains("1 call, 15 cache hits"), "{}", r.stderr);
+}
+
+#[test]
+fn a_retry_after_beyond_max_retry_wait_fails_at_once_and_the_trace_names_records() {
+    let server = FakeLlm::start(|s, _| {
+        if s.prompt == "say line 1" {
+            Reply::error(429, "quota").header("Retry-After", "120")
+        } else {
+            fake_llm::echo(&s.prompt)
+        }
+    });
+    let dir = setup(&server, "max_retry_wait_s = 1", KEEP, 3);
+    let t0 = Instant::now();
+    let r = run(dir.path(), &["--engine", "interp", "--no-cache", "--trace", "t.jsonl"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(t0.elapsed() < Duration::from_secs(20));
+    let errors = read(dir.path(), "errors.jsonl");
+    assert!(
+        errors.contains("asked to wait 120.0 s (Retry-After), longer than max_retry_wait_s = 1"),
+        "{errors}"
+    );
+    let trace = jsonl(&read(dir.path(), "t.jsonl"));
+    assert_eq!(trace.len(), 3, "{trace:?}");
+    assert_eq!(trace[1]["record"], "in.txt:2");
+    assert_eq!(trace[1]["stage"], "answers");
+    assert_eq!(trace[1]["status"], 429);
+    assert_eq!(trace[1]["error"], "HTTP 429: quota");
+    assert_eq!(trace[0]["tokens_in"], 10);
+    // A cached rerun traces its hits.
+    let r = run(dir.path(), &["--engine", "interp", "--trace", "t2.jsonl"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = run(dir.path(), &["--engine", "interp", "--trace", "t2.jsonl"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let hits = jsonl(&read(dir.path(), "t2.jsonl"));
+    assert_eq!(hits.iter().filter(|l| l["cache_hit"] == true).count(), 2, "{hits:?}");
+}

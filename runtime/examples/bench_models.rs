@@ -17,7 +17,11 @@ use kiln_runtime::model::{Call, Client, Config, ModelConfig, Options};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-fn client(server: &fake_llm::FakeLlm, concurrency: usize, cache: Option<&std::path::Path>) -> Client {
+fn client(
+    server: &fake_llm::FakeLlm,
+    concurrency: usize,
+    cache: Option<&std::path::Path>,
+) -> Client {
     let mut m = ModelConfig::new("default", &server.base_url(), "fake-1");
     m.max_concurrency = concurrency;
     m.temperature = Some(0.0);
@@ -112,9 +116,8 @@ fn main() {
     // 4. kiln run: 800 calls at 50 ms, max_concurrency 16.
     let Some(kiln) = kiln else { return };
     let kiln = std::fs::canonicalize(&kiln).expect("the kiln binary");
-    let server = fake_llm::FakeLlm::start(|s, _| {
-        fake_llm::echo(&s.prompt).delay(Duration::from_millis(50))
-    });
+    let server =
+        fake_llm::FakeLlm::start(|s, _| fake_llm::echo(&s.prompt).delay(Duration::from_millis(50)));
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     std::fs::write(
