@@ -52,6 +52,26 @@ struct Flight {
     cv: Condvar,
 }
 
+/// Ends a request in flight: wakes the identical calls waiting for it (with an error if it
+/// never set an outcome, as when it unwound) and forgets it.
+struct Landing<'c> {
+    client: &'c Client,
+    key: Key,
+    flight: &'c Flight,
+}
+
+impl Drop for Landing<'_> {
+    fn drop(&mut self) {
+        let mut done = self.flight.done.lock().unwrap_or_else(|p| p.into_inner());
+        if done.is_none() {
+            *done = Some(Err("the identical call this one waited for failed".to_string()));
+        }
+        drop(done);
+        self.flight.cv.notify_all();
+        self.client.inflight.lock().unwrap_or_else(|p| p.into_inner()).remove(&self.key);
+    }
+}
+
 /// Why a model gave no answer; `stop`: trying the fallback is pointless (the budget).
 struct Fail {
     message: String,
@@ -195,6 +215,8 @@ impl Client {
                 Err(message) => Err(Fail { message, stop: false }),
             };
         }
+        // Whatever happens below, the waiters are released and the entry removed.
+        let _done = Landing { client: self, key, flight: &flight };
         // Another thread may have stored the answer between the lookup and now.
         let r = match self.cache.as_ref().and_then(|c| c.get(&key)) {
             Some(e) => {
@@ -209,8 +231,6 @@ impl Client {
         }
         *flight.done.lock().unwrap_or_else(|p| p.into_inner()) =
             Some(r.as_ref().map(Clone::clone).map_err(|f| f.message.clone()));
-        flight.cv.notify_all();
-        self.inflight.lock().unwrap_or_else(|p| p.into_inner()).remove(&key);
         r
     }
 
