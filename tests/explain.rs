@@ -8,7 +8,7 @@ use kiln::diag::codes::{ALL, Code};
 /// Codes only `kiln run` reports.
 const RUNTIME_ONLY: &[&str] = &[
     "E0307", "E0600", "E0601", "E0602", "E0603", "E0604", "E0605", "E0606", "E0607", "E0608",
-    "E0609", "E0610", "E0611", "E0612", "E0613",
+    "E0609", "E0610", "E0611", "E0612", "E0613", "E0614",
 ];
 /// Codes whose examples need another file next to them (an untrained `.af`); the UI inputs
 /// under tests/ui/ cover them with real files.

@@ -22,6 +22,8 @@ pub mod listfn;
 
 /// `sort`, `min`, `max`, `contains` and the list forms of stream operators on any type.
 pub mod listany;
+// The language-model client (`complete`, typed prompts).
+pub mod model;
 /// `==`, `<` and `str` on values of any type (lists, records, vectors, optionals).
 pub mod valfn;
 pub mod vecfn;

@@ -54,3 +54,15 @@ fn check(cx: &mut Checker, site: &CallSite) -> Typed {
     }
     Typed { args: vec![p], named, ty: Ty::Str }
 }
+
+/// The model a `complete` call names (`default` when it names none).
+pub fn model_name(named: &[(Rc<str>, crate::check::hir::TExpr)]) -> &str {
+    named
+        .iter()
+        .find(|(n, _)| &**n == "model")
+        .and_then(|(_, e)| match &e.kind {
+            crate::check::hir::TExprKind::Str(s) => Some(&**s),
+            _ => None,
+        })
+        .unwrap_or("default")
+}

@@ -153,7 +153,7 @@ mod argmax;
 mod batch;
 mod ceil;
 mod clamp;
-mod complete;
+pub mod complete;
 mod contains;
 mod distinct;
 mod dot;

@@ -152,6 +152,9 @@ pub struct PromptDef {
     /// The checked template, whitespace rules applied (LANGUAGE.md §3).
     pub body: Vec<Piece>,
     pub span: Span,
+    /// A typed prompt (LANGUAGE.md §4.1): the type its model's answer is decoded into, and
+    /// the model it calls. `None`: the prompt only renders (`-> str`).
+    pub typed: Option<(Ty, Rc<str>)>,
 }
 
 /// One piece of a checked template. Rendering is concatenation: `Text` as is, `Insert`

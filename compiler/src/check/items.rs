@@ -140,15 +140,20 @@ impl<'a> Checker<'a> {
                 let key = (self.module_file(), path.clone());
                 match self.ext.prompts.get(&key).cloned().flatten() {
                     Some(sig) => {
+                        let typed = sig.returns.as_ref().map(|t| (self.resolve_type(t), t.span));
                         if let Some((model, at)) = &sig.model {
-                            self.check_model_name(model, *at, false);
+                            self.check_model_name(model, *at, typed.is_some());
+                        } else if let Some((_, at)) = &typed {
+                            self.check_model_name("default", *at, true);
                         }
+                        let model = sig.model.as_ref().map_or("default", |m| m.0.as_str());
+                        let typed = typed.map(|(t, _)| (t, Rc::from(model)));
                         let params: Vec<(Ident, Ty)> = sig
                             .params
                             .iter()
                             .map(|(n, t)| (n.clone(), self.resolve_type(t)))
                             .collect();
-                        self.prompt(g, i, name, params, sig.template, &sig.body, span);
+                        self.prompt(g, i, name, params, sig.template, &sig.body, span, typed);
                     }
                     None => {
                         self.global_types.insert(g, Ty::Error);
@@ -156,12 +161,16 @@ impl<'a> Checker<'a> {
                 }
             }
             (
-                ItemKind::PromptInline { name, params, template, body, .. },
+                ItemKind::PromptInline { name, params, ret, template, body, .. },
                 Some(Global::Prompt(i)),
             ) => {
                 let params: Vec<(Ident, Ty)> =
                     params.iter().map(|p| (p.name.clone(), self.resolve_type(&p.ty))).collect();
-                self.prompt(g, i, name, params, template.clone(), body, span);
+                let typed = ret.as_ref().map(|t| {
+                    self.check_model_name("default", t.span, true);
+                    (self.resolve_type(t), Rc::from("default"))
+                });
+                self.prompt(g, i, name, params, template.clone(), body, span, typed);
             }
             (ItemKind::Source { name, ty, expr }, Some(Global::Source(i))) => {
                 let elem = self.resolve_type(ty);
@@ -204,6 +213,7 @@ impl<'a> Checker<'a> {
         template: String,
         body: &ast::Template,
         span: crate::source::Span,
+        typed: Option<(Ty, Rc<str>)>,
     ) {
         let mut seen: Vec<&str> = Vec::new();
         for (p, _) in &params {
@@ -219,13 +229,15 @@ impl<'a> Checker<'a> {
             }
             seen.push(&p.name);
         }
-        let ty = Ty::Fn(params.iter().map(|p| p.1.clone()).collect(), Rc::new(Ty::Str));
+        let ret = typed.as_ref().map_or(Ty::Str, |(t, _)| t.clone());
+        let ty = Ty::Fn(params.iter().map(|p| p.1.clone()).collect(), Rc::new(ret));
         self.global_types.insert(g, ty);
         self.program.prompts[i] = PromptDef {
             name: name.name.as_str().into(),
             params: params.iter().map(|(n, t)| (Rc::from(n.name.as_str()), t.clone())).collect(),
             template,
             span,
+            typed,
             ..PromptDef::default()
         };
         let (locals, pieces) = self.check_template(&params, body);

@@ -19,6 +19,7 @@ mod models;
 mod ops;
 mod paths;
 mod pipeline;
+pub mod schema;
 pub mod suggest;
 mod template;
 pub mod types;
@@ -60,6 +61,8 @@ pub struct PromptSig {
     pub body: ast::Template,
     /// The `model:` front matter value and its span.
     pub model: Option<(String, Span)>,
+    /// The `returns:` front matter type: a typed prompt (LANGUAGE.md §4.1).
+    pub returns: Option<ast::TypeExpr>,
 }
 
 /// Facts from files other than `.kiln` ones, keyed by the declaring file and the path as

@@ -10,6 +10,7 @@ mod build;
 mod check;
 mod explain;
 mod ice;
+mod models;
 mod progress;
 mod run;
 mod train;

@@ -25,6 +25,15 @@ pub struct RunArgs {
     /// cannot lay out (see docs/run.md).
     #[arg(long, value_enum, default_value = "auto")]
     pub engine: Engine,
+    /// Language-model calls: skip the answer cache (neither read nor write it).
+    #[arg(long)]
+    pub no_cache: bool,
+    /// Language-model calls: open no connection; an answer not in the cache is a record error.
+    #[arg(long)]
+    pub offline: bool,
+    /// Language-model calls: write one JSONL line per attempt to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub trace: Option<PathBuf>,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -65,7 +74,13 @@ pub fn run(args: &RunArgs, global: &GlobalArgs) -> Status {
             |n| n as usize,
         ),
     };
-    let outcome = crate::driver::with_big_stack(move || run_here(&file, &params, quiet, how));
+    let flags = crate::driver::client::ModelFlags {
+        no_cache: args.no_cache,
+        offline: args.offline,
+        trace: args.trace.clone(),
+    };
+    let outcome =
+        crate::driver::with_big_stack(move || run_here(&file, &params, quiet, how, &flags));
     let color = use_color(global.color);
     match outcome {
         Outcome::Done { errors } => {
@@ -108,7 +123,13 @@ struct How {
     threads: usize,
 }
 
-fn run_here(file: &std::path::Path, params: &[(String, String)], quiet: bool, how: How) -> Outcome {
+fn run_here(
+    file: &std::path::Path,
+    params: &[(String, String)],
+    quiet: bool,
+    how: How,
+    flags: &crate::driver::client::ModelFlags,
+) -> Outcome {
     use crate::compile::{Input, Options, Outcome as Compiled};
     let skip = Options::skip_from(std::env::var("KILN_SKIP_PASSES").ok());
     let c = match crate::compile::compile(Input::File(file), Options { skip, ..Options::default() })
@@ -151,9 +172,14 @@ fn run_here(file: &std::path::Path, params: &[(String, String)], quiet: bool, ho
         Err(ParamError::Usage(m)) => return Outcome::Usage(m),
         Err(ParamError::Diag(d)) => return fail(run, *d),
     };
+    let models = match super::models::start(file, &pipeline, flags) {
+        Ok(m) => m,
+        Err(m) => return Outcome::Other(m),
+    };
     let interp = || {
         let mut cx = crate::interp::Interp::new(&pipeline, values.clone());
         cx.agents = agents.clone();
+        cx.models = models.as_ref().map(super::models::interp);
         cx.param_given = crate::interp::params::given(&pipeline, params, &env);
         cx
     };
@@ -165,6 +191,7 @@ fn run_here(file: &std::path::Path, params: &[(String, String)], quiet: bool, ho
             chunk_size: std::env::var("KILN_CHUNK_SIZE").ok().and_then(|s| s.parse().ok()),
             progress: super::progress::bar(quiet),
         };
+        let opts = super::models::jit_options(models.as_ref(), opts);
         let drew = opts.progress.is_some();
         let given = crate::interp::params::given(&pipeline, params, &env);
         let values = values.iter().map(param_value).collect();
@@ -192,6 +219,7 @@ fn run_here(file: &std::path::Path, params: &[(String, String)], quiet: bool, ho
     } else {
         on_interp(interp())
     };
+    super::models::finish(models.as_ref(), quiet);
     match result {
         Ok(errors) => Outcome::Done { errors },
         Err(d) => {

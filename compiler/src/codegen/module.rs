@@ -18,6 +18,8 @@ const IMPORTS: &[(&str, &str, &str)] = &[
     ("kiln_fail_keep", "P", ""),
     ("kiln_fail_at", "PWWLLL", "W"),
     ("kiln_agent_call", "PPLPL", "W"),
+    ("kiln_model_complete", "PWPLPLP", "W"),
+    ("kiln_model_typed", "PWWPLPLP", "W"),
     ("kiln_str_chars", "PL", "L"),
     ("kiln_str_cmp", "PLPL", "W"),
     ("kiln_str_concat", "PPLPLP", ""),
@@ -82,6 +84,7 @@ pub fn runtime_symbols() -> Vec<(&'static str, *const u8)> {
     v.extend(kiln_runtime::simd::jit_symbols());
     v.extend(kiln_runtime::exec::abi::c_symbols());
     v.extend(kiln_runtime::io::ffi::c_symbols());
+    v.extend(kiln_runtime::model::ffi::c_symbols());
     v
 }
 

@@ -4,6 +4,7 @@
 //! a diagnostic, and [`Loaded::shown`] is the text with such values masked, which is what
 //! the driver puts in the source map (so no renderer can show them in a snippet).
 
+pub mod runtime;
 mod values;
 
 use crate::check::suggest;

@@ -174,6 +174,7 @@ registry! {
     E0611 Error "internal compiler or interpreter error";
     E0612 Error "an agent's resource limits or requirements are not met";
     E0613 Error "calls nested too deeply";
+    E0614 Error "a language-model call failed";
     // kiln.toml, the model configuration (E07xx)
     E0700 Error "kiln.toml is not valid TOML";
     E0701 Error "unknown key in kiln.toml";

@@ -1,7 +1,6 @@
-//! Checks made before a run reads anything: features this build cannot run yet
-//! (`complete`) are reported at their call, and the
-//! agents the pipeline calls, templates included, are loaded (weights packed for the
-//! runtime kernels).
+//! Checks made before a run reads anything: the agents the pipeline calls, templates
+//! included, are loaded (weights packed for the runtime kernels), and [`models_called`]
+//! says which language models it calls (the run then starts a model client).
 
 use crate::agent::net::pack_layers;
 use crate::check::hir::{Callee, Global, TExpr, TExprKind, visit, visit_pieces};
@@ -19,7 +18,8 @@ struct Scan {
     consts: HashSet<usize>,
     agents: HashSet<usize>,
     prompts: HashSet<usize>,
-    unsupported: Option<Diagnostic>,
+    /// The models `complete` calls name.
+    models: std::collections::BTreeSet<String>,
 }
 
 impl Scan {
@@ -29,19 +29,14 @@ impl Scan {
             TExprKind::Call { callee: Callee::Prompt(i), .. } if self.prompts.insert(*i) => {
                 // What the template evaluates: its functions, constants and agents.
                 if let Some(d) = p.prompts.get(*i) {
+                    if let Some((_, model)) = &d.typed {
+                        self.models.insert(model.to_string());
+                    }
                     visit_pieces(&d.body, &mut |t| todo.push(t.clone()));
                 }
             }
-            TExprKind::Call { callee: Callee::Builtin(b), .. } if b.name == "complete" => {
-                self.unsupported.get_or_insert_with(|| {
-                    Diagnostic::new(
-                        codes::E0610,
-                        x.span,
-                        "calling a language model (`complete`) is not supported by this build yet",
-                    )
-                    .label("calls a language model")
-                    .help("the model client (LANGUAGE.md §4) is not built yet; prompts without a result type already render with `--engine interp`")
-                });
+            TExprKind::Call { callee: Callee::Builtin(b), named, .. } if b.name == "complete" => {
+                self.models.insert(crate::builtins::complete::model_name(named).to_string());
             }
             TExprKind::Call { callee: Callee::Fn(i), .. } if self.fns.insert(*i) => {
                 if let Some(f) = p.fns.get(*i) {
@@ -116,12 +111,14 @@ fn scan(p: &Pipeline) -> Scan {
     s
 }
 
-/// Reports unsupported features and loads the agents that are called.
+/// The names of the models the pipeline's `complete` calls use, sorted.
+pub fn models_called(p: &Pipeline) -> Vec<String> {
+    scan(p).models.into_iter().collect()
+}
+
+/// Loads the agents that are called.
 pub fn prepare(p: &Pipeline, map: &SourceMap) -> Result<Agents, Box<Diagnostic>> {
     let s = scan(p);
-    if let Some(d) = s.unsupported {
-        return Err(Box::new(d));
-    }
     let mut agents: Agents = vec![None; p.agents.len()];
     let mut used: Vec<usize> = s.agents.into_iter().collect();
     used.sort_unstable();

@@ -4,7 +4,15 @@
 use super::{DriverError, Origin, Session, normalize, read};
 use crate::config::{self, Models};
 use crate::source::FileId;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+/// The `kiln.toml` that configures the pipeline file `file`: beside it, or in the nearest
+/// parent folder that has one.
+pub fn find_config(file: &Path) -> Option<PathBuf> {
+    let dir = file.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+    dir.ancestors().map(|f| f.join(CONFIG_NAME)).find(|c| c.is_file())
+}
 
 /// The file name looked for.
 pub const CONFIG_NAME: &str = "kiln.toml";

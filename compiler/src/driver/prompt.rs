@@ -9,7 +9,7 @@ use crate::syntax::{self, ast};
 use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 use serde_saphyr::Spanned;
 
-const KEYS: &[&str] = &["params", "description", "model", "temperature", "max_tokens"];
+const KEYS: &[&str] = &["params", "returns", "description", "model", "temperature", "max_tokens"];
 
 /// A YAML mapping kept in document order.
 struct Ordered<V>(Vec<(Spanned<String>, V)>);
@@ -38,6 +38,7 @@ impl<'de, V: Deserialize<'de>> Deserialize<'de> for Ordered<V> {
 struct Front {
     params: Option<Ordered<Spanned<String>>>,
     model: Option<Spanned<String>>,
+    returns: Option<Spanned<String>>,
 }
 
 /// Reads the front matter of the `.prompt` file `file` (whose text is `text`).
@@ -84,9 +85,15 @@ pub fn load(file: FileId, text: &str) -> (Option<PromptSig>, Vec<Diagnostic>) {
     let offsets = syntax::template::Offsets { base: template_start, jumps: Vec::new() };
     let (body, template_diags) = syntax::parse_template(file, template, &offsets);
     diags.extend(template_diags);
-    let sig = |params, model| PromptSig { params, template: template.to_string(), body, model };
+    let sig = |params, model, returns| PromptSig {
+        params,
+        template: template.to_string(),
+        body,
+        model,
+        returns,
+    };
     if yaml.trim().is_empty() {
-        return (Some(sig(Vec::new(), None)), diags);
+        return (Some(sig(Vec::new(), None, None)), diags);
     }
     // Unknown keys are a warning; a malformed document is an error.
     match serde_saphyr::from_str::<Ordered<serde::de::IgnoredAny>>(yaml) {
@@ -184,7 +191,17 @@ pub fn load(file: FileId, text: &str) -> (Option<PromptSig>, Vec<Diagnostic>) {
             }
         }
     }
-    (ok.then(|| sig(params, model)), diags)
+    let mut returns = None;
+    if let Some(r) = &front.returns {
+        match syntax::parse_type(file, &r.value, scalar(r).start as usize) {
+            Ok(t) => returns = Some(t),
+            Err(d) => {
+                diags.extend(d.into_iter().map(|d| on_chars(d, text)));
+                ok = false;
+            }
+        }
+    }
+    (ok.then(|| sig(params, model, returns)), diags)
 }
 
 /// The end of the YAML and the start of the template: the next line holding only `---`.

@@ -33,7 +33,7 @@ pub fn call(
     }
     let span = e.span;
     if id == B::Complete {
-        return Err(EvalError::unsupported(span, "calling a language model (`complete`)"));
+        return super::models::complete(cx, args, named, e);
     }
     let vals = cx.eval_all(args)?;
     if id == B::Str {

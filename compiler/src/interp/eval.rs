@@ -29,6 +29,8 @@ pub struct Interp<'p> {
     pub param_given: Vec<bool>,
     /// How many calls of fns and prompts are in progress (at most `MAX_CALL_DEPTH`).
     depth: i64,
+    /// The model client of a run that calls `complete`, and the element being processed.
+    pub models: Option<super::models::ModelRun>,
 }
 
 impl<'p> Interp<'p> {
@@ -41,6 +43,7 @@ impl<'p> Interp<'p> {
             params,
             agents: vec![None; p.agents.len()],
             depth: 0,
+            models: None,
         }
     }
 
@@ -237,7 +240,8 @@ impl<'p> Interp<'p> {
                 self.enter(e.span)?;
                 let r = self.render_prompt(*i, vals, e.span);
                 self.depth -= 1;
-                r
+                // A typed prompt: the rendered text goes to its model.
+                r.and_then(|v| super::models::typed_answer(self, *i, v, e))
             }
             Callee::Aggregate(a) => Err(EvalError::internal(
                 e.span,

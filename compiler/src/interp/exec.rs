@@ -476,6 +476,12 @@ impl<'p> Exec<'p> {
             }
             let mut out = Vec::new();
             let mut failed = Vec::new();
+            if self.cx.models.is_some() {
+                let stage: Rc<str> = Rc::from(self.stage_name(n));
+                if let Some(m) = &mut self.cx.models {
+                    m.stage = stage;
+                }
+            }
             if let Some(st) = self.ops.get_mut(&n).and_then(|v| v.get_mut(i)) {
                 for item in items {
                     if let Err(e) = step(&mut self.cx, op, st, &item, &mut out) {
@@ -739,6 +745,10 @@ fn step(
     out: &mut Vec<Item>,
 ) -> Result<(), EvalError> {
     let with = |v: Value| Item { v, prov: item.prov.clone() };
+    if let Some(m) = &mut cx.models {
+        m.source = item.prov.source.clone();
+        m.line = item.prov.line;
+    }
     match (op, st) {
         (Op::Map(f), _) => out.push(with(cx.apply_row(f, item.v.clone())?)),
         (Op::Agent { agent, field, .. }, _) => {

@@ -8,6 +8,7 @@
 //!   [`render`]: prompt templates.
 //! - [`input`], [`output`]: sources and sinks; [`params`]: `--param` and the environment.
 //! - [`exec`]: the push-based executor of the dataflow graph.
+//! - [`models`]: `complete`, through the runtime's model client.
 
 pub mod agg;
 pub mod builtins;
@@ -15,6 +16,7 @@ pub mod eval;
 pub mod exec;
 pub mod input;
 pub mod lists;
+pub mod models;
 pub mod output;
 pub mod params;
 pub mod render;

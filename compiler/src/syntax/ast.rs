@@ -74,6 +74,8 @@ pub enum ItemKind {
     PromptInline {
         name: Ident,
         params: Vec<Param>,
+        /// `-> T`: a typed prompt (LANGUAGE.md §4.1).
+        ret: Option<TypeExpr>,
         template: String,
         template_span: Span,
         template_offsets: crate::syntax::template::Offsets,

@@ -320,11 +320,18 @@ impl Builder<'_> {
                 if rest.as_rule() == Rule::prompt_inline {
                     let mut r = rest.into_inner().filter(not_keyword);
                     let params = self.params(r.next().expect("params"));
-                    let s = r.next().expect("template");
+                    let mut s = r.next().expect("template");
+                    let mut ret = None;
+                    if s.as_rule() == Rule::prompt_ret {
+                        let t = s.into_inner().next().expect("type");
+                        ret = Some(self.type_expr(t));
+                        s = r.next().expect("template");
+                    }
                     let (template, template_span, template_offsets) = self.template(s);
                     ItemKind::PromptInline {
                         name,
                         params,
+                        ret,
                         template,
                         template_span,
                         template_offsets,

@@ -12,6 +12,7 @@ pub mod calls;
 mod generic;
 mod listops;
 mod lists;
+mod models;
 mod ops;
 mod prompts;
 mod text;
@@ -183,6 +184,11 @@ impl<'a, 's, 'p, M: Module> Gen<'a, 's, 'p, M> {
             }
             TExprKind::Call { callee: Callee::Prompt(i), args, named } if named.is_empty() => {
                 self.call_prompt(*i, args, e)
+            }
+            TExprKind::Call { callee: Callee::Builtin(bi), args, named }
+                if bi.name == "complete" =>
+            {
+                self.complete(args, named, e)
             }
             TExprKind::Call { callee: Callee::Builtin(bi), args, named } if named.is_empty() => {
                 self.builtin(bi.id, args, e)

@@ -93,7 +93,8 @@ impl<M: Module> Gen<'_, '_, '_, M> {
     pub(super) fn call_prompt(&mut self, i: usize, a: &[TExpr], e: &TExpr) -> Vals {
         let p = self.sh.pipeline();
         let Some(def) = p.prompts.get(i) else { return self.unsupported(e) };
-        let fits = e.ty == Ty::Str
+        let typed = def.typed.clone();
+        let fits = e.ty == typed.as_ref().map_or(Ty::Str, |t| t.0.clone())
             && a.len() == def.params.len()
             && a.iter().zip(&def.params).all(|(x, (_, t))| x.ty == *t || x.ty == Ty::Never);
         if !fits {
@@ -101,7 +102,12 @@ impl<M: Module> Gen<'_, '_, '_, M> {
         }
         let Some(id) = prompt_fn(self.sh, i) else { return self.unsupported(e) };
         let params: Vec<Ty> = def.params.iter().map(|(_, t)| t.clone()).collect();
-        self.call_compiled(id, &params, &Ty::Str, a, e)
+        let text = self.call_compiled(id, &params, &Ty::Str, a, e);
+        match typed {
+            None => text,
+            // A typed prompt: the rendered text goes to its model (see `models`).
+            Some((ty, model)) => self.typed_answer(&def.name, &ty, &model, text, e),
+        }
     }
 
     /// Appends the string `s` (pointer, length) to the text at `buf`.

@@ -1,0 +1,86 @@
+//! `complete(prompt, model: "name")` in compiled code: a call of the runtime's model
+//! client (`kiln_model_complete`), which waits for the answer on the worker running the
+//! row; a failed call is the row's failure (E0614), with the message the interpreter gives.
+
+use super::Gen;
+use crate::check::hir::TExpr;
+use crate::check::types::Ty;
+use crate::codegen::context::FailSite;
+use crate::codegen::layout::{desc, load};
+use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::{InstBuilder, types};
+use cranelift_module::Module;
+use kiln_runtime::model::request::Schema;
+use std::rc::Rc;
+
+impl<M: Module> Gen<'_, '_, '_, M> {
+    pub(super) fn complete(
+        &mut self,
+        args: &[TExpr],
+        named: &[(Rc<str>, TExpr)],
+        e: &TExpr,
+    ) -> super::Vals {
+        let Some(prompt) = args.first() else { return self.unsupported(e) };
+        let p = self.expr(prompt);
+        let name = crate::builtins::complete::model_name(named).to_string();
+        let name = self.str_const(name.as_bytes());
+        let site = self.sh.cx.site(FailSite {
+            code: crate::diag::codes::E0614,
+            span: e.span,
+            message: String::new(),
+            located: true,
+        });
+        let site = self.b.ins().iconst(types::I32, i64::from(site));
+        let out = self.slot(16);
+        let st = self
+            .call("kiln_model_complete", &[self.ctx, site, name[0], name[1], p[0], p[1], out])[0];
+        let ok = self.b.ins().icmp_imm_s(IntCC::Equal, st, 0);
+        let good = self.b.create_block();
+        let bad = self.b.create_block();
+        self.b.set_cold_block(bad);
+        self.b.ins().brif(ok, good, &[], bad, &[]);
+        self.switch(bad);
+        self.b.ins().jump(self.fail, &[]);
+        self.switch(good);
+        load(&mut self.b, &Ty::Str, self.ptr, out, 0)
+    }
+
+    /// A typed prompt's answer (LANGUAGE.md §4.1) to its rendered `text`: decoded into a
+    /// value of `ty` in the row's arena by `kiln_model_typed`.
+    pub(super) fn typed_answer(
+        &mut self,
+        prompt: &str,
+        ty: &Ty,
+        model: &str,
+        text: super::Vals,
+        e: &TExpr,
+    ) -> super::Vals {
+        let Some(d) = desc(ty) else { return self.unsupported(e) };
+        let schema = Schema { name: prompt.to_string(), schema: crate::check::schema::schema(ty) };
+        let size = d.size();
+        let id = kiln_runtime::model::ffi::register_typed(schema, &d, ty.to_string());
+        let name = self.str_const(model.as_bytes());
+        let site = self.sh.cx.site(FailSite {
+            code: crate::diag::codes::E0614,
+            span: e.span,
+            message: String::new(),
+            located: true,
+        });
+        let site = self.b.ins().iconst(types::I32, i64::from(site));
+        let id = self.b.ins().iconst(types::I32, i64::from(id));
+        let out = self.alloc(size, 16);
+        let st = self.call(
+            "kiln_model_typed",
+            &[self.ctx, site, id, name[0], name[1], text[0], text[1], out],
+        )[0];
+        let ok = self.b.ins().icmp_imm_s(IntCC::Equal, st, 0);
+        let good = self.b.create_block();
+        let bad = self.b.create_block();
+        self.b.set_cold_block(bad);
+        self.b.ins().brif(ok, good, &[], bad, &[]);
+        self.switch(bad);
+        self.b.ins().jump(self.fail, &[]);
+        self.switch(good);
+        load(&mut self.b, ty, self.ptr, out, 0)
+    }
+}
