@@ -120,7 +120,7 @@ pub fn load(s: &mut Session, path: &Path, replacing: Option<usize>) -> bool {
         .collect();
     let old_dir = std::mem::replace(&mut s.dir, folder(path));
     let n = decls.len();
-    if !define(s, decls) {
+    if !define(s, decls, true) {
         s.dir = old_dir;
         return false;
     }

@@ -9,7 +9,7 @@ use crate::check::hir::Program;
 use crate::diag::Diagnostic;
 
 /// Adds `new` to the session. Returns whether they were accepted.
-pub fn define(s: &mut Session, new: Vec<Decl>) -> bool {
+pub fn define(s: &mut Session, new: Vec<Decl>, quiet: bool) -> bool {
     let keys: Vec<String> = new.iter().map(|d| d.key(s)).collect();
     let replaced: Vec<bool> =
         keys.iter().map(|k| s.decls.iter().chain(&s.aside).any(|d| d.key(s) == *k)).collect();
@@ -36,7 +36,7 @@ pub fn define(s: &mut Session, new: Vec<Decl>) -> bool {
                 );
             }
             s.aside.extend(broke.into_iter().map(|(d, _)| d));
-            accept(s, all, first_new, &new, &replaced, &checked);
+            accept(s, all, first_new, &new, if quiet { &[] } else { &replaced }, &checked);
             return true;
         }
         let owners: Vec<Option<usize>> = errors.iter().map(|d| s.owner(&checked, d)).collect();

@@ -170,7 +170,8 @@ fn check_run(s: &Session, origin: usize, start: usize, end: usize, n: u64) -> Op
     let built = s.build(&decls, |b| {
         b.push_hidden(&format!("stage {RUN} = ("), t);
         b.push(s, origin, start, end, t);
-        b.push_hidden(&format!("\n) |> take({n})\nsink {RUN} -> stdout()\n"), t);
+        // Failing records are counted, not fatal (`run_checked` says how many).
+        b.push_hidden(&format!("\n) |> take({n})\nsink {RUN} -> stdout()\nsink errors -> discard()\n"), t);
     });
     s.check(built).ok()
 }
@@ -242,7 +243,12 @@ fn run_checked(s: &Session, checked: &Checked, c: &Compiled) -> bool {
     let interrupted = kiln_runtime::exec::interrupt::requested();
     kiln_runtime::exec::interrupt::clear();
     match r {
-        Ok(_) => true,
+        Ok(0) => true,
+        Ok(n) => {
+            let s = if n == 1 { "" } else { "s" };
+            println!("note: {n} record{s} failed to read or process and {} left out (`kiln run` reports them)", if n == 1 { "was" } else { "were" });
+            true
+        }
         Err(_) if interrupted => {
             println!("interrupted");
             false

@@ -62,17 +62,36 @@ fn step(s: &mut Session, name: String, text: String) -> Option<bool> {
         None if decls => {
             let ds = input::declarations(&s.origins[origin].text);
             let ds = ds.iter().map(|d| s.decl(origin, d)).collect();
-            Some(define::define(s, ds))
+            Some(define::define(s, ds, false))
         }
         None => {
             let end = s.origins[origin].text.trim_end().len();
             Some(eval::expr(s, origin, 0, end, eval::Mode::Show))
         }
     }));
-    ok.unwrap_or_else(|_| {
+    let ok = ok.unwrap_or_else(|_| {
         error("internal compiler error (reported above); the session goes on");
         Some(false)
-    })
+    });
+    if ok == Some(false) {
+        explain_aside(s, origin);
+    }
+    ok
+}
+
+/// After a failed input: names it uses that are set aside, and why they are missing.
+fn explain_aside(s: &Session, origin: usize) {
+    let text = &s.origins[origin].text;
+    let words: Vec<&str> =
+        text.split(|c: char| !(c.is_alphanumeric() || c == '_')).filter(|w| !w.is_empty()).collect();
+    for d in &s.aside {
+        if d.name.as_deref().is_some_and(|n| words.contains(&n)) {
+            println!(
+                "note: {} is set aside because it no longer checks; redefine it or what it uses",
+                d.describe(s)
+            );
+        }
+    }
 }
 
 fn scripted(color: bool) -> Status {

@@ -1,0 +1,54 @@
+//! Transcript tests of `kiln repl` (issue 16): each `tests/repl/*.repl` script is fed to
+//! `kiln repl` on standard input (not a terminal: no prompts), from the workspace root,
+//! and its output (stdout and stderr, interleaved as printed) and exit code are
+//! snapshotted under `snapshots/repl/`. Review changes with `cargo insta review`.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+
+/// Runs `kiln repl` on `script`: exit code and output, stderr merged into stdout.
+fn transcript(script: &str) -> (i32, String) {
+    let mut child = Command::new("sh")
+        .args(["-c", "exec \"$0\" repl 2>&1", env!("CARGO_BIN_EXE_kiln")])
+        .current_dir(ROOT)
+        .env("NO_COLOR", "1")
+        .env_remove("KILN_HISTORY")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("the kiln binary runs");
+    child.stdin.take().unwrap().write_all(script.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+#[test]
+fn transcripts() {
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path(concat!(env!("CARGO_MANIFEST_DIR"), "/../snapshots/repl"));
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_omit_expression(true);
+    settings.bind(|| {
+        insta::glob!("repl", "*.repl", |path| {
+            let script = std::fs::read_to_string(path).unwrap();
+            let (code, out) = transcript(&script);
+            insta::assert_snapshot!(format!("exit code: {code}\n{out}"));
+        });
+    });
+}
+
+#[test]
+fn a_session_without_mistakes_succeeds_and_one_with_a_mistake_fails() {
+    assert_eq!(transcript("1 + 2\n"), (0, "3 : int\n".to_string()));
+    let (code, out) = transcript("1 + \"a\"\n2 + 2\n");
+    assert_eq!(code, 1);
+    assert!(out.ends_with("4 : int\n"), "{out}");
+}
+
+#[test]
+fn a_pipe_on_the_next_line_continues_a_scripted_declaration() {
+    let (code, out) = transcript("stage s = range(0, 5)\n  |> map(x => x * 10)\n:run s 2\n");
+    assert_eq!((code, out.as_str()), (0, "defined s : stream<int>\n0\n10\n"));
+}
