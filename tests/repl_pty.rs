@@ -76,13 +76,17 @@ fn typing_at_a_terminal() {
     p.exp_string("16 : int").unwrap();
     p.send_line(":quit").unwrap();
     p.exp_eof().unwrap();
-    // History is kept across sessions.
+    // History is kept across sessions (newest first).
     let mut p = start(&history);
     p.send_line("fn square_it(x: int) -> int = x * x").unwrap();
     p.exp_string("defined square_it").unwrap();
     p.exp_string("kiln> ").unwrap();
-    p.send(UP).unwrap();
     keys(&mut p, UP);
+    p.exp_string("x * x").unwrap();
+    keys(&mut p, UP);
+    p.exp_string(":quit").unwrap();
+    keys(&mut p, UP);
+    p.exp_string("square_it(4)").unwrap();
     keys(&mut p, "\r");
     p.exp_string("16 : int").unwrap();
     p.send_control('d').unwrap();
