@@ -57,7 +57,8 @@ pub fn eval(
     params: &RunParams,
     clif: Option<&mut Clif>,
 ) -> Result<Evaluated, Fatal> {
-    let out = Ty::Record(Rc::from(vec![Field { name: Rc::from("v"), ty: e.ty.clone() }]));
+    let shown = printable(&e.ty).unwrap_or_else(|| e.ty.clone());
+    let out = Ty::Record(Rc::from(vec![Field { name: Rc::from("v"), ty: shown }]));
     let Some(out_desc) = desc(&out) else {
         return Ok(Evaluated::Refused(refused(e.span, &format!("a value of type `{}`", e.ty))));
     };
@@ -99,6 +100,29 @@ pub fn eval(
             };
             Evaluated::Failed(Box::new(Diagnostic::new(code, span, message).label("failed here")))
         }
+    })
+}
+
+/// `ty` with the types that have no run-time layout replaced by ones that hold the same
+/// values: `null` by `int?` (only its null), the element of an empty list `[]` by `int`.
+/// The value is converted to it (`Gen::coerce`) and prints the same. `None` inside a
+/// record (code generation does not convert a record's layout).
+fn printable(ty: &Ty) -> Option<Ty> {
+    Some(match ty {
+        Ty::Null => Ty::Optional(Rc::new(Ty::Int)),
+        Ty::Never => Ty::Int,
+        Ty::List(t) => Ty::List(Rc::new(printable(t)?)),
+        Ty::Optional(t) if matches!(**t, Ty::Null) => printable(t)?,
+        Ty::Optional(t) => Ty::Optional(Rc::new(printable(t)?)),
+        Ty::Record(fs) => {
+            for f in fs.iter() {
+                if printable(&f.ty)? != f.ty {
+                    return None;
+                }
+            }
+            ty.clone()
+        }
+        t => t.clone(),
     })
 }
 

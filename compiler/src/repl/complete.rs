@@ -75,3 +75,36 @@ fn type_of(s: &Session, text: &str) -> Option<Ty> {
     let c = checked.outcome.as_ref().ok()?;
     super::eval::stream_type(c)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn session(text: &str) -> Session {
+        let mut s = Session::new(false);
+        let o = s.add_origin("<test>".into(), text.into(), None);
+        let ds = super::super::input::declarations(text).iter().map(|d| s.decl(o, d)).collect();
+        assert!(super::super::define::define(&mut s, ds, true));
+        s
+    }
+
+    fn names(fs: Vec<(String, String)>) -> Vec<String> {
+        fs.into_iter().map(|(n, _)| n).collect()
+    }
+
+    #[test]
+    fn completes_fields_of_names_and_of_lambda_parameters() {
+        let s = session(
+            "type R = { id: int, who: { name: str, age: int? } }\n\
+             const ORIGIN = { x: 1, y: 2 }\n\
+             source rs: R = jsonl(\"r.jsonl\")\n",
+        );
+        assert_eq!(names(fields(&s, "ORIGIN")), ["x", "y"]);
+        assert_eq!(names(fields(&s, "1 + ORIGIN")), ["x", "y"]);
+        assert_eq!(names(fields(&s, "rs |> filter(r => r")), ["id", "who"]);
+        assert_eq!(names(fields(&s, "stage s = rs |> map(r => r.who")), ["name", "age"]);
+        assert_eq!(names(fields(&s, "[ORIGIN] |> map(p => p")), ["x", "y"]);
+        assert!(fields(&s, "nothing").is_empty());
+        assert!(fields(&s, "rs |> map(r => r.id").is_empty());
+    }
+}
