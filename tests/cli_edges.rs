@@ -89,7 +89,12 @@ fn run_and_view_take_one_pipeline_file() {
 fn repl_reads_standard_input_when_it_is_not_a_terminal() {
     let dir = folder(&[]);
     let r = kiln(dir.path(), &["repl"], &[], Some("fn sq(x: int) -> int = x * x\nsq(12)\n"));
-    assert_eq!((r.code, r.stdout.as_str()), (0, "defined sq : (int) -> int\n144 : int\n"), "{}", r.stderr);
+    assert_eq!(
+        (r.code, r.stdout.as_str()),
+        (0, "defined sq : (int) -> int\n144 : int\n"),
+        "{}",
+        r.stderr
+    );
     let r = kiln(dir.path(), &["repl"], &[], None);
     assert_eq!((r.code, r.stdout.as_str(), r.stderr.as_str()), (0, "", ""));
 }

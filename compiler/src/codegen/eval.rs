@@ -70,8 +70,8 @@ pub fn eval(
     let (id, kept) = {
         let mut sh = Shared::new(&mut module, &cx);
         sh.clif = clif.is_some().then(Vec::new);
-        let id = super::stage::define_proj(&mut sh, "repl_eval", &unit, &[&f], &out)
-            .map_err(ice)?;
+        let id =
+            super::stage::define_proj(&mut sh, "repl_eval", &unit, &[&f], &out).map_err(ice)?;
         if let (Some(dst), Some(kept)) = (clif, sh.clif.take()) {
             *dst = kept;
         }

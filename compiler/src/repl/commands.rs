@@ -114,10 +114,8 @@ pub fn load(s: &mut Session, path: &Path, replacing: Option<usize>) -> bool {
         }
         None => s.add_origin(shown.clone(), text, Some(path.to_path_buf())),
     };
-    let decls: Vec<_> = input::declarations(&s.origins[origin].text)
-        .iter()
-        .map(|d| s.decl(origin, d))
-        .collect();
+    let decls: Vec<_> =
+        input::declarations(&s.origins[origin].text).iter().map(|d| s.decl(origin, d)).collect();
     let old_dir = std::mem::replace(&mut s.dir, folder(path));
     let n = decls.len();
     if !define(s, decls, true) {
@@ -138,12 +136,8 @@ fn folder(path: &Path) -> PathBuf {
 /// `:reload`: each loaded file again, its declarations replacing those it gave before
 /// (a declaration the file no longer has is dropped).
 fn reload(s: &mut Session) -> bool {
-    let files: Vec<(usize, PathBuf)> = s
-        .origins
-        .iter()
-        .enumerate()
-        .filter_map(|(i, o)| o.file.clone().map(|f| (i, f)))
-        .collect();
+    let files: Vec<(usize, PathBuf)> =
+        s.origins.iter().enumerate().filter_map(|(i, o)| o.file.clone().map(|f| (i, f))).collect();
     if files.is_empty() {
         println!("no file is loaded");
         return true;

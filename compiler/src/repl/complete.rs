@@ -8,9 +8,8 @@ use crate::check::types::Ty;
 
 /// The fields (name, type) of the value `before` ends with.
 pub fn fields(s: &Session, before: &str) -> Vec<(String, String)> {
-    let chain_start = before
-        .rfind(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.'))
-        .map_or(0, |i| i + 1);
+    let chain_start =
+        before.rfind(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.')).map_or(0, |i| i + 1);
     let chain = &before[chain_start..];
     let mut parts = chain.split('.');
     let Some(root) = parts.next().filter(|r| !r.is_empty()) else { return Vec::new() };
@@ -43,9 +42,10 @@ fn field_types(ty: &Ty) -> Vec<(String, Ty)> {
 /// When `root` is bound by the last `root =>` of `before`: the text piped into the call
 /// holding that lambda (from the start of the expression to the last `|>` before it).
 fn lambda_input<'a>(before: &'a str, root: &str) -> Option<&'a str> {
-    let at = before.rmatch_indices(&format!("{root} =>")).map(|(i, _)| i).find(|&i| {
-        i == 0 || !before[..i].ends_with(|c: char| c.is_alphanumeric() || c == '_')
-    })?;
+    let at = before
+        .rmatch_indices(&format!("{root} =>"))
+        .map(|(i, _)| i)
+        .find(|&i| i == 0 || !before[..i].ends_with(|c: char| c.is_alphanumeric() || c == '_'))?;
     let pipe = before[..at].rfind("|>")?;
     let text = &before[..pipe];
     // The expression starts after a declaration's `=` or a command's name.

@@ -16,7 +16,7 @@ pub fn define(s: &mut Session, new: Vec<Decl>, quiet: bool) -> bool {
     let mut kept: Vec<Decl> =
         s.decls.iter().filter(|d| !keys.contains(&d.key(s))).cloned().collect();
     // Older declarations that broke, and the check (with their errors) that found them.
-    let mut broke: Vec<(Decl, usize)> = Vec::new();
+    let mut broke: Vec<Decl> = Vec::new();
     let mut found: Vec<(Checked, Vec<Diagnostic>)> = Vec::new();
     loop {
         let mut all = kept.clone();
@@ -29,13 +29,13 @@ pub fn define(s: &mut Session, new: Vec<Decl>, quiet: bool) -> bool {
             for (c, ds) in &found {
                 s.render(c, ds);
             }
-            for (d, _) in &broke {
+            for d in &broke {
                 println!(
                     "note: {} no longer checks; it is set aside until it does (redefine it or what it uses)",
                     d.describe(s)
                 );
             }
-            s.aside.extend(broke.into_iter().map(|(d, _)| d));
+            s.aside.append(&mut broke);
             accept(s, all, first_new, &new, if quiet { &[] } else { &replaced }, &checked);
             return true;
         }
@@ -58,7 +58,7 @@ pub fn define(s: &mut Session, new: Vec<Decl>, quiet: bool) -> bool {
         broken.sort_unstable();
         broken.dedup();
         for &b in broken.iter().rev() {
-            broke.push((kept.remove(b), b));
+            broke.push(kept.remove(b));
         }
         found.push((checked, errors));
     }
@@ -133,11 +133,17 @@ pub fn what(s: &Session, p: &Program, d: &Decl) -> String {
     let list = |ts: Vec<String>| ts.join(", ");
     let ty = match d.keyword {
         "fn" => p.fns.iter().find(|f| &*f.name == name).map(|f| {
-            format!("({}) -> {}", list(f.params.iter().map(|(_, _, t)| t.to_string()).collect()), f.ret)
+            format!(
+                "({}) -> {}",
+                list(f.params.iter().map(|(_, _, t)| t.to_string()).collect()),
+                f.ret
+            )
         }),
         "const" => p.consts.iter().find(|c| &*c.name == name).map(|c| c.ty.to_string()),
         "param" => p.params.iter().find(|c| &*c.name == name).map(|c| c.ty.to_string()),
-        "source" => p.sources.iter().find(|c| &*c.name == name).map(|c| format!("stream<{}>", c.elem)),
+        "source" => {
+            p.sources.iter().find(|c| &*c.name == name).map(|c| format!("stream<{}>", c.elem))
+        }
         "stage" => p.stages.iter().find(|c| &*c.name == name).map(|c| c.expr.ty.to_string()),
         "agent" => p
             .agents

@@ -45,16 +45,16 @@ impl KilnHelper {
         if prefix.is_empty() {
             return (start, Vec::new());
         }
-        let mut out: Vec<(String, String)> = s
-            .names
-            .iter()
-            .filter(|(n, _)| n.starts_with(prefix))
-            .cloned()
-            .collect();
+        let mut out: Vec<(String, String)> =
+            s.names.iter().filter(|(n, _)| n.starts_with(prefix)).cloned().collect();
         let builtins = crate::builtins::names().filter(|n| n.starts_with(prefix));
         out.extend(builtins.map(|n| (n.to_string(), "builtin".into())));
-        let kws = super::input::DECL_KEYWORDS.iter().chain(&["let", "if", "else", "and", "or", "not", "true", "false", "null"]);
-        out.extend(kws.filter(|k| k.starts_with(prefix)).map(|k| (k.to_string(), "keyword".into())));
+        let kws = super::input::DECL_KEYWORDS
+            .iter()
+            .chain(&["let", "if", "else", "and", "or", "not", "true", "false", "null"]);
+        out.extend(
+            kws.filter(|k| k.starts_with(prefix)).map(|k| (k.to_string(), "keyword".into())),
+        );
         out.sort();
         out.dedup_by(|a, b| a.0 == b.0);
         (start, out)
@@ -64,7 +64,12 @@ impl KilnHelper {
 impl Completer for KilnHelper {
     type Candidate = Pair;
 
-    fn complete(&self, line: &str, pos: usize, _: &Context<'_>) -> rustyline::Result<(usize, Vec<Pair>)> {
+    fn complete(
+        &self,
+        line: &str,
+        pos: usize,
+        _: &Context<'_>,
+    ) -> rustyline::Result<(usize, Vec<Pair>)> {
         let (start, cs) = self.candidates(line, pos);
         let pairs = cs
             .into_iter()

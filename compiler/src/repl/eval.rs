@@ -171,7 +171,10 @@ fn check_run(s: &Session, origin: usize, start: usize, end: usize, n: u64) -> Op
         b.push_hidden(&format!("stage {RUN} = ("), t);
         b.push(s, origin, start, end, t);
         // Failing records are counted, not fatal (`run_checked` says how many).
-        b.push_hidden(&format!("\n) |> take({n})\nsink {RUN} -> stdout()\nsink errors -> discard()\n"), t);
+        b.push_hidden(
+            &format!("\n) |> take({n})\nsink {RUN} -> stdout()\nsink errors -> discard()\n"),
+            t,
+        );
     });
     s.check(built).ok()
 }
@@ -204,7 +207,8 @@ pub fn run(s: &Session, origin: usize, start: usize, end: usize, n: u64) -> bool
     match &checked.outcome {
         Ok(c) => {
             let p = &c.program;
-            let ok = p.stages.iter().any(|st| &*st.name == RUN && matches!(st.expr.ty, Ty::Stream(_)));
+            let ok =
+                p.stages.iter().any(|st| &*st.name == RUN && matches!(st.expr.ty, Ty::Stream(_)));
             ok && run_checked(s, &checked, c)
         }
         Err(run) => {
@@ -246,7 +250,10 @@ fn run_checked(s: &Session, checked: &Checked, c: &Compiled) -> bool {
         Ok(0) => true,
         Ok(n) => {
             let s = if n == 1 { "" } else { "s" };
-            println!("note: {n} record{s} failed to read or process and {} left out (`kiln run` reports them)", if n == 1 { "was" } else { "were" });
+            println!(
+                "note: {n} record{s} failed to read or process and {} left out (`kiln run` reports them)",
+                if n == 1 { "was" } else { "were" }
+            );
             true
         }
         Err(_) if interrupted => {

@@ -81,11 +81,8 @@ pub fn incomplete(text: &str) -> bool {
                 }
             }
             c @ (b'(' | b'[' | b'{') => depth.push(c),
-            b')' | b']' | b'}' => {
-                if depth.pop().is_none() {
-                    return false;
-                }
-            }
+            // A closer with nothing open: the checker reports it.
+            b')' | b']' | b'}' if depth.pop().is_none() => return false,
             _ => {}
         }
         i += 1;
@@ -124,10 +121,8 @@ pub fn declarations(text: &str) -> Vec<DeclText> {
             let name = match keyword {
                 "sink" => None,
                 "use" => Some(rest.split('"').nth(1).unwrap_or(rest).to_string()),
-                _ => Some(
-                    rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect(),
-                )
-                .filter(|n: &String| !n.is_empty()),
+                _ => Some(rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect())
+                    .filter(|n: &String| !n.is_empty()),
             };
             let end = c.start + t.trim_end().len();
             Some(DeclText { keyword, name, start: c.start, end })

@@ -82,8 +82,10 @@ fn step(s: &mut Session, name: String, text: String) -> Option<bool> {
 /// After a failed input: names it uses that are set aside, and why they are missing.
 fn explain_aside(s: &Session, origin: usize) {
     let text = &s.origins[origin].text;
-    let words: Vec<&str> =
-        text.split(|c: char| !(c.is_alphanumeric() || c == '_')).filter(|w| !w.is_empty()).collect();
+    let words: Vec<&str> = text
+        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .filter(|w| !w.is_empty())
+        .collect();
     for d in &s.aside {
         if d.name.as_deref().is_some_and(|n| words.contains(&n)) {
             println!(
@@ -104,7 +106,9 @@ fn scripted(color: bool) -> Status {
         // An unclosed bracket or string, or a next line starting with `|>`, continues.
         loop {
             let pipe = lines.peek().is_some_and(|(_, l)| l.trim_start().starts_with("|>"));
-            if !(input::incomplete(&text) || pipe && !matches!(input::classify(&text), Input::Command(..))) {
+            if !(input::incomplete(&text)
+                || pipe && !matches!(input::classify(&text), Input::Command(..)))
+            {
                 break;
             }
             let Some((_, more)) = lines.next() else { break };

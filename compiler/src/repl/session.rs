@@ -11,6 +11,20 @@ use crate::driver::CheckRun;
 use crate::source::{FileId, SourceMap, Span};
 use std::path::PathBuf;
 
+/// `message` with "found `X`" (a token the REPL added after the input) worded as the end
+/// of the input.
+fn input_ended(message: &str) -> String {
+    match message.find("found `") {
+        Some(i) => match message[i + 7..].find('`') {
+            Some(j) => {
+                format!("{}found the end of the input{}", &message[..i], &message[i + 8 + j..])
+            }
+            None => message.to_string(),
+        },
+        None => message.to_string(),
+    }
+}
+
 /// Warnings that make no sense while a program is being typed in: a stage that feeds no
 /// sink yet, a fn, const or param not used yet.
 fn noise(d: &Diagnostic) -> bool {
@@ -59,13 +73,23 @@ impl Decl {
     }
 }
 
+/// One piece of a program text.
+#[derive(Clone, Copy)]
+struct Piece {
+    /// Where it starts in the text, and its length.
+    at: usize,
+    len: usize,
+    /// The origin and the offset in it, or `None` for text the REPL added.
+    from: Option<(usize, usize)>,
+    /// What the caller tagged it with (the index of its declaration).
+    tag: usize,
+}
+
 /// The program text of one check, and where each piece of it came from.
 #[derive(Default)]
 pub struct Built {
     pub text: String,
-    /// (start in `text`, length, origin and offset in it, or `None` for text the REPL
-    /// added, tag).
-    pieces: Vec<(usize, usize, Option<(usize, usize)>, usize)>,
+    pieces: Vec<Piece>,
 }
 
 impl Built {
@@ -73,24 +97,24 @@ impl Built {
     pub fn push(&mut self, s: &Session, origin: usize, start: usize, end: usize, tag: usize) {
         let at = self.text.len();
         self.text.push_str(&s.origins[origin].text[start..end]);
-        self.pieces.push((at, end - start, Some((origin, start)), tag));
+        self.pieces.push(Piece { at, len: end - start, from: Some((origin, start)), tag });
     }
 
     /// Appends text the REPL adds (a hidden declaration around an expression).
     pub fn push_hidden(&mut self, text: &str, tag: usize) {
         let at = self.text.len();
         self.text.push_str(text);
-        self.pieces.push((at, text.len(), None, tag));
+        self.pieces.push(Piece { at, len: text.len(), from: None, tag });
     }
 
     /// The piece holding byte `at`: its index.
     fn piece(&self, at: usize) -> Option<usize> {
-        self.pieces.iter().rposition(|(s, ..)| *s <= at)
+        self.pieces.iter().rposition(|p| p.at <= at)
     }
 
     /// The tag of the piece a span of the program text starts in.
     pub fn tag(&self, span: Span) -> Option<usize> {
-        self.piece(span.start as usize).map(|i| self.pieces[i].3)
+        self.piece(span.start as usize).map(|i| self.pieces[i].tag)
     }
 }
 
@@ -168,7 +192,10 @@ impl Session {
     /// Checks (and lowers) `built`. `Err`: an internal error, already reported.
     pub fn check(&self, built: Built) -> Result<Checked, ()> {
         let name = self.program_name();
-        match crate::compile::compile(Input::Text { name: &name, text: &built.text }, Options::default()) {
+        match crate::compile::compile(
+            Input::Text { name: &name, text: &built.text },
+            Options::default(),
+        ) {
             Ok(Outcome::Compiled(c)) => Ok(Checked { built, outcome: Ok(c) }),
             Ok(Outcome::Failed(run)) => Ok(Checked { built, outcome: Err(run) }),
             Err(e) => {
@@ -221,14 +248,19 @@ impl Session {
             }
             let mut i = built.piece(sp.start as usize)?;
             let mut start = sp.start as usize;
-            if built.pieces[i].2.is_none() {
+            if built.pieces[i].from.is_none() {
                 // Starting in added text: from the user's text right after it, if the span
                 // reaches it.
-                let next = built.pieces.get(i + 1).filter(|p| p.2.is_some() && (sp.end as usize) > p.0)?;
-                start = next.0;
+                let next = built
+                    .pieces
+                    .get(i + 1)
+                    .filter(|p| p.from.is_some() && sp.end as usize > p.at)?;
+                start = next.at;
                 i += 1;
             }
-            let (at, len, Some((origin, off)), _) = built.pieces[i] else { return None };
+            let Piece { at, len, from: Some((origin, off)), .. } = built.pieces[i] else {
+                return None;
+            };
             let file = FileId(base + origin as u32);
             let end = (sp.end as usize).clamp(start, at + len);
             Some(Span::new(file, off + start - at, off + end - at))
@@ -236,9 +268,9 @@ impl Session {
         // Hidden text a primary span may point at: the end of the user's text before it.
         let fallback = |sp: Span| -> Span {
             let Some(i) = built.piece(sp.start as usize) else { return sp };
-            match (0..=i).rev().find_map(|k| built.pieces[k].2.map(|o| (k, o))) {
+            match (0..=i).rev().find_map(|k| built.pieces[k].from.map(|o| (k, o))) {
                 Some((k, (origin, off))) => {
-                    let e = off + built.pieces[k].1;
+                    let e = off + built.pieces[k].len;
                     Span::new(FileId(base + origin as u32), e, e)
                 }
                 None => sp,
@@ -248,8 +280,14 @@ impl Session {
             .iter()
             .map(|d| {
                 let mut d = d.clone();
-                d.primary.span =
-                    move_span(d.primary.span).unwrap_or_else(|| fallback(d.primary.span));
+                d.primary.span = match move_span(d.primary.span) {
+                    Some(sp) => sp,
+                    None => {
+                        // The parser met text the REPL added: for the user, the input ended.
+                        d.message = input_ended(&d.message);
+                        fallback(d.primary.span)
+                    }
+                };
                 d.secondary.retain_mut(|l| match move_span(l.span) {
                     Some(sp) => {
                         l.span = sp;
