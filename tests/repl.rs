@@ -1,27 +1,59 @@
 //! Transcript tests of `kiln repl` (issue 16): each `tests/repl/*.repl` script is fed to
-//! `kiln repl` on standard input (not a terminal: no prompts), from the workspace root,
+//! `kiln repl` as its standard input (a file: no prompts), from the workspace root,
 //! and its output (stdout and stderr, interleaved as printed) and exit code are
 //! snapshotted under `snapshots/repl/`. Review changes with `cargo insta review`.
 
-use std::io::Write;
+use std::io::{BufRead, BufReader, Seek, Write};
 use std::process::{Command, Stdio};
 
 const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
 
-/// Runs `kiln repl` on `script`: exit code and output, stderr merged into stdout.
+/// Runs `kiln repl < FILE` with `script` in FILE: exit code and output, stderr merged
+/// into stdout.
 fn transcript(script: &str) -> (i32, String) {
-    let mut child = Command::new("sh")
+    let mut file = tempfile::tempfile().unwrap();
+    file.write_all(script.as_bytes()).unwrap();
+    file.seek(std::io::SeekFrom::Start(0)).unwrap();
+    let out = Command::new("sh")
         .args(["-c", "exec \"$0\" repl 2>&1", env!("CARGO_BIN_EXE_kiln")])
         .current_dir(ROOT)
         .env("NO_COLOR", "1")
         .env_remove("KILN_HISTORY")
+        .stdin(Stdio::from(file))
+        .output()
+        .expect("the kiln binary runs");
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// A program talking to `kiln repl` through pipes gets each answer before it writes the
+/// next input.
+#[test]
+fn each_answer_comes_before_the_next_input_is_written() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kiln"))
+        .arg("repl")
+        .current_dir(ROOT)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
         .expect("the kiln binary runs");
-    child.stdin.take().unwrap().write_all(script.as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned())
+    let mut input = child.stdin.take().unwrap();
+    let mut output = BufReader::new(child.stdout.take().unwrap());
+    for (line, answer) in [
+        ("stage s = range(0, 3)", "defined s : stream<int>\n"),
+        ("1 + 2", "3 : int\n"),
+        ("[1,", ""),
+        ("2] |> sum", "3 : int\n"),
+    ] {
+        writeln!(input, "{line}").unwrap();
+        input.flush().unwrap();
+        if !answer.is_empty() {
+            let mut got = String::new();
+            output.read_line(&mut got).unwrap();
+            assert_eq!(got, answer);
+        }
+    }
+    drop(input);
+    assert!(child.wait().unwrap().success());
 }
 
 #[test]

@@ -22,6 +22,7 @@ use commands::Next;
 use input::Input;
 use session::Session;
 use std::io::{BufRead, IsTerminal};
+use std::os::fd::AsFd;
 
 /// Prints `error: message` on stderr (after what stdout holds).
 pub(crate) fn error(message: impl std::fmt::Display) {
@@ -98,17 +99,28 @@ fn explain_aside(s: &Session, origin: usize) {
 
 fn scripted(color: bool) -> Status {
     let mut s = Session::new(color);
+    // Looking at the next line before answering is only safe when it is already there: when
+    // standard input is a file (`kiln repl < script`). A program talking to the REPL
+    // through a pipe waits for each answer before it writes the next line.
+    let look_ahead = std::io::stdin()
+        .as_fd()
+        .try_clone_to_owned()
+        .ok()
+        .and_then(|fd| std::fs::File::from(fd).metadata().ok())
+        .is_some_and(|m| m.is_file());
     let stdin = std::io::stdin().lock();
     let mut lines = stdin.lines().map_while(Result::ok).enumerate().peekable();
     let mut failed = false;
     while let Some((at, first)) = lines.next() {
         let mut text = first;
-        // An unclosed bracket or string, or a next line starting with `|>`, continues.
+        // An unclosed bracket or string continues; so does, when reading a file, a next
+        // line that starts with `|>`.
         loop {
-            let pipe = lines.peek().is_some_and(|(_, l)| l.trim_start().starts_with("|>"));
-            if !(input::incomplete(&text)
-                || pipe && !matches!(input::classify(&text), Input::Command(..)))
-            {
+            let command = matches!(input::classify(&text), Input::Command(..));
+            let pipe = look_ahead
+                && !command
+                && lines.peek().is_some_and(|(_, l)| l.trim_start().starts_with("|>"));
+            if !(input::incomplete(&text) || pipe) {
                 break;
             }
             let Some((_, more)) = lines.next() else { break };
