@@ -86,11 +86,17 @@ fn run_and_view_take_one_pipeline_file() {
 }
 
 #[test]
-fn repl_says_it_is_not_built_yet() {
+fn repl_reads_standard_input_when_it_is_not_a_terminal() {
     let dir = folder(&[]);
+    let r = kiln(dir.path(), &["repl"], &[], Some("fn sq(x: int) -> int = x * x\nsq(12)\n"));
+    assert_eq!(
+        (r.code, r.stdout.as_str()),
+        (0, "defined sq : (int) -> int\n144 : int\n"),
+        "{}",
+        r.stderr
+    );
     let r = kiln(dir.path(), &["repl"], &[], None);
-    assert_eq!(r.code, 1, "{}", r.stderr);
-    assert!(r.stderr.contains("`kiln repl` is not built yet"), "{}", r.stderr);
+    assert_eq!((r.code, r.stdout.as_str(), r.stderr.as_str()), (0, "", ""));
 }
 
 #[test]

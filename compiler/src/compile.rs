@@ -30,6 +30,8 @@ pub struct Compiled {
     pub passes: Vec<Snapshot>,
     /// How many sinks the program declares.
     pub sinks: usize,
+    /// The checked program (`kiln repl` shows the types of what it defines).
+    pub program: crate::check::hir::Program,
 }
 
 /// The graph at one point of the optimizer.
@@ -113,5 +115,6 @@ pub fn compile(input: Input<'_>, opts: Options) -> Result<Outcome, String> {
         optimized: o.optimized,
         passes,
         sinks: program.sinks.len(),
+        program,
     })))
 }

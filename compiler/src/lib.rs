@@ -23,6 +23,7 @@ pub mod failure;
 pub mod interp;
 pub mod ir;
 pub mod passes;
+pub mod repl;
 pub mod source;
 pub mod syntax;
 pub mod timing;

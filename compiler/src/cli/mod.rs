@@ -11,7 +11,7 @@ mod check;
 mod explain;
 mod ice;
 mod models;
-mod progress;
+pub(crate) mod progress;
 mod run;
 mod train;
 mod view;
@@ -61,7 +61,7 @@ pub enum Command {
     Train(train::TrainArgs),
     /// Compile ahead of time (agents: a static library with a C header).
     Build(build::BuildArgs),
-    /// The interactive REPL (LANGUAGE.md §5): not built yet; says so.
+    /// The interactive REPL: each input JIT-compiled; definitions persist (docs/repl.md).
     Repl,
 }
 
@@ -103,12 +103,7 @@ pub fn run(cli: Cli) -> Status {
         Command::View(args) => view::run(&args, &cli.global),
         Command::Train(args) => train::run(&args, &cli.global),
         Command::Build(args) => build::run(&args, &cli.global),
-        Command::Repl => {
-            report_error(
-                "`kiln repl` is not built yet; `kiln run FILE` runs a pipeline and `kiln check` checks one",
-            );
-            Status::Failure
-        }
+        Command::Repl => crate::repl::run(check::use_color(cli.global.color)),
     }
 }
 

@@ -7,12 +7,14 @@
 //! - [`module`]: what the functions of a program share (imports, data, kept descriptions).
 //! - [`context`]: compile-time values (consts, params, agents, paths) and failure sites.
 //! - [`plan`]: the IR graph → the runtime's plan; [`run`]: JIT, run, report.
+//! - [`eval`]: one expression compiled and run, and a definition's Cranelift IR (`kiln repl`).
 //!
 //! Agent calls batched over rows are `ir::Op::Agent`, made by the `batch` pass
 //! (`crate::passes::batch`); the plan runs each as an agent node.
 
 pub mod args;
 pub mod context;
+pub mod eval;
 pub mod expr;
 pub mod layout;
 pub mod module;

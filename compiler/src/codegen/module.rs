@@ -112,6 +112,9 @@ pub struct Shared<'s, 'p, M: Module> {
     /// The forward passes of agents called one row at a time (`kiln_agent_call`), by
     /// agent index, likewise.
     pub agent_fns: HashMap<usize, Box<kiln_runtime::exec::AgentFn>>,
+    /// When `Some`, the Cranelift IR of every function defined, by name, in definition
+    /// order (`kiln repl`'s `:ir`).
+    pub clif: Option<Vec<(String, String)>>,
 }
 
 impl<'s, 'p, M: Module> Shared<'s, 'p, M> {
@@ -129,6 +132,7 @@ impl<'s, 'p, M: Module> Shared<'s, 'p, M> {
             descs: Vec::new(),
             groups: Vec::new(),
             agent_fns: HashMap::new(),
+            clif: None,
         }
     }
 
@@ -197,6 +201,14 @@ impl<'s, 'p, M: Module> Shared<'s, 'p, M> {
             }
         };
         self.m.declare_data_in_func(id, func)
+    }
+
+    /// Keeps the Cranelift IR of function `id` when [`Shared::clif`] asks for it.
+    pub fn keep_clif(&mut self, id: FuncId, func: &Function) {
+        if let Some(kept) = self.clif.as_mut() {
+            let name = self.m.declarations().get_function_decl(id).linkage_name(id).into_owned();
+            kept.push((name, func.display().to_string()));
+        }
     }
 
     /// The address of a type description equal to `d`, kept in [`Shared::descs`].

@@ -65,6 +65,7 @@ fn define<M: Module>(
         let cfg = g.sh.cfg();
         g.b.finalize(cfg);
     }
+    sh.keep_clif(id, &ctx.func);
     sh.m.define_function(id, &mut ctx).map_err(|e| err(format!("{e:?}")))?;
     sh.m.clear_context(&mut ctx);
     // The user fns this function calls (and the ones they call).

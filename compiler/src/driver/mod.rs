@@ -126,7 +126,14 @@ impl Session {
     fn base_dir(&self, m: usize) -> Option<PathBuf> {
         match &self.modules[m].origin {
             Origin::File(p) => Some(p.parent().map(Path::to_path_buf).unwrap_or_default()),
-            Origin::Memory(_) => Some(PathBuf::from(".")),
+            // In-memory text resolves against the folder its name has (`kiln repl` names
+            // a session's text in the folder of the file it loaded last), else `.`.
+            Origin::Memory(name) => Some(
+                Path::new(name)
+                    .parent()
+                    .filter(|d| !d.as_os_str().is_empty())
+                    .map_or_else(|| PathBuf::from("."), Path::to_path_buf),
+            ),
             Origin::Std(_) => None,
         }
     }

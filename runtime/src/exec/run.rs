@@ -568,6 +568,11 @@ impl<'a, 'p> Consumer<'a, 'p> {
             pending.insert(seq, done);
             while let Some(done) = pending.remove(&next) {
                 next += 1;
+                // `kiln repl`: Ctrl-C during `:run` (see `interrupt`).
+                if super::interrupt::requested() {
+                    let message = super::interrupt::MESSAGE.to_string();
+                    return Err(Failure::Io { node: String::new(), message });
+                }
                 match done {
                     Done::Batch(out) => {
                         self.bytes += out.bytes;

@@ -80,6 +80,14 @@ fn user_fn<M: Module>(sh: &mut Shared<'_, '_, M>, i: usize) -> Option<FuncId> {
     id
 }
 
+/// Declares user fn `i` and defines it with every fn it calls (`kiln repl`'s `:ir`);
+/// `false` when the fn cannot be compiled.
+pub fn define_user_fn<M: Module>(sh: &mut Shared<'_, '_, M>, i: usize) -> Result<bool, String> {
+    let declared = user_fn(sh, i).is_some();
+    define_pending(sh)?;
+    Ok(declared)
+}
+
 /// Defines the bodies of every declared fn not defined yet (their calls may declare more).
 pub fn define_pending<M: Module>(sh: &mut Shared<'_, '_, M>) -> Result<(), String> {
     loop {
@@ -149,6 +157,7 @@ pub(super) fn define_function<M: Module>(
         let cfg = g.sh.cfg();
         g.b.finalize(cfg);
     }
+    sh.keep_clif(id, &ctx.func);
     sh.m.define_function(id, &mut ctx).map_err(|e| err(format!("{e:?}")))?;
     sh.m.clear_context(&mut ctx);
     Ok(())
