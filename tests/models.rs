@@ -525,7 +525,7 @@ fn prompt_files_with_returns_and_the_other_structured_output_modes() {
         write(
             dir.path(),
             "classify.prompt",
-            "---\nparams:\n  text: str\nreturns: \"{ label: str, confidence: float }\"\n---\nClassify: {{ text }}\n",
+            "---\nparams:\n  text: str\nreturns: \"{ label: str, confidence: float }\"\ntemperature: 0.3\nmax_tokens: 7\n---\nClassify: {{ text }}\n",
         );
         write(
             dir.path(),
@@ -542,6 +542,11 @@ fn prompt_files_with_returns_and_the_other_structured_output_modes() {
         let content = body["messages"][0]["content"].as_str().unwrap();
         assert!(content.contains("JSON Schema") && content.contains("\"confidence\""), "{body}");
         assert_eq!(body["response_format"].is_null(), mode == "prompt", "{body}");
+        // The front matter's settings win over the model's (temperature 0.0 in kiln.toml).
+        assert_eq!(
+            (body["temperature"].as_f64(), body["max_tokens"].as_u64()),
+            (Some(0.3), Some(7))
+        );
     }
 }
 
