@@ -601,3 +601,28 @@ fn a_retry_after_beyond_max_retry_wait_fails_at_once_and_the_trace_names_records
     let hits = jsonl(&read(dir.path(), "t2.jsonl"));
     assert_eq!(hits.iter().filter(|l| l["cache_hit"] == true).count(), 2, "{hits:?}");
 }
+
+#[test]
+fn calls_inside_fns_filters_keys_and_branches_agree_on_both_engines() {
+    let pipeline = r#"# Model calls in a fn, a filter, a group key and one branch of an if.
+fn ask(x: str) -> str = complete("say " + x)
+source xs: str = lines("in.txt")
+stage kept = xs
+  |> filter(x => len(ask(x)) > 14)
+  |> map(x => { x: x, a: if ends_with(x, "1") { ask(x) } else { "-" } })
+stage groups = xs |> group_by(x => len(complete(x)), n: count())
+sink kept -> jsonl("kept.jsonl")
+sink groups -> jsonl("groups.jsonl")
+"#;
+    let mut outs = Vec::new();
+    for engine in ["interp", "jit"] {
+        let server = FakeLlm::echo();
+        let dir = setup(&server, "", pipeline, 12);
+        let r = run(dir.path(), &["--engine", engine, "--no-cache"]);
+        assert_eq!(r.code, 0, "{engine}: {}", r.stderr);
+        outs.push((read(dir.path(), "kept.jsonl"), read(dir.path(), "groups.jsonl")));
+    }
+    assert_eq!(outs[0], outs[1]);
+    assert!(outs[0].0.contains(r#"{"x":"line 11","a":"echo: say line 11"}"#), "{}", outs[0].0);
+    assert_eq!(outs[0].1, "{\"key\":12,\"n\":10}\n{\"key\":13,\"n\":2}\n");
+}
