@@ -31,7 +31,8 @@ fn client(
 }
 
 fn call<'a>(prompt: &'a str) -> Call<'a> {
-    Call { model: "default", prompt, schema: None, record: "", stage: "bench" }
+    let settings = Default::default();
+    Call { model: "default", prompt, schema: None, settings, record: "", stage: "bench" }
 }
 
 fn pct(xs: &mut [Duration], p: f64) -> Duration {

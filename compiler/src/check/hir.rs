@@ -155,6 +155,8 @@ pub struct PromptDef {
     /// A typed prompt (LANGUAGE.md §4.1): the type its model's answer is decoded into, and
     /// the model it calls. `None`: the prompt only renders (`-> str`).
     pub typed: Option<(Ty, Rc<str>)>,
+    /// A `.prompt` file's `temperature` / `max_tokens`, for its model's request.
+    pub settings: kiln_runtime::model::Settings,
 }
 
 /// One piece of a checked template. Rendering is concatenation: `Text` as is, `Insert`

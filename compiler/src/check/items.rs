@@ -153,7 +153,9 @@ impl<'a> Checker<'a> {
                             .iter()
                             .map(|(n, t)| (n.clone(), self.resolve_type(t)))
                             .collect();
+                        let settings = sig.settings;
                         self.prompt(g, i, name, params, sig.template, &sig.body, span, typed);
+                        self.program.prompts[i].settings = settings;
                     }
                     None => {
                         self.global_types.insert(g, Ty::Error);

@@ -63,6 +63,8 @@ pub struct PromptSig {
     pub model: Option<(String, Span)>,
     /// The `returns:` front matter type: a typed prompt (LANGUAGE.md §4.1).
     pub returns: Option<ast::TypeExpr>,
+    /// The `temperature:` and `max_tokens:` front matter values.
+    pub settings: kiln_runtime::model::Settings,
 }
 
 /// Facts from files other than `.kiln` ones, keyed by the declaring file and the path as

@@ -39,6 +39,8 @@ struct Front {
     params: Option<Ordered<Spanned<String>>>,
     model: Option<Spanned<String>>,
     returns: Option<Spanned<String>>,
+    temperature: Option<Spanned<f64>>,
+    max_tokens: Option<Spanned<i64>>,
 }
 
 /// Reads the front matter of the `.prompt` file `file` (whose text is `text`).
@@ -85,15 +87,16 @@ pub fn load(file: FileId, text: &str) -> (Option<PromptSig>, Vec<Diagnostic>) {
     let offsets = syntax::template::Offsets { base: template_start, jumps: Vec::new() };
     let (body, template_diags) = syntax::parse_template(file, template, &offsets);
     diags.extend(template_diags);
-    let sig = |params, model, returns| PromptSig {
+    let sig = |params, model, returns, settings| PromptSig {
         params,
         template: template.to_string(),
         body,
         model,
         returns,
+        settings,
     };
     if yaml.trim().is_empty() {
-        return (Some(sig(Vec::new(), None, None)), diags);
+        return (Some(sig(Vec::new(), None, None, Default::default())), diags);
     }
     // Unknown keys are a warning; a malformed document is an error.
     match serde_saphyr::from_str::<Ordered<serde::de::IgnoredAny>>(yaml) {
@@ -201,7 +204,33 @@ pub fn load(file: FileId, text: &str) -> (Option<PromptSig>, Vec<Diagnostic>) {
             }
         }
     }
-    (ok.then(|| sig(params, model, returns)), diags)
+    let mut settings = kiln_runtime::model::Settings::default();
+    if let Some(t) = &front.temperature {
+        if (0.0..=2.0).contains(&t.value) {
+            settings.temperature = Some(t.value);
+        } else {
+            diags.push(bad(
+                "`temperature` must be between 0.0 and 2.0",
+                at(&t.referenced, 1),
+                "0.0 gives the most repeatable answers",
+            ));
+            ok = false;
+        }
+    }
+    if let Some(n) = &front.max_tokens {
+        match u64::try_from(n.value) {
+            Ok(v) if v >= 1 => settings.max_tokens = Some(v),
+            _ => {
+                diags.push(bad(
+                    "`max_tokens` must be a positive integer",
+                    at(&n.referenced, 1),
+                    "write a whole number of at least 1",
+                ));
+                ok = false;
+            }
+        }
+    }
+    (ok.then(|| sig(params, model, returns, settings)), diags)
 }
 
 /// The end of the YAML and the start of the template: the next line holding only `---`.

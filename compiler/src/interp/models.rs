@@ -8,7 +8,7 @@ use super::{EvalError, R};
 use crate::check::hir::TExpr;
 use crate::diag::codes;
 use kiln_runtime::model::request::Schema;
-use kiln_runtime::model::{Call, Client};
+use kiln_runtime::model::{Call, Client, Settings};
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -34,19 +34,27 @@ pub fn typed_answer(cx: &mut Interp, i: usize, rendered: Value, e: &TExpr) -> R<
         return Err(EvalError::internal(e.span, "a prompt rendered no text"));
     };
     let schema = Schema { name: def.name.to_string(), schema: crate::check::schema::schema(&ty) };
-    let text = ask(cx, &model, &prompt, Some(&schema), e)?;
+    let settings = def.settings;
+    let text = ask(cx, &model, &prompt, Some(&schema), settings, e)?;
     super::input::decode_json(&text, &ty)
         .map_err(|m| EvalError::new(codes::E0614, e.span, not_fitting(&model, &ty.to_string(), &m)))
 }
 
 /// One call through the run's client; a failure is the record's error.
-fn ask(cx: &Interp, model: &str, prompt: &str, schema: Option<&Schema>, e: &TExpr) -> R<String> {
+fn ask(
+    cx: &Interp,
+    model: &str,
+    prompt: &str,
+    schema: Option<&Schema>,
+    settings: Settings,
+    e: &TExpr,
+) -> R<String> {
     let Some(run) = &cx.models else {
         // The REPL and constant evaluation have no model client.
         return Err(EvalError::unsupported(e.span, "calling a language model outside `kiln run`"));
     };
     let record = format!("{}:{}", run.source, run.line);
-    let call = Call { model, prompt, schema, record: &record, stage: &run.stage };
+    let call = Call { model, prompt, schema, settings, record: &record, stage: &run.stage };
     run.client
         .complete(&call)
         .map_err(|m| EvalError::new(codes::E0614, e.span, format!("{FAILED}: {m}")))
@@ -64,5 +72,5 @@ pub fn complete(
         _ => return Err(EvalError::internal(e.span, "`complete` without a prompt")),
     };
     let model = crate::builtins::complete::model_name(named);
-    ask(cx, model, &prompt, None, e).map(|t| Value::str(&t))
+    ask(cx, model, &prompt, None, Settings::default(), e).map(|t| Value::str(&t))
 }

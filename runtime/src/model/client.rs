@@ -10,7 +10,7 @@ use super::cache::{Cache, Entry, Key};
 use super::http::{self, Attempt};
 use super::request::{self, Schema};
 use super::stats::{Counts, Stats, Trace, TraceLine};
-use super::{Budget, Config, ModelConfig, Options};
+use super::{Budget, Config, ModelConfig, Options, Settings};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Condvar, Mutex};
@@ -23,6 +23,8 @@ pub struct Call<'a> {
     pub model: &'a str,
     pub prompt: &'a str,
     pub schema: Option<&'a Schema>,
+    /// A prompt's own `temperature` / `max_tokens`.
+    pub settings: Settings,
     pub record: &'a str,
     pub stage: &'a str,
 }
@@ -177,7 +179,7 @@ impl Client {
     /// One model of the chain: the cache, then a request shared by identical calls.
     fn one(&self, m: usize, call: &Call<'_>) -> Result<Entry, Fail> {
         let model = &self.models[m];
-        let body = request::body(&model.cfg, call.prompt, call.schema);
+        let body = request::body(&model.cfg, call.prompt, call.schema, call.settings);
         let key = Key::of(&model.url, &body);
         if let Some(e) = self.cached(m, call, &key) {
             return Ok(e);

@@ -2,7 +2,7 @@
 //! before the run starts, and `kiln_model_complete` calls it from a row function.
 
 use super::request::Schema;
-use super::{Call, Client};
+use super::{Call, Client, Settings};
 use crate::arena::Arena;
 use crate::exec::abi::{RowCtx, kiln_fail};
 use crate::io::JsonDecoder;
@@ -51,6 +51,7 @@ pub unsafe extern "C" fn kiln_model_complete(
             model: text(name, name_len),
             prompt: text(prompt, prompt_len),
             schema: None,
+            settings: Settings::default(),
             record: "",
             stage: "",
         };
@@ -100,6 +101,7 @@ unsafe fn text<'a>(p: *const u8, len: u64) -> &'a str {
 /// A typed prompt's call site: the schema asked for and the decoder of the answer.
 struct Typed {
     schema: Schema,
+    settings: Settings,
     decoder: JsonDecoder,
     /// The type as the source writes it, for messages.
     shown: String,
@@ -109,9 +111,9 @@ static TYPED: Mutex<Vec<Arc<Typed>>> = Mutex::new(Vec::new());
 
 /// Registers a typed prompt for compiled code (`kiln_model_typed` takes the id): answers are
 /// asked for with `schema` and decoded into values of `ty` (shown as `shown` in messages).
-pub fn register_typed(schema: Schema, ty: &TypeDesc, shown: String) -> u32 {
+pub fn register_typed(schema: Schema, settings: Settings, ty: &TypeDesc, shown: String) -> u32 {
     let mut all = TYPED.lock().unwrap_or_else(|p| p.into_inner());
-    all.push(Arc::new(Typed { schema, decoder: JsonDecoder::new(ty), shown }));
+    all.push(Arc::new(Typed { schema, settings, decoder: JsonDecoder::new(ty), shown }));
     (all.len() - 1) as u32
 }
 
@@ -153,7 +155,14 @@ pub unsafe extern "C" fn kiln_model_typed(
         let Some(client) = active() else {
             return Err("no model client is active for this run".to_string());
         };
-        let call = Call { model, prompt, schema: Some(&typed.schema), record: "", stage: "" };
+        let call = Call {
+            model,
+            prompt,
+            schema: Some(&typed.schema),
+            settings: typed.settings,
+            record: "",
+            stage: "",
+        };
         client.complete(&call)
     })
     .unwrap_or_else(|_| Err("internal error in the model client".to_string()));

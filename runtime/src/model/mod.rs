@@ -85,6 +85,14 @@ impl ModelConfig {
     }
 }
 
+/// Request settings a prompt's front matter gives (`temperature`, `max_tokens`): they win
+/// over its model's.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Settings {
+    pub temperature: Option<f64>,
+    pub max_tokens: Option<u64>,
+}
+
 /// `max_concurrency` when kiln.toml does not say.
 pub const DEFAULT_CONCURRENCY: usize = 4;
 

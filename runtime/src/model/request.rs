@@ -2,7 +2,7 @@
 //! read back from the response. The body's bytes are the cache key's input, so they are
 //! built deterministically (fields in a fixed order, numbers printed one way).
 
-use super::{ModelConfig, Structured};
+use super::{ModelConfig, Settings, Structured};
 use serde_json::{Map, Value, json};
 
 /// What a typed prompt asks for: a JSON Schema, and a name for it.
@@ -12,8 +12,9 @@ pub struct Schema {
     pub schema: Value,
 }
 
-/// The request body for `prompt` sent to model `m`.
-pub fn body(m: &ModelConfig, prompt: &str, schema: Option<&Schema>) -> Vec<u8> {
+/// The request body for `prompt` sent to model `m`, with `over` winning over the model's
+/// settings.
+pub fn body(m: &ModelConfig, prompt: &str, schema: Option<&Schema>, over: Settings) -> Vec<u8> {
     let mut content = prompt.to_string();
     let mut obj = Map::new();
     obj.insert("model".into(), Value::String(m.model.clone()));
@@ -36,10 +37,10 @@ pub fn body(m: &ModelConfig, prompt: &str, schema: Option<&Schema>) -> Vec<u8> {
         }
     }
     obj.insert("messages".into(), json!([{ "role": "user", "content": content }]));
-    if let Some(t) = m.temperature {
+    if let Some(t) = over.temperature.or(m.temperature) {
         obj.insert("temperature".into(), json!(t));
     }
-    if let Some(n) = m.max_tokens {
+    if let Some(n) = over.max_tokens.or(m.max_tokens) {
         obj.insert("max_tokens".into(), json!(n));
     }
     serde_json::to_vec(&Value::Object(obj)).unwrap_or_default()
@@ -115,25 +116,28 @@ mod tests {
         let mut m = ModelConfig::new("default", "http://x/v1", "m1");
         m.temperature = Some(0.0);
         m.max_tokens = Some(5);
-        let b = String::from_utf8(body(&m, "hi", None)).unwrap();
+        let b = String::from_utf8(body(&m, "hi", None, Settings::default())).unwrap();
         assert_eq!(
             b,
             r#"{"model":"m1","messages":[{"role":"user","content":"hi"}],"temperature":0.0,"max_tokens":5}"#
         );
         assert_eq!(m.endpoint(), "http://x/v1/chat/completions");
+        let over = Settings { temperature: Some(0.5), max_tokens: None };
+        let b = String::from_utf8(body(&m, "hi", None, over)).unwrap();
+        assert!(b.ends_with(r#""temperature":0.5,"max_tokens":5}"#), "{b}");
     }
 
     #[test]
     fn structured_modes() {
         let mut m = ModelConfig::new("d", "http://x/v1", "m");
         let s = Schema { name: "answer".into(), schema: json!({"type": "integer"}) };
-        let b = String::from_utf8(body(&m, "q", Some(&s))).unwrap();
+        let b = String::from_utf8(body(&m, "q", Some(&s), Settings::default())).unwrap();
         assert!(b.contains(r#""response_format":{"type":"json_schema""#), "{b}");
         m.structured_output = Structured::JsonObject;
-        let b = String::from_utf8(body(&m, "q", Some(&s))).unwrap();
+        let b = String::from_utf8(body(&m, "q", Some(&s), Settings::default())).unwrap();
         assert!(b.contains(r#"{"type":"json_object"}"#) && b.contains("JSON Schema"), "{b}");
         m.structured_output = Structured::Prompt;
-        let b = String::from_utf8(body(&m, "q", Some(&s))).unwrap();
+        let b = String::from_utf8(body(&m, "q", Some(&s), Settings::default())).unwrap();
         assert!(!b.contains("response_format") && b.contains(r#"{\"type\":\"integer\"}"#), "{b}");
     }
 

@@ -50,6 +50,7 @@ impl<M: Module> Gen<'_, '_, '_, M> {
     pub(super) fn typed_answer(
         &mut self,
         prompt: &str,
+        settings: kiln_runtime::model::Settings,
         ty: &Ty,
         model: &str,
         text: super::Vals,
@@ -58,7 +59,7 @@ impl<M: Module> Gen<'_, '_, '_, M> {
         let Some(d) = desc(ty) else { return self.unsupported(e) };
         let schema = Schema { name: prompt.to_string(), schema: crate::check::schema::schema(ty) };
         let size = d.size();
-        let id = kiln_runtime::model::ffi::register_typed(schema, &d, ty.to_string());
+        let id = kiln_runtime::model::ffi::register_typed(schema, settings, &d, ty.to_string());
         let name = self.str_const(model.as_bytes());
         let site = self.sh.cx.site(FailSite {
             code: crate::diag::codes::E0614,

@@ -106,7 +106,7 @@ impl<M: Module> Gen<'_, '_, '_, M> {
         match typed {
             None => text,
             // A typed prompt: the rendered text goes to its model (see `models`).
-            Some((ty, model)) => self.typed_answer(&def.name, &ty, &model, text, e),
+            Some((ty, model)) => self.typed_answer(&def.name, def.settings, &ty, &model, text, e),
         }
     }
 
