@@ -115,7 +115,6 @@ fn reload_reads_the_loaded_file_again() {
     std::fs::write(&file, "fn f(x: int) -> int = x * 10\n").unwrap();
     assert_eq!(ask(":reload"), "loaded lib.kiln (1 declaration)\n");
     assert_eq!(ask("f(2)"), "20 : int\n");
-    drop(ask);
     writeln!(input, "OLD").unwrap();
     drop(input);
     let out = child.wait_with_output().unwrap();
