@@ -26,7 +26,9 @@ pub fn define(s: &mut Session, new: Vec<Decl>, quiet: bool) -> bool {
         let errors: Vec<Diagnostic> =
             checked.run().diagnostics.iter().filter(|d| d.is_error()).cloned().collect();
         if errors.is_empty() {
-            for (c, ds) in &found {
+            // The first round's errors say why; later rounds only find what used a
+            // declaration set aside in an earlier one.
+            if let Some((c, ds)) = found.first() {
                 s.render(c, ds);
             }
             for d in &broke {
