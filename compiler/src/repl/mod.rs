@@ -158,8 +158,17 @@ fn interactive(color: bool) -> Status {
     if let Some(h) = &history {
         let _ = ed.load_history(h);
     }
-    // Ctrl-C while `:run` runs stops the run (the editor reads Ctrl-C as a key itself).
-    let _ = ctrlc::set_handler(kiln_runtime::exec::interrupt::request);
+    // Ctrl-C while `:run` runs stops the run (the editor reads Ctrl-C as a key itself). A
+    // compiled expression cannot be stopped: a second Ctrl-C before the input is done
+    // leaves the REPL (history is already saved).
+    let _ = ctrlc::set_handler(|| {
+        use kiln_runtime::exec::interrupt;
+        if interrupt::requested() {
+            eprintln!("\ninterrupted twice: leaving kiln repl");
+            std::process::exit(130);
+        }
+        interrupt::request();
+    });
     println!("Kiln {}: `:help` lists the commands, `:quit` leaves", env!("CARGO_PKG_VERSION"));
     let mut n = 0;
     loop {
@@ -193,7 +202,9 @@ fn interactive(color: bool) -> Status {
             let _ = ed.save_history(h);
         }
         n += 1;
-        if step(&mut session.borrow_mut(), format!("<input {n}>"), text).is_none() {
+        let quit = step(&mut session.borrow_mut(), format!("<input {n}>"), text).is_none();
+        kiln_runtime::exec::interrupt::clear();
+        if quit {
             break;
         }
     }
