@@ -146,7 +146,14 @@ fn history_path() -> Option<std::path::PathBuf> {
 fn interactive(color: bool) -> Status {
     use rustyline::error::ReadlineError;
     let session = std::rc::Rc::new(std::cell::RefCell::new(Session::new(color)));
-    let mut ed = match rustyline::Editor::<editor::KilnHelper, _>::new() {
+    // Tab lists every candidate (as a shell does) once what they share is typed.
+    let config = rustyline::Config::builder()
+        .completion_type(rustyline::CompletionType::List)
+        .max_history_size(10_000)
+        .and_then(|b| b.history_ignore_dups(true))
+        .map(|b| b.build())
+        .unwrap_or_default();
+    let mut ed = match rustyline::Editor::<editor::KilnHelper, _>::with_config(config) {
         Ok(ed) => ed,
         Err(e) => {
             error(format!("cannot start the line editor: {e}"));
