@@ -58,3 +58,14 @@ fn the_scan_finds_io_where_there_is_some() {
     assert!(!uses("driver", &["std::fs"]).is_empty());
     assert!(!uses("cli", &["crate::interp"]).is_empty());
 }
+
+/// `kiln repl` evaluates every expression with compiled code: it may use the interpreter's
+/// param resolution (as `kiln run` does), never its evaluator.
+#[test]
+fn the_repl_evaluates_with_compiled_code_only() {
+    let found: Vec<String> = uses("repl", &["interp"])
+        .into_iter()
+        .filter(|l| !l.contains("interp::params") && !l.contains("interp::Value"))
+        .collect();
+    assert!(found.is_empty(), "the REPL uses the interpreter:\n{}", found.join("\n"));
+}

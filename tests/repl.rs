@@ -84,3 +84,41 @@ fn a_pipe_on_the_next_line_continues_a_scripted_declaration() {
     let (code, out) = transcript("stage s = range(0, 5)\n  |> map(x => x * 10)\n:run s 2\n");
     assert_eq!((code, out.as_str()), (0, "defined s : stream<int>\n0\n10\n"));
 }
+
+/// `:reload` reads a loaded file again: changed declarations replace the old ones, and a
+/// declaration the file no longer has is dropped.
+#[test]
+fn reload_reads_the_loaded_file_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("lib.kiln");
+    std::fs::write(&file, "fn f(x: int) -> int = x + 1\nconst OLD = 1\n").unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kiln"))
+        .arg("repl")
+        .current_dir(dir.path())
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the kiln binary runs");
+    let mut input = child.stdin.take().unwrap();
+    let mut output = BufReader::new(child.stdout.take().unwrap());
+    let mut ask = |line: &str| {
+        writeln!(input, "{line}").unwrap();
+        input.flush().unwrap();
+        let mut got = String::new();
+        output.read_line(&mut got).unwrap();
+        got
+    };
+    assert_eq!(ask(":load lib.kiln"), "loaded lib.kiln (2 declarations)\n");
+    assert_eq!(ask("f(1) + OLD"), "3 : int\n");
+    std::fs::write(&file, "fn f(x: int) -> int = x * 10\n").unwrap();
+    assert_eq!(ask(":reload"), "loaded lib.kiln (1 declaration)\n");
+    assert_eq!(ask("f(2)"), "20 : int\n");
+    writeln!(input, "OLD").unwrap();
+    drop(input);
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("unknown name `OLD`"), "{stderr}");
+    assert_eq!(out.status.code(), Some(1));
+}

@@ -59,7 +59,12 @@ pub fn command(s: &mut Session, name: &str, origin: usize, at: usize) -> Next {
             eval::run(s, origin, rest_start, rest_start + e.len(), n)
         }
         "ir" if !rest.trim().is_empty() => ir(s, rest.trim()),
-        "l" | "load" if !rest.trim().is_empty() => load(s, Path::new(rest.trim()), None),
+        "l" | "load" if !rest.trim().is_empty() => {
+            // A path may be quoted (it may hold spaces).
+            let path = rest.trim();
+            let path = path.strip_prefix('"').and_then(|p| p.strip_suffix('"')).unwrap_or(path);
+            load(s, Path::new(path), None)
+        }
         "reload" => reload(s),
         "type" | "t" | "run" | "r" | "ir" | "load" | "l" => {
             super::error(format!("`:{name}` needs an argument; `:help` lists the commands"));

@@ -26,7 +26,9 @@ pub fn define(s: &mut Session, new: Vec<Decl>, quiet: bool) -> bool {
         let errors: Vec<Diagnostic> =
             checked.run().diagnostics.iter().filter(|d| d.is_error()).cloned().collect();
         if errors.is_empty() {
-            for (c, ds) in &found {
+            // The first round's errors say why; later rounds only find what used a
+            // declaration set aside in an earlier one.
+            if let Some((c, ds)) = found.first() {
                 s.render(c, ds);
             }
             for d in &broke {
@@ -100,7 +102,10 @@ fn accept(
             .collect();
         for (d, again) in new.iter().zip(replaced) {
             let verb = if *again { "redefined" } else { "defined" };
-            println!("{verb} {}", what(s, &c.program, d));
+            match d.keyword {
+                "use" => println!("{verb} {}", used(s, c, d)),
+                _ => println!("{verb} {}", what(s, &c.program, d)),
+            }
         }
     }
     if !mine.is_empty() {
@@ -125,6 +130,27 @@ pub fn restore(s: &mut Session) {
             i += 1;
         }
     }
+}
+
+/// `use "P": a, b, C`: what the module brings into scope (its fns, consts and params).
+fn used(s: &Session, c: &crate::compile::Compiled, d: &Decl) -> String {
+    let path = d.name.clone().unwrap_or_default();
+    let shown = if path.starts_with("std/") {
+        format!("<{path}>")
+    } else {
+        crate::driver::normalize(&s.dir.join(&path))
+    };
+    let map = &c.check.map;
+    let Some(file) = map.find(&shown) else { return format!("use \"{path}\"") };
+    let p = &c.program;
+    let mut names: Vec<&str> = Vec::new();
+    names.extend(p.fns.iter().filter(|f| f.span.file == file).map(|f| &*f.name));
+    names.extend(p.consts.iter().filter(|f| f.span.file == file).map(|f| &*f.name));
+    names.extend(p.params.iter().filter(|f| f.span.file == file).map(|f| &*f.name));
+    if names.is_empty() {
+        return format!("use \"{path}\"");
+    }
+    format!("use \"{path}\": {}", names.join(", "))
 }
 
 /// What declaration `d` defines, with its type: `sq : (int) -> int`.

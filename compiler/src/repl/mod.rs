@@ -146,7 +146,14 @@ fn history_path() -> Option<std::path::PathBuf> {
 fn interactive(color: bool) -> Status {
     use rustyline::error::ReadlineError;
     let session = std::rc::Rc::new(std::cell::RefCell::new(Session::new(color)));
-    let mut ed = match rustyline::Editor::<editor::KilnHelper, _>::new() {
+    // Tab lists every candidate (as a shell does) once what they share is typed.
+    let config = rustyline::Config::builder()
+        .completion_type(rustyline::CompletionType::List)
+        .max_history_size(10_000)
+        .and_then(|b| b.history_ignore_dups(true))
+        .map(|b| b.build())
+        .unwrap_or_default();
+    let mut ed = match rustyline::Editor::<editor::KilnHelper, _>::with_config(config) {
         Ok(ed) => ed,
         Err(e) => {
             error(format!("cannot start the line editor: {e}"));
@@ -158,8 +165,17 @@ fn interactive(color: bool) -> Status {
     if let Some(h) = &history {
         let _ = ed.load_history(h);
     }
-    // Ctrl-C while `:run` runs stops the run (the editor reads Ctrl-C as a key itself).
-    let _ = ctrlc::set_handler(kiln_runtime::exec::interrupt::request);
+    // Ctrl-C while `:run` runs stops the run (the editor reads Ctrl-C as a key itself). A
+    // compiled expression cannot be stopped: a second Ctrl-C before the input is done
+    // leaves the REPL (history is already saved).
+    let _ = ctrlc::set_handler(|| {
+        use kiln_runtime::exec::interrupt;
+        if interrupt::requested() {
+            eprintln!("\ninterrupted twice: leaving kiln repl");
+            std::process::exit(130);
+        }
+        interrupt::request();
+    });
     println!("Kiln {}: `:help` lists the commands, `:quit` leaves", env!("CARGO_PKG_VERSION"));
     let mut n = 0;
     loop {
@@ -193,7 +209,9 @@ fn interactive(color: bool) -> Status {
             let _ = ed.save_history(h);
         }
         n += 1;
-        if step(&mut session.borrow_mut(), format!("<input {n}>"), text).is_none() {
+        let quit = step(&mut session.borrow_mut(), format!("<input {n}>"), text).is_none();
+        kiln_runtime::exec::interrupt::clear();
+        if quit {
             break;
         }
     }

@@ -64,3 +64,37 @@ pub unsafe fn eval_json(
     unsafe { JsonEncoder::new(ty).encode(buf.as_ptr().cast(), &mut text) };
     Ok(text)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Writes `{v: 42}`.
+    unsafe extern "C" fn answer(_: *mut RowCtx, _: *const u8, out: *mut u8) -> u32 {
+        // SAFETY: `eval_json` passes a buffer covering the record `{v: int}`.
+        unsafe { out.cast::<i64>().write(42) };
+        0
+    }
+
+    /// Fails at site 7 without a message.
+    unsafe extern "C" fn fails(ctx: *mut RowCtx, _: *const u8, _: *mut u8) -> u32 {
+        // SAFETY: `eval_json` passes a live context.
+        unsafe { (*ctx).err_site = 7 };
+        1
+    }
+
+    fn int_record() -> TypeDesc {
+        TypeDesc::Record(vec![("v".to_string(), TypeDesc::Int)])
+    }
+
+    #[test]
+    fn runs_a_projection_and_writes_its_value_as_json() {
+        let block = ParamBlock::new(&[], &[]).unwrap();
+        // SAFETY: `answer` writes `{v: int}` and reads no row.
+        let r = unsafe { eval_json(answer, &int_record(), &block) };
+        assert_eq!(r, Ok(b"42".to_vec()));
+        // SAFETY: as above, for `fails` (which writes nothing).
+        let r = unsafe { eval_json(fails, &int_record(), &block) };
+        assert_eq!(r, Err(ArgFailure { site: 7, message: String::new() }));
+    }
+}
