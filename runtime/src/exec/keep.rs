@@ -310,7 +310,7 @@ mod tests {
         }
         for k in 0..7u64 {
             let got: Vec<u64> =
-                ix.get(&k.to_le_bytes()).map(|p| unsafe_read(p)).collect::<Vec<_>>();
+                ix.get(&k.to_le_bytes()).map(unsafe_read).collect::<Vec<_>>();
             let want: Vec<u64> = rows.iter().copied().filter(|r| r % 7 == k).collect();
             assert_eq!(got, want);
         }
