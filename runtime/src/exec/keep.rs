@@ -309,8 +309,7 @@ mod tests {
             assert!(ix.push(&(r % 7).to_le_bytes(), (r as *const u64).cast()));
         }
         for k in 0..7u64 {
-            let got: Vec<u64> =
-                ix.get(&k.to_le_bytes()).map(unsafe_read).collect::<Vec<_>>();
+            let got: Vec<u64> = ix.get(&k.to_le_bytes()).map(unsafe_read).collect::<Vec<_>>();
             let want: Vec<u64> = rows.iter().copied().filter(|r| r % 7 == k).collect();
             assert_eq!(got, want);
         }
