@@ -31,7 +31,7 @@ measure() {  # name kiln-file [params...]
 }
 
 echo "Peak memory, $(date -u '+%Y-%m-%d %H:%M UTC'), ${cpu}, $(nproc) cores, --threads 2;"
-echo "input \`$input\` ($records records, $(stat -c %s "$input") bytes)."
+echo "input \`$input\` ($records records, $(stat -L -c %s "$input") bytes)."
 echo
 echo "| pipeline | peak RSS | wall (m:ss) |"
 echo "|---|---:|---:|"
