@@ -2,7 +2,9 @@
 
 Generates the data, times Q1/Q2 on Kiln, jq, DuckDB, Polars and plain Python (best of
 --repeat), checks that their outputs agree, times `kiln check` on a generated 10,000-line
-file, and rewrites the `## Queries` and `## Check` sections of BENCHMARKS.md.
+file (with its time per phase), measures the peak memory of a sort, a distinct and a join
+(bench/mem/run.sh), and rewrites the `## Queries`, `## Check` and `## Materialization
+memory` sections of BENCHMARKS.md.
 """
 import argparse
 import datetime
@@ -326,11 +328,32 @@ def queries_section(args, results, digest, size, load_before, load_after):
     return L
 
 
-def write_markdown(queries, check):
+def memory_section(records):
+    """Peak memory of a sort, a distinct and a join (bench/mem/run.sh); markdown lines."""
+    kiln = kiln_binary()
+    if not kiln:
+        return ["kiln: not available yet (no binary at `target/release/kiln`)."]
+    env = dict(os.environ, KILN=kiln)
+    p = subprocess.run([os.path.join(BENCH, "mem", "run.sh"), str(records)], capture_output=True,
+                       text=True, env=env)
+    if p.returncode != 0:
+        loud("bench/mem/run.sh failed: " + " | ".join(p.stderr.strip().splitlines()[-3:]))
+        return ["`bench/mem/run.sh` failed."]
+    print(p.stdout.rstrip())
+    lines = p.stdout.rstrip().splitlines()
+    return ["From `bench/mem/run.sh` (run by `bench/run`, 500,000 records unless "
+            "`--mem-records`). Goal: `sort_by` of 500k `{ id, price }` under 60 MB; a join's "
+            "peak independent of the declaration order.", ""] + lines
+
+
+def write_markdown(queries, check, memory=None):
     path = os.path.join(ROOT, "BENCHMARKS.md")
     text = open(path, encoding="utf-8").read() if os.path.exists(path) else \
         "# Benchmarks\n\nWritten by `bench/run`; other sections may come from other benchmarks.\n"
-    for heading, body in (("## Queries", queries), ("## Check", check)):
+    sections = [("## Queries", queries), ("## Check", check)]
+    if memory is not None:
+        sections.append(("## Materialization memory", memory))
+    for heading, body in sections:
         section = heading + "\n\n" + "\n".join(body).rstrip() + "\n"
         start = text.find(heading + "\n")
         if start < 0:
@@ -349,6 +372,8 @@ def main():
     ap.add_argument("--repeat", type=int, default=3, help="runs per query and engine (best kept)")
     ap.add_argument("--check-repeat", type=int, default=5, help="runs of kiln check (best kept)")
     ap.add_argument("--engines", default=",".join(ENGINES), help="comma-separated subset")
+    ap.add_argument("--mem-records", type=int, default=500_000,
+                    help="records for the memory benchmark (bench/mem/run.sh)")
     ap.add_argument("--note", default="", help="conditions to record in BENCHMARKS.md")
     ap.add_argument("--no-write", action="store_true", help="do not touch BENCHMARKS.md")
     args = ap.parse_args()
@@ -363,10 +388,12 @@ def main():
     print("verify:")
     verify(results)
     check = check_section(args.check_repeat)
+    print("memory:")
+    memory = memory_section(args.mem_records)
     load_after = open("/proc/loadavg").read().split()[0]
     if not args.no_write:
         write_markdown(queries_section(args, results, digest, os.path.getsize(inp),
-                                       load_before, load_after), check)
+                                       load_before, load_after), check, memory)
     if problems:
         print(f"\n{len(problems)} PROBLEM(S):\n  " + "\n  ".join(problems), file=sys.stderr)
         sys.exit(1)

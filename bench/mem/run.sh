@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Peak memory of what Kiln materializes (issue 18): `sort_by` of every record, and a join
-# whose large source is declared before its small one, beside a streaming pass over the
-# same file. Peak RSS from /usr/bin/time -v (apt-get install time), best of 3 by wall time.
+# Peak memory of what Kiln materializes (issue 18): `sort_by` of every record, `distinct`
+# over every id, and a join whose large source is declared before its small one, beside
+# a streaming pass over the same file. Peak RSS from /usr/bin/time -v (apt-get install time), best of 3 by wall time.
 #   bench/mem/run.sh [RECORDS]     # default 500,000 (about 145 MB of JSONL)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -31,7 +31,7 @@ measure() {  # name kiln-file [params...]
 }
 
 echo "Peak memory, $(date -u '+%Y-%m-%d %H:%M UTC'), ${cpu}, $(nproc) cores, --threads 2;"
-echo "input \`$input\` ($records records, $(stat -c %s "$input") bytes)."
+echo "input \`$input\` ($records records, $(stat -L -c %s "$input") bytes)."
 echo
 echo "| pipeline | peak RSS | wall (m:ss) |"
 echo "|---|---:|---:|"
@@ -39,6 +39,8 @@ measure "streaming pass (\`bench/q1.kiln\`)" bench/q1.kiln \
   --param input="$input" --param output="$data/out/mem_q1.jsonl"
 measure "\`sort_by\` of \`{ id, price }\` (\`bench/mem/sort.kiln\`)" bench/mem/sort.kiln \
   --param input="$input" --param output="$data/out/mem_sort.jsonl"
+measure "\`distinct\` of every id (\`bench/mem/distinct.kiln\`)" bench/mem/distinct.kiln \
+  --param input="$input" --param output="$data/out/mem_distinct.jsonl"
 measure "join, large source declared first (\`bench/mem/join.kiln\`)" bench/mem/join.kiln \
   --param input="$input" --param small="$data/mem_users.jsonl" \
   --param output="$data/out/mem_join.jsonl"

@@ -62,9 +62,12 @@ enum Parsed {
     Failed(std::ops::Range<usize>),
 }
 
-/// Cuts the declarations into a few groups of similar size (a few per core).
+/// Cuts the declarations into groups of similar size (at least two per core).
 fn group(chunks: &[split::Chunk], len: usize) -> Vec<std::ops::Range<usize>> {
-    let parts = (rayon::current_num_threads().max(pool().current_num_threads()) * 2).max(1);
+    // Groups of about 16 KiB (at least two per thread): a thread's token queue is then
+    // small and reused from one group to the next instead of growing into fresh pages.
+    let threads = rayon::current_num_threads().max(pool().current_num_threads());
+    let parts = (threads * 2).max(len / (16 << 10)).max(1);
     let target = len / parts + 1;
     let mut out = Vec::new();
     let mut start = 0;
@@ -766,7 +769,11 @@ const KEYWORDS: &[&str] = &[
 /// `text` without trailing whitespace and comments (strings are respected).
 fn trimmed(text: &str) -> &str {
     let last = text.as_bytes().last().copied();
-    if !matches!(last, Some(b' ' | b'\t' | b'\r' | b'\n')) && !text.contains('#') {
+    // A comment runs to the end of its line, so text that ends in one has a `#` on its
+    // last line: only that line needs looking at (a node's text holds all its children's,
+    // so scanning all of it for every node would cost its length times its depth).
+    let last_line = &text[text.rfind('\n').map_or(0, |i| i + 1)..];
+    if !matches!(last, Some(b' ' | b'\t' | b'\r' | b'\n')) && !last_line.contains('#') {
         return text;
     }
     let b = text.as_bytes();

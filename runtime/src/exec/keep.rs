@@ -188,10 +188,10 @@ impl Provs {
     }
 }
 
-/// A range of a [`Keys`] buffer.
+/// A range of a [`Keys`] buffer (16 bytes: the hash is not stored, a table that grows
+/// hashes the bytes again).
 #[derive(Clone, Copy)]
 struct KeyRef {
-    hash: u64,
     off: usize,
     len: u32,
 }
@@ -208,10 +208,14 @@ impl Keys {
         &self.bytes[r.off..r.off + r.len as usize]
     }
 
-    fn add(&mut self, kb: &[u8], hash: u64) -> KeyRef {
+    fn add(&mut self, kb: &[u8]) -> KeyRef {
         let off = self.bytes.len();
         self.bytes.extend_from_slice(kb);
-        KeyRef { hash, off, len: kb.len() as u32 }
+        KeyRef { off, len: kb.len() as u32 }
+    }
+
+    fn hash(&self, kb: &[u8]) -> u64 {
+        self.hasher.hash_one(kb)
     }
 }
 
@@ -225,13 +229,14 @@ pub(crate) struct KeySet {
 impl KeySet {
     /// Adds `kb`; false when it was there already.
     pub fn insert(&mut self, kb: &[u8]) -> bool {
-        let hash = self.keys.hasher.hash_one(kb);
+        let hash = self.keys.hash(kb);
         let keys = &self.keys;
-        if self.table.find(hash, |r| r.hash == hash && keys.get(r) == kb).is_some() {
+        if self.table.find(hash, |r| keys.get(r) == kb).is_some() {
             return false;
         }
-        let r = self.keys.add(kb, hash);
-        self.table.insert_unique(hash, r, |r| r.hash);
+        let r = self.keys.add(kb);
+        let keys = &self.keys;
+        self.table.insert_unique(hash, r, |r| keys.hash(keys.get(r)));
         true
     }
 }
@@ -254,25 +259,24 @@ impl KeyIndex {
             return false;
         }
         self.rows.push((row, u32::MAX));
-        let hash = self.keys.hasher.hash_one(kb);
+        let hash = self.keys.hash(kb);
         let keys = &self.keys;
-        if let Some(e) = self.table.find_mut(hash, |(r, ..)| r.hash == hash && keys.get(r) == kb) {
+        if let Some(e) = self.table.find_mut(hash, |(r, ..)| keys.get(r) == kb) {
             self.rows[e.2 as usize].1 = i;
             e.2 = i;
             return true;
         }
-        let r = self.keys.add(kb, hash);
-        self.table.insert_unique(hash, (r, i, i), |(r, ..)| r.hash);
+        let r = self.keys.add(kb);
+        let keys = &self.keys;
+        self.table.insert_unique(hash, (r, i, i), |(r, ..)| keys.hash(keys.get(r)));
         true
     }
 
     /// The rows of key `kb`, in arrival order.
     pub fn get(&self, kb: &[u8]) -> impl Iterator<Item = *const u8> + '_ {
-        let hash = self.keys.hasher.hash_one(kb);
-        let first = self
-            .table
-            .find(hash, |(r, ..)| r.hash == hash && self.keys.get(r) == kb)
-            .map_or(u32::MAX, |e| e.1);
+        let hash = self.keys.hash(kb);
+        let first =
+            self.table.find(hash, |(r, ..)| self.keys.get(r) == kb).map_or(u32::MAX, |e| e.1);
         let mut next = first;
         std::iter::from_fn(move || {
             let &(row, n) = self.rows.get(next as usize)?;

@@ -177,20 +177,34 @@ fn micro<const R: usize>(
     // SAFETY: `h < STRIPS`, so the strip's first column `h * CV * LANES` is inside a
     // panel row of `NR` values.
     let bp = unsafe { panel.as_ptr().add(h * CV * LANES) };
-    let xp = xs.as_ptr();
-    for kk in 0..k {
+    // One pointer per row of `xs`, so each broadcast is a plain indexed load.
+    // SAFETY: `xs` holds R*k values and r < R.
+    let rows: [*const f32; R] = core::array::from_fn(|r| unsafe { xs.as_ptr().add(r * k) });
+    // One step of the sums: every row times the strip's row `kk`.
+    let step = |acc: &mut [[V; CV]; R], kk: usize| {
         // SAFETY: `panel` holds k*NR values; kk < k and h*CV*LANES + j*LANES + LANES <= NR,
         // so every vector read stays inside it; `V` is plain f32 lanes, read unaligned.
         let b: [V; CV] = core::array::from_fn(|j| unsafe {
             core::ptr::read_unaligned(bp.add(kk * NR + j * LANES) as *const V)
         });
         for (r, acc) in acc.iter_mut().enumerate() {
-            // SAFETY: `xs` holds R*k values and r < R, kk < k.
-            let a = V::splat(unsafe { *xp.add(r * k + kk) });
+            // SAFETY: row `r` of `xs` holds k values and kk < k.
+            let a = V::splat(unsafe { *rows[r].add(kk) });
             for j in 0..CV {
                 acc[j] = a.mul_add(b[j], acc[j]);
             }
         }
+    };
+    // Two steps per iteration halve the loop's own instructions (each step is in order,
+    // so a row's sums are the same whatever the tile height).
+    let mut kk = 0;
+    while kk + 2 <= k {
+        step(&mut acc, kk);
+        step(&mut acc, kk + 1);
+        kk += 2;
+    }
+    if kk < k {
+        step(&mut acc, kk);
     }
     let c0 = p * NR + h * CV * LANES;
     let c1 = (c0 + CV * LANES).min(m);
