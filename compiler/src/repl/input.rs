@@ -28,6 +28,16 @@ fn skip_blank(text: &str) -> &str {
     t
 }
 
+/// Where `let NAME =` starts when an input begins with it: a `let` outside a block, which
+/// users coming from other REPLs type to keep a value (the REPL says to write `const`).
+pub fn top_level_let(text: &str) -> Option<usize> {
+    let t = skip_blank(text);
+    let rest = t.strip_prefix("let")?;
+    let name = rest.trim_start();
+    let ident = name.starts_with(|c: char| c.is_alphabetic() || c == '_');
+    (rest.starts_with(char::is_whitespace) && ident).then(|| text.len() - t.len())
+}
+
 pub fn classify(text: &str) -> Input<'_> {
     let t = skip_blank(text);
     if t.is_empty() {
@@ -148,6 +158,9 @@ mod tests {
     #[test]
     fn classifies() {
         assert_eq!(classify("1 + 2"), Input::Expr);
+        assert_eq!(top_level_let("  let y = 3"), Some(2));
+        assert_eq!(top_level_let("letter + 1"), None);
+        assert_eq!(top_level_let("{ let y = 3  y }"), None);
         assert_eq!(classify("  # c\n fn f() -> int = 1"), Input::Decls);
         assert_eq!(classify("{ source: 1 }"), Input::Expr);
         assert_eq!(classify(":type 1"), Input::Command("type", "1"));

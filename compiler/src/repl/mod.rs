@@ -54,6 +54,26 @@ fn step(s: &mut Session, name: String, text: String) -> Option<bool> {
         Input::Decls | Input::Expr => None,
     };
     let decls = matches!(input::classify(&text), Input::Decls);
+    if kind.is_none()
+        && !decls
+        && let Some(at) = input::top_level_let(&text)
+    {
+        let mut map = crate::source::SourceMap::new();
+        let file = map.add(name, text);
+        let span = crate::source::Span { file, start: at as u32, end: at as u32 + 3 };
+        let d = crate::diag::Diagnostic::new(
+            crate::diag::codes::E0001,
+            span,
+            "`let` binds a name inside a block, not in the session",
+        )
+        .label("not a declaration")
+        .help("keep a value in the session with `const NAME = ...`, or write a block: `{ let x = 3  x * 2 }`");
+        let _ = std::io::Write::flush(&mut std::io::stdout());
+        let mut err = std::io::stderr().lock();
+        let format = crate::diag::render::Format::Human { color: s.color };
+        let _ = crate::diag::render::render(format, &map, &[d], &mut err);
+        return Some(false);
+    }
     let origin = s.add_origin(name, text, None);
     let ok = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match kind {
         Some((c, at)) => match commands::command(s, &c, origin, at) {
