@@ -13,6 +13,10 @@ use std::ptr::NonNull;
 
 const FIRST_BLOCK: usize = 256 * 1024;
 const MAX_BLOCK: usize = 16 * 1024 * 1024;
+/// At most this many bytes of blocks are kept across a `reset` for reuse, so a chunk that
+/// needs more than one block does not take fresh pages from the system (page faults and
+/// zeroing) every time.
+const KEEP_MAX: usize = 48 * 1024 * 1024;
 /// Every block is aligned to this, so any request with a smaller alignment never needs
 /// padding at the start of a block.
 const BLOCK_ALIGN: usize = 64;
@@ -50,6 +54,8 @@ pub struct Arena {
     used: usize,
     /// Bytes used in all earlier blocks (for sizing the block kept by `reset`).
     used_before: usize,
+    /// Blocks kept by `reset`, taken again before asking the system for more.
+    spare: Vec<Block>,
 }
 
 // SAFETY: the arena owns its blocks exclusively (raw pointers only because they are
@@ -65,7 +71,7 @@ impl Default for Arena {
 impl Arena {
     /// An arena that takes no memory until the first allocation.
     pub fn new() -> Arena {
-        Arena { blocks: Vec::new(), used: 0, used_before: 0 }
+        Arena { blocks: Vec::new(), used: 0, used_before: 0, spare: Vec::new() }
     }
 
     /// `size` bytes aligned to `align` (rounded up to a power of two), uninitialized.
@@ -106,8 +112,12 @@ impl Arena {
             return std::ptr::null_mut();
         };
         let block_size = if need > next / 4 { need.max(next) } else { next };
-        let Some(block) = Block::new(block_size) else {
-            return std::ptr::null_mut();
+        let block = match self.spare.iter().position(|b| b.size >= need) {
+            Some(i) => self.spare.swap_remove(i),
+            None => match Block::new(block_size) {
+                Some(b) => b,
+                None => return std::ptr::null_mut(),
+            },
         };
         let base = block.ptr.as_ptr() as usize;
         let Some(start) = base.checked_next_multiple_of(align).map(|a| a - base) else {
@@ -150,17 +160,26 @@ impl Arena {
 
     /// Bytes held from the system.
     pub fn capacity(&self) -> usize {
-        self.blocks.iter().map(|b| b.size).sum()
+        self.blocks.iter().chain(&self.spare).map(|b| b.size).sum()
     }
 
     /// Frees everything allocated so far. Every pointer handed out becomes invalid.
     pub fn reset(&mut self) {
-        if self.blocks.len() > 1 {
-            let want = self.used().next_multiple_of(FIRST_BLOCK).min(MAX_BLOCK);
-            let biggest = self.blocks.iter().map(|b| b.size).max().unwrap_or(0);
-            self.blocks.clear();
-            if let Some(b) = Block::new(want.max(biggest)) {
-                self.blocks.push(b);
+        if self.blocks.len() > 1 || !self.spare.is_empty() {
+            // Keep the biggest blocks, up to KEEP_MAX bytes: the biggest is the current
+            // block, the others are reused by `alloc_slow` before the system is asked.
+            let mut all: Vec<Block> = self.blocks.drain(..).chain(self.spare.drain(..)).collect();
+            all.sort_by_key(|b| std::cmp::Reverse(b.size));
+            let mut kept = 0;
+            for b in all {
+                if kept + b.size <= KEEP_MAX || self.blocks.is_empty() {
+                    kept += b.size;
+                    if self.blocks.is_empty() {
+                        self.blocks.push(b);
+                    } else {
+                        self.spare.push(b);
+                    }
+                }
             }
         }
         self.used = 0;

@@ -446,7 +446,9 @@ pub unsafe extern "C" fn kiln_text_push(
         };
         let need = b.len + len;
         if need > b.cap {
-            let cap = need.max(b.cap * 2).max(64);
+            // Room for half as much again, so a template whose first piece is long (a
+            // big literal) is not copied again at the next small insert.
+            let cap = need.saturating_add(need / 2).max(b.cap * 2).max(64);
             let q = a.alloc(cap as usize, 8);
             if q.is_null() {
                 return 1;
