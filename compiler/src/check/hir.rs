@@ -266,32 +266,7 @@ pub struct Program {
 /// Calls `f` on every node of `e`, parents first.
 pub fn visit(e: &TExpr, f: &mut impl FnMut(&TExpr)) {
     f(e);
-    match &e.kind {
-        TExprKind::List(xs) | TExprKind::Record(xs) => xs.iter().for_each(|x| visit(x, f)),
-        TExprKind::Unary(_, x)
-        | TExprKind::Widen(x)
-        | TExprKind::WrapOptional(x)
-        | TExprKind::Unwrap(x) => visit(x, f),
-        TExprKind::Field(x, _) | TExprKind::Lambda(_, x) => visit(x, f),
-        TExprKind::Binary(_, a, b) | TExprKind::Index(a, b) | TExprKind::Let(_, a, b) => {
-            visit(a, f);
-            visit(b, f);
-        }
-        TExprKind::ConvertEach { value, body, .. } => {
-            visit(value, f);
-            visit(body, f);
-        }
-        TExprKind::If(c, t, e2) => {
-            visit(c, f);
-            visit(t, f);
-            visit(e2, f);
-        }
-        TExprKind::Call { args, named, .. } => {
-            args.iter().for_each(|x| visit(x, f));
-            named.iter().for_each(|(_, x)| visit(x, f));
-        }
-        _ => {}
-    }
+    children(e, &mut |c| visit(c, f));
 }
 
 /// Calls `f` on each direct child of `e`.

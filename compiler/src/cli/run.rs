@@ -194,7 +194,7 @@ fn run_here(
         let opts = super::models::jit_options(models.as_ref(), opts);
         let drew = opts.progress.is_some();
         let given = crate::interp::params::given(&pipeline, params, &env);
-        let values = values.iter().map(param_value).collect();
+        let values = values.iter().map(crate::interp::params::runtime_value).collect();
         let rp = crate::codegen::run::RunParams { values, given };
         let r = crate::codegen::run::run(&optimized, &run.map, agents.clone(), &rp, opts);
         if drew {
@@ -226,18 +226,5 @@ fn run_here(
             run.diagnostics.clear();
             fail(run, *d)
         }
-    }
-}
-
-/// A param's value as compiled code reads it (params are scalars or optional scalars).
-fn param_value(v: &crate::interp::Value) -> kiln_runtime::exec::ParamValue {
-    use crate::interp::Value;
-    use kiln_runtime::exec::ParamValue;
-    match v {
-        Value::Int(n) => ParamValue::Int(*n),
-        Value::Float(x) => ParamValue::Float(*x),
-        Value::Bool(b) => ParamValue::Bool(*b),
-        Value::Str(s) => ParamValue::Str(s.to_string()),
-        _ => ParamValue::Null,
     }
 }

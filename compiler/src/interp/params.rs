@@ -149,3 +149,16 @@ pub fn given(
         })
         .collect()
 }
+
+/// A param's value as compiled code reads it from the parameter block (params are scalars
+/// or optional scalars).
+pub fn runtime_value(v: &Value) -> kiln_runtime::exec::ParamValue {
+    use kiln_runtime::exec::ParamValue;
+    match v {
+        Value::Int(n) => ParamValue::Int(*n),
+        Value::Float(x) => ParamValue::Float(*x),
+        Value::Bool(b) => ParamValue::Bool(*b),
+        Value::Str(s) => ParamValue::Str(s.to_string()),
+        _ => ParamValue::Null,
+    }
+}

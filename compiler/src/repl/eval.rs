@@ -145,21 +145,8 @@ fn prepare(
         }
     };
     let given = crate::interp::params::given(p, &[], &env);
-    let values = values.iter().map(param_value).collect();
+    let values = values.iter().map(crate::interp::params::runtime_value).collect();
     Some((agents, RunParams { values, given }))
-}
-
-/// A param's value as compiled code reads it (params are scalars or optional scalars).
-fn param_value(v: &crate::interp::Value) -> kiln_runtime::exec::ParamValue {
-    use crate::interp::Value;
-    use kiln_runtime::exec::ParamValue;
-    match v {
-        Value::Int(n) => ParamValue::Int(*n),
-        Value::Float(x) => ParamValue::Float(*x),
-        Value::Bool(b) => ParamValue::Bool(*b),
-        Value::Str(s) => ParamValue::Str(s.to_string()),
-        _ => ParamValue::Null,
-    }
 }
 
 /// Checks the session's pipeline without its sinks, plus `stage __repl_run =

@@ -23,6 +23,47 @@ pub struct ArgFailure {
     pub message: String,
 }
 
+/// Runs `f`, a projection that reads no row, once with `params`, writing its result into
+/// `out` and allocating in `arena`; `Err` is the failure it reported.
+///
+/// # Safety
+/// `f` must be a function compiled with the [`ProjFn`] ABI that reads nothing from its row
+/// argument and writes at most `out.len() * 8` bytes at its `out` argument.
+pub(crate) unsafe fn run_unit(
+    f: ProjFn,
+    params: &ParamBlock,
+    arena: &mut Arena,
+    out: &mut [u64],
+) -> Result<(), ArgFailure> {
+    let mut emitted: Vec<*const u8> = Vec::new();
+    let mut ctx = RowCtx {
+        arena,
+        out: &mut emitted,
+        err_site: 0,
+        err_msg: KStr { ptr: std::ptr::null(), len: 0 },
+        fails: std::ptr::null_mut(),
+        err_op: 0,
+        params: params.as_ptr(),
+    };
+    // A row of no fields: the function never reads it.
+    let row = [0u64; 1];
+    // SAFETY: the caller promises `f`'s ABI and the size of what it writes; `out` is
+    // 8-aligned and `ctx` outlives the call.
+    let failed = unsafe { f(&mut ctx, row.as_ptr().cast(), out.as_mut_ptr().cast()) } != 0;
+    if !failed {
+        return Ok(());
+    }
+    let message = if ctx.err_msg.ptr.is_null() {
+        String::new()
+    } else {
+        // SAFETY: `kiln_fail` copies the message into the arena, alive as long as it.
+        let bytes =
+            unsafe { std::slice::from_raw_parts(ctx.err_msg.ptr, ctx.err_msg.len as usize) };
+        String::from_utf8_lossy(bytes).into_owned()
+    };
+    Err(ArgFailure { site: ctx.err_site, message })
+}
+
 /// Runs `f`, a projection that writes `{v: T}` (`ty` is `T`: `int`, `bool` or `str`) and
 /// reads no row, with the params of `params`.
 ///
@@ -36,33 +77,8 @@ pub unsafe fn eval_arg(
 ) -> Result<ArgValue, ArgFailure> {
     let mut arena = Arena::new();
     let mut out = [0u64; 2];
-    let mut emitted: Vec<*const u8> = Vec::new();
-    let mut ctx = RowCtx {
-        arena: &mut arena,
-        out: &mut emitted,
-        err_site: 0,
-        err_msg: KStr { ptr: std::ptr::null(), len: 0 },
-        fails: std::ptr::null_mut(),
-        err_op: 0,
-        params: params.as_ptr(),
-    };
-    // A row of no fields: the function never reads it.
-    let row = out.as_ptr().cast::<u8>();
-    // SAFETY: the caller promises `f`'s ABI and result type; `out` (16 bytes, 8-aligned)
-    // holds any of the result types, and `ctx` outlives the call.
-    let failed = unsafe { f(&mut ctx, row, out.as_mut_ptr().cast()) } != 0;
-    if failed {
-        let message = if ctx.err_msg.ptr.is_null() {
-            String::new()
-        } else {
-            // SAFETY: `kiln_fail` copies the message into the arena, alive until the end
-            // of this function.
-            let bytes =
-                unsafe { std::slice::from_raw_parts(ctx.err_msg.ptr, ctx.err_msg.len as usize) };
-            String::from_utf8_lossy(bytes).into_owned()
-        };
-        return Err(ArgFailure { site: ctx.err_site, message });
-    }
+    // SAFETY: the caller's promise; `out` (16 bytes) holds any of the result types.
+    unsafe { run_unit(f, params, &mut arena, &mut out) }?;
     let at = out.as_ptr().cast::<u8>();
     // SAFETY: `f` wrote a value of type `ty` at offset 0 of `out`; a string's bytes live
     // in the arena (or are static), alive until the end of this function.

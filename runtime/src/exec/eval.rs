@@ -3,12 +3,12 @@
 //! runs it once with a parameter block and encodes the value as the JSON text a `stdout()`
 //! sink writes (strings as JSON strings, records and lists as compact JSON).
 
-use super::abi::{ProjFn, RowCtx};
+use super::abi::ProjFn;
 use super::arg::ArgFailure;
 use super::plan::ParamBlock;
 use crate::arena::Arena;
 use crate::io::write::JsonEncoder;
-use crate::layout::{KStr, TypeDesc};
+use crate::layout::TypeDesc;
 
 /// Runs `f` with `params` and returns the JSON text of the value it wrote (field `v` of
 /// the record type `out`), or the failure it reported.
@@ -30,33 +30,9 @@ pub unsafe fn eval_json(
     };
     let mut arena = Arena::new();
     let mut buf = vec![0u64; out.size().div_ceil(8).max(1)];
-    let mut emitted: Vec<*const u8> = Vec::new();
-    let mut ctx = RowCtx {
-        arena: &mut arena,
-        out: &mut emitted,
-        err_site: 0,
-        err_msg: KStr { ptr: std::ptr::null(), len: 0 },
-        fails: std::ptr::null_mut(),
-        err_op: 0,
-        params: params.as_ptr(),
-    };
-    let unit = [0u64; 1];
-    // SAFETY: the caller promises `f`'s ABI and that it writes a value of type `out`;
-    // `buf` is 8-aligned and covers `out.size()` bytes; `ctx` outlives the call and the
-    // row (`unit`) is never read.
-    let failed = unsafe { f(&mut ctx, unit.as_ptr().cast(), buf.as_mut_ptr().cast()) } != 0;
-    if failed {
-        let message = if ctx.err_msg.ptr.is_null() {
-            String::new()
-        } else {
-            // SAFETY: `kiln_fail` copies the message into the arena, alive until the end
-            // of this function.
-            let bytes =
-                unsafe { std::slice::from_raw_parts(ctx.err_msg.ptr, ctx.err_msg.len as usize) };
-            String::from_utf8_lossy(bytes).into_owned()
-        };
-        return Err(ArgFailure { site: ctx.err_site, message });
-    }
+    // SAFETY: the caller promises `f`'s ABI and that it writes a value of type `out`,
+    // which `buf` covers.
+    unsafe { super::arg::run_unit(f, params, &mut arena, &mut buf) }?;
     let mut text = Vec::new();
     // SAFETY: `f` wrote a value of type `out` at `buf`, and field `v` (type `ty`) is at
     // offset 0; what it points to lives in the arena (or is static), alive until the end
@@ -68,6 +44,7 @@ pub unsafe fn eval_json(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::exec::RowCtx;
 
     /// Writes `{v: 42}`.
     unsafe extern "C" fn answer(_: *mut RowCtx, _: *const u8, out: *mut u8) -> u32 {

@@ -24,24 +24,11 @@ impl<M: Module> Gen<'_, '_, '_, M> {
         let p = self.expr(prompt);
         let name = crate::builtins::complete::model_name(named).to_string();
         let name = self.str_const(name.as_bytes());
-        let site = self.sh.cx.site(FailSite {
-            code: crate::diag::codes::E0614,
-            span: e.span,
-            message: String::new(),
-            located: true,
-        });
-        let site = self.b.ins().iconst(types::I32, i64::from(site));
+        let site = self.model_site(e);
         let out = self.slot(16);
         let st = self
             .call("kiln_model_complete", &[self.ctx, site, name[0], name[1], p[0], p[1], out])[0];
-        let ok = self.b.ins().icmp_imm_s(IntCC::Equal, st, 0);
-        let good = self.b.create_block();
-        let bad = self.b.create_block();
-        self.b.set_cold_block(bad);
-        self.b.ins().brif(ok, good, &[], bad, &[]);
-        self.switch(bad);
-        self.b.ins().jump(self.fail, &[]);
-        self.switch(good);
+        self.fail_on_status(st);
         load(&mut self.b, &Ty::Str, self.ptr, out, 0)
     }
 
@@ -61,19 +48,31 @@ impl<M: Module> Gen<'_, '_, '_, M> {
         let size = d.size();
         let id = kiln_runtime::model::ffi::register_typed(schema, settings, &d, ty.to_string());
         let name = self.str_const(model.as_bytes());
-        let site = self.sh.cx.site(FailSite {
-            code: crate::diag::codes::E0614,
-            span: e.span,
-            message: String::new(),
-            located: true,
-        });
-        let site = self.b.ins().iconst(types::I32, i64::from(site));
+        let site = self.model_site(e);
         let id = self.b.ins().iconst(types::I32, i64::from(id));
         let out = self.alloc(size, 16);
         let st = self.call(
             "kiln_model_typed",
             &[self.ctx, site, id, name[0], name[1], text[0], text[1], out],
         )[0];
+        self.fail_on_status(st);
+        load(&mut self.b, ty, self.ptr, out, 0)
+    }
+
+    /// The failure site of a model call at `e` (E0614; the runtime writes the message).
+    fn model_site(&mut self, e: &TExpr) -> cranelift_codegen::ir::Value {
+        let site = self.sh.cx.site(FailSite {
+            code: crate::diag::codes::E0614,
+            span: e.span,
+            message: String::new(),
+            located: true,
+        });
+        self.b.ins().iconst(types::I32, i64::from(site))
+    }
+
+    /// Goes on when a model kernel's status `st` is 0; otherwise the row fails (the kernel
+    /// recorded the failure).
+    fn fail_on_status(&mut self, st: cranelift_codegen::ir::Value) {
         let ok = self.b.ins().icmp_imm_s(IntCC::Equal, st, 0);
         let good = self.b.create_block();
         let bad = self.b.create_block();
@@ -82,6 +81,5 @@ impl<M: Module> Gen<'_, '_, '_, M> {
         self.switch(bad);
         self.b.ins().jump(self.fail, &[]);
         self.switch(good);
-        load(&mut self.b, ty, self.ptr, out, 0)
     }
 }
