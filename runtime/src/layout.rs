@@ -34,7 +34,7 @@ pub struct KList {
 }
 
 /// A value type as the runtime sees it.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum TypeDesc {
     Int,
     Float,

@@ -24,6 +24,7 @@ pub mod listfn;
 pub mod listany;
 // The language-model client (`complete`, typed prompts).
 pub mod model;
+pub mod program;
 /// `==`, `<` and `str` on values of any type (lists, records, vectors, optionals).
 pub mod valfn;
 pub mod vecfn;

@@ -9,50 +9,26 @@ use super::module::Shared;
 use super::stage::define_proj;
 use crate::check::hir::{Global, LocalId, TExpr, TExprKind, visit};
 use crate::check::types::{Field, Ty};
+use crate::diag::render::human::span;
 use crate::ir::RowFn;
-use crate::source::{SourceMap, Span};
-use cranelift_module::{FuncId, Module};
+use crate::source::SourceMap;
+use cranelift_module::Module;
 use kiln_runtime::exec::arg::ArgValue;
+use kiln_runtime::program::{ArgSpec, PathSpec};
 use std::rc::Rc;
 
-/// An argument of the plan.
-#[derive(Clone, Debug)]
-pub enum Arg {
-    Known(ArgValue),
-    /// `f` writes `{v: T}` (`ty` is `T`); `span` is the argument's, for failures.
-    Compiled {
-        f: FuncId,
-        ty: Ty,
-        span: Span,
-    },
-}
-
-/// A source's or sink's path: the argument, and how to resolve it (LANGUAGE.md §5.1:
-/// relative to the declaring file's folder, unless the value came from a param given on
-/// the command line or in the environment, which is relative to the current folder).
-#[derive(Clone, Debug)]
-pub struct PathArg {
-    pub arg: Arg,
-    /// The folder of the file that declares the source or sink.
-    pub dir: String,
-    /// The params the path reads.
-    pub params: Vec<usize>,
-}
-
-impl PathArg {
-    /// The path to open, given its value and which params were given from outside.
-    pub fn resolve(&self, value: &str, given: &[bool]) -> String {
-        let from_outside = self.params.iter().any(|&i| given.get(i).copied().unwrap_or(false));
-        kiln_runtime::exec::arg::data_path(value, &self.dir, !from_outside)
-    }
-}
-
 /// Compiles argument `e` (a scalar: `int`, `bool` or `str`); `name` names its function.
-pub fn arg<M: Module>(sh: &mut Shared<'_, '_, M>, name: &str, e: &TExpr) -> Result<Arg, String> {
+pub fn arg<M: Module>(
+    sh: &mut Shared<'_, '_, M>,
+    name: &str,
+    e: &TExpr,
+) -> Result<ArgSpec, String> {
     match &e.kind {
-        TExprKind::Int(n) => return Ok(Arg::Known(ArgValue::Int(*n))),
-        TExprKind::Bool(b) => return Ok(Arg::Known(ArgValue::Bool(*b))),
-        TExprKind::Str(s) => return Ok(Arg::Known(ArgValue::Str(s.to_string()))),
+        TExprKind::Int(n) => return Ok(ArgSpec::Known(ArgValue::Int(*n))),
+        TExprKind::Bool(b) => return Ok(ArgSpec::Known(ArgValue::Bool(*b))),
+        TExprKind::Str(s) => return Ok(ArgSpec::Known(ArgValue::Str(s.to_string()))),
+        TExprKind::Float(x) => return Ok(ArgSpec::Known(ArgValue::Float(*x))),
+        TExprKind::Null => return Ok(ArgSpec::Known(ArgValue::Null)),
         _ => {}
     }
     let v = Field { name: Rc::from("v"), ty: e.ty.clone() };
@@ -64,7 +40,9 @@ pub fn arg<M: Module>(sh: &mut Shared<'_, '_, M>, name: &str, e: &TExpr) -> Resu
     let unit = Ty::Record(Rc::from(Vec::new()));
     let f = RowFn { param: LocalId(u32::MAX), param_ty: unit.clone(), body: e.clone() };
     let id = define_proj(sh, name, &unit, &[&f], &out)?;
-    Ok(Arg::Compiled { f: id, ty: e.ty.clone(), span: e.span })
+    let ty = desc(&e.ty).ok_or_else(|| format!("an argument of type `{}`", e.ty))?;
+    let f = sh.fn_ref(id);
+    Ok(ArgSpec::Compiled { f, ty, span: span(e.span) })
 }
 
 /// Compiles path argument `e` of a source or sink declared in the file of `e`'s span.
@@ -73,7 +51,7 @@ pub fn path<M: Module>(
     map: &SourceMap,
     name: &str,
     e: &TExpr,
-) -> Result<PathArg, String> {
+) -> Result<PathSpec, String> {
     let arg = arg(sh, name, e)?;
     let mut params = Vec::new();
     visit(e, &mut |x| {
@@ -83,5 +61,5 @@ pub fn path<M: Module>(
     });
     let file = std::path::Path::new(&map.get(e.span.file).name);
     let dir = file.parent().map(|d| d.display().to_string()).unwrap_or_default();
-    Ok(PathArg { arg, dir, params })
+    Ok(PathSpec { arg, dir, params })
 }

@@ -78,15 +78,10 @@ pub fn eval(
         if let Some((span, what)) = sh.refused.take() {
             return Ok(Evaluated::Refused(refused(span, &what)));
         }
-        let kept = (
-            std::mem::take(&mut sh.descs),
-            std::mem::take(&mut sh.groups),
-            std::mem::take(&mut sh.agent_fns),
-        );
-        (id, kept)
+        sh.finish_kept().map_err(ice)?;
+        (id, (super::spec::kept_only(p, &sh), sh.kept_table))
     };
-    let result = run(&mut module, id, &out_desc, p, params);
-    drop(kept);
+    let result = run(&mut module, id, &out_desc, p, params, &kept);
     // SAFETY: the compiled function has returned and nothing refers to its code any more.
     unsafe { module.free_memory() };
     Ok(match result? {
@@ -132,8 +127,15 @@ fn run(
     out: &kiln_runtime::layout::TypeDesc,
     p: &Pipeline,
     params: &RunParams,
+    (spec, table): &(kiln_runtime::program::Spec, cranelift_module::DataId),
 ) -> Result<Result<String, rt::arg::ArgFailure>, Fatal> {
     module.finalize_definitions().map_err(ice)?;
+    let (at, len) = module.get_finalized_data(*table);
+    // SAFETY: the kept table is the module's writable data object of `len` bytes, alive
+    // as long as the module, and nothing else uses it.
+    let table =
+        unsafe { std::slice::from_raw_parts_mut(at.cast_mut().cast::<*const u8>(), len / 8) };
+    let _kept = kiln_runtime::program::load::fill_kept(spec, table).map_err(ice)?;
     let code = module.get_finalized_function(id);
     // SAFETY: `repl_eval` was defined by `define_proj` with the `ProjFn` signature
     // (ctx, row, out) -> i32; the module outlives the call.

@@ -20,4 +20,5 @@ pub mod layout;
 pub mod module;
 pub mod plan;
 pub mod run;
+pub mod spec;
 pub mod stage;

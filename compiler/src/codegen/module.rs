@@ -7,6 +7,7 @@ use super::context::Context;
 use cranelift_codegen::ir::{AbiParam, FuncRef, Function, GlobalValue, Type, types};
 use cranelift_codegen::isa::TargetFrontendConfig;
 use cranelift_module::{DataDescription, DataId, FuncId, Linkage, Module};
+use kiln_runtime::program::Kept;
 use std::collections::HashMap;
 
 /// The runtime functions generated code calls: (name, parameters, returns), with `P` a
@@ -104,14 +105,16 @@ pub struct Shared<'s, 'p, M: Module> {
     pub prompts: HashMap<usize, Option<FuncId>>,
     /// Declared prompts whose bodies are not defined yet.
     pub pending_prompts: Vec<usize>,
-    /// The type descriptions generated code passes to the runtime's generic kernels
-    /// (`kiln_value_*`) by address; they must outlive the compiled code.
-    pub descs: Vec<Box<kiln_runtime::layout::TypeDesc>>,
-    /// The list `group_by` / `aggregate` call sites (`kiln_list_group`), likewise.
-    pub groups: Vec<Box<kiln_runtime::exec::listgroup::ListGroup>>,
-    /// The forward passes of agents called one row at a time (`kiln_agent_call`), by
-    /// agent index, likewise.
-    pub agent_fns: HashMap<usize, Box<kiln_runtime::exec::AgentFn>>,
+    /// What compiled code reads by address, by slot of the kept table (type descriptions
+    /// for the generic kernels, list-group plans, agents' forward passes): the runtime
+    /// builds each when the program is loaded and writes its address into the table
+    /// (`kiln_runtime::program::load::fill_kept`), so no address is baked into the code.
+    pub kept: Vec<Kept>,
+    /// The kept table: a writable data object of one pointer per slot, defined by
+    /// [`Shared::finish_kept`].
+    pub kept_table: DataId,
+    /// The program's functions in the order of the spec's function table.
+    pub functions: Vec<FuncId>,
     /// When `Some`, the Cranelift IR of every function defined, by name, in definition
     /// order (`kiln repl`'s `:ir`).
     pub clif: Option<Vec<(String, String)>>,
@@ -119,6 +122,9 @@ pub struct Shared<'s, 'p, M: Module> {
 
 impl<'s, 'p, M: Module> Shared<'s, 'p, M> {
     pub fn new(m: &'s mut M, cx: &'s Context<'p>) -> Shared<'s, 'p, M> {
+        let kept_table = m
+            .declare_data("kiln_kept", Linkage::Local, true, false)
+            .unwrap_or_else(|e| panic!("declaring the kept table: {e}"));
         Shared {
             m,
             cx,
@@ -129,11 +135,41 @@ impl<'s, 'p, M: Module> Shared<'s, 'p, M> {
             pending: Vec::new(),
             prompts: HashMap::new(),
             pending_prompts: Vec::new(),
-            descs: Vec::new(),
-            groups: Vec::new(),
-            agent_fns: HashMap::new(),
+            kept: Vec::new(),
+            kept_table,
+            functions: Vec::new(),
             clif: None,
         }
+    }
+
+    /// The spec's reference to function `id` (adding it to the function table).
+    pub fn fn_ref(&mut self, id: FuncId) -> u32 {
+        match self.functions.iter().position(|f| *f == id) {
+            Some(i) => i as u32,
+            None => {
+                self.functions.push(id);
+                (self.functions.len() - 1) as u32
+            }
+        }
+    }
+
+    /// The kept-table slot holding `k` (one slot per distinct value).
+    pub fn kept_slot(&mut self, k: Kept) -> u32 {
+        match self.kept.iter().position(|x| *x == k) {
+            Some(i) => i as u32,
+            None => {
+                self.kept.push(k);
+                (self.kept.len() - 1) as u32
+            }
+        }
+    }
+
+    /// Defines the kept table (one zeroed pointer per slot); call once every function is
+    /// defined.
+    pub fn finish_kept(&mut self) -> Result<(), String> {
+        let mut d = DataDescription::new();
+        d.define_zeroinit(8 * self.kept.len().max(1));
+        self.m.define_data(self.kept_table, &d).map_err(|e| format!("defining the kept table: {e}"))
     }
 
     pub fn cfg(&self) -> TargetFrontendConfig {
@@ -211,45 +247,11 @@ impl<'s, 'p, M: Module> Shared<'s, 'p, M> {
         }
     }
 
-    /// The address of a type description equal to `d`, kept in [`Shared::descs`].
-    pub fn desc_addr(&mut self, d: kiln_runtime::layout::TypeDesc) -> usize {
-        let i = match self.descs.iter().position(|x| **x == d) {
-            Some(i) => i,
-            None => {
-                self.descs.push(Box::new(d));
-                self.descs.len() - 1
-            }
-        };
-        std::ptr::from_ref::<kiln_runtime::layout::TypeDesc>(&self.descs[i]) as usize
-    }
-
-    /// The address of agent `i`'s forward pass for `kiln_agent_call` (`None` when the
-    /// agent is not loaded).
-    pub fn agent_fn(&mut self, i: usize) -> Option<usize> {
-        if !self.agent_fns.contains_key(&i) {
-            let layers = self.agent_layers(i)?;
-            let forward: kiln_runtime::exec::AgentFn =
-                std::sync::Arc::new(move |x: &[f32], y: &mut [f32], n: usize| {
-                    let out = crate::agent::net::forward_rows(&layers, x, n);
-                    let ok = out.len() == y.len();
-                    if ok {
-                        y.copy_from_slice(&out);
-                    }
-                    ok
-                });
-            let threads = self.pipeline().agents.get(i).and_then(|a| a.threads);
-            let forward = super::plan::limit_threads(forward, threads);
-            self.agent_fns.insert(i, Box::new(forward));
-        }
-        let f = self.agent_fns.get(&i)?;
-        Some(std::ptr::from_ref::<kiln_runtime::exec::AgentFn>(f) as usize)
-    }
-
-    /// Keeps `g` for the compiled code; returns its address.
-    pub fn keep_group(&mut self, g: kiln_runtime::exec::listgroup::ListGroup) -> usize {
-        self.groups.push(Box::new(g));
-        let last = self.groups.last().map(|b| &**b);
-        last.map_or(0, |g| std::ptr::from_ref(g) as usize)
+    /// The kept-table slot of agent `i`'s forward pass for `kiln_agent_call` (`None` when
+    /// the agent is not loaded).
+    pub fn agent_slot(&mut self, i: usize) -> Option<u32> {
+        self.cx.agents.get(i)?.as_ref()?;
+        Some(self.kept_slot(Kept::Agent(i)))
     }
 
     /// The packed layers of agent `i`, when it is loaded.

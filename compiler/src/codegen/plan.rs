@@ -6,147 +6,24 @@
 //! executor cannot hold in a stream are refused, and `kiln run` uses the interpreter for
 //! them (docs/run.md).
 
-use super::args::{Arg, PathArg};
 use super::layout::desc;
 use super::module::Shared;
 use super::stage::{define_proj, define_stage};
 use crate::check::hir::{SinkFormat, SourceFormat};
 use crate::check::types::{Field, Ty};
+use crate::diag::render::human::span;
 use crate::ir::{Agg, AggKind, NodeKind, Op, Pipeline, RowFn};
 use crate::source::SourceMap;
-use cranelift_module::{FuncId, Module};
+use cranelift_module::Module;
 use kiln_runtime::exec as rt;
-use kiln_runtime::exec::arg::ArgValue;
+use kiln_runtime::program::{NodeSpec, SeqSpec, SourceSpec};
 use petgraph::stable_graph::NodeIndex;
 use std::collections::HashMap;
 use std::rc::Rc;
 
-/// A plan node whose functions are still Cranelift ids (resolved after finalizing) and
-/// whose arguments are computed when the program runs ([`Arg`]).
-pub enum Pending {
-    Ready(rt::PNode),
-    Source {
-        kind: SrcKind,
-        unread: Vec<usize>,
-        /// Absent for `range`.
-        path: Option<PathArg>,
-        ty: kiln_runtime::layout::TypeDesc,
-        name: String,
-    },
-    Sink {
-        input: usize,
-        format: rt::SinkFormat,
-        /// Absent for `stdout()` and `discard()`.
-        path: Option<PathArg>,
-        ty: kiln_runtime::layout::TypeDesc,
-        name: String,
-    },
-    Stage {
-        input: usize,
-        name: String,
-        f: FuncId,
-        out: kiln_runtime::layout::TypeDesc,
-        /// `(first operator of the function, stage name)` when it runs several stages'.
-        parts: Vec<(u32, String)>,
-    },
-    Group {
-        input: usize,
-        name: String,
-        proj: FuncId,
-        proj_ty: kiln_runtime::layout::TypeDesc,
-        aggs: Vec<rt::AggSpec>,
-        out: kiln_runtime::layout::TypeDesc,
-        keyed: bool,
-        /// The first of the node's failure sites, one per aggregate (an int `sum` whose
-        /// total does not fit in `int`).
-        site: u32,
-        any_arg: bool,
-    },
-    Seq {
-        input: usize,
-        name: String,
-        kind: SeqKind,
-        /// Key functions (`{key: K}` projections) and each key's type `K`.
-        keys: Vec<(FuncId, kiln_runtime::layout::TypeDesc)>,
-        ty: kiln_runtime::layout::TypeDesc,
-        out: kiln_runtime::layout::TypeDesc,
-    },
-}
-
-/// A source's kind; `range` bounds are arguments.
-pub enum SrcKind {
-    Jsonl,
-    Csv,
-    Lines,
-    Range(Arg, Arg),
-}
-
-/// An order-dependent operator whose key functions are not compiled yet.
-pub enum SeqKind {
-    Take(Arg),
-    Skip(Arg),
-    Enumerate,
-    /// The size, and its span (a size below 1 fails the run before the stage starts).
-    Batch(Arg, crate::source::Span),
-    Distinct,
-    Sort {
-        desc: Option<Arg>,
-    },
-    Join {
-        right: usize,
-        outer: bool,
-        right_ty: kiln_runtime::layout::TypeDesc,
-    },
-    Union {
-        other: usize,
-    },
-}
-
-impl SeqKind {
-    /// The runtime operator, given the compiled key functions (in the order `build`
-    /// listed them) and the values of its arguments (`value`); `None`: a key function
-    /// is missing.
-    pub fn finish<E>(
-        self,
-        keys: Vec<rt::KeyFn>,
-        value: &mut dyn FnMut(&Arg) -> Result<ArgValue, E>,
-        batch_size: &mut dyn FnMut(i64, crate::source::Span) -> Result<usize, E>,
-    ) -> Result<Option<rt::SeqOp>, E> {
-        let int = |v: ArgValue| if let ArgValue::Int(n) = v { n } else { 0 };
-        let mut keys = keys.into_iter();
-        Ok(Some(match self {
-            SeqKind::Take(n) => rt::SeqOp::Take(int(value(&n)?)),
-            SeqKind::Skip(n) => rt::SeqOp::Skip(int(value(&n)?)),
-            SeqKind::Enumerate => rt::SeqOp::Enumerate,
-            SeqKind::Batch(n, span) => rt::SeqOp::Batch(batch_size(int(value(&n)?), span)?),
-            SeqKind::Distinct => {
-                let Some(k) = keys.next() else { return Ok(None) };
-                rt::SeqOp::Distinct(k)
-            }
-            SeqKind::Sort { desc } => {
-                let desc = match desc {
-                    Some(d) => value(&d)? == ArgValue::Bool(true),
-                    None => false,
-                };
-                let Some(key) = keys.next() else { return Ok(None) };
-                rt::SeqOp::Sort { key, desc }
-            }
-            SeqKind::Join { right, outer, right_ty } => {
-                let (Some(left_key), Some(right_key)) = (keys.next(), keys.next()) else {
-                    return Ok(None);
-                };
-                rt::SeqOp::Join { right, left_key, right_key, outer, right_ty }
-            }
-            SeqKind::Union { other } => rt::SeqOp::Union { other },
-        }))
-    }
-}
-
-/// What the plan builder produced, besides the nodes.
+/// What the plan builder produced.
 pub struct Built {
-    pub nodes: Vec<Pending>,
-    /// The IR node behind each plan node name (for reporting failures).
-    pub names: HashMap<String, NodeIndex>,
+    pub nodes: Vec<NodeSpec>,
 }
 
 fn unsupported(op: &Op) -> String {
@@ -224,17 +101,12 @@ pub fn build<M: Module>(
     sh: &mut Shared<'_, '_, M>,
 ) -> Result<Built, Box<crate::diag::Diagnostic>> {
     let order = p.plan_order();
-    let mut nodes: Vec<Pending> = Vec::new();
-    let mut names = HashMap::new();
+    let mut nodes: Vec<NodeSpec> = Vec::new();
     // The plan index of each IR node's output.
     let mut out_of: HashMap<NodeIndex, usize> = HashMap::new();
     for n in order {
         let node = &p.graph[n];
         let name = crate::failure::stage_name(p, map, n);
-        names.insert(name.clone(), n);
-        for part in &node.parts {
-            names.insert(crate::failure::shown_name(map, &part.name, part.span), n);
-        }
         let ice = |e: String| {
             Box::new(crate::diag::Diagnostic::new(crate::diag::codes::E0611, node.span, e))
         };
@@ -247,10 +119,10 @@ pub fn build<M: Module>(
                     super::args::arg(sh, &format!("arg{id}_{i}"), e).map_err(ice)
                 };
                 let kind = match format {
-                    SourceFormat::Jsonl => SrcKind::Jsonl,
-                    SourceFormat::Csv => SrcKind::Csv,
-                    SourceFormat::Lines => SrcKind::Lines,
-                    SourceFormat::Range => SrcKind::Range(arg(0)?, arg(1)?),
+                    SourceFormat::Jsonl => SourceSpec::Jsonl,
+                    SourceFormat::Csv => SourceSpec::Csv,
+                    SourceFormat::Lines => SourceSpec::Lines,
+                    SourceFormat::Range => SourceSpec::Range(arg(0)?, arg(1)?),
                 };
                 let path = match (format, args.first()) {
                     (SourceFormat::Range, _) | (_, None) => None,
@@ -259,9 +131,9 @@ pub fn build<M: Module>(
                     }
                 };
                 let unread = unread.clone();
-                nodes.push(Pending::Source { kind, unread, path, ty: td(&node.elem), name });
+                nodes.push(NodeSpec::Source { kind, unread, path, ty: td(&node.elem), name });
             }
-            NodeKind::Errors => nodes.push(Pending::Ready(rt::PNode::Errors)),
+            NodeKind::Errors => nodes.push(NodeSpec::Errors),
             NodeKind::Sink { input, format, path } => {
                 let Some(&input) = out_of.get(input) else { continue };
                 let format = match format {
@@ -277,7 +149,7 @@ pub fn build<M: Module>(
                         Some(super::args::path(sh, map, &format!("path{id}"), e).map_err(ice)?)
                     }
                 };
-                nodes.push(Pending::Sink { input, format, path, ty: td(&node.elem), name });
+                nodes.push(NodeSpec::Sink { input, format, path, ty: td(&node.elem), name });
             }
             NodeKind::Stage { input, ops } => {
                 let Some(&start) = out_of.get(input) else { continue };
@@ -291,7 +163,7 @@ pub fn build<M: Module>(
                              run_ty: &Ty,
                              ty: &Ty,
                              cur: &mut usize,
-                             nodes: &mut Vec<Pending>,
+                             nodes: &mut Vec<NodeSpec>,
                              sh: &mut Shared<'_, '_, M>|
                  -> Result<(), Box<crate::diag::Diagnostic>> {
                     if run.is_empty() {
@@ -311,7 +183,8 @@ pub fn build<M: Module>(
                         }
                     }
                     let (input, name, out) = (*cur, name.clone(), td(ty));
-                    nodes.push(Pending::Stage { input, name, f, out, parts });
+                    let f = sh.fn_ref(f);
+                    nodes.push(NodeSpec::Stage { input, name, f, out, parts });
                     *cur = nodes.len() - 1;
                     run.clear();
                     Ok(())
@@ -323,28 +196,18 @@ pub fn build<M: Module>(
                             flush(&mut run, &run_ty, &ty, &mut cur, &mut nodes, sh)?;
                             let next = crate::ir::verify::op_output(p, op, &ty).map_err(ice)?;
                             let offset = td(&ty).field_offsets()[*field];
-                            let layers = sh
-                                .agent_layers(*agent)
-                                .ok_or_else(|| ice(format!("agent {agent} is not loaded")))?;
-                            let forward: rt::AgentFn =
-                                std::sync::Arc::new(move |x: &[f32], y: &mut [f32], n: usize| {
-                                    let out = crate::agent::net::forward_rows(&layers, x, n);
-                                    let ok = out.len() == y.len();
-                                    if ok {
-                                        y.copy_from_slice(&out);
-                                    }
-                                    ok
-                                });
-                            let threads = p.agents.get(*agent).and_then(|a| a.threads);
-                            nodes.push(Pending::Ready(rt::PNode::Agent {
+                            if sh.agent_layers(*agent).is_none() {
+                                return Err(ice(format!("agent {agent} is not loaded")));
+                            }
+                            nodes.push(NodeSpec::Agent {
                                 input: cur,
                                 name: name.clone(),
                                 field: offset,
                                 k: *inputs as usize,
                                 m: *outputs as usize,
-                                forward: limit_threads(forward, threads),
+                                agent: *agent,
                                 out: td(&next),
-                            }));
+                            });
                             cur = nodes.len() - 1;
                             ty = next;
                         }
@@ -416,7 +279,8 @@ pub fn build<M: Module>(
                                 });
                                 site = site.min(id);
                             }
-                            nodes.push(Pending::Group {
+                            let proj = sh.fn_ref(proj);
+                            nodes.push(NodeSpec::Group {
                                 input: cur,
                                 name: name.clone(),
                                 proj,
@@ -434,7 +298,7 @@ pub fn build<M: Module>(
                             flush(&mut run, &run_ty, &ty, &mut cur, &mut nodes, sh)?;
                             let (kind, keys, out_ty) =
                                 seq_node(p, n, nodes.len(), other, &ty, &out_of, sh)?;
-                            nodes.push(Pending::Seq {
+                            nodes.push(NodeSpec::Seq {
                                 input: cur,
                                 name: name.clone(),
                                 kind,
@@ -454,10 +318,10 @@ pub fn build<M: Module>(
         }
         out_of.insert(n, nodes.len() - 1);
     }
-    Ok(Built { nodes, names })
+    Ok(Built { nodes })
 }
 
-type SeqParts = (SeqKind, Vec<(FuncId, kiln_runtime::layout::TypeDesc)>, Ty);
+type SeqParts = (SeqSpec, Vec<(u32, kiln_runtime::layout::TypeDesc)>, Ty);
 
 /// An order-dependent operator of stage `n` over elements of `ty`: its kind, compiled key
 /// functions and output element type. `id` (the index the node gets in the plan) names
@@ -482,19 +346,20 @@ fn seq_node<M: Module>(
         let kty = Ty::Record(Rc::from(vec![Field { name: Rc::from("key"), ty: f.ret().clone() }]));
         let name = format!("key{id}_{}", keys.len());
         let id = define_proj(sh, &name, elem, &[f], &kty).map_err(&ice)?;
+        let id = sh.fn_ref(id);
         keys.push((id, td(f.ret())));
         Ok::<(), Box<crate::diag::Diagnostic>>(())
     };
     let (kind, out) = match op {
-        Op::Take(e) => (SeqKind::Take(arg(sh, e)?), ty.clone()),
-        Op::Skip(e) => (SeqKind::Skip(arg(sh, e)?), ty.clone()),
-        Op::Batch(e) => (SeqKind::Batch(arg(sh, e)?, e.span), Ty::list(ty.clone())),
+        Op::Take(e) => (SeqSpec::Take(arg(sh, e)?), ty.clone()),
+        Op::Skip(e) => (SeqSpec::Skip(arg(sh, e)?), ty.clone()),
+        Op::Batch(e) => (SeqSpec::Batch(arg(sh, e)?, span(e.span)), Ty::list(ty.clone())),
         Op::Enumerate => {
-            (SeqKind::Enumerate, Ty::record(vec![("index", Ty::Int), ("item", ty.clone())]))
+            (SeqSpec::Enumerate, Ty::record(vec![("index", Ty::Int), ("item", ty.clone())]))
         }
         Op::Distinct(k) => {
             key(sh, k, ty)?;
-            (SeqKind::Distinct, ty.clone())
+            (SeqSpec::Distinct, ty.clone())
         }
         Op::SortBy { key: k, desc } => {
             let desc = match desc {
@@ -502,7 +367,7 @@ fn seq_node<M: Module>(
                 None => None,
             };
             key(sh, k, ty)?;
-            (SeqKind::Sort { desc }, ty.clone())
+            (SeqSpec::Sort { desc }, ty.clone())
         }
         Op::Join { right, left_key, right_key, outer } => {
             let Some(&r) = out_of.get(right) else {
@@ -512,74 +377,16 @@ fn seq_node<M: Module>(
             key(sh, left_key, ty)?;
             key(sh, right_key, &rty)?;
             let right_out = if *outer { Ty::optional(rty.clone()) } else { rty.clone() };
-            let kind = SeqKind::Join { right: r, outer: *outer, right_ty: td(&rty) };
+            let kind = SeqSpec::Join { right: r, outer: *outer, right_ty: td(&rty) };
             (kind, Ty::record(vec![("left", ty.clone()), ("right", right_out)]))
         }
         Op::Union { other } => {
             let Some(&o) = out_of.get(other) else {
                 return Err(ice("the other side of a union is not built".into()));
             };
-            (SeqKind::Union { other: o }, ty.clone())
+            (SeqSpec::Union { other: o }, ty.clone())
         }
         other => return Err(ice(unsupported(other))),
     };
     Ok((kind, keys, out))
-}
-
-/// `f`, run by at most `n` threads at once: an agent's `resources.limits.cpu_cores` (whole
-/// cores, at least one) caps the workers running its batches together.
-pub(super) fn limit_threads(f: rt::AgentFn, n: Option<u32>) -> rt::AgentFn {
-    use std::sync::{Arc, Condvar, Mutex};
-    let Some(n) = n else { return f };
-    let slots = Arc::new((Mutex::new(n.max(1)), Condvar::new()));
-    Arc::new(move |x: &[f32], y: &mut [f32], rows: usize| {
-        let (free, cv) = &*slots;
-        {
-            let mut k = free.lock().unwrap_or_else(|p| p.into_inner());
-            while *k == 0 {
-                k = cv.wait(k).unwrap_or_else(|p| p.into_inner());
-            }
-            *k -= 1;
-        }
-        let ok = f(x, y, rows);
-        *free.lock().unwrap_or_else(|p| p.into_inner()) += 1;
-        cv.notify_one();
-        ok
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::sync::Arc;
-    use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
-
-    #[test]
-    fn an_agents_cpu_cores_caps_the_threads_inside_it() {
-        for cap in [1, 2] {
-            let (inside, most) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
-            let (i, m) = (inside.clone(), most.clone());
-            let f: rt::AgentFn = Arc::new(move |_: &[f32], _: &mut [f32], _: usize| {
-                let now = i.fetch_add(1, SeqCst) + 1;
-                m.fetch_max(now, SeqCst);
-                std::thread::sleep(std::time::Duration::from_millis(20));
-                i.fetch_sub(1, SeqCst);
-                true
-            });
-            let f = limit_threads(f, Some(cap));
-            let barrier = Arc::new(std::sync::Barrier::new(4));
-            let threads: Vec<_> = (0..4)
-                .map(|_| {
-                    let (f, b) = (f.clone(), barrier.clone());
-                    std::thread::spawn(move || {
-                        b.wait();
-                        f(&[], &mut [], 0)
-                    })
-                })
-                .collect();
-            assert!(threads.into_iter().all(|t| t.join().unwrap()));
-            let most = most.load(SeqCst);
-            assert!((1..=cap as usize).contains(&most), "cap {cap}: {most} at once");
-        }
-    }
 }

@@ -9,11 +9,15 @@ use crate::arena::Arena;
 use crate::layout::{KStr, TypeDesc};
 
 /// A plan argument's value.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum ArgValue {
     Int(i64),
     Bool(bool),
     Str(String),
+    /// A param's default of type `float`.
+    Float(f64),
+    /// A param's default of an optional type, `null`.
+    Null,
 }
 
 /// How an argument failed: the failure site compiled code reported, and its message.
@@ -76,15 +80,32 @@ pub unsafe fn eval_arg(
     params: &ParamBlock,
 ) -> Result<ArgValue, ArgFailure> {
     let mut arena = Arena::new();
-    let mut out = [0u64; 2];
-    // SAFETY: the caller's promise; `out` (16 bytes) holds any of the result types.
+    let mut out = [0u64; 3];
+    // SAFETY: the caller's promise; `out` (24 bytes) holds any of the result types.
     unsafe { run_unit(f, params, &mut arena, &mut out) }?;
     let at = out.as_ptr().cast::<u8>();
     // SAFETY: `f` wrote a value of type `ty` at offset 0 of `out`; a string's bytes live
     // in the arena (or are static), alive until the end of this function.
-    Ok(unsafe {
+    Ok(unsafe { read_value(at, ty) })
+}
+
+/// The scalar (or optional scalar) of type `ty` at `at`.
+///
+/// # Safety
+/// `at` must hold a value of type `ty` in the runtime's layout, its string bytes alive.
+unsafe fn read_value(at: *const u8, ty: &TypeDesc) -> ArgValue {
+    // SAFETY: the caller's promise.
+    unsafe {
         match ty {
             TypeDesc::Bool => ArgValue::Bool(at.read() != 0),
+            TypeDesc::Float => ArgValue::Float(at.cast::<f64>().read_unaligned()),
+            TypeDesc::Optional(inner) => {
+                if at.read() == 0 {
+                    ArgValue::Null
+                } else {
+                    read_value(at.add(ty.optional_payload_offset()), inner)
+                }
+            }
             TypeDesc::Str => {
                 let s = at.cast::<KStr>().read_unaligned();
                 let bytes = if s.ptr.is_null() {
@@ -96,7 +117,7 @@ pub unsafe fn eval_arg(
             }
             _ => ArgValue::Int(at.cast::<i64>().read_unaligned()),
         }
-    })
+    }
 }
 
 /// Where a source or sink path points: `-` and absolute paths as they are; a relative path

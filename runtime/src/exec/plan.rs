@@ -115,7 +115,7 @@ pub enum SourceKind {
     Range(i64, i64),
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum SinkFormat {
     Jsonl,
     Csv,
@@ -124,7 +124,7 @@ pub enum SinkFormat {
     Discard,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum AggKind {
     Count,
     Sum,
@@ -137,7 +137,7 @@ pub enum AggKind {
 }
 
 /// One aggregate of a `group_by` / `aggregate`.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AggSpec {
     pub kind: AggKind,
     /// The field of the projection (`proj_ty`) holding the aggregate's argument; `None`

@@ -24,7 +24,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 /// How a typed prompt asks for its JSON answer (`structured_output`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub enum Structured {
     /// `response_format: {type: "json_schema", json_schema: {...}}`.
     #[default]
@@ -36,7 +36,7 @@ pub enum Structured {
 }
 
 /// One `[models.NAME]` table, with defaults filled in.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct ModelConfig {
     /// The table's name (`default`, `backup`...), as errors and the summary show it.
     pub name: String,
@@ -97,14 +97,14 @@ pub struct Settings {
 pub const DEFAULT_CONCURRENCY: usize = 4;
 
 /// The `[budget]` table: limits over the whole run.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Budget {
     pub max_calls: Option<u64>,
     pub max_tokens: Option<u64>,
 }
 
 /// Everything the client needs from `kiln.toml`.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Config {
     pub models: Vec<ModelConfig>,
     pub budget: Budget,

@@ -38,11 +38,11 @@ pub(super) fn laid_out(e: &TExpr) -> bool {
 }
 
 impl<M: Module> Gen<'_, '_, '_, M> {
-    /// The address of `ty`'s type description, as a constant.
+    /// The address of `ty`'s type description (read from the kept table).
     pub(super) fn desc_const(&mut self, ty: &Ty) -> Option<Value> {
         let d = desc(ty)?;
-        let addr = self.sh.desc_addr(d);
-        Some(self.b.ins().iconst(self.ptr, addr as i64))
+        let slot = self.sh.kept_slot(kiln_runtime::program::Kept::Desc(d));
+        Some(self.kept_ptr(slot))
     }
 
     /// `vals` (of type `ty`) stored in a fresh stack slot in the runtime's layout.

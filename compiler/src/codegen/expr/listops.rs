@@ -290,8 +290,8 @@ impl<M: Module> Gen<'_, '_, '_, M> {
         };
         let (pd, rd) = (desc(&proj_ty)?, desc(&row_ty)?);
         let offs = pd.field_offsets();
-        let group = kiln_runtime::exec::listgroup::ListGroup::new(pd, keyed, &specs, rd);
-        let gaddr = self.sh.keep_group(group);
+        let group = kiln_runtime::program::Kept::Group { proj: pd, keyed, aggs: specs, out: rd };
+        let gslot = self.sh.kept_slot(group);
         // One failure site per aggregate (an int sum that does not fit), back to back.
         let mut site = u32::MAX;
         for ag in &aggs {
@@ -322,7 +322,7 @@ impl<M: Module> Gen<'_, '_, '_, M> {
         })?;
         let out = self.slot(16);
         let site = self.b.ins().iconst(types::I32, i64::from(site));
-        let g = self.b.ins().iconst(self.ptr, gaddr as i64);
+        let g = self.kept_ptr(gslot);
         let st = self.call("kiln_list_group", &[self.ctx, site, g, projs, l[1], out])[0];
         let ok = self.b.create_block();
         self.b.ins().brif(st, self.fail, &[], ok, &[]);

@@ -80,6 +80,14 @@ impl<'a, 's, 'p, M: Module> Gen<'a, 's, 'p, M> {
         self.b.inst_results(inst).to_vec()
     }
 
+    /// The address kept in slot `slot` of the program's kept table (see
+    /// [`crate::codegen::module::Shared::kept`]), loaded from the table.
+    pub(super) fn kept_ptr(&mut self, slot: u32) -> Value {
+        let gv = self.sh.m.declare_data_in_func(self.sh.kept_table, self.b.func);
+        let table = self.b.ins().symbol_value(self.ptr, gv);
+        self.b.ins().load(self.ptr, MemFlagsData::trusted(), table, (slot * 8) as i32)
+    }
+
     /// A fresh block with parameters of the given shape.
     fn block_with(&mut self, shape: &[Type]) -> Block {
         let blk = self.b.create_block();

@@ -240,10 +240,10 @@ impl<M: Module> Gen<'_, '_, '_, M> {
             return self.unsupported(e);
         };
         let (k, m) = (*k, *m);
-        let Some(f) = self.sh.agent_fn(i) else { return self.unsupported(e) };
+        let Some(slot) = self.sh.agent_slot(i) else { return self.unsupported(e) };
         let v = self.expr(x)[0];
         let out = self.new_vec(m, e);
-        let f = self.b.ins().iconst(self.ptr, f as i64);
+        let f = self.kept_ptr(slot);
         let kk = self.b.ins().iconst(types::I64, i64::from(k));
         let mm = self.b.ins().iconst(types::I64, i64::from(m));
         let st = self.call("kiln_agent_call", &[f, v, kk, out, mm])[0];

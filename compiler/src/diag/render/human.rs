@@ -1,13 +1,12 @@
-//! `human`: codespan-reporting snippets, help as a `= help:` note, and a summary line
-//! (`error: 2 errors, 1 warning emitted`) after the last diagnostic.
+//! `human`: source snippets, help as a `= help:` note, and a summary line (`error: 2
+//! errors, 1 warning emitted`) after the last diagnostic. The renderer itself is the
+//! runtime's ([`kiln_runtime::program::report`]), so a built executable reports a run-time
+//! failure with the same bytes as `kiln run`.
 
-use super::{clamp, summary};
-use crate::diag::{Diagnostic, Severity};
-use crate::source::SourceMap;
-use codespan_reporting::diagnostic as cs;
-use codespan_reporting::term::{self, termcolor};
+use crate::diag::{Diagnostic, Label, Severity};
+use crate::source::{SourceMap, Span};
+use kiln_runtime::program::report as rt;
 use std::io::{self, Write};
-use termcolor::{Ansi, Color, ColorSpec, NoColor, WriteColor};
 
 pub(super) fn render(
     map: &SourceMap,
@@ -15,55 +14,56 @@ pub(super) fn render(
     out: &mut dyn Write,
     color: bool,
 ) -> io::Result<()> {
-    if color {
-        write_all(map, diags, &mut Ansi::new(out))
-    } else {
-        write_all(map, diags, &mut NoColor::new(out))
+    let reports: Vec<rt::Report> = diags.iter().map(report).collect();
+    rt::render(&sources(map), &reports, out, color)
+}
+
+/// Every file of `map`, as the runtime's renderer reads them.
+pub fn sources(map: &SourceMap) -> rt::Sources {
+    rt::Sources {
+        files: map
+            .ids()
+            .map(|id| {
+                let f = map.get(id);
+                rt::SourceText::new(f.name.clone(), f.text.clone())
+            })
+            .collect(),
     }
 }
 
-fn write_all(map: &SourceMap, diags: &[Diagnostic], w: &mut impl WriteColor) -> io::Result<()> {
-    let config = term::Config::default();
-    for diag in diags {
-        term::emit_to_write_style(w, &config, map, &convert(map, diag)).map_err(to_io)?;
-    }
-    if let Some((severity, text)) = summary(diags) {
-        let color = match severity {
-            Severity::Error => Color::Red,
-            Severity::Warning => Color::Yellow,
-        };
-        w.set_color(ColorSpec::new().set_fg(Some(color)).set_bold(true))?;
-        write!(w, "{}", severity.as_str())?;
-        w.set_color(ColorSpec::new().set_bold(true))?;
-        write!(w, ": {text}")?;
-        w.reset()?;
-        writeln!(w)?;
-    }
-    Ok(())
+/// A span as the runtime's renderer takes it.
+pub fn span(s: Span) -> rt::Span {
+    rt::Span { file: s.file.0, start: s.start, end: s.end }
 }
 
-fn convert(map: &SourceMap, diag: &Diagnostic) -> cs::Diagnostic<crate::source::FileId> {
-    let severity = match diag.severity {
-        Severity::Error => cs::Severity::Error,
-        Severity::Warning => cs::Severity::Warning,
-    };
-    let label = |style, l: &crate::diag::Label| {
-        let span = clamp(map, l.span);
-        cs::Label::new(style, span.file, span.range()).with_message(&l.message)
-    };
-    let mut labels = vec![label(cs::LabelStyle::Primary, &diag.primary)];
-    labels.extend(diag.secondary.iter().map(|l| label(cs::LabelStyle::Secondary, l)));
-    let notes = diag.help.iter().map(|h| format!("help: {h}")).collect();
-    cs::Diagnostic::new(severity)
-        .with_code(diag.code.as_str())
-        .with_message(&diag.message)
-        .with_labels(labels)
-        .with_notes(notes)
+/// A diagnostic as the runtime's renderer takes it.
+pub fn report(d: &Diagnostic) -> rt::Report {
+    let label = |l: &Label| rt::Label { span: span(l.span), message: l.message.clone() };
+    rt::Report {
+        code: d.code.as_str().to_string(),
+        error: d.severity == Severity::Error,
+        message: d.message.clone(),
+        primary: label(&d.primary),
+        secondary: d.secondary.iter().map(label).collect(),
+        help: d.help.clone(),
+    }
 }
 
-fn to_io(e: codespan_reporting::files::Error) -> io::Error {
-    match e {
-        codespan_reporting::files::Error::Io(e) => e,
-        other => io::Error::other(other.to_string()),
+/// A diagnostic the runtime reported (a run's failure), in the compiler's model.
+pub fn diagnostic(r: &rt::Report) -> Diagnostic {
+    let span =
+        |s: rt::Span| Span { file: crate::source::FileId(s.file), start: s.start, end: s.end };
+    let code = crate::diag::Code::lookup(&r.code).unwrap_or(crate::diag::codes::E0611);
+    Diagnostic {
+        code,
+        severity: if r.error { Severity::Error } else { Severity::Warning },
+        message: r.message.clone(),
+        primary: Label { span: span(r.primary.span), message: r.primary.message.clone() },
+        secondary: r
+            .secondary
+            .iter()
+            .map(|l| Label { span: span(l.span), message: l.message.clone() })
+            .collect(),
+        help: r.help.clone(),
     }
 }

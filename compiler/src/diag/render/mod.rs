@@ -4,7 +4,7 @@
 //! `docs/diagnostics.md`.
 
 mod github;
-mod human;
+pub mod human;
 mod json;
 mod sarif;
 mod short;
