@@ -12,6 +12,7 @@
 //! Agent calls batched over rows are `ir::Op::Agent`, made by the `batch` pass
 //! (`crate::passes::batch`); the plan runs each as an agent node.
 
+pub mod aot;
 pub mod args;
 pub mod context;
 pub mod eval;

@@ -169,6 +169,7 @@ impl<'s, 'p, M: Module> Shared<'s, 'p, M> {
     pub fn finish_kept(&mut self) -> Result<(), String> {
         let mut d = DataDescription::new();
         d.define_zeroinit(8 * self.kept.len().max(1));
+        d.set_align(8);
         self.m.define_data(self.kept_table, &d).map_err(|e| format!("defining the kept table: {e}"))
     }
 

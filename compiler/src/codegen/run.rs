@@ -108,6 +108,10 @@ pub fn refused(span: crate::source::Span, what: &str) -> Box<Diagnostic> {
     Box::new(d)
 }
 
+/// What [`generate`] gives: the spec, the functions in the order of its function table,
+/// the kept table, and (when asked for) the Cranelift IR of every function.
+pub type Generated = (Spec, Vec<FuncId>, DataId, Option<Vec<(String, String)>>);
+
 /// Generates the code of `p` (optimized) into `module` and returns its spec (`Err`
 /// inside: the translator cannot compile an expression yet); `warnings` is what a run
 /// prints first. Shared by the JIT and `kiln build`.
@@ -117,9 +121,11 @@ pub fn generate<M: Module>(
     map: &SourceMap,
     agents: Agents,
     warnings: String,
-) -> Result<Result<(Spec, Vec<FuncId>, DataId), Box<Diagnostic>>, Fatal> {
+    keep_clif: bool,
+) -> Result<Result<Generated, Box<Diagnostic>>, Fatal> {
     let cx = Context::new(p, agents);
     let mut sh = Shared::new(module, &cx);
+    sh.clif = keep_clif.then(Vec::new);
     let built = build(p, map, &mut sh)?;
     let defaults = param_defaults(p, &mut sh).map_err(ice)?;
     if let Some((span, what)) = sh.refused.take() {
@@ -127,7 +133,7 @@ pub fn generate<M: Module>(
     }
     sh.finish_kept().map_err(ice)?;
     let spec = spec(p, map, &sh, built.nodes, defaults, warnings).map_err(ice)?;
-    Ok(Ok((spec, sh.functions.clone(), sh.kept_table)))
+    Ok(Ok((spec, sh.functions.clone(), sh.kept_table, sh.clif.take())))
 }
 
 /// Compiles `p` (optimized) into a [`Program`] (`Err` inside: the translator cannot
@@ -138,7 +144,7 @@ pub fn compile(
     agents: Agents,
 ) -> Result<Result<Program, Box<Diagnostic>>, Fatal> {
     let mut module = jit_module().map_err(ice)?;
-    let (spec, ids, table) = match generate(&mut module, p, map, agents, String::new())? {
+    let (spec, ids, table, _) = match generate(&mut module, p, map, agents, String::new(), false)? {
         Ok(g) => g,
         Err(d) => return Ok(Err(d)),
     };

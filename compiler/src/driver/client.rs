@@ -4,6 +4,7 @@
 
 use super::models::find_config;
 use kiln_runtime::model::{Client, Options, cache_dir};
+use kiln_runtime::program::ModelsSpec;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -23,6 +24,24 @@ pub struct Started {
 
 /// Starts the client for a run of `file` whose `complete` calls name `models`.
 pub fn start(file: &Path, models: &[String], flags: &ModelFlags) -> Result<Started, String> {
+    let spec = models_spec(file, models)?;
+    let opts = Options {
+        cache_dir: (!flags.no_cache).then(|| {
+            let beside = Path::new(&spec.cache_dir);
+            cache_dir(beside.parent().unwrap_or(beside))
+        }),
+        offline: flags.offline,
+        trace: flags.trace.clone(),
+    };
+    let client = Client::new(&spec.config, &opts)?;
+    Ok(Started { client: Arc::new(client), concurrency: spec.concurrency })
+}
+
+/// The model settings of a program in `file` whose `complete` calls name `models`: the
+/// `kiln.toml` found for it (no key: keys are read from the environment at each call),
+/// the folder the cache goes in (beside `kiln.toml`; `KILN_CACHE_DIR` wins when the
+/// program runs) and the sum of `max_concurrency` over the models it may call.
+pub fn models_spec(file: &Path, models: &[String]) -> Result<ModelsSpec, String> {
     let Some(path) = find_config(file) else {
         return Err(format!(
             "no kiln.toml found beside {} or in a parent folder to configure its models",
@@ -52,11 +71,6 @@ pub fn start(file: &Path, models: &[String], flags: &ModelFlags) -> Result<Start
         .map(|m| m.max_concurrency)
         .sum();
     let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    let opts = Options {
-        cache_dir: (!flags.no_cache).then(|| cache_dir(&dir)),
-        offline: flags.offline,
-        trace: flags.trace.clone(),
-    };
-    let client = Client::new(&config, &opts)?;
-    Ok(Started { client: Arc::new(client), concurrency })
+    let cache_dir = dir.join(".kiln-cache").display().to_string();
+    Ok(ModelsSpec { config, cache_dir, concurrency })
 }

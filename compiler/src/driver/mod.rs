@@ -3,6 +3,7 @@
 //! reads what `agent` and `prompt` declarations point at, and runs parse → check.
 
 pub mod agents;
+pub mod build;
 pub mod client;
 pub mod models;
 pub mod prompt;

@@ -1,0 +1,255 @@
+//! `kiln build PIPELINE.kiln -o OUT [--emit exe|obj|staticlib|clif|ir]` (LANGUAGE.md §5.1):
+//! compiles the pipeline ([`crate::compile::compile`]), generates its object file
+//! ([`crate::codegen::aot`]) and writes what was asked for. An executable is linked by the
+//! system C compiler (`cc`, or `$CC`) from the object and the runtime's static library
+//! (`libkiln_runtime.a`, built beside the `kiln` binary); a static library is that
+//! library with the object added (by `ar`), plus a C header.
+
+use crate::codegen::aot::{self, Entry};
+use crate::diag::render::{self, Format};
+use crate::driver::CheckRun;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// What to produce.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Emit {
+    Exe,
+    Obj,
+    Staticlib,
+    Clif,
+    Ir,
+}
+
+/// Why a build did not produce its output.
+pub enum BuildError {
+    /// Diagnostics to render (compile errors, or code the translator cannot compile).
+    Diagnostics(CheckRun),
+    /// Anything else, as one message.
+    Other(String),
+}
+
+impl From<String> for BuildError {
+    fn from(s: String) -> BuildError {
+        BuildError::Other(s)
+    }
+}
+
+/// Builds `file` into `out`. Must run on a thread with a big stack.
+pub fn build(file: &Path, out: &Path, emit: Emit) -> Result<(), BuildError> {
+    use crate::compile::{Input, Options, Outcome, compile};
+    let c = match compile(Input::File(file), Options::default())? {
+        Outcome::Compiled(c) => c,
+        Outcome::Failed(run) => return Err(BuildError::Diagnostics(run)),
+    };
+    let crate::compile::Compiled { check: mut run, optimized, sinks, .. } = *c;
+    if sinks == 0 {
+        return Err(BuildError::Other(format!(
+            "{} declares no sink, so there is nothing to build; add one such as `sink STAGE -> stdout()`",
+            file.display()
+        )));
+    }
+    if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| format!("cannot create the folder {}: {e}", parent.display()))?;
+    }
+    if emit == Emit::Ir {
+        return write(out, crate::ir::print::text(&optimized).as_bytes()).map_err(Into::into);
+    }
+    if let Err(why) = crate::codegen::plan::supported(&optimized) {
+        return Err(BuildError::Other(format!(
+            "{}: cannot build this pipeline ahead of time: {why} (`kiln run` runs it on the interpreter)",
+            file.display()
+        )));
+    }
+    let agents = match crate::driver::agents::prepare(&optimized, &run.map) {
+        Ok(a) => a,
+        Err(d) => {
+            run.diagnostics = vec![*d];
+            return Err(BuildError::Diagnostics(run));
+        }
+    };
+    let mut warnings = Vec::new();
+    let _ = render::render(Format::Short, &run.map, &run.diagnostics, &mut warnings);
+    let warnings = String::from_utf8_lossy(&warnings).into_owned();
+    let called = crate::driver::agents::models_called(&optimized);
+    let models =
+        if called.is_empty() { None } else { Some(super::client::models_spec(file, &called)?) };
+    let name = c_name(out, emit);
+    let entry = match emit {
+        Emit::Staticlib => Entry::Named(&name),
+        _ => Entry::Main,
+    };
+    let shown = file.display().to_string();
+    let complete = |spec: &mut kiln_runtime::program::Spec| {
+        spec.pipeline = shown.clone();
+        spec.report.warnings = warnings.clone();
+        spec.models = models.clone();
+    };
+    let keep_clif = emit == Emit::Clif;
+    let built = match aot::build(&optimized, &run.map, agents, entry, keep_clif, &complete) {
+        Ok(Ok(b)) => b,
+        Ok(Err(d)) | Err(d) => {
+            run.diagnostics = vec![*d];
+            return Err(BuildError::Diagnostics(run));
+        }
+    };
+    match emit {
+        Emit::Clif => {
+            let mut text = String::new();
+            for (f, ir) in built.clif.unwrap_or_default() {
+                text.push_str(&format!("; {f}\n{ir}\n"));
+            }
+            write(out, text.as_bytes())?;
+        }
+        Emit::Obj => write(out, &built.object)?,
+        Emit::Exe => link_exe(&built.object, out)?,
+        Emit::Staticlib => {
+            staticlib(&built.object, &name, out)?;
+            let header = out.with_file_name(format!("{name}.h"));
+            write(&header, header_text(&name, &built.spec).as_bytes())?;
+        }
+        Emit::Ir => {}
+    }
+    Ok(())
+}
+
+/// The C name of a static library's entry point: `NAME` of `libNAME.a` (letters, digits
+/// and `_`).
+fn c_name(out: &Path, emit: Emit) -> String {
+    let stem = out.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let stem =
+        if emit == Emit::Staticlib { stem.strip_prefix("lib").unwrap_or(&stem) } else { &stem };
+    let mut n: String =
+        stem.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
+    if n.is_empty() || n.starts_with(|c: char| c.is_ascii_digit()) {
+        n.insert_str(0, "kiln_");
+    }
+    n
+}
+
+fn write(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    std::fs::write(path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+/// The runtime's static library: `KILN_RUNTIME_LIB`, or `libkiln_runtime.a` beside the
+/// `kiln` binary (where `cargo build` puts it), or in `../lib/` from it.
+pub fn runtime_lib() -> Result<PathBuf, String> {
+    if let Some(p) = std::env::var_os("KILN_RUNTIME_LIB").filter(|p| !p.is_empty()) {
+        let p = PathBuf::from(p);
+        return if p.is_file() {
+            Ok(p)
+        } else {
+            Err(format!("KILN_RUNTIME_LIB names {}, which is not a file", p.display()))
+        };
+    }
+    let exe = std::env::current_exe().map_err(|e| format!("cannot locate the kiln binary: {e}"))?;
+    let dir = exe.parent().map(Path::to_path_buf).unwrap_or_default();
+    // Test binaries live in `target/<profile>/deps/`, beside which the library is not.
+    let candidates = [
+        dir.join("libkiln_runtime.a"),
+        dir.join("../libkiln_runtime.a"),
+        dir.join("../lib/libkiln_runtime.a"),
+    ];
+    candidates.into_iter().find(|p| p.is_file()).ok_or_else(|| {
+        format!(
+            "cannot find the Kiln runtime library libkiln_runtime.a beside {} (cargo builds it there with the kiln binary); set KILN_RUNTIME_LIB to its path",
+            exe.display()
+        )
+    })
+}
+
+/// A scratch folder removed on drop.
+struct Scratch(tempfile::TempDir);
+
+fn scratch() -> Result<Scratch, String> {
+    tempfile::Builder::new()
+        .prefix("kiln-build-")
+        .tempdir()
+        .map(Scratch)
+        .map_err(|e| format!("cannot create a scratch folder: {e}"))
+}
+
+/// Links `object` with the runtime into the executable `out`.
+fn link_exe(object: &[u8], out: &Path) -> Result<(), String> {
+    let lib = runtime_lib()?;
+    let dir = scratch()?;
+    let obj = dir.0.path().join("pipeline.o");
+    write(&obj, object)?;
+    let cc = std::env::var_os("CC").unwrap_or_else(|| "cc".into());
+    let output = Command::new(&cc)
+        .arg(&obj)
+        .arg(&lib)
+        .args(["-lm", "-lpthread", "-ldl", "-o"])
+        .arg(out)
+        .output()
+        .map_err(|e| {
+            format!(
+                "cannot run the C compiler `{}` to link {}: {e} (install a C toolchain, e.g. the Debian package `gcc`, or set CC)",
+                cc.to_string_lossy(),
+                out.display()
+            )
+        })?;
+    if !output.status.success() {
+        return Err(format!(
+            "linking {} failed:\n{}",
+            out.display(),
+            String::from_utf8_lossy(&output.stderr).trim_end()
+        ));
+    }
+    Ok(())
+}
+
+/// `out`: a copy of the runtime's static library with `object` added (as `NAME.o`).
+fn staticlib(object: &[u8], name: &str, out: &Path) -> Result<(), String> {
+    let lib = runtime_lib()?;
+    let dir = scratch()?;
+    let obj = dir.0.path().join(format!("{name}.o"));
+    write(&obj, object)?;
+    let tmp = dir.0.path().join("lib.a");
+    std::fs::copy(&lib, &tmp).map_err(|e| format!("cannot copy {}: {e}", lib.display()))?;
+    let ar = std::env::var_os("AR").unwrap_or_else(|| "ar".into());
+    let output = Command::new(&ar).arg("rs").arg(&tmp).arg(&obj).output().map_err(|e| {
+        format!(
+            "cannot run `{}` to write {}: {e} (install binutils, or set AR)",
+            ar.to_string_lossy(),
+            out.display()
+        )
+    })?;
+    if !output.status.success() {
+        return Err(format!(
+            "writing {} failed:\n{}",
+            out.display(),
+            String::from_utf8_lossy(&output.stderr).trim_end()
+        ));
+    }
+    std::fs::copy(&tmp, out).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+    Ok(())
+}
+
+/// The C header of a pipeline's static library.
+fn header_text(name: &str, spec: &kiln_runtime::program::Spec) -> String {
+    let upper = name.to_ascii_uppercase();
+    let mut params = String::new();
+    for p in &spec.params {
+        let d =
+            p.shown_default.as_deref().map_or("required".to_string(), |d| format!("default {d}"));
+        params.push_str(&format!(" *   {}: {} ({})\n", p.name, p.shown_ty, d.replace("*/", "* /")));
+    }
+    if params.is_empty() {
+        params.push_str(" *   (none)\n");
+    }
+    format!(
+        "/* Generated by kiln {version} from {pipeline}.\n * Link with: cc main.c lib{name}.a -lm -lpthread\n *\n * Params:\n{params} */\n\
+         #ifndef KILN_PIPELINE_{upper}_H\n#define KILN_PIPELINE_{upper}_H\n\n\
+         #ifdef __cplusplus\nextern \"C\" {{\n#endif\n\n\
+         /* Runs the pipeline as its executable would: argv[1..] are its flags\n \
+         * (--param NAME=VALUE, --threads N, --quiet, --no-cache, --offline, --trace FILE,\n \
+         * --help; KILN_PARAM_<NAME> in the environment). Returns the exit code: 0 success,\n \
+         * 1 a failed run, 2 bad usage. argv[0] names the program in messages. */\n\
+         int {name}_main(int argc, char **argv);\n\n\
+         #ifdef __cplusplus\n}}\n#endif\n\n#endif\n",
+        version = spec.kiln_version,
+        pipeline = spec.pipeline.replace("*/", "* /"),
+    )
+}
