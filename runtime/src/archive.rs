@@ -103,6 +103,42 @@ pub fn read(bytes: &[u8]) -> Option<Vec<(String, &[u8])>> {
     Some(out)
 }
 
+/// The members of a GNU `ar` archive with the symbols its index gives each, as (name,
+/// bytes, symbols); `None` when the bytes are not such an archive. (To add a member to a
+/// library without re-indexing it with a tool that must understand every member.)
+pub fn read_indexed(bytes: &[u8]) -> Option<Vec<(String, &[u8], Vec<String>)>> {
+    let members = read(bytes)?;
+    let mut by_offset: std::collections::HashMap<usize, Vec<String>> = Default::default();
+    let rest = bytes.strip_prefix(b"!<arch>\n")?;
+    if rest.len() >= 60 && std::str::from_utf8(&rest[..16]).ok()?.trim_end() == "/" {
+        let size: usize = std::str::from_utf8(&rest[48..58]).ok()?.trim().parse().ok()?;
+        let index = rest.get(60..60 + size)?;
+        let n = u32::from_be_bytes(index.get(..4)?.try_into().ok()?) as usize;
+        let offsets = index.get(4..4 + 4 * n)?;
+        let mut names = index.get(4 + 4 * n..)?.split(|b| *b == 0);
+        for o in offsets.chunks(4) {
+            let off = u32::from_be_bytes(o.try_into().ok()?) as usize;
+            let name = String::from_utf8_lossy(names.next()?).into_owned();
+            by_offset.entry(off).or_default().push(name);
+        }
+    }
+    // Walk the members again to learn each one's header offset.
+    let mut out = Vec::with_capacity(members.len());
+    let mut at = 8;
+    let mut it = members.into_iter();
+    while at + 60 <= bytes.len() {
+        let h = &bytes[at..at + 60];
+        let size: usize = std::str::from_utf8(&h[48..58]).ok()?.trim().parse().ok()?;
+        let raw = std::str::from_utf8(&h[..16]).ok()?.trim_end();
+        if raw != "/" && raw != "//" && raw != "/SYM64/" {
+            let (name, data) = it.next()?;
+            out.push((name, data, by_offset.remove(&at).unwrap_or_default()));
+        }
+        at += 60 + size + size % 2;
+    }
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -121,5 +157,8 @@ mod tests {
         assert_eq!(&a[68..72], &3u32.to_be_bytes());
         let off = u32::from_be_bytes(a[72..76].try_into().unwrap()) as usize;
         assert_eq!(&a[off..off + 8], b"short.o/");
+        let m = read_indexed(&a).unwrap();
+        assert_eq!(m[0].2, vec!["f".to_string(), "g".to_string()]);
+        assert_eq!(m[1].2, vec!["h".to_string()]);
     }
 }

@@ -80,7 +80,7 @@ pub fn build(
             Err(d) => return Ok(Err(d)),
         };
     complete(&mut spec);
-    let bytes = spec.encode();
+    let bytes = spec.encode().map_err(ice)?;
     let spec_id = data(&mut module, "kiln_spec", &bytes)?;
     let fns_id = fn_table(&mut module, &ids)?;
     let symbol = match entry {

@@ -132,8 +132,9 @@ fn write(path: &Path, bytes: &[u8]) -> Result<(), String> {
     std::fs::write(path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
-/// The runtime's static library: `KILN_RUNTIME_LIB`, or `libkiln_runtime.a` beside the
-/// `kiln` binary (where `cargo build` puts it), or in `../lib/` from it.
+/// The runtime's static library: the environment variable `KILN_RUNTIME_LIB`, else the
+/// one built with this `kiln` (`compiler/build.rs`), else `libkiln_runtime.a` beside the
+/// `kiln` binary or in `../lib/` from it (an installed `kiln`).
 pub fn runtime_lib() -> Result<PathBuf, String> {
     if let Some(p) = std::env::var_os("KILN_RUNTIME_LIB").filter(|p| !p.is_empty()) {
         let p = PathBuf::from(p);
@@ -143,17 +144,15 @@ pub fn runtime_lib() -> Result<PathBuf, String> {
             Err(format!("KILN_RUNTIME_LIB names {}, which is not a file", p.display()))
         };
     }
+    if let Some(p) = option_env!("KILN_RUNTIME_LIB").map(PathBuf::from).filter(|p| p.is_file()) {
+        return Ok(p);
+    }
     let exe = std::env::current_exe().map_err(|e| format!("cannot locate the kiln binary: {e}"))?;
     let dir = exe.parent().map(Path::to_path_buf).unwrap_or_default();
-    // Test binaries live in `target/<profile>/deps/`, beside which the library is not.
-    let candidates = [
-        dir.join("libkiln_runtime.a"),
-        dir.join("../libkiln_runtime.a"),
-        dir.join("../lib/libkiln_runtime.a"),
-    ];
+    let candidates = [dir.join("libkiln_runtime.a"), dir.join("../lib/libkiln_runtime.a")];
     candidates.into_iter().find(|p| p.is_file()).ok_or_else(|| {
         format!(
-            "cannot find the Kiln runtime library libkiln_runtime.a beside {} (cargo builds it there with the kiln binary); set KILN_RUNTIME_LIB to its path",
+            "cannot find the Kiln runtime library libkiln_runtime.a beside {} or in ../lib/ (`cargo build -p kiln_runtime` builds it); set KILN_RUNTIME_LIB to its path",
             exe.display()
         )
     })
@@ -200,31 +199,24 @@ fn link_exe(object: &[u8], out: &Path) -> Result<(), String> {
     Ok(())
 }
 
-/// `out`: a copy of the runtime's static library with `object` added (as `NAME.o`).
+/// `out`: the runtime's static library with `object` added (as `NAME.o`, defining
+/// `NAME_main`), indexed (the members' symbols as the runtime's own index lists them).
 fn staticlib(object: &[u8], name: &str, out: &Path) -> Result<(), String> {
+    use kiln_runtime::archive::{Member, read_indexed, write as write_archive};
     let lib = runtime_lib()?;
-    let dir = scratch()?;
-    let obj = dir.0.path().join(format!("{name}.o"));
-    write(&obj, object)?;
-    let tmp = dir.0.path().join("lib.a");
-    std::fs::copy(&lib, &tmp).map_err(|e| format!("cannot copy {}: {e}", lib.display()))?;
-    let ar = std::env::var_os("AR").unwrap_or_else(|| "ar".into());
-    let output = Command::new(&ar).arg("rs").arg(&tmp).arg(&obj).output().map_err(|e| {
-        format!(
-            "cannot run `{}` to write {}: {e} (install binutils, or set AR)",
-            ar.to_string_lossy(),
-            out.display()
-        )
-    })?;
-    if !output.status.success() {
-        return Err(format!(
-            "writing {} failed:\n{}",
-            out.display(),
-            String::from_utf8_lossy(&output.stderr).trim_end()
-        ));
+    let bytes = std::fs::read(&lib).map_err(|e| format!("cannot read {}: {e}", lib.display()))?;
+    let members =
+        read_indexed(&bytes).ok_or_else(|| format!("{} is not a static library", lib.display()))?;
+    let obj_name = format!("{name}.o");
+    let main = [format!("{name}_main")];
+    let main_refs: Vec<&str> = main.iter().map(String::as_str).collect();
+    let syms: Vec<Vec<&str>> =
+        members.iter().map(|(_, _, s)| s.iter().map(String::as_str).collect()).collect();
+    let mut all = vec![Member { name: &obj_name, bytes: object, symbols: &main_refs }];
+    for ((n, b, _), s) in members.iter().zip(&syms) {
+        all.push(Member { name: n, bytes: b, symbols: s });
     }
-    std::fs::copy(&tmp, out).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
-    Ok(())
+    write(out, &write_archive(&all))
 }
 
 /// The C header of a pipeline's static library.

@@ -8,7 +8,7 @@ use crate::exec::abi::{RowCtx, kiln_fail};
 use crate::io::JsonDecoder;
 use crate::layout::KStr;
 use crate::layout::TypeDesc;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, RwLock};
 
 static ACTIVE: RwLock<Option<Arc<Client>>> = RwLock::new(None);
 
@@ -98,8 +98,10 @@ unsafe fn text<'a>(p: *const u8, len: u64) -> &'a str {
     std::str::from_utf8(b).unwrap_or("")
 }
 
-/// A typed prompt's call site: the schema asked for and the decoder of the answer.
-struct Typed {
+/// A typed prompt's call site: the schema asked for and the decoder of the answer. Built
+/// by the program loader from [`crate::program::Kept::Typed`]; compiled code passes its
+/// address (read from the kept table) to [`kiln_model_typed`].
+pub struct Typed {
     schema: Schema,
     settings: Settings,
     decoder: JsonDecoder,
@@ -107,14 +109,12 @@ struct Typed {
     shown: String,
 }
 
-static TYPED: Mutex<Vec<Arc<Typed>>> = Mutex::new(Vec::new());
-
-/// Registers a typed prompt for compiled code (`kiln_model_typed` takes the id): answers are
-/// asked for with `schema` and decoded into values of `ty` (shown as `shown` in messages).
-pub fn register_typed(schema: Schema, settings: Settings, ty: &TypeDesc, shown: String) -> u32 {
-    let mut all = TYPED.lock().unwrap_or_else(|p| p.into_inner());
-    all.push(Arc::new(Typed { schema, settings, decoder: JsonDecoder::new(ty), shown }));
-    (all.len() - 1) as u32
+impl Typed {
+    /// Answers asked for with `schema` and decoded into values of `ty` (shown as `shown`
+    /// in messages).
+    pub fn new(schema: Schema, settings: Settings, ty: &TypeDesc, shown: String) -> Typed {
+        Typed { schema, settings, decoder: JsonDecoder::new(ty), shown }
+    }
 }
 
 /// The message of an answer that does not decode into the prompt's type (both engines).
@@ -123,17 +123,18 @@ pub fn not_fitting(model: &str, shown: &str, why: &str) -> String {
 }
 
 /// A typed prompt's model call: asks model `name` for `prompt` in the form of the schema of
-/// typed prompt `id` and decodes the answer into `out` (room for a value of the type, in the
+/// typed prompt `typed` and decodes the answer into `out` (room for a value of the type, in the
 /// row's arena): 0, or 1 with the row's failure recorded at `site`.
 ///
 /// # Safety
-/// As [`kiln_model_complete`]; `out` has room, aligned, for a value of the registered type.
+/// As [`kiln_model_complete`]; `typed` is null or points to a live [`Typed`]; `out` has
+/// room, aligned, for a value of its type.
 #[unsafe(no_mangle)]
 #[allow(clippy::too_many_arguments)]
 pub unsafe extern "C" fn kiln_model_typed(
     ctx: *mut RowCtx,
     site: u32,
-    id: u32,
+    typed: *const Typed,
     name: *const u8,
     name_len: u64,
     prompt: *const u8,
@@ -149,8 +150,10 @@ pub unsafe extern "C" fn kiln_model_typed(
     }
     // SAFETY: per the contract.
     let (model, prompt) = unsafe { (text(name, name_len), text(prompt, prompt_len)) };
-    let typed = TYPED.lock().unwrap_or_else(|p| p.into_inner()).get(id as usize).cloned();
-    let Some(typed) = typed else { return fail(format!("{FAILED}: unknown typed prompt {id}")) };
+    // SAFETY: null or a live `Typed` (contract).
+    let Some(typed) = (unsafe { typed.as_ref() }) else {
+        return fail(format!("{FAILED}: no typed prompt"));
+    };
     let answer = std::panic::catch_unwind(|| {
         let Some(client) = active() else {
             return Err("no model client is active for this run".to_string());

@@ -87,7 +87,7 @@ impl ModelConfig {
 
 /// Request settings a prompt's front matter gives (`temperature`, `max_tokens`): they win
 /// over its model's.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Settings {
     pub temperature: Option<f64>,
     pub max_tokens: Option<u64>,

@@ -14,6 +14,7 @@ use std::sync::Arc;
 /// The values compiled code reads by address; they must outlive every call into it.
 #[derive(Default)]
 pub struct KeptValues {
+    _typed: Vec<Box<crate::model::ffi::Typed>>,
     _descs: Vec<Box<TypeDesc>>,
     _groups: Vec<Box<ListGroup>>,
     _agents: Vec<Box<AgentFn>>,
@@ -37,6 +38,18 @@ pub fn fill_kept(spec: &Spec, table: &mut [*const u8]) -> Result<KeptValues, Str
                 let b = Box::new(ListGroup::new(proj.clone(), *keyed, aggs, out.clone()));
                 let p = std::ptr::from_ref::<ListGroup>(&b).cast::<u8>();
                 kept._groups.push(b);
+                p
+            }
+            Kept::Typed { name, schema, settings, ty, shown } => {
+                let schema = crate::model::request::Schema {
+                    name: name.clone(),
+                    schema: serde_json::from_str(schema)
+                        .map_err(|e| format!("a typed prompt's schema: {e}"))?,
+                };
+                let t = crate::model::ffi::Typed::new(schema, *settings, ty, shown.clone());
+                let b = Box::new(t);
+                let p = std::ptr::from_ref::<crate::model::ffi::Typed>(&b).cast::<u8>();
+                kept._typed.push(b);
                 p
             }
             Kept::Agent(i) => {

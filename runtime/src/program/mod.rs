@@ -169,6 +169,16 @@ pub enum Kept {
     Group { proj: TypeDesc, keyed: bool, aggs: Vec<AggSpec>, out: TypeDesc },
     /// Agent `i`'s forward pass for one row at a time (`kiln_agent_call`).
     Agent(usize),
+    /// A typed prompt's call site (`kiln_model_typed`): the prompt's name, the JSON Schema
+    /// of its result type (as JSON text), its request settings, the type and the type as
+    /// the source writes it.
+    Typed {
+        name: String,
+        schema: String,
+        settings: crate::model::Settings,
+        ty: TypeDesc,
+        shown: String,
+    },
 }
 
 /// An agent's packed layers and its thread cap.
@@ -256,8 +266,8 @@ pub struct ModelsSpec {
 
 impl Spec {
     /// The spec as bytes (what `kiln build` embeds).
-    pub fn encode(&self) -> Vec<u8> {
-        postcard::to_stdvec(self).unwrap_or_default()
+    pub fn encode(&self) -> Result<Vec<u8>, String> {
+        postcard::to_stdvec(self).map_err(|e| format!("encoding the program description: {e}"))
     }
 
     /// A spec from [`Spec::encode`]'s bytes.
@@ -275,5 +285,42 @@ impl Spec {
                 .map(|(n, t)| report::SourceText::new(n.clone(), t.clone()))
                 .collect(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_spec_round_trips_through_its_bytes() {
+        let mut config = crate::model::Config::default();
+        config.models.push(crate::model::ModelConfig::new("default", "http://x/v1", "m"));
+        let spec = Spec {
+            pipeline: "p.kiln".into(),
+            kept: vec![
+                Kept::Desc(TypeDesc::Record(vec![("a".into(), TypeDesc::Int)])),
+                Kept::Typed {
+                    name: "classify".into(),
+                    schema: "{\"type\":\"object\"}".into(),
+                    settings: crate::model::Settings::default(),
+                    ty: TypeDesc::Str,
+                    shown: "str".into(),
+                },
+            ],
+            params: vec![ParamSpec {
+                name: "n".into(),
+                ty: TypeDesc::Optional(Box::new(TypeDesc::Float)),
+                shown_ty: "float?".into(),
+                span: Span::default(),
+                default: Some(ArgSpec::Known(ArgValue::Null)),
+                shown_default: Some("null".into()),
+            }],
+            models: Some(ModelsSpec { config, cache_dir: "c".into(), concurrency: 4 }),
+            ..Spec::default()
+        };
+        let back = Spec::decode(&spec.encode().unwrap()).unwrap();
+        assert_eq!(back.encode(), spec.encode());
+        assert_eq!(back.kept, spec.kept);
     }
 }

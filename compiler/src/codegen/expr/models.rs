@@ -10,7 +10,6 @@ use crate::codegen::layout::{desc, load};
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{InstBuilder, types};
 use cranelift_module::Module;
-use kiln_runtime::model::request::Schema;
 use std::rc::Rc;
 
 impl<M: Module> Gen<'_, '_, '_, M> {
@@ -44,12 +43,19 @@ impl<M: Module> Gen<'_, '_, '_, M> {
         e: &TExpr,
     ) -> super::Vals {
         let Some(d) = desc(ty) else { return self.unsupported(e) };
-        let schema = Schema { name: prompt.to_string(), schema: crate::check::schema::schema(ty) };
+        let schema = crate::check::schema::schema(ty).to_string();
         let size = d.size();
-        let id = kiln_runtime::model::ffi::register_typed(schema, settings, &d, ty.to_string());
+        let typed = kiln_runtime::program::Kept::Typed {
+            name: prompt.to_string(),
+            schema,
+            settings,
+            ty: d,
+            shown: ty.to_string(),
+        };
+        let slot = self.sh.kept_slot(typed);
         let name = self.str_const(model.as_bytes());
         let site = self.model_site(e);
-        let id = self.b.ins().iconst(types::I32, i64::from(id));
+        let id = self.kept_ptr(slot);
         let out = self.alloc(size, 16);
         let st = self.call(
             "kiln_model_typed",
