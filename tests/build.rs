@@ -42,7 +42,7 @@ fn files(dir: &Path, base: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
     }
 }
 
-#[derive(Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 struct Outcome {
     code: Option<i32>,
     stdout: String,
@@ -342,4 +342,48 @@ fn a_pipeline_that_fails_to_check_does_not_build() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("error[E"), "{err}");
     assert!(!tmp.path().join("x").exists());
+}
+
+/// The static library driven from memory (examples/embed/host.c): the source pushed in
+/// pieces of 1, 7 and 4096 bytes, one stage's sink rows received through a callback; they
+/// equal what `kiln run` writes to that sink's file, and the other sinks write their files
+/// as `kiln run` does.
+#[test]
+fn the_static_library_is_fed_from_memory_and_calls_back_with_rows() {
+    let src = root().join("examples/reviews");
+    let tmp = tempfile::tempdir().unwrap();
+    let lib = tmp.path().join("lib/libreviews.a");
+    let o = kiln()
+        .args(["build", "reviews.kiln", "--emit", "staticlib", "-o"])
+        .arg(&lib)
+        .current_dir(&src)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let host = tmp.path().join("host");
+    let o = Command::new("cc")
+        .arg(root().join("examples/embed/host.c"))
+        .arg("-I")
+        .arg(tmp.path().join("lib"))
+        .arg(&lib)
+        .args(["-lm", "-lpthread", "-o"])
+        .arg(&host)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "cc: {}", String::from_utf8_lossy(&o.stderr));
+    let want = run(&src, "reviews.kiln", &["--param", "out_dir=o"], &[]);
+    let input = src.join("data/reviews.jsonl");
+    for piece in ["1", "7", "4096"] {
+        let fresh = tempfile::tempdir().unwrap();
+        copy_dir(&src, fresh.path());
+        let mut cmd = Command::new(&host);
+        cmd.arg(&input).args(["good", piece, "rows.jsonl", "--param", "out_dir=o"]);
+        let mut got = outcome(fresh.path(), cmd);
+        let rows = got.outputs.remove("rows.jsonl").unwrap_or_default();
+        let mut want = want.clone();
+        let good = want.outputs.remove("o/good.jsonl").unwrap();
+        assert_eq!(rows, good, "pieces of {piece} bytes: the callback's rows");
+        // The sink given to the callback writes no file; everything else is as `kiln run`.
+        assert_eq!(got, want, "pieces of {piece} bytes");
+    }
 }

@@ -11,7 +11,6 @@ mod check;
 mod explain;
 mod ice;
 mod models;
-pub(crate) mod progress;
 mod run;
 mod train;
 mod view;

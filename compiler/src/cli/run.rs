@@ -189,7 +189,7 @@ fn run_here(
         let opts = crate::codegen::run::RunOptions {
             threads: how.threads,
             chunk_size: std::env::var("KILN_CHUNK_SIZE").ok().and_then(|s| s.parse().ok()),
-            progress: super::progress::bar(quiet),
+            progress: kiln_runtime::program::progress::bar(quiet),
         };
         let opts = super::models::jit_options(models.as_ref(), opts);
         let drew = opts.progress.is_some();
@@ -198,7 +198,7 @@ fn run_here(
         let rp = crate::codegen::run::RunParams { values, given };
         let r = crate::codegen::run::run(&optimized, &run.map, agents.clone(), &rp, opts);
         if drew {
-            super::progress::clear();
+            kiln_runtime::program::progress::clear();
         }
         match r {
             Ok(Ran::Done(n)) => Ok(n),

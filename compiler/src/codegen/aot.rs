@@ -83,12 +83,19 @@ pub fn build(
     let bytes = spec.encode().map_err(ice)?;
     let spec_id = data(&mut module, "kiln_spec", &bytes)?;
     let fns_id = fn_table(&mut module, &ids)?;
-    let symbol = match entry {
-        Entry::Main => "main".to_string(),
-        Entry::Named(n) => format!("{n}_main"),
-    };
     let counts = (bytes.len(), ids.len(), spec.kept.len().max(1));
-    define_entry(&mut module, &symbol, spec_id, fns_id, table, counts)?;
+    let tables = (spec_id, fns_id, table);
+    match entry {
+        Entry::Main => {
+            define_entry(&mut module, "main", "kiln_program_main", false, tables, counts)?;
+        }
+        Entry::Named(n) => {
+            let main = format!("{n}_main");
+            define_entry(&mut module, &main, "kiln_program_main", false, tables, counts)?;
+            let open = format!("{n}_open");
+            define_entry(&mut module, &open, "kiln_session_open", true, tables, counts)?;
+        }
+    }
     let object = module.finish().emit().map_err(ice)?;
     Ok(Ok(Built { object, spec, clif }))
 }
@@ -119,26 +126,27 @@ fn fn_table(module: &mut ObjectModule, ids: &[FuncId]) -> Result<DataId, Fatal> 
     Ok(id)
 }
 
-/// `int SYMBOL(int argc, char **argv)`: returns `kiln_program_main(argc, argv, spec,
-/// spec_len, fns, nfns, kept, nkept)`.
+/// `SYMBOL(int argc, char **argv)`: returns `CALLEE(argc, argv, spec, spec_len, fns, nfns,
+/// kept, nkept)`, an `int` (`kiln_program_main`) or a pointer (`kiln_session_open`).
 fn define_entry(
     module: &mut ObjectModule,
     symbol: &str,
-    spec: DataId,
-    fns: DataId,
-    kept: DataId,
+    callee: &str,
+    returns_ptr: bool,
+    (spec, fns, kept): (DataId, DataId, DataId),
     (spec_len, nfns, nkept): (usize, usize, usize),
 ) -> Result<(), Fatal> {
     let ptr = module.target_config().pointer_type();
+    let ret = AbiParam::new(if returns_ptr { ptr } else { types::I32 });
     let mut sig = module.make_signature();
     sig.params.extend([AbiParam::new(types::I32), AbiParam::new(ptr)]);
-    sig.returns.push(AbiParam::new(types::I32));
+    sig.returns.push(ret);
     let main = module.declare_function(symbol, Linkage::Export, &sig).map_err(ice)?;
     let mut rt_sig = module.make_signature();
     rt_sig.params.push(AbiParam::new(types::I32));
     rt_sig.params.extend((0..7).map(|_| AbiParam::new(ptr)));
-    rt_sig.returns.push(AbiParam::new(types::I32));
-    let rt = module.declare_function("kiln_program_main", Linkage::Import, &rt_sig).map_err(ice)?;
+    rt_sig.returns.push(ret);
+    let rt = module.declare_function(callee, Linkage::Import, &rt_sig).map_err(ice)?;
     let mut ctx = module.make_context();
     let mut fbc = FunctionBuilderContext::new();
     ctx.func.signature = sig;

@@ -219,7 +219,7 @@ fn run_checked(s: &Session, checked: &Checked, c: &Compiled) -> bool {
             return false;
         }
     };
-    let progress = crate::cli::progress::bar(false);
+    let progress = kiln_runtime::program::progress::bar(false);
     let drew = progress.is_some();
     let opts = crate::codegen::run::RunOptions {
         threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
@@ -229,7 +229,7 @@ fn run_checked(s: &Session, checked: &Checked, c: &Compiled) -> bool {
     kiln_runtime::exec::interrupt::clear();
     let r = program.run(&params, opts);
     if drew {
-        crate::cli::progress::clear();
+        kiln_runtime::program::progress::clear();
     }
     let interrupted = kiln_runtime::exec::interrupt::requested();
     kiln_runtime::exec::interrupt::clear();

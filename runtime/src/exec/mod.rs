@@ -71,6 +71,6 @@ pub use abi::{ProjFn, RowCtx, StageFn, kiln_emit, kiln_fail};
 pub use engine::error_row_type;
 pub use plan::{
     AgentFn, AggKind, AggSpec, Failure, KeyFn, Options, PNode, ParamBlock, ParamValue, Plan, SeqOp,
-    SinkFormat, Site, SourceKind, Summary,
+    SinkFormat, Site, SourceKind, Streams, Summary,
 };
 pub use run::{WORKER_STACK, run};

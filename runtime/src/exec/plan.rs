@@ -300,6 +300,44 @@ pub struct Options {
     /// Called after every chunk with (bytes done, total bytes or 0 when unknown).
     #[allow(clippy::type_complexity)]
     pub progress: Option<Box<dyn Fn(u64, u64) + Send + Sync>>,
+    /// Sources read from, and sinks written to, something other than their files (a
+    /// static library's host feeding bytes from memory, `crate::program::session`).
+    pub streams: Option<std::sync::Arc<Streams>>,
+}
+
+/// Readers and writers that replace the files of sources and sinks, by node name. Each is
+/// taken by the run that uses it.
+#[derive(Default)]
+pub struct Streams {
+    pub sources: std::sync::Mutex<Vec<(String, Box<dyn std::io::Read + Send>)>>,
+    pub sinks: std::sync::Mutex<Vec<(String, Box<dyn std::io::Write + Send>)>>,
+}
+
+impl Streams {
+    /// Whether source (or, with `sink`, sink) `name` is streamed.
+    pub fn has(&self, name: &str, sink: bool) -> bool {
+        if sink {
+            self.sinks.lock().is_ok_and(|v| v.iter().any(|(n, _)| n == name))
+        } else {
+            self.sources.lock().is_ok_and(|v| v.iter().any(|(n, _)| n == name))
+        }
+    }
+
+    fn take<T>(v: &std::sync::Mutex<Vec<(String, T)>>, name: &str) -> Option<T> {
+        let mut v = v.lock().ok()?;
+        let i = v.iter().position(|(n, _)| n == name)?;
+        Some(v.swap_remove(i).1)
+    }
+
+    /// The reader of source `name`, if it is streamed.
+    pub fn take_source(&self, name: &str) -> Option<Box<dyn std::io::Read + Send>> {
+        Streams::take(&self.sources, name)
+    }
+
+    /// The writer of sink `name`, if it is streamed.
+    pub fn take_sink(&self, name: &str) -> Option<Box<dyn std::io::Write + Send>> {
+        Streams::take(&self.sinks, name)
+    }
 }
 
 impl Default for Options {
@@ -308,6 +346,7 @@ impl Default for Options {
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
             chunk_size: crate::io::chunk::DEFAULT_CHUNK_SIZE,
             progress: None,
+            streams: None,
         }
     }
 }

@@ -5,7 +5,7 @@
 
 use super::agg::{OwnedProv, Table, write_aggs};
 use super::engine::{Batch, BatchOut, Engine, ErrEntry, Partial, Raw, Row, Shared, op_order};
-use super::plan::{Failure, Options, PNode, Plan, SinkFormat, SourceKind, Summary};
+use super::plan::{Failure, Options, PNode, Plan, SinkFormat, SourceKind, Streams, Summary};
 use super::seq::{SeqCx, SeqState};
 use crate::arena::Arena;
 use crate::io::chunk::Chunk;
@@ -64,8 +64,9 @@ enum Done {
 /// Runs `plan`. See the module documentation of [`super`].
 pub fn run(plan: &Plan, opts: &Options) -> Result<Summary, Failure> {
     let shared = Shared::new(plan)?;
-    guard_paths(plan)?;
-    let mut sinks = open_sinks(plan)?;
+    let streams = opts.streams.as_deref();
+    guard_paths(plan, streams)?;
+    let mut sinks = open_sinks(plan, streams)?;
     let r = run_open(plan, opts, &shared, &mut sinks);
     let flushed = flush_sinks(plan, &mut sinks);
     r.and_then(|s| flushed.map(|()| s))
@@ -95,10 +96,13 @@ fn io_message(e: &std::io::Error) -> String {
 
 /// Refuses, before any sink file is created, a sink that would overwrite a source's input or
 /// another sink's output, and a second source of standard input ([`crate::io::clobber`]).
-fn guard_paths(plan: &Plan) -> Result<(), Failure> {
+fn guard_paths(plan: &Plan, streams: Option<&Streams>) -> Result<(), Failure> {
     let mut eps = Vec::new();
+    let streamed = |name: &str, sink| streams.is_some_and(|s| s.has(name, sink));
     for node in &plan.nodes {
         match node {
+            PNode::Source { name, .. } if streamed(name, false) => {}
+            PNode::Sink { name, .. } if streamed(name, true) => {}
             PNode::Source { kind, path, name, .. } if !matches!(kind, SourceKind::Range(..)) => {
                 eps.push(crate::io::clobber::Endpoint { path, name, is_sink: false });
             }
@@ -115,13 +119,25 @@ fn guard_paths(plan: &Plan) -> Result<(), Failure> {
 }
 
 /// Creates (truncates) every sink's file, in plan order, and writes CSV headers.
-fn open_sinks(plan: &Plan) -> Result<Vec<Option<SinkFile>>, Failure> {
+fn open_sinks(plan: &Plan, streams: Option<&Streams>) -> Result<Vec<Option<SinkFile>>, Failure> {
     let mut v = Vec::new();
     for node in &plan.nodes {
         let PNode::Sink { format, path, ty, name, .. } = node else {
             v.push(None);
             continue;
         };
+        if let Some(w) = streams.and_then(|s| s.take_sink(name)) {
+            let mut out: Box<dyn Write> = Box::new(w);
+            if *format == SinkFormat::Csv {
+                let fail = |message: String| Failure::Io { node: name.clone(), message };
+                let enc = crate::io::CsvEncoder::new(ty).map_err(&fail)?;
+                let mut h = Vec::new();
+                enc.write_header(&mut h);
+                out.write_all(&h).map_err(|e| fail(format!("cannot write sink `{name}`: {e}")))?;
+            }
+            v.push(Some(SinkFile { out: Some(out), path: format!("sink `{name}`") }));
+            continue;
+        }
         let path = match format {
             SinkFormat::Stdout => "-".to_string(),
             SinkFormat::Discard => String::new(),
@@ -300,7 +316,12 @@ fn reader(
                     SourceKind::Csv => Format::Csv,
                     _ => Format::Lines,
                 };
-                let mut chunks = match ChunkReader::open(path, format) {
+                let streamed = opts.streams.as_ref().and_then(|s| s.take_source(name));
+                let opened = match streamed {
+                    Some(r) => Ok(ChunkReader::from_reader(r, format)),
+                    None => ChunkReader::open(path, format),
+                };
+                let mut chunks = match opened {
                     Ok(r) => r.with_chunk_size(opts.chunk_size),
                     Err(e) => {
                         send(fail(io_message(&e)));

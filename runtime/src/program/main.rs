@@ -104,18 +104,18 @@ pub fn finish_models(m: Option<&Models>, quiet: bool) {
 }
 
 /// The command line of a built executable.
-#[derive(Debug, Default)]
-struct Args {
+#[derive(Debug, Default, Clone)]
+pub(super) struct Args {
     params: Vec<(String, String)>,
     threads: Option<usize>,
     quiet: bool,
-    help: bool,
+    pub(super) help: bool,
     no_cache: bool,
     offline: bool,
     trace: Option<String>,
 }
 
-fn parse_args(argv: &[String]) -> Result<Args, String> {
+pub(super) fn parse_args(argv: &[String]) -> Result<Args, String> {
     let mut a = Args::default();
     let mut it = argv.iter().skip(1);
     while let Some(arg) = it.next() {
@@ -164,7 +164,7 @@ fn parse_args(argv: &[String]) -> Result<Args, String> {
     Ok(a)
 }
 
-fn help(spec: &Spec, program: &str) -> String {
+pub(super) fn help(spec: &Spec, program: &str) -> String {
     let mut s = format!(
         "Runs the pipeline {} (built by kiln {}).\n\nUsage: {program} [--param NAME=VALUE]... [--threads N] [--quiet] [--no-cache] [--offline] [--trace FILE]\n\nOptions:\n",
         spec.pipeline, spec.kiln_version
@@ -228,6 +228,19 @@ pub fn program_main(
         print!("{}", help(&spec, program));
         return 0;
     }
+    run_args(&spec, fns, table, &args, None)
+}
+
+/// Runs the program as its executable does with `args` (already parsed; `--help` done),
+/// sources and sinks in `streams` read and written there instead of their files: prints
+/// what `kiln run` prints and returns the exit code.
+pub(super) fn run_args(
+    spec: &Spec,
+    fns: &[*const u8],
+    table: &mut [*const u8],
+    args: &Args,
+    streams: Option<Arc<rt::Streams>>,
+) -> i32 {
     if !args.quiet {
         eprint!("{}", spec.report.warnings);
     }
@@ -238,7 +251,7 @@ pub fn program_main(
         1
     };
     let env = |k: &str| std::env::var(k).ok();
-    let params = match run_params(&spec, fns, &args.params, &env) {
+    let params = match run_params(spec, fns, &args.params, &env) {
         Ok(p) => p,
         Err(ParamError::Usage(m)) => {
             eprintln!("error: {m}");
@@ -258,7 +271,11 @@ pub fn program_main(
         }
         None => None,
     };
+    let progress = super::progress::bar(args.quiet);
+    let drew = progress.is_some();
     let mut opts = rt::Options {
+        progress,
+        streams,
         threads: args
             .threads
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
@@ -273,7 +290,10 @@ pub fn program_main(
             opts.chunk_size = MODEL_CHUNK;
         }
     }
-    let result = run(&spec, fns, table, &params, &opts);
+    let result = run(spec, fns, table, &params, &opts);
+    if drew {
+        super::progress::clear();
+    }
     finish_models(models.as_ref(), args.quiet);
     let _ = std::io::stdout().flush();
     match result {

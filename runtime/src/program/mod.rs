@@ -13,7 +13,9 @@
 pub mod load;
 pub mod main;
 pub mod params;
+pub mod progress;
 pub mod report;
+pub mod session;
 
 use crate::exec::arg::ArgValue;
 use crate::exec::{AggSpec, SinkFormat};

@@ -1,5 +1,6 @@
-//! The progress bar of `kiln run` on compiled code: drawn on stderr only when stderr is a
-//! terminal and `--quiet` is not given, at most ten times a second, and erased at the end.
+//! The progress bar of `kiln run` on compiled code and of built executables: drawn on
+//! stderr only when stderr is a terminal and `--quiet` is not given, at most ten times a
+//! second, and erased at the end.
 
 use std::io::{IsTerminal, Write};
 use std::sync::Mutex;
