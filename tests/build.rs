@@ -175,7 +175,8 @@ fn every_pipeline_built_behaves_as_kiln_run() {
 fn params_by_flag_by_environment_and_bad_ones_behave_as_kiln_run() {
     let dir = root().join("examples/reviews");
     let b = build(&dir, "reviews.kiln").unwrap();
-    let cases: Vec<(Vec<&str>, Vec<(&str, &str)>)> = vec![
+    type Case<'a> = (Vec<&'a str>, Vec<(&'a str, &'a str)>);
+    let cases: Vec<Case> = vec![
         (vec!["--param", "out_dir=elsewhere"], vec![]),
         (vec![], vec![("KILN_PARAM_OUT_DIR", "env_out")]),
         (vec!["--param", "out_dir=flag"], vec![("KILN_PARAM_OUT_DIR", "env_out")]),

@@ -103,10 +103,13 @@ pub fn read(bytes: &[u8]) -> Option<Vec<(String, &[u8])>> {
     Some(out)
 }
 
+/// A member of an archive: name, bytes and the symbols the archive's index gives it.
+pub type Indexed<'a> = (String, &'a [u8], Vec<String>);
+
 /// The members of a GNU `ar` archive with the symbols its index gives each, as (name,
 /// bytes, symbols); `None` when the bytes are not such an archive. (To add a member to a
 /// library without re-indexing it with a tool that must understand every member.)
-pub fn read_indexed(bytes: &[u8]) -> Option<Vec<(String, &[u8], Vec<String>)>> {
+pub fn read_indexed(bytes: &[u8]) -> Option<Vec<Indexed<'_>>> {
     let members = read(bytes)?;
     let mut by_offset: std::collections::HashMap<usize, Vec<String>> = Default::default();
     let rest = bytes.strip_prefix(b"!<arch>\n")?;

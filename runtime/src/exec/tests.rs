@@ -140,7 +140,7 @@ fn run_all(mk: &dyn Fn(&Path) -> Plan, outs: &[&str]) -> (Result<Summary, Failur
     for threads in [1, 2, 4] {
         for chunk_size in [64, 1000, crate::io::chunk::DEFAULT_CHUNK_SIZE] {
             let plan = mk(dir.path());
-            let opts = Options { threads, chunk_size, progress: None };
+            let opts = Options { threads, chunk_size, progress: None, streams: None };
             let r = run(&plan, &opts);
             let files: Vec<String> = outs
                 .iter()
@@ -556,6 +556,7 @@ fn big_input_with_many_chunks() {
         let opts = Options {
             threads,
             chunk_size: 16 * 1024,
+            streams: None,
             progress: Some(Box::new(move |done, total| {
                 assert!(done <= total);
                 c.fetch_add(1, std::sync::atomic::Ordering::Relaxed);

@@ -11,8 +11,10 @@ use crate::exec::{self as rt, AgentFn, ParamBlock, ProjFn, StageFn};
 use crate::layout::TypeDesc;
 use std::sync::Arc;
 
-/// The values compiled code reads by address; they must outlive every call into it.
+/// The values compiled code reads by address; they must outlive every call into it. Each
+/// is boxed so its address stays put while the vectors grow.
 #[derive(Default)]
+#[allow(clippy::vec_box)]
 pub struct KeptValues {
     _typed: Vec<Box<crate::model::ffi::Typed>>,
     _descs: Vec<Box<TypeDesc>>,
@@ -129,6 +131,9 @@ pub fn param_block(spec: &Spec, params: &RunParams) -> Result<ParamBlock, Box<Re
         .ok_or_else(|| Box::new(ice("a param value does not fit its type")))
 }
 
+/// How an argument failed: the code, span and message of its diagnostic.
+pub type Failed = (String, Span, String);
+
 /// An internal error of the compiled program.
 pub fn ice(what: impl std::fmt::Display) -> Report {
     Report::error(
@@ -160,7 +165,7 @@ impl<'a> Loaded<'a> {
         &self,
         arg: &ArgSpec,
         block: &ParamBlock,
-    ) -> Result<Result<ArgValue, (String, Span, String)>, Box<Report>> {
+    ) -> Result<Result<ArgValue, Failed>, Box<Report>> {
         match arg {
             ArgSpec::Known(v) => Ok(Ok(v.clone())),
             ArgSpec::Compiled { f, ty, span } => {
