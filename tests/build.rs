@@ -388,3 +388,50 @@ fn the_static_library_is_fed_from_memory_and_calls_back_with_rows() {
         assert_eq!(got, want, "pieces of {piece} bytes");
     }
 }
+
+/// The Python host of examples/embed (ctypes, through a shared object made from the static
+/// library) gets the same rows as `kiln run` writes (skipped without `python3`).
+#[test]
+fn python_drives_the_library_through_ctypes() {
+    if Command::new("python3").arg("--version").output().is_err() {
+        eprintln!("python3 is not installed; skipped");
+        return;
+    }
+    let src = root().join("examples/reviews");
+    let tmp = tempfile::tempdir().unwrap();
+    let lib = tmp.path().join("libreviews.a");
+    let o = kiln()
+        .args(["build", "reviews.kiln", "--emit", "staticlib", "-o"])
+        .arg(&lib)
+        .current_dir(&src)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let so = tmp.path().join("libreviews.so");
+    let o = Command::new("cc")
+        .args(["-shared", "-o"])
+        .arg(&so)
+        .arg("-Wl,--whole-archive")
+        .arg(&lib)
+        .args(["-Wl,--no-whole-archive", "-lm", "-lpthread"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "cc -shared: {}", String::from_utf8_lossy(&o.stderr));
+    let out = tmp.path().join("out");
+    let o = Command::new("python3")
+        .arg(root().join("examples/embed/host.py"))
+        .arg(&so)
+        .arg(src.join("data/reviews.jsonl"))
+        .arg("--param")
+        .arg(format!("out_dir={}", out.display()))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let want = run(&src, "reviews.kiln", &["--param", "out_dir=o"], &[]);
+    let good = &want.outputs["o/good.jsonl"];
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    // The pipeline's stdout() sink shares standard output with the host's printout.
+    let rows: String =
+        stdout.lines().filter(|l| l.contains("\"preview\"")).map(|l| format!("{l}\n")).collect();
+    assert_eq!(&rows, good);
+}
