@@ -7,7 +7,6 @@
 use super::codegen::define_agent;
 use super::net::pack_layers;
 use crate::syntax::agent::AgentFile;
-use cranelift_codegen::settings::{self, Configurable};
 use cranelift_module::{Linkage, default_libcall_names};
 use cranelift_object::{ObjectBuilder, ObjectModule};
 use kiln_runtime::archive::{self, Member};
@@ -30,16 +29,8 @@ fn build(agent: &AgentFile, with_main: bool) -> Result<Vec<u8>, String> {
     let weights = agent.weights.as_ref().ok_or_else(|| {
         format!("agent `{}` has no trained weights (E0412); run `kiln train` first", agent.name)
     })?;
-    let mut flags = settings::builder();
-    let set = |f: &mut settings::Builder, k: &str, v: &str| {
-        f.set(k, v).map_err(|e| format!("cranelift setting {k}: {e}"))
-    };
-    set(&mut flags, "opt_level", "speed")?;
-    set(&mut flags, "is_pic", "true")?;
-    let isa = cranelift_native::builder_with_options(false)
-        .map_err(|e| format!("no code generator for this machine: {e}"))?
-        .finish(settings::Flags::new(flags))
-        .map_err(|e| format!("code generator setup failed: {e}"))?;
+    // The same target as pipelines' ahead-of-time builds.
+    let isa = crate::codegen::aot::isa()?;
     let builder = ObjectBuilder::new(isa, agent.c_name(), default_libcall_names())
         .map_err(|e| e.to_string())?;
     let mut module = ObjectModule::new(builder);

@@ -59,15 +59,7 @@ pub fn build(
     keep_clif: bool,
     complete: &dyn Fn(&mut Spec),
 ) -> Result<Result<Built, Fatal>, Fatal> {
-    let mut flags = settings::builder();
-    for (k, v) in [("opt_level", "speed"), ("is_pic", "true")] {
-        flags.set(k, v).map_err(ice)?;
-    }
-    // Baseline x86-64 (no features of the building machine), so the program runs anywhere.
-    let isa = cranelift_native::builder_with_options(false)
-        .map_err(ice)?
-        .finish(settings::Flags::new(flags))
-        .map_err(ice)?;
+    let isa = isa().map_err(ice)?;
     let name = match entry {
         Entry::Main => "kiln_program".to_string(),
         Entry::Named(n) => n.to_string(),
@@ -98,6 +90,21 @@ pub fn build(
     }
     let object = module.finish().emit().map_err(ice)?;
     Ok(Ok(Built { object, spec, clif }))
+}
+
+/// The target of every ahead-of-time build (pipelines and agents, `crate::agent::aot`):
+/// baseline x86-64 with none of the building machine's features, so the code runs on any
+/// x86-64 machine (the runtime's kernels pick their SIMD level at start-up), position
+/// independent (executables are PIE; static libraries may go into shared objects).
+pub fn isa() -> Result<cranelift_codegen::isa::OwnedTargetIsa, String> {
+    let mut flags = settings::builder();
+    for (k, v) in [("opt_level", "speed"), ("is_pic", "true")] {
+        flags.set(k, v).map_err(|e| format!("cranelift setting {k}: {e}"))?;
+    }
+    cranelift_native::builder_with_options(false)
+        .map_err(|e| format!("no code generator for this machine: {e}"))?
+        .finish(settings::Flags::new(flags))
+        .map_err(|e| format!("code generator setup failed: {e}"))
 }
 
 fn data(module: &mut ObjectModule, name: &str, bytes: &[u8]) -> Result<DataId, Fatal> {
