@@ -8,6 +8,9 @@
 pub mod agent;
 pub mod ast;
 mod errors;
+mod fast;
+#[cfg(test)]
+mod fast_tests;
 mod parser;
 pub mod split;
 pub mod template;
