@@ -181,7 +181,10 @@ const TOKENS: &[&str] = &[
 /// mutants that still parse exercise the fast path's choices, the others its refusals.
 #[test]
 fn fast_path_agrees_with_pest_on_mutations() {
-    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut seed: u64 = std::env::var("KILN_PARSE_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0x9e37_79b9_7f4a_7c15);
     let mut rand = move |n: usize| {
         seed ^= seed << 13;
         seed ^= seed >> 7;
@@ -196,7 +199,10 @@ fn fast_path_agrees_with_pest_on_mutations() {
             chunks.iter().filter(|c| c.end - c.start < 2000).map(|c| text[c.start..c.end].into()),
         );
     }
-    let rounds = if cfg!(debug_assertions) { 12_000 } else { 60_000 };
+    let rounds = std::env::var("KILN_PARSE_MUTATIONS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(if cfg!(debug_assertions) { 12_000 } else { 60_000 });
     for round in 0..rounds {
         let mut d = decls[rand(decls.len())].clone();
         for _ in 0..1 + rand(2) {
@@ -307,4 +313,166 @@ fn fast_path_agrees_with_pest_on_corner_cases() {
         compare_chunks(&format!("case {i}"), case);
         compare_modules(&format!("case {i}"), case);
     }
+}
+
+/// A random expression of the grammar, with random blanks and comments between tokens.
+fn random_expr(rand: &mut impl FnMut(usize) -> usize, depth: usize, out: &mut String) {
+    const BLANKS: &[&str] = &["", " ", "  ", "\n", " # c\n", "\t"];
+    const INFIX: &[&str] =
+        &["|>", "or", "and", "??", "==", "!=", "<=", ">=", "<", ">", "+", "-", "//", "*", "/", "%"];
+    const ATOMS: &[&str] = &[
+        "x",
+        "y_1",
+        "true",
+        "false",
+        "null",
+        "1",
+        "2.5",
+        "1e3",
+        "1_000",
+        "\"s\"",
+        "\"a\\tb\"",
+        "\"\"\"t\"\"\"",
+        "vec",
+        "type_",
+        "nothing",
+        "iffy",
+    ];
+    let blank = |rand: &mut dyn FnMut(usize) -> usize, out: &mut String| {
+        out.push_str(BLANKS[rand(BLANKS.len())]);
+    };
+    let n = if depth == 0 { 0 } else { rand(14) };
+    match n {
+        0..=3 => out.push_str(ATOMS[rand(ATOMS.len())]),
+        4 | 5 => {
+            random_expr(rand, depth - 1, out);
+            for _ in 0..1 + rand(3) {
+                blank(rand, out);
+                let op = INFIX[rand(INFIX.len())];
+                out.push_str(op);
+                out.push(' ');
+                blank(rand, out);
+                random_expr(rand, depth - 1, out);
+            }
+        }
+        6 => {
+            out.push_str(["-", "not ", "- ", "not("][rand(4)]);
+            let close = out.ends_with('(');
+            random_expr(rand, depth - 1, out);
+            if close {
+                out.push(')');
+            }
+        }
+        7 => {
+            out.push('(');
+            blank(rand, out);
+            random_expr(rand, depth - 1, out);
+            blank(rand, out);
+            out.push(')');
+        }
+        8 => {
+            random_expr(rand, depth - 1, out);
+            match rand(4) {
+                0 => out.push_str(".f"),
+                1 => out.push_str(" . type"),
+                2 => {
+                    out.push('[');
+                    random_expr(rand, depth - 1, out);
+                    out.push(']');
+                }
+                _ => {
+                    out.push('(');
+                    for i in 0..rand(3) {
+                        if rand(2) == 0 {
+                            out.push_str(["a: ", "b : ", "source:"][rand(3)]);
+                        }
+                        random_expr(rand, depth - 1, out);
+                        if i < 2 || rand(2) == 0 {
+                            out.push_str(", ");
+                        }
+                    }
+                    out.push(')');
+                }
+            }
+        }
+        9 => {
+            out.push_str(["x => ", "r =>", "(x) => ", "k=>"][rand(4)]);
+            random_expr(rand, depth - 1, out);
+        }
+        10 => {
+            out.push('[');
+            for _ in 0..rand(3) {
+                random_expr(rand, depth - 1, out);
+                out.push(',');
+                blank(rand, out);
+            }
+            out.push(']');
+        }
+        11 => {
+            out.push('{');
+            blank(rand, out);
+            for _ in 0..rand(3) {
+                out.push_str(["a: ", "..", "if : ", "b:"][rand(4)]);
+                random_expr(rand, depth - 1, out);
+                out.push_str(", ");
+            }
+            out.push('}');
+        }
+        12 => {
+            out.push_str("{ ");
+            for _ in 0..rand(3) {
+                out.push_str(["let v = ", "let w=", "let if = "][rand(3)]);
+                random_expr(rand, depth - 1, out);
+                out.push_str(["; ", "\n", " "][rand(3)]);
+            }
+            random_expr(rand, depth - 1, out);
+            out.push_str([" }", "; }", "\n}"][rand(3)]);
+        }
+        _ => {
+            out.push_str("if ");
+            random_expr(rand, depth - 1, out);
+            out.push_str(" { ");
+            random_expr(rand, depth - 1, out);
+            out.push_str(" } else ");
+            if rand(2) == 0 {
+                out.push_str("if c { 1 } else ");
+            }
+            out.push_str("{ ");
+            random_expr(rand, depth - 1, out);
+            out.push_str(" }");
+        }
+    }
+}
+
+/// Random expressions (most of them valid) in every expression position of a declaration.
+#[test]
+fn fast_path_agrees_with_pest_on_random_expressions() {
+    let mut seed: u64 = std::env::var("KILN_PARSE_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0x2545_f491_4f6c_dd1d);
+    let mut rand = move |n: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n as u64) as usize
+    };
+    let rounds = std::env::var("KILN_PARSE_MUTATIONS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(if cfg!(debug_assertions) { 4_000 } else { 20_000 });
+    let mut accepted = 0;
+    for round in 0..rounds {
+        let mut e = String::new();
+        random_expr(&mut rand, 4, &mut e);
+        let decl = match rand(4) {
+            0 => format!("const c = {e}"),
+            1 => format!("sink {e} -> {e}"),
+            2 => format!("fn f(a: int) -> vec[{e}] = {e} # end"),
+            _ => format!("stage s = src |> map(r => {e})\n"),
+        };
+        accepted += compare_chunks(&format!("random {round}"), &decl);
+    }
+    eprintln!("accepted {accepted} of {rounds}");
+    assert!(accepted > rounds / 5, "only {accepted} of {rounds} took the fast path");
 }
