@@ -7,12 +7,14 @@
 //! the pest path's builder would report a problem (a keyword as a name, an integer literal
 //! too large, a bad escape, chained comparisons, a lambda whose parameter is not a name),
 //! it gives up and returns `None`; the caller then parses with pest, which words every
-//! failure. So it may only ever accept what pest accepts, with the same result; the tests
-//! in `fast_tests.rs` compare the two on every `.kiln` file of the repository and on
-//! thousands of mutations of them.
+//! failure. So it may only ever accept what pest accepts, with the same result:
+//! [`compare_fast_path`] checks that on a text, and tests/parse_fast.rs runs it on every
+//! `.kiln` file of the repository, on thousands of mutations of them and on random
+//! expressions.
 
 use super::ast::*;
-use super::parser::{decode_string, is_keyword, trimmed};
+use super::parser::{decode_string, is_keyword, parse_chunk_pest, parse_module_with, trimmed};
+use super::split;
 use super::template::Offsets;
 use crate::source::{FileId, Span};
 
@@ -698,4 +700,41 @@ impl Fast<'_> {
         self.bump(end - start);
         Some((s, self.span(start)))
     }
+}
+
+/// For tests/parse_fast.rs: parses every declaration of `text` with the fast path and, where
+/// it succeeds, with pest, and returns how many the fast path took, or the first
+/// disagreement (pest rejects it, reports something, or builds another item). With
+/// `whole`, the whole text is also parsed both ways and the modules and diagnostics
+/// compared.
+#[doc(hidden)]
+pub fn compare_fast_path(text: &str, whole: bool) -> Result<usize, String> {
+    let file = FileId(0);
+    let (chunks, _) = split::split(file, text);
+    let mut taken = 0;
+    for c in chunks.iter().filter(|c| !c.lexically_broken) {
+        let Some(fast) = parse_decl(file, text, c.start, c.end) else { continue };
+        taken += 1;
+        let src = &text[c.start..c.end];
+        match parse_chunk_pest(file, text, c) {
+            None => return Err(format!("the fast path accepted what pest rejects:\n{src}")),
+            Some((_, diags)) if !diags.is_empty() => {
+                return Err(format!(
+                    "pest reports {diags:?} on what the fast path accepted:\n{src}"
+                ));
+            }
+            Some((item, _)) if item != fast => {
+                return Err(format!("different items for\n{src}\nfast: {fast:?}\npest: {item:?}"));
+            }
+            Some(_) => {}
+        }
+    }
+    if whole {
+        let fast = format!("{:?}", parse_module_with(file, text, true));
+        let pest = format!("{:?}", parse_module_with(file, text, false));
+        if fast != pest {
+            return Err(format!("different modules:\nfast: {fast}\npest: {pest}"));
+        }
+    }
+    Ok(taken)
 }

@@ -141,7 +141,6 @@ fn parse_chunk(file: FileId, text: &str, chunk: &split::Chunk) -> Parsed {
 }
 
 /// The pest path on one declaration: its item and diagnostics, `None` if it fails.
-#[cfg(test)]
 pub(super) fn parse_chunk_pest(
     file: FileId,
     text: &str,

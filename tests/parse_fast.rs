@@ -1,11 +1,11 @@
-//! The fast path (`fast.rs`) against pest: wherever the fast path accepts a declaration,
-//! pest must accept it too and build the same item, spans included, with no diagnostic;
-//! and a whole file must parse to the same module and diagnostics either way.
+//! The parser's fast path (`compiler/src/syntax/fast.rs`) against pest: wherever the fast
+//! path accepts a declaration, pest must accept it too and build the same item, spans
+//! included, with no diagnostic; and a whole file must parse to the same module and
+//! diagnostics either way. `KILN_PARSE_COMPARE=FILE` adds a file (such as the benchmark's,
+//! `python3 bench/gen_kiln.py FILE`); `KILN_PARSE_SEED` and `KILN_PARSE_MUTATIONS` vary and
+//! lengthen the random runs.
 
-use super::fast::parse_decl;
-use super::parser::{parse_chunk_pest, parse_module_with};
-use super::split;
-use crate::source::FileId;
+use kiln::syntax::compare_fast_path;
 use std::path::{Path, PathBuf};
 
 fn kiln_files(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -51,33 +51,16 @@ fn corpus() -> Vec<(String, String)> {
     out
 }
 
-/// Compares the two parsers on every declaration of `text`; returns how many the fast
-/// path took.
-fn compare_chunks(name: &str, text: &str) -> usize {
-    let file = FileId(0);
-    let (chunks, _) = split::split(file, text);
-    let mut taken = 0;
-    for c in chunks.iter().filter(|c| !c.lexically_broken) {
-        let Some(fast) = parse_decl(file, text, c.start, c.end) else { continue };
-        taken += 1;
-        let (item, diags) = parse_chunk_pest(file, text, c).unwrap_or_else(|| {
-            panic!("{name}: the fast path accepted what pest rejects:\n{}", &text[c.start..c.end])
-        });
-        assert!(
-            diags.is_empty(),
-            "{name}: pest reports {diags:?} on what the fast path accepted:\n{}",
-            &text[c.start..c.end]
-        );
-        assert_eq!(fast, item, "{name}: different items for\n{}", &text[c.start..c.end]);
-    }
-    taken
+/// Compares the two parsers on every declaration of `text` (and on the whole text if
+/// `whole`); returns how many declarations the fast path took.
+fn compare(name: &str, text: &str, whole: bool) -> usize {
+    compare_fast_path(text, whole).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
-fn compare_modules(name: &str, text: &str) {
-    let file = FileId(0);
-    let fast = parse_module_with(file, text, true);
-    let pest = parse_module_with(file, text, false);
-    assert_eq!(format!("{fast:?}"), format!("{pest:?}"), "{name}: different modules");
+/// The declarations of `text`, cut as the parser cuts them.
+fn declarations(text: &str) -> Vec<String> {
+    let (chunks, _) = kiln::syntax::split::split(kiln::source::FileId(0), text);
+    chunks.iter().map(|c| text[c.start..c.end].to_string()).collect()
 }
 
 #[test]
@@ -85,9 +68,8 @@ fn fast_path_agrees_with_pest_on_the_repository() {
     let mut total = 0;
     let mut taken = 0;
     for (name, text) in corpus() {
-        total += split::split(FileId(0), &text).0.len();
-        taken += compare_chunks(&name, &text);
-        compare_modules(&name, &text);
+        total += declarations(&text).len();
+        taken += compare(&name, &text, true);
     }
     // Nearly all of the repository's declarations are valid: the fast path must take them.
     eprintln!("taken {taken} of {total}");
@@ -194,10 +176,7 @@ fn fast_path_agrees_with_pest_on_mutations() {
     let mut accepted = 0;
     let mut decls: Vec<String> = Vec::new();
     for (_, text) in corpus() {
-        let (chunks, _) = split::split(FileId(0), &text);
-        decls.extend(
-            chunks.iter().filter(|c| c.end - c.start < 2000).map(|c| text[c.start..c.end].into()),
-        );
+        decls.extend(declarations(&text).into_iter().filter(|d| d.len() < 2000));
     }
     let rounds = std::env::var("KILN_PARSE_MUTATIONS")
         .ok()
@@ -229,10 +208,7 @@ fn fast_path_agrees_with_pest_on_mutations() {
                 }
             }
         }
-        accepted += compare_chunks(&format!("mutation {round}"), &d);
-        if round % 50 == 0 {
-            compare_modules(&format!("mutation {round}"), &d);
-        }
+        accepted += compare(&format!("mutation {round}"), &d, round % 50 == 0);
     }
     eprintln!("accepted {accepted} of {rounds}");
     assert!(accepted > rounds / 5, "only {accepted} of {rounds} mutants took the fast path");
@@ -310,8 +286,7 @@ fn fast_path_agrees_with_pest_on_corner_cases() {
         "stage s = a or b and c or d",
     ];
     for (i, case) in cases.iter().enumerate() {
-        compare_chunks(&format!("case {i}"), case);
-        compare_modules(&format!("case {i}"), case);
+        compare(&format!("case {i}"), case, true);
     }
 }
 
@@ -471,7 +446,7 @@ fn fast_path_agrees_with_pest_on_random_expressions() {
             2 => format!("fn f(a: int) -> vec[{e}] = {e} # end"),
             _ => format!("stage s = src |> map(r => {e})\n"),
         };
-        accepted += compare_chunks(&format!("random {round}"), &decl);
+        accepted += compare(&format!("random {round}"), &decl, false);
     }
     eprintln!("accepted {accepted} of {rounds}");
     assert!(accepted > rounds / 5, "only {accepted} of {rounds} took the fast path");
