@@ -76,6 +76,17 @@ fn fast_path_agrees_with_pest_on_the_repository() {
     assert!(taken * 10 > total * 8, "the fast path took only {taken} of {total} declarations");
 }
 
+/// The same files with Windows line ends, and with every space replaced by a tab, a comment
+/// with a quote in it and a newline (most declarations still parse).
+#[test]
+fn fast_path_agrees_with_pest_on_other_blanks() {
+    for (name, text) in corpus() {
+        compare(&format!("{name} (CRLF)"), &text.replace('\n', "\r\n"), true);
+        let spaced = text.replace(" ", "\t # \u{e9} \"x\n ");
+        compare(&format!("{name} (comments)"), &spaced, false);
+    }
+}
+
 /// Tokens that stress the grammar's choices when inserted anywhere.
 const TOKENS: &[&str] = &[
     " ",
