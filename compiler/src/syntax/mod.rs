@@ -8,9 +8,12 @@
 pub mod agent;
 pub mod ast;
 mod errors;
+mod fast;
 mod parser;
 pub mod split;
 pub mod template;
 
+#[doc(hidden)]
+pub use fast::compare_fast_path;
 pub use parser::{parse_expr, parse_module, parse_type};
 pub use template::parse_template;

@@ -17,6 +17,11 @@ pub(super) struct KilnParser;
 /// Parses a whole `.kiln` file. Always returns a module (with the declarations that
 /// parsed) and every syntax diagnostic of the file.
 pub fn parse_module(file: FileId, text: &str) -> (Module, Vec<Diagnostic>) {
+    parse_module_with(file, text, true)
+}
+
+/// [`parse_module`], with or without the fast path (the tests compare the two).
+pub(super) fn parse_module_with(file: FileId, text: &str, fast: bool) -> (Module, Vec<Diagnostic>) {
     let (chunks, mut diags) = split::split(file, text);
     // Consecutive declarations are parsed in groups, the groups in parallel; a group with
     // a mistake is parsed again declaration by declaration, so every broken declaration is
@@ -25,7 +30,7 @@ pub fn parse_module(file: FileId, text: &str) -> (Module, Vec<Diagnostic>) {
     let groups = group(&chunks, text.len());
     let parsed: Vec<Vec<Parsed>> = pool().install(|| {
         use rayon::prelude::*;
-        groups.par_iter().map(|g| parse_group(file, text, &chunks[g.clone()])).collect()
+        groups.par_iter().map(|g| parse_group(file, text, &chunks[g.clone()], fast)).collect()
     });
     let mut items = Vec::with_capacity(chunks.len());
     let mut broken = Vec::new();
@@ -80,9 +85,20 @@ fn group(chunks: &[split::Chunk], len: usize) -> Vec<std::ops::Range<usize>> {
     out
 }
 
-fn parse_group(file: FileId, text: &str, chunks: &[split::Chunk]) -> Vec<Parsed> {
+fn parse_group(file: FileId, text: &str, chunks: &[split::Chunk], fast: bool) -> Vec<Parsed> {
     let (Some(first), Some(last)) = (chunks.first(), chunks.last()) else { return Vec::new() };
     if chunks.iter().all(|c| !c.lexically_broken) {
+        // The hand-written fast path (`fast.rs`) takes declarations that parse cleanly;
+        // if any of the group's does not, pest parses the group as before.
+        if fast {
+            let items: Option<Vec<Item>> = chunks
+                .iter()
+                .map(|c| super::fast::parse_decl(file, text, c.start, c.end))
+                .collect();
+            if let Some(items) = items {
+                return items.into_iter().map(|i| Parsed::Item(Box::new(i), Vec::new())).collect();
+            }
+        }
         let src = &text[first.start..last.end];
         if let Ok(mut pairs) = KilnParser::parse(Rule::decls_only, src) {
             let mut diags = Vec::new();
@@ -121,6 +137,18 @@ fn parse_chunk(file: FileId, text: &str, chunk: &split::Chunk) -> Parsed {
             Parsed::Item(Box::new(item), diags)
         }
         Err(_) => Parsed::Failed(range),
+    }
+}
+
+/// The pest path on one declaration: its item and diagnostics, `None` if it fails.
+pub(super) fn parse_chunk_pest(
+    file: FileId,
+    text: &str,
+    chunk: &split::Chunk,
+) -> Option<(Item, Vec<Diagnostic>)> {
+    match parse_chunk(file, text, chunk) {
+        Parsed::Item(item, diags) => Some((*item, diags)),
+        _ => None,
     }
 }
 
@@ -667,59 +695,14 @@ impl Builder<'_> {
     fn string_with_jumps(&mut self, p: Pair<Rule>) -> (String, Vec<(usize, usize)>) {
         let inner = p.into_inner().find(not_keyword).expect("string_inner");
         let base = self.offset + inner.as_span().start();
-        let raw = inner.as_str();
-        let mut out = String::with_capacity(raw.len());
-        let mut jumps = Vec::new();
-        let mut chars = raw.char_indices().peekable();
-        while let Some((i, c)) = chars.next() {
-            if c != '\\' {
-                out.push(c);
-                continue;
-            }
-            let Some((_, e)) = chars.next() else { break };
-            let bad = |this: &mut Self, len: usize, msg: &str| {
-                this.diags.push(
-                    Diagnostic::new(
-                        codes::E0003,
-                        Span::new(this.file, base + i, base + i + len),
-                        msg.to_string(),
-                    )
+        let file = self.file;
+        decode_string(inner.as_str(), base, |start, len, msg| {
+            self.diags.push(
+                Diagnostic::new(codes::E0003, Span::new(file, start, start + len), msg)
                     .label("invalid escape")
                     .help(r#"the escapes are \n \t \r \\ \" and \u{XXXX}"#),
-                );
-            };
-            match e {
-                'n' => out.push('\n'),
-                't' => out.push('\t'),
-                'r' => out.push('\r'),
-                '\\' => out.push('\\'),
-                '"' => out.push('"'),
-                'u' => {
-                    let rest = &raw[i + 2..];
-                    let close = rest.find('}');
-                    let hex = if rest.starts_with('{') { close.map(|c| &rest[1..c]) } else { None };
-                    match hex.and_then(|h| u32::from_str_radix(h, 16).ok()).and_then(char::from_u32)
-                    {
-                        Some(ch) if hex.is_some_and(|h| !h.is_empty() && h.len() <= 6) => {
-                            out.push(ch);
-                            let skip = close.expect("closing brace") + 1;
-                            for _ in 0..skip {
-                                chars.next();
-                            }
-                        }
-                        _ => {
-                            let len =
-                                if rest.starts_with('{') { close.map_or(2, |c| c + 3) } else { 2 };
-                            bad(self, len, "invalid unicode escape");
-                        }
-                    }
-                }
-                other => bad(self, 1 + other.len_utf8(), &format!("unknown escape `\\{other}`")),
-            }
-            let next = chars.peek().map_or(raw.len(), |&(j, _)| j);
-            jumps.push((out.len(), base + next));
-        }
-        (out, jumps)
+            );
+        })
     }
 
     /// An inline template: its text, its span, and where its bytes lie in the file.
@@ -746,6 +729,56 @@ impl Builder<'_> {
     }
 }
 
+/// Decodes the escapes of a `"..."` literal's text `raw`, which starts at file offset
+/// `base`: the text, and after each escape (decoded offset, file offset) of the next
+/// character. Each bad escape is passed to `bad` as (file offset, length, message).
+pub(super) fn decode_string(
+    raw: &str,
+    base: usize,
+    mut bad: impl FnMut(usize, usize, String),
+) -> (String, Vec<(usize, usize)>) {
+    let mut out = String::with_capacity(raw.len());
+    let mut jumps = Vec::new();
+    let mut chars = raw.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        let Some((_, e)) = chars.next() else { break };
+        match e {
+            'n' => out.push('\n'),
+            't' => out.push('\t'),
+            'r' => out.push('\r'),
+            '\\' => out.push('\\'),
+            '"' => out.push('"'),
+            'u' => {
+                let rest = &raw[i + 2..];
+                let close = rest.find('}');
+                let hex = if rest.starts_with('{') { close.map(|c| &rest[1..c]) } else { None };
+                match hex.and_then(|h| u32::from_str_radix(h, 16).ok()).and_then(char::from_u32) {
+                    Some(ch) if hex.is_some_and(|h| !h.is_empty() && h.len() <= 6) => {
+                        out.push(ch);
+                        let skip = close.expect("closing brace") + 1;
+                        for _ in 0..skip {
+                            chars.next();
+                        }
+                    }
+                    _ => {
+                        let len =
+                            if rest.starts_with('{') { close.map_or(2, |c| c + 3) } else { 2 };
+                        bad(base + i, len, "invalid unicode escape".to_string());
+                    }
+                }
+            }
+            other => bad(base + i, 1 + other.len_utf8(), format!("unknown escape `\\{other}`")),
+        }
+        let next = chars.peek().map_or(raw.len(), |&(j, _)| j);
+        jumps.push((out.len(), base + next));
+    }
+    (out, jumps)
+}
+
 /// The name a (broken) declaration introduces: the identifier after its keyword.
 fn declared_name(src: &str) -> Option<String> {
     let mut words =
@@ -767,7 +800,7 @@ const KEYWORDS: &[&str] = &[
 ];
 
 /// `text` without trailing whitespace and comments (strings are respected).
-fn trimmed(text: &str) -> &str {
+pub(super) fn trimmed(text: &str) -> &str {
     let last = text.as_bytes().last().copied();
     // A comment runs to the end of its line, so text that ends in one has a `#` on its
     // last line: only that line needs looking at (a node's text holds all its children's,
