@@ -435,3 +435,23 @@ fn python_drives_the_library_through_ctypes() {
         stdout.lines().filter(|l| l.contains("\"preview\"")).map(|l| format!("{l}\n")).collect();
     assert_eq!(&rows, good);
 }
+
+/// `-o` onto the pipeline itself or onto a source's data file is refused, and the file is
+/// left as it was.
+#[test]
+fn an_output_path_that_is_an_input_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    copy_dir(&root().join("examples/reviews"), tmp.path());
+    for victim in ["reviews.kiln", "data/reviews.jsonl"] {
+        let before = std::fs::read(tmp.path().join(victim)).unwrap();
+        let o = kiln()
+            .args(["build", "reviews.kiln", "-o", victim])
+            .current_dir(tmp.path())
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(1), "{victim}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains("refusing to write"), "{victim}: {err}");
+        assert_eq!(std::fs::read(tmp.path().join(victim)).unwrap(), before, "{victim} changed");
+    }
+}

@@ -49,6 +49,7 @@ pub fn build(file: &Path, out: &Path, emit: Emit) -> Result<(), BuildError> {
             file.display()
         )));
     }
+    refuse_to_overwrite_an_input(file, out, &run, &optimized)?;
     if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent)
             .map_err(|e| format!("cannot create the folder {}: {e}", parent.display()))?;
@@ -112,6 +113,47 @@ pub fn build(file: &Path, out: &Path, emit: Emit) -> Result<(), BuildError> {
         Emit::Ir => {}
     }
     Ok(())
+}
+
+/// Refuses an output path that is one of the build's inputs: a file the pipeline was
+/// compiled from (the pipeline, its modules, agents, prompts, `kiln.toml`) or a source's
+/// data file named by a literal path.
+fn refuse_to_overwrite_an_input(
+    file: &Path,
+    out: &Path,
+    run: &CheckRun,
+    p: &crate::ir::Pipeline,
+) -> Result<(), String> {
+    let Ok(target) = out.canonicalize() else { return Ok(()) };
+    let dir = file.parent().unwrap_or(Path::new(""));
+    let mut inputs: Vec<PathBuf> =
+        run.map.ids().map(|id| PathBuf::from(&run.map.get(id).name)).collect();
+    inputs.push(file.to_path_buf());
+    use crate::check::hir::{Global, TExprKind};
+    // A literal path, or a param's literal default.
+    let literal = |e: &crate::check::hir::TExpr| match &e.kind {
+        TExprKind::Str(s) => Some(s.to_string()),
+        TExprKind::Global(Global::Param(i)) => match p.params.get(*i)?.default.as_ref()?.kind {
+            TExprKind::Str(ref s) => Some(s.to_string()),
+            _ => None,
+        },
+        _ => None,
+    };
+    for n in p.graph.node_indices() {
+        if let crate::ir::NodeKind::Source { args, .. } = &p.graph[n].kind
+            && let Some(s) = args.first().and_then(literal)
+        {
+            inputs.push(dir.join(s));
+        }
+    }
+    match inputs.iter().find(|i| i.canonicalize().is_ok_and(|c| c == target)) {
+        Some(i) => Err(format!(
+            "refusing to write {}: it is {}, an input of this build; choose another output path",
+            out.display(),
+            i.display()
+        )),
+        None => Ok(()),
+    }
 }
 
 /// The C name of a static library's entry point: `NAME` of `libNAME.a` (letters, digits
