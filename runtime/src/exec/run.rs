@@ -236,6 +236,22 @@ fn run_open(
         .try_fold(0u64, |acc, x| x.map(|x| acc + x))
         .unwrap_or(0);
     let stop = AtomicBool::new(false);
+    if small_input(plan, opts, &sources) {
+        // A few records: read, compute and write them on this thread, one step after the
+        // other, rather than wake threads for them (a built executable's cold start). The
+        // input is at most one chunk per source, so every job fits the channels.
+        let cap = 8 * sources.len() + 8;
+        let (job_tx, job_rx) = sync_channel::<(u64, Job)>(cap);
+        let (tok_tx, tok_rx) = sync_channel::<()>(cap);
+        for _ in 0..cap {
+            let _ = tok_tx.send(());
+        }
+        let (res_tx, res_rx) = channel::<(u64, Done)>();
+        let pool: Pool = Mutex::new(Vec::new());
+        reader(plan, opts, &sources, job_tx, tok_rx, &stop);
+        worker(sh, &Mutex::new(job_rx), res_tx, &stop, &pool);
+        return Consumer::new(plan, sh, sinks, total, opts, &pool).consume(res_rx, tok_tx);
+    }
     let (job_tx, job_rx) = sync_channel::<(u64, Job)>(cap);
     let job_rx = Mutex::new(job_rx);
     let (tok_tx, tok_rx) = sync_channel::<()>(cap);
@@ -268,6 +284,22 @@ fn run_open(
         let r = Consumer::new(plan, sh, sinks, total, opts, pool).consume(res_rx, tok_tx);
         stop.store(true, Ordering::Relaxed);
         r
+    })
+}
+
+/// Whether every source of the run is small enough to run on the calling thread: a `range`
+/// of at most one range chunk, or a regular file of at most one chunk (not standard input,
+/// not a stream fed by a host).
+fn small_input(plan: &Plan, opts: &Options, sources: &[usize]) -> bool {
+    sources.iter().all(|&i| match &plan.nodes[i] {
+        PNode::Source { kind: SourceKind::Range(a, b), .. } => b.saturating_sub(*a) <= RANGE_CHUNK,
+        PNode::Source { path, name, .. } => {
+            path != "-"
+                && !opts.streams.as_ref().is_some_and(|s| s.has(name, false))
+                && std::fs::metadata(path)
+                    .is_ok_and(|m| m.is_file() && m.len() <= opts.chunk_size as u64)
+        }
+        _ => true,
     })
 }
 
