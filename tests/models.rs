@@ -626,3 +626,112 @@ sink groups -> jsonl("groups.jsonl")
     assert!(outs[0].0.contains(r#"{"x":"line 11","a":"echo: say line 11"}"#), "{}", outs[0].0);
     assert_eq!(outs[0].1, "{\"key\":12,\"n\":10}\n{\"key\":13,\"n\":2}\n");
 }
+
+#[test]
+fn an_untyped_prompt_files_temperature_and_max_tokens_reach_complete_on_both_engines() {
+    let pipeline = r#"prompt ask = "ask.prompt"
+source xs: str = lines("in.txt")
+stage a = xs |> map(x => complete(ask(x)))
+stage b = xs |> map(x => complete(ask(x), model: "default"))
+stage c = xs |> map(x => complete("plain " + x))
+sink a -> lines("a.txt")
+sink b -> lines("b.txt")
+sink c -> lines("c.txt")
+"#;
+    for engine in ["interp", "jit"] {
+        let server = FakeLlm::echo();
+        let dir = setup(&server, "max_tokens = 100", pipeline, 2);
+        write(
+            dir.path(),
+            "ask.prompt",
+            "---\nparams:\n  x: str\ntemperature: 0.7\nmax_tokens: 9\n---\nAsk {{ x }}\n",
+        );
+        let r = run(dir.path(), &["--engine", engine, "--no-cache"]);
+        assert_eq!(r.code, 0, "{engine}: {}", r.stderr);
+        assert_eq!(
+            read(dir.path(), "a.txt"),
+            "echo: Ask line 0\n\necho: Ask line 1\n\n",
+            "{engine}"
+        );
+        let log = server.log();
+        assert_eq!(log.len(), 6, "{engine}");
+        for s in &log {
+            let body: serde_json::Value = serde_json::from_str(&s.body).unwrap();
+            let got = (body["temperature"].as_f64(), body["max_tokens"].as_u64());
+            // The front matter's settings win over kiln.toml's (0.0, 100); a prompt that
+            // is not a prompt file's call keeps the model's.
+            let want = if s.prompt.starts_with("Ask ") {
+                (Some(0.7), Some(9))
+            } else {
+                (Some(0.0), Some(100))
+            };
+            assert_eq!(got, want, "{engine}: {}", s.body);
+        }
+    }
+}
+
+#[test]
+fn both_engines_trace_the_same_records_stages_and_attempts() {
+    let pipeline = r#"fn ask(x: str) -> str = complete("say " + x)
+source xs: str = lines("in.txt")
+stage first = xs |> map(x => ask(x))
+stage second = first |> filter(x => len(complete("again " + x)) > 0)
+stage groups = xs |> group_by(x => len(complete(x)), n: count())
+sink second -> lines("out.txt")
+sink groups -> jsonl("groups.jsonl")
+"#;
+    let mut traces = Vec::new();
+    for engine in ["interp", "jit"] {
+        // Every third request fails once (a 500), so attempts 1 and 2 both show.
+        let server = FakeLlm::start(|s, n| {
+            if n % 3 == 1 { Reply::error(500, "hiccup") } else { fake_llm::echo(&s.prompt) }
+        });
+        let dir = setup(&server, "retries = 2", pipeline, 5);
+        let r = run(dir.path(), &["--engine", engine, "--no-cache", "--trace", "t.jsonl"]);
+        assert_eq!(r.code, 0, "{engine}: {}", r.stderr);
+        let mut lines: Vec<String> = jsonl(&read(dir.path(), "t.jsonl"))
+            .into_iter()
+            .map(|mut l| {
+                // Latency differs from run to run; the order of the lines too (compiled
+                // code runs calls concurrently).
+                l.as_object_mut().unwrap().remove("latency_ms");
+                l.to_string()
+            })
+            .collect();
+        lines.sort();
+        traces.push(lines);
+    }
+    let jit = &traces[1];
+    assert!(
+        jit.iter().all(|l| !l.contains("\"record\":\"\"") && !l.contains("\"stage\":\"\"")),
+        "{jit:?}"
+    );
+    for want in [
+        r#""record":"in.txt:1","stage":"first""#,
+        r#""record":"in.txt:5","stage":"second""#,
+        r#""record":"in.txt:3","stage":"groups""#,
+    ] {
+        assert!(jit.iter().any(|l| l.contains(want)), "{want} in {jit:?}");
+    }
+    // Which attempts fail depends on the order requests reach the server: compare the
+    // answered attempts without their attempt number, and count the failed ones.
+    let split = |t: &[String]| {
+        let (mut ok, mut failed) = (Vec::new(), 0);
+        for l in t {
+            let mut v: serde_json::Value = serde_json::from_str(l).unwrap();
+            if v["status"] == 200 {
+                v.as_object_mut().unwrap().remove("attempt");
+                ok.push(v.to_string());
+            } else {
+                assert_eq!(v["error"], "HTTP 500: hiccup", "{l}");
+                failed += 1;
+            }
+        }
+        ok.sort();
+        (ok, failed)
+    };
+    let (a, b) = (split(&traces[0]), split(jit));
+    // 15 calls; requests 1, 4, 7, ... of the 22 fail.
+    assert_eq!((a.0.len(), a.1), (15, 7), "{:?}", traces[0]);
+    assert_eq!(a, b);
+}

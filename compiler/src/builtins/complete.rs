@@ -66,3 +66,19 @@ pub fn model_name(named: &[(Rc<str>, crate::check::hir::TExpr)]) -> &str {
         })
         .unwrap_or("default")
 }
+
+/// The request settings of `complete(prompt, ...)`: when `prompt` is a direct call of an
+/// untyped prompt, that prompt's front matter `temperature` / `max_tokens` (LANGUAGE.md §3),
+/// which win over the model's own in kiln.toml; otherwise none (the model's apply).
+pub fn settings(
+    prompts: &[crate::check::hir::PromptDef],
+    prompt: Option<&crate::check::hir::TExpr>,
+) -> kiln_runtime::model::Settings {
+    use crate::check::hir::{Callee, TExprKind};
+    match prompt.map(|p| &p.kind) {
+        Some(TExprKind::Call { callee: Callee::Prompt(i), .. }) => {
+            prompts.get(*i).filter(|d| d.typed.is_none()).map(|d| d.settings).unwrap_or_default()
+        }
+        _ => kiln_runtime::model::Settings::default(),
+    }
+}

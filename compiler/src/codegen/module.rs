@@ -18,7 +18,7 @@ const IMPORTS: &[(&str, &str, &str)] = &[
     ("kiln_fail_keep", "P", ""),
     ("kiln_fail_at", "PWWLLL", "W"),
     ("kiln_agent_call", "PPLPL", "W"),
-    ("kiln_model_complete", "PWPLPLP", "W"),
+    ("kiln_model_complete", "PWFLPLPLP", "W"),
     ("kiln_model_typed", "PWWPLPLP", "W"),
     ("kiln_str_chars", "PL", "L"),
     ("kiln_str_cmp", "PLPL", "W"),
