@@ -422,6 +422,44 @@ pub struct KBuf {
     pub cap: u64,
 }
 
+/// Moves the text of `buf` to `cap` bytes of `arena`: false when out of memory.
+fn regrow(a: &mut Arena, b: &mut KBuf, cap: u64) -> bool {
+    let q = a.alloc(cap as usize, 8);
+    if q.is_null() {
+        return false;
+    }
+    if b.len > 0 {
+        // SAFETY: the old text has `len` bytes; `q` has room for `cap >= len`.
+        unsafe { std::ptr::copy_nonoverlapping(b.ptr, q, b.len as usize) };
+    }
+    b.ptr = q;
+    b.cap = cap;
+    true
+}
+
+/// Makes room in `buf` for `extra` more bytes: exactly that much when the text is still
+/// empty (a template whose size is known before it is written), else at least twice the
+/// old room. 0, or 1 when out of memory.
+///
+/// # Safety
+/// As for [`kiln_text_push`].
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kiln_text_reserve(arena: *mut Arena, buf: *mut KBuf, extra: u64) -> u32 {
+    guard(|| {
+        // SAFETY: per the contract.
+        let (b, a) = match unsafe { (buf.as_mut(), arena.as_mut()) } {
+            (Some(b), Some(a)) => (b, a),
+            _ => return 1,
+        };
+        let Some(need) = b.len.checked_add(extra) else { return 1 };
+        if need <= b.cap || extra == 0 {
+            return 0;
+        }
+        let cap = if b.cap == 0 { need } else { need.max(b.cap.saturating_mul(2)) };
+        u32::from(!regrow(a, b, cap))
+    })
+}
+
 /// Appends `len` bytes at `p` to `buf`, growing it (by doubling, in `arena`) as needed:
 /// 0, or 1 when out of memory.
 ///
@@ -449,16 +487,9 @@ pub unsafe extern "C" fn kiln_text_push(
             // Room for half as much again, so a template whose first piece is long (a
             // big literal) is not copied again at the next small insert.
             let cap = need.saturating_add(need / 2).max(b.cap * 2).max(64);
-            let q = a.alloc(cap as usize, 8);
-            if q.is_null() {
+            if !regrow(a, b, cap) {
                 return 1;
             }
-            if b.len > 0 {
-                // SAFETY: the old text has `len` bytes; `q` has room for `cap >= len`.
-                unsafe { std::ptr::copy_nonoverlapping(b.ptr, q, b.len as usize) };
-            }
-            b.ptr = q;
-            b.cap = cap;
         }
         // SAFETY: `ptr` has room for `need` bytes; `p` has `len` readable bytes.
         unsafe { std::ptr::copy_nonoverlapping(p, b.ptr.add(b.len as usize), len as usize) };
@@ -471,6 +502,7 @@ pub fn c_symbols() -> Vec<(&'static str, *const u8)> {
     vec![
         ("kiln_str_trim", kiln_str_trim as *const u8),
         ("kiln_text_push", kiln_text_push as *const u8),
+        ("kiln_text_reserve", kiln_text_reserve as *const u8),
         ("kiln_str_substr", kiln_str_substr as *const u8),
         ("kiln_str_contains", kiln_str_contains as *const u8),
         ("kiln_str_starts_with", kiln_str_starts_with as *const u8),

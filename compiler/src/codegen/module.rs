@@ -27,6 +27,7 @@ const IMPORTS: &[(&str, &str, &str)] = &[
     ("kiln_str_lower", "PPLP", ""),
     ("kiln_str_trim", "PLP", ""),
     ("kiln_text_push", "PPPL", "W"),
+    ("kiln_text_reserve", "PPL", "W"),
     ("kiln_str_substr", "PLLLP", ""),
     ("kiln_str_contains", "PLPL", "W"),
     ("kiln_str_starts_with", "PLPL", "W"),

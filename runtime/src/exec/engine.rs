@@ -103,6 +103,9 @@ pub(crate) struct Shared<'p> {
     pub tail: Vec<bool>,
     /// Whether any node is in `tail`.
     pub ordered: bool,
+    /// The size the reader cuts the next chunks at, lowered when batches take much more
+    /// memory than their input (see `io::chunk::BATCH_MEMORY`).
+    pub chunk_target: crate::io::chunk::ChunkTarget,
 }
 
 /// The §1.6 error row type `{source: str, line: int, stage: str, message: str, raw: str}`.
@@ -176,6 +179,7 @@ impl<'p> Shared<'p> {
             error_ty: error_row_type(),
             tail,
             ordered,
+            chunk_target: Default::default(),
         })
     }
 }

@@ -232,7 +232,8 @@ fn run_open(
         let stop = &stop;
         let sources = &sources;
         let pool = &pool;
-        s.spawn(move || reader(plan, opts, sources, job_tx, tok_rx, stop));
+        let target = &sh.chunk_target;
+        s.spawn(move || reader(plan, opts, target, sources, job_tx, tok_rx, stop));
         for _ in 0..threads {
             let job_rx = &job_rx;
             // Compiled code may recurse (user fns and prompts, 10,000 calls deep at most):
@@ -258,6 +259,7 @@ fn run_open(
 fn reader(
     plan: &Plan,
     opts: &Options,
+    target: &crate::io::chunk::ChunkTarget,
     sources: &[usize],
     job_tx: SyncSender<(u64, Job)>,
     tok_rx: Receiver<()>,
@@ -335,6 +337,7 @@ fn reader(
                     let format = chunks.format();
                     let source: Arc<str> = Arc::from(shown.as_str());
                     loop {
+                        chunks.set_chunk_size(target.limit(opts.chunk_size));
                         match chunks.next_chunk() {
                             Ok(Some(chunk)) => {
                                 let job = Job::Chunk {
@@ -411,11 +414,15 @@ fn hand_over(
     if sh.ordered {
         let fresh = pool.lock().ok().and_then(|mut p| p.pop()).unwrap_or_default();
         let p = engine.start(sh, node, rows, batch, chunk, fresh);
+        if let Some(c) = &p.chunk {
+            sh.chunk_target.observe(c.len(), p.arena.used());
+        }
         return Done::Partial(Box::new(p));
     }
     let mut out = engine.run(sh, node, rows, batch, None);
     if let Some(chunk) = chunk {
         out.bytes = chunk.len() as u64;
+        sh.chunk_target.observe(chunk.len(), engine.arena.used());
         // Nothing refers to the chunk's bytes any more.
         chunk.release();
     }

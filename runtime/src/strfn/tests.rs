@@ -200,3 +200,35 @@ fn math_matches_std() {
         }
     }
 }
+
+#[test]
+fn text_reserve_sizes_exactly_then_pushes_without_moving() {
+    let mut arena = Arena::new();
+    let mut b = KBuf { ptr: std::ptr::null_mut(), len: 0, cap: 0 };
+    let pieces: [&[u8]; 4] = [&[b'x'; 4000], b"\nReview 7 (", b"3", b" stars)"];
+    let total: usize = pieces.iter().map(|p| p.len()).sum();
+    // SAFETY: a live arena and buffer; each piece addresses its length in bytes.
+    unsafe {
+        assert_eq!(kiln_text_reserve(&mut arena, &mut b, total as u64), 0);
+        assert_eq!((b.len, b.cap), (0, total as u64), "exactly the size asked for");
+        let at = b.ptr;
+        for p in pieces {
+            assert_eq!(kiln_text_push(&mut arena, &mut b, p.as_ptr(), p.len() as u64), 0);
+        }
+        assert_eq!((b.ptr, b.len, b.cap), (at, total as u64, total as u64), "never moved");
+        assert_eq!(arena.used(), total, "no other room taken");
+        let text = std::slice::from_raw_parts(b.ptr, b.len as usize);
+        assert_eq!(text, pieces.concat().as_slice());
+        // More than there is room for: at least twice the room, the text kept.
+        assert_eq!(kiln_text_reserve(&mut arena, &mut b, 10), 0);
+        assert!(b.cap >= 2 * total as u64);
+        assert_eq!(std::slice::from_raw_parts(b.ptr, b.len as usize), pieces.concat().as_slice());
+        // Nothing to reserve, or room enough: no change; an overflow fails.
+        let before = (b.ptr, b.cap);
+        assert_eq!(kiln_text_reserve(&mut arena, &mut b, 0), 0);
+        assert_eq!(kiln_text_reserve(&mut arena, &mut b, 1), 0);
+        assert_eq!((b.ptr, b.cap), before);
+        assert_eq!(kiln_text_reserve(&mut arena, &mut b, u64::MAX), 1);
+        assert_eq!(kiln_text_reserve(std::ptr::null_mut(), &mut b, 1 << 40), 1);
+    }
+}

@@ -118,22 +118,61 @@ impl<M: Module> Gen<'_, '_, '_, M> {
         self.fail_unless_at(ok, at, FailKind::OutOfMemory, &[]);
     }
 
-    /// Renders `pieces` onto the text at `buf` (`at`: the template, for failures of the
-    /// text itself).
-    fn render(&mut self, pieces: &[Piece], buf: Value, at: crate::source::Span) {
-        for piece in pieces {
+    /// Renders a run of text pieces and inserts onto the text at `buf`: the inserted
+    /// values first, then room for the whole run made at once (`kiln_text_reserve`, the
+    /// exact size when the run is the whole template), then one copy per piece.
+    fn render_run(&mut self, run: &[Piece], buf: Value, at: crate::source::Span) {
+        let mut parts = Vec::with_capacity(run.len());
+        let mut fixed = 0u64;
+        for piece in run {
             match piece {
                 Piece::Text(t) => {
-                    let s = self.str_const(t.as_bytes());
-                    self.push_text(buf, &s, at);
+                    fixed += t.len() as u64;
+                    parts.push((self.str_const(t.as_bytes()), at));
                 }
                 Piece::Insert(x) => {
                     let s = match self.str_of(x, &x.ty, x) {
                         Some(s) => s,
                         None => self.unsupported(x),
                     };
-                    self.push_text(buf, &s, x.span);
+                    parts.push((s, x.span));
                 }
+                _ => {}
+            }
+        }
+        if parts.len() > 1 {
+            let mut total = self.b.ins().iconst(types::I64, fixed as i64);
+            for (piece, (s, _)) in run.iter().zip(&parts) {
+                if matches!(piece, Piece::Insert(_)) {
+                    total = self.b.ins().iadd(total, s[1]);
+                }
+            }
+            let arena = self.arena();
+            let st = self.call("kiln_text_reserve", &[arena, buf, total])[0];
+            let ok = self.b.ins().icmp_imm_s(IntCC::Equal, st, 0);
+            self.fail_unless_at(ok, at, FailKind::OutOfMemory, &[]);
+        }
+        for (s, span) in parts {
+            self.push_text(buf, &s, span);
+        }
+    }
+
+    /// Renders `pieces` onto the text at `buf` (`at`: the template, for failures of the
+    /// text itself).
+    fn render(&mut self, pieces: &[Piece], buf: Value, at: crate::source::Span) {
+        let flat = |p: &Piece| matches!(p, Piece::Text(_) | Piece::Insert(_));
+        let mut i = 0;
+        while i < pieces.len() {
+            let n = pieces[i..].iter().take_while(|p| flat(p)).count();
+            if n > 0 {
+                self.render_run(&pieces[i..i + n], buf, at);
+                i += n;
+                continue;
+            }
+            let piece = &pieces[i];
+            i += 1;
+            match piece {
+                Piece::Text(_) | Piece::Insert(_) => {}
                 Piece::If(branches, otherwise) => {
                     let done = self.b.create_block();
                     for (c, body) in branches {
