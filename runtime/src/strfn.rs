@@ -437,26 +437,87 @@ fn regrow(a: &mut Arena, b: &mut KBuf, cap: u64) -> bool {
     true
 }
 
-/// Makes room in `buf` for `extra` more bytes: exactly that much when the text is still
-/// empty (a template whose size is known before it is written), else at least twice the
-/// old room. 0, or 1 when out of memory.
+/// Copies `len` bytes from `src` to `dst`: pieces of up to 16 bytes (most inserts and
+/// separators of a template) with two overlapping moves, longer ones with `memcpy`.
 ///
 /// # Safety
-/// As for [`kiln_text_push`].
+/// `src` addresses `len` readable bytes, `dst` `len` writable ones, not overlapping.
+unsafe fn copy_piece(src: *const u8, dst: *mut u8, len: usize) {
+    // SAFETY: every read and write below stays within the first `len` bytes.
+    unsafe {
+        match len {
+            0 => {}
+            1..=3 => {
+                *dst = *src;
+                *dst.add(len / 2) = *src.add(len / 2);
+                *dst.add(len - 1) = *src.add(len - 1);
+            }
+            4..=7 => {
+                let a = src.cast::<u32>().read_unaligned();
+                let b = src.add(len - 4).cast::<u32>().read_unaligned();
+                dst.cast::<u32>().write_unaligned(a);
+                dst.add(len - 4).cast::<u32>().write_unaligned(b);
+            }
+            8..=16 => {
+                let a = src.cast::<u64>().read_unaligned();
+                let b = src.add(len - 8).cast::<u64>().read_unaligned();
+                dst.cast::<u64>().write_unaligned(a);
+                dst.add(len - 8).cast::<u64>().write_unaligned(b);
+            }
+            _ => std::ptr::copy_nonoverlapping(src, dst, len),
+        }
+    }
+}
+
+/// Appends the `n` strings at `pieces` to `buf`, making room for all of them at once
+/// (exactly that much when the text is still empty, as for a template whose pieces are all
+/// known before it is written; else at least twice the old room): 0, or 1 when out of
+/// memory.
+///
+/// # Safety
+/// As for [`kiln_text_push`]; `pieces` addresses `n` [`KStr`]s, each null or addressing
+/// its length in readable bytes.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn kiln_text_reserve(arena: *mut Arena, buf: *mut KBuf, extra: u64) -> u32 {
+pub unsafe extern "C" fn kiln_text_push_all(
+    arena: *mut Arena,
+    buf: *mut KBuf,
+    pieces: *const KStr,
+    n: u64,
+) -> u32 {
     guard(|| {
         // SAFETY: per the contract.
         let (b, a) = match unsafe { (buf.as_mut(), arena.as_mut()) } {
             (Some(b), Some(a)) => (b, a),
             _ => return 1,
         };
-        let Some(need) = b.len.checked_add(extra) else { return 1 };
-        if need <= b.cap || extra == 0 {
-            return 0;
+        let ps: &[KStr] = if pieces.is_null() || n == 0 {
+            &[]
+        } else {
+            // SAFETY: `pieces` addresses `n` KStrs (contract).
+            unsafe { std::slice::from_raw_parts(pieces, n as usize) }
+        };
+        let mut need = b.len;
+        for p in ps.iter().filter(|p| !p.ptr.is_null()) {
+            let Some(x) = need.checked_add(p.len) else { return 1 };
+            need = x;
         }
-        let cap = if b.cap == 0 { need } else { need.max(b.cap.saturating_mul(2)) };
-        u32::from(!regrow(a, b, cap))
+        if need > b.cap {
+            let cap = if b.cap == 0 { need } else { need.max(b.cap.saturating_mul(2)) };
+            if !regrow(a, b, cap) {
+                return 1;
+            }
+        }
+        // SAFETY: `ptr` has room for `need` bytes, the sum of the pieces' lengths after
+        // the old text; each piece addresses its length in bytes (contract).
+        unsafe {
+            let mut at = b.ptr.add(b.len as usize);
+            for p in ps.iter().filter(|p| !p.ptr.is_null()) {
+                copy_piece(p.ptr, at, p.len as usize);
+                at = at.add(p.len as usize);
+            }
+        }
+        b.len = need;
+        0
     })
 }
 
@@ -502,7 +563,7 @@ pub fn c_symbols() -> Vec<(&'static str, *const u8)> {
     vec![
         ("kiln_str_trim", kiln_str_trim as *const u8),
         ("kiln_text_push", kiln_text_push as *const u8),
-        ("kiln_text_reserve", kiln_text_reserve as *const u8),
+        ("kiln_text_push_all", kiln_text_push_all as *const u8),
         ("kiln_str_substr", kiln_str_substr as *const u8),
         ("kiln_str_contains", kiln_str_contains as *const u8),
         ("kiln_str_starts_with", kiln_str_starts_with as *const u8),

@@ -27,7 +27,7 @@ const IMPORTS: &[(&str, &str, &str)] = &[
     ("kiln_str_lower", "PPLP", ""),
     ("kiln_str_trim", "PLP", ""),
     ("kiln_text_push", "PPPL", "W"),
-    ("kiln_text_reserve", "PPL", "W"),
+    ("kiln_text_push_all", "PPPL", "W"),
     ("kiln_str_substr", "PLLLP", ""),
     ("kiln_str_contains", "PLPL", "W"),
     ("kiln_str_starts_with", "PLPL", "W"),
@@ -196,6 +196,11 @@ impl<'s, 'p, M: Module> Shared<'s, 'p, M> {
                 let mut b = bytes.to_vec();
                 b.push(0);
                 d.define(b.into_boxed_slice());
+                // A long text (a prompt template's) on a cache line: `memcpy` into an
+                // aligned arena buffer runs at half speed from an odd address.
+                if bytes.len() >= 256 {
+                    d.set_align(64);
+                }
                 self.m.define_data(id, &d).unwrap_or_else(|e| panic!("defining data: {e}"));
                 self.data.insert(bytes.to_vec(), id);
                 id

@@ -202,33 +202,39 @@ fn math_matches_std() {
 }
 
 #[test]
-fn text_reserve_sizes_exactly_then_pushes_without_moving() {
+fn text_push_all_sizes_exactly_and_appends_every_piece() {
     let mut arena = Arena::new();
     let mut b = KBuf { ptr: std::ptr::null_mut(), len: 0, cap: 0 };
-    let pieces: [&[u8]; 4] = [&[b'x'; 4000], b"\nReview 7 (", b"3", b" stars)"];
-    let total: usize = pieces.iter().map(|p| p.len()).sum();
-    // SAFETY: a live arena and buffer; each piece addresses its length in bytes.
+    let big = "x".repeat(4000);
+    // Every length of the small-copy paths (0 to 17), a long piece and a null one.
+    let smalls: Vec<String> =
+        (0..18).map(|n| "abcdefghijklmnopq".chars().take(n).collect()).collect();
+    let mut pieces: Vec<KStr> = vec![KStr { ptr: big.as_ptr(), len: big.len() as u64 }];
+    pieces.extend(smalls.iter().map(|s| KStr { ptr: s.as_ptr(), len: s.len() as u64 }));
+    pieces.push(empty());
+    let want: String =
+        std::iter::once(big.as_str()).chain(smalls.iter().map(String::as_str)).collect();
+    // SAFETY: a live arena and buffer; each piece is null or addresses its length.
     unsafe {
-        assert_eq!(kiln_text_reserve(&mut arena, &mut b, total as u64), 0);
-        assert_eq!((b.len, b.cap), (0, total as u64), "exactly the size asked for");
-        let at = b.ptr;
-        for p in pieces {
-            assert_eq!(kiln_text_push(&mut arena, &mut b, p.as_ptr(), p.len() as u64), 0);
-        }
-        assert_eq!((b.ptr, b.len, b.cap), (at, total as u64, total as u64), "never moved");
-        assert_eq!(arena.used(), total, "no other room taken");
-        let text = std::slice::from_raw_parts(b.ptr, b.len as usize);
-        assert_eq!(text, pieces.concat().as_slice());
-        // More than there is room for: at least twice the room, the text kept.
-        assert_eq!(kiln_text_reserve(&mut arena, &mut b, 10), 0);
-        assert!(b.cap >= 2 * total as u64);
-        assert_eq!(std::slice::from_raw_parts(b.ptr, b.len as usize), pieces.concat().as_slice());
-        // Nothing to reserve, or room enough: no change; an overflow fails.
-        let before = (b.ptr, b.cap);
-        assert_eq!(kiln_text_reserve(&mut arena, &mut b, 0), 0);
-        assert_eq!(kiln_text_reserve(&mut arena, &mut b, 1), 0);
-        assert_eq!((b.ptr, b.cap), before);
-        assert_eq!(kiln_text_reserve(&mut arena, &mut b, u64::MAX), 1);
-        assert_eq!(kiln_text_reserve(std::ptr::null_mut(), &mut b, 1 << 40), 1);
+        assert_eq!(kiln_text_push_all(&mut arena, &mut b, pieces.as_ptr(), pieces.len() as u64), 0);
+        assert_eq!((b.len, b.cap), (want.len() as u64, want.len() as u64), "exactly the size");
+        assert_eq!(arena.used(), want.len(), "no other room taken");
+        assert_eq!(std::slice::from_raw_parts(b.ptr, b.len as usize), want.as_bytes());
+        // More: at least twice the room, the text kept.
+        let more = [KStr { ptr: "!".as_ptr(), len: 1 }];
+        assert_eq!(kiln_text_push_all(&mut arena, &mut b, more.as_ptr(), 1), 0);
+        assert!(b.cap >= 2 * want.len() as u64);
+        assert_eq!(
+            std::slice::from_raw_parts(b.ptr, b.len as usize),
+            format!("{want}!").as_bytes()
+        );
+        // Nothing to add: no change; an overflow or no arena fails.
+        let before = (b.ptr, b.len, b.cap);
+        assert_eq!(kiln_text_push_all(&mut arena, &mut b, std::ptr::null(), 0), 0);
+        assert_eq!((b.ptr, b.len, b.cap), before);
+        let huge = [KStr { ptr: big.as_ptr(), len: u64::MAX }];
+        assert_eq!(kiln_text_push_all(&mut arena, &mut b, huge.as_ptr(), 1), 1);
+        assert_eq!(kiln_text_push_all(std::ptr::null_mut(), &mut b, more.as_ptr(), 1), 1);
+        assert_eq!((b.ptr, b.len, b.cap), before);
     }
 }

@@ -119,17 +119,14 @@ impl<M: Module> Gen<'_, '_, '_, M> {
     }
 
     /// Renders a run of text pieces and inserts onto the text at `buf`: the inserted
-    /// values first, then room for the whole run made at once (`kiln_text_reserve`, the
-    /// exact size when the run is the whole template), then one copy per piece.
+    /// values first, then every piece appended by one call (`kiln_text_push_all`, which
+    /// makes room for all of them at once: the exact size when the run is the whole
+    /// template).
     fn render_run(&mut self, run: &[Piece], buf: Value, at: crate::source::Span) {
         let mut parts = Vec::with_capacity(run.len());
-        let mut fixed = 0u64;
         for piece in run {
             match piece {
-                Piece::Text(t) => {
-                    fixed += t.len() as u64;
-                    parts.push((self.str_const(t.as_bytes()), at));
-                }
+                Piece::Text(t) => parts.push((self.str_const(t.as_bytes()), at)),
                 Piece::Insert(x) => {
                     let s = match self.str_of(x, &x.ty, x) {
                         Some(s) => s,
@@ -140,21 +137,23 @@ impl<M: Module> Gen<'_, '_, '_, M> {
                 _ => {}
             }
         }
-        if parts.len() > 1 {
-            let mut total = self.b.ins().iconst(types::I64, fixed as i64);
-            for (piece, (s, _)) in run.iter().zip(&parts) {
-                if matches!(piece, Piece::Insert(_)) {
-                    total = self.b.ins().iadd(total, s[1]);
-                }
-            }
-            let arena = self.arena();
-            let st = self.call("kiln_text_reserve", &[arena, buf, total])[0];
-            let ok = self.b.ins().icmp_imm_s(IntCC::Equal, st, 0);
-            self.fail_unless_at(ok, at, FailKind::OutOfMemory, &[]);
-        }
-        for (s, span) in parts {
+        if let [(s, span)] = parts.as_slice() {
+            let (s, span) = (s.clone(), *span);
             self.push_text(buf, &s, span);
+            return;
         }
+        // The pieces as `KStr`s { ptr, len } in a stack slot.
+        let list = self.slot(16 * parts.len());
+        let f = MemFlagsData::trusted();
+        for (k, (s, _)) in parts.iter().enumerate() {
+            self.b.ins().store(f, s[0], list, (16 * k) as i32);
+            self.b.ins().store(f, s[1], list, (16 * k + 8) as i32);
+        }
+        let arena = self.arena();
+        let n = self.b.ins().iconst(types::I64, parts.len() as i64);
+        let st = self.call("kiln_text_push_all", &[arena, buf, list, n])[0];
+        let ok = self.b.ins().icmp_imm_s(IntCC::Equal, st, 0);
+        self.fail_unless_at(ok, at, FailKind::OutOfMemory, &[]);
     }
 
     /// Renders `pieces` onto the text at `buf` (`at`: the template, for failures of the
