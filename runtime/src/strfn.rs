@@ -469,14 +469,28 @@ unsafe fn copy_piece(src: *const u8, dst: *mut u8, len: usize) {
     }
 }
 
-/// Appends the `n` strings at `pieces` to `buf`, making room for all of them at once
+/// A piece of [`kiln_text_push_all`] whose pointer is this is an `int` (its `len`, as
+/// `i64` bits), written as `str` writes it (`kiln_fmt_int`).
+pub const INT_PIECE: usize = usize::MAX;
+
+/// The length of `v` in decimal, as `itoa` (and so `kiln_fmt_int`) writes it.
+fn int_len(v: i64) -> u64 {
+    u64::from(v.unsigned_abs().checked_ilog10().unwrap_or(0)) + 1 + u64::from(v < 0)
+}
+
+/// The bytes a piece adds: its length, or the decimal length of an integer piece.
+fn piece_len(p: &KStr) -> u64 {
+    if p.ptr as usize == INT_PIECE { int_len(p.len as i64) } else { p.len }
+}
+
+/// Appends the `n` pieces at `pieces` to `buf`, making room for all of them at once
 /// (exactly that much when the text is still empty, as for a template whose pieces are all
 /// known before it is written; else at least twice the old room): 0, or 1 when out of
-/// memory.
+/// memory. A piece is a string, or an integer ([`INT_PIECE`]).
 ///
 /// # Safety
-/// As for [`kiln_text_push`]; `pieces` addresses `n` [`KStr`]s, each null or addressing
-/// its length in readable bytes.
+/// As for [`kiln_text_push`]; `pieces` addresses `n` [`KStr`]s, each null, an integer
+/// piece, or addressing its length in readable bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kiln_text_push_all(
     arena: *mut Arena,
@@ -498,7 +512,7 @@ pub unsafe extern "C" fn kiln_text_push_all(
         };
         let mut need = b.len;
         for p in ps.iter().filter(|p| !p.ptr.is_null()) {
-            let Some(x) = need.checked_add(p.len) else { return 1 };
+            let Some(x) = need.checked_add(piece_len(p)) else { return 1 };
             need = x;
         }
         if need > b.cap {
@@ -512,8 +526,15 @@ pub unsafe extern "C" fn kiln_text_push_all(
         unsafe {
             let mut at = b.ptr.add(b.len as usize);
             for p in ps.iter().filter(|p| !p.ptr.is_null()) {
-                copy_piece(p.ptr, at, p.len as usize);
-                at = at.add(p.len as usize);
+                if p.ptr as usize == INT_PIECE {
+                    let mut f = itoa::Buffer::new();
+                    let s = f.format(p.len as i64);
+                    copy_piece(s.as_ptr(), at, s.len());
+                    at = at.add(s.len());
+                } else {
+                    copy_piece(p.ptr, at, p.len as usize);
+                    at = at.add(p.len as usize);
+                }
             }
         }
         b.len = need;

@@ -238,3 +238,26 @@ fn text_push_all_sizes_exactly_and_appends_every_piece() {
         assert_eq!((b.ptr, b.len, b.cap), before);
     }
 }
+
+#[test]
+fn text_push_all_writes_integer_pieces_as_str_does() {
+    let ints = [0i64, 7, -7, 9, 10, -10, 99, 100, 12345, i64::MAX, i64::MIN, -1, 1_000_000_000_000];
+    for v in ints {
+        assert_eq!(int_len(v), v.to_string().len() as u64, "{v}");
+    }
+    let mut arena = Arena::new();
+    let mut b = KBuf { ptr: std::ptr::null_mut(), len: 0, cap: 0 };
+    let sep = " | ";
+    let mut pieces = Vec::new();
+    for v in ints {
+        pieces.push(KStr { ptr: INT_PIECE as *const u8, len: v as u64 });
+        pieces.push(KStr { ptr: sep.as_ptr(), len: sep.len() as u64 });
+    }
+    let want: String = ints.iter().map(|v| format!("{v}{sep}")).collect();
+    // SAFETY: a live arena and buffer; the pieces are integers or live strings.
+    unsafe {
+        assert_eq!(kiln_text_push_all(&mut arena, &mut b, pieces.as_ptr(), pieces.len() as u64), 0);
+        assert_eq!((b.len, b.cap), (want.len() as u64, want.len() as u64));
+        assert_eq!(std::slice::from_raw_parts(b.ptr, b.len as usize), want.as_bytes());
+    }
+}

@@ -127,6 +127,13 @@ impl<M: Module> Gen<'_, '_, '_, M> {
         for piece in run {
             match piece {
                 Piece::Text(t) => parts.push((self.str_const(t.as_bytes()), at)),
+                // An `int` is written straight into the text by the runtime (see
+                // `kiln_runtime::strfn::INT_PIECE`), not formatted into a string first.
+                Piece::Insert(x) if x.ty == Ty::Int && run.len() > 1 => {
+                    let v = self.expr(x)[0];
+                    let tag = self.b.ins().iconst(self.ptr, kiln_runtime::strfn::INT_PIECE as i64);
+                    parts.push((vec![tag, v], x.span));
+                }
                 Piece::Insert(x) => {
                     let s = match self.str_of(x, &x.ty, x) {
                         Some(s) => s,
