@@ -723,3 +723,61 @@ sink groups -> jsonl("groups.jsonl")
     assert_eq!(traces[0].iter().filter(|l| l.contains("HTTP 500: hiccup")).count(), 15);
     assert_eq!(&traces[0], jit);
 }
+
+#[test]
+fn an_untyped_prompt_files_model_is_the_model_of_complete_unless_the_call_names_one() {
+    let pipeline = r#"prompt ask = "ask.prompt"
+source xs: str = lines("in.txt")
+stage a = xs |> map(x => complete(ask(x)))
+stage b = xs |> map(x => complete(ask(x), model: "default"))
+sink a -> lines("a.txt")
+sink b -> lines("b.txt")
+"#;
+    for engine in ["interp", "jit"] {
+        let server = FakeLlm::echo();
+        let dir = setup(&server, "", pipeline, 2);
+        // A second model on the same server, told apart by the request's `model`.
+        let config = format!(
+            "{}\n[models.other]\nbase_url = \"{}\"\nmodel = \"fake-2\"\n",
+            toml(&server, ""),
+            server.base_url()
+        );
+        write(dir.path(), "kiln.toml", &config);
+        write(
+            dir.path(),
+            "ask.prompt",
+            "---\nparams:\n  x: str\nmodel: \"other\"\n---\nAsk {{ x }}",
+        );
+        let r = run(dir.path(), &["--engine", engine, "--no-cache"]);
+        assert_eq!(r.code, 0, "{engine}: {}", r.stderr);
+        assert_eq!(read(dir.path(), "a.txt"), "echo: Ask line 0\necho: Ask line 1\n", "{engine}");
+        let mut models: Vec<String> = server
+            .log()
+            .iter()
+            .map(|s| {
+                let body: serde_json::Value = serde_json::from_str(&s.body).unwrap();
+                body["model"].as_str().unwrap().to_string()
+            })
+            .collect();
+        models.sort();
+        assert_eq!(models, ["fake-1", "fake-1", "fake-2", "fake-2"], "{engine}");
+        assert!(r.stderr.contains("model `other`: 2 calls"), "{engine}: {}", r.stderr);
+    }
+}
+
+#[test]
+fn complete_of_a_prompt_file_naming_a_model_needs_a_kiln_toml() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "ask.prompt", "---\nparams:\n  x: str\nmodel: \"other\"\n---\nAsk {{ x }}");
+    write(
+        dir.path(),
+        "p.kiln",
+        "prompt ask = \"ask.prompt\"\nsource xs: str = lines(\"in.txt\")\nstage a = xs |> map(x => complete(ask(x)))\nsink a -> lines(\"a.txt\")\n",
+    );
+    write(dir.path(), "in.txt", "a\n");
+    let r = kiln(dir.path(), &["check", "p.kiln"], &[], None);
+    // `kiln check` writes its diagnostics to standard output.
+    assert_ne!(r.code, 0, "{}", r.stdout);
+    assert!(r.stdout.contains("E0706") && r.stdout.contains("model `other`"), "{}", r.stdout);
+    assert_eq!(r.stdout.matches("E0706").count(), 1, "{}", r.stdout);
+}
