@@ -626,3 +626,158 @@ sink groups -> jsonl("groups.jsonl")
     assert!(outs[0].0.contains(r#"{"x":"line 11","a":"echo: say line 11"}"#), "{}", outs[0].0);
     assert_eq!(outs[0].1, "{\"key\":12,\"n\":10}\n{\"key\":13,\"n\":2}\n");
 }
+
+#[test]
+fn an_untyped_prompt_files_temperature_and_max_tokens_reach_complete_on_both_engines() {
+    let pipeline = r#"prompt ask = "ask.prompt"
+source xs: str = lines("in.txt")
+stage a = xs |> map(x => complete(ask(x)))
+stage b = xs |> map(x => complete(ask(x), model: "default"))
+stage c = xs |> map(x => complete("plain " + x))
+sink a -> lines("a.txt")
+sink b -> lines("b.txt")
+sink c -> lines("c.txt")
+"#;
+    for engine in ["interp", "jit"] {
+        let server = FakeLlm::echo();
+        let dir = setup(&server, "max_tokens = 100", pipeline, 2);
+        write(
+            dir.path(),
+            "ask.prompt",
+            "---\nparams:\n  x: str\ntemperature: 0.7\nmax_tokens: 9\n---\nAsk {{ x }}\n",
+        );
+        let r = run(dir.path(), &["--engine", engine, "--no-cache"]);
+        assert_eq!(r.code, 0, "{engine}: {}", r.stderr);
+        assert_eq!(
+            read(dir.path(), "a.txt"),
+            "echo: Ask line 0\n\necho: Ask line 1\n\n",
+            "{engine}"
+        );
+        let log = server.log();
+        assert_eq!(log.len(), 6, "{engine}");
+        for s in &log {
+            let body: serde_json::Value = serde_json::from_str(&s.body).unwrap();
+            let got = (body["temperature"].as_f64(), body["max_tokens"].as_u64());
+            // The front matter's settings win over kiln.toml's (0.0, 100); a prompt that
+            // is not a prompt file's call keeps the model's.
+            let want = if s.prompt.starts_with("Ask ") {
+                (Some(0.7), Some(9))
+            } else {
+                (Some(0.0), Some(100))
+            };
+            assert_eq!(got, want, "{engine}: {}", s.body);
+        }
+    }
+}
+
+#[test]
+fn both_engines_trace_the_same_records_stages_and_attempts() {
+    let pipeline = r#"fn ask(x: str) -> str = complete("say " + x)
+source xs: str = lines("in.txt")
+stage first = xs |> map(x => ask(x))
+stage second = first |> filter(x => len(complete("again " + x)) > 0)
+stage groups = xs |> group_by(x => len(complete(x)), n: count())
+sink second -> lines("out.txt")
+sink groups -> jsonl("groups.jsonl")
+"#;
+    let mut traces = Vec::new();
+    for engine in ["interp", "jit"] {
+        // The first attempt of every call fails (a 500), so attempts 1 and 2 both show.
+        let seen = std::sync::Mutex::new(std::collections::HashSet::new());
+        let server = FakeLlm::start(move |s, _| {
+            if seen.lock().unwrap().insert(s.prompt.clone()) {
+                Reply::error(500, "hiccup")
+            } else {
+                fake_llm::echo(&s.prompt)
+            }
+        });
+        let dir = setup(&server, "retries = 2", pipeline, 5);
+        let r = run(dir.path(), &["--engine", engine, "--no-cache", "--trace", "t.jsonl"]);
+        assert_eq!(r.code, 0, "{engine}: {}", r.stderr);
+        let mut lines: Vec<String> = jsonl(&read(dir.path(), "t.jsonl"))
+            .into_iter()
+            .map(|mut l| {
+                // Latency differs from run to run; the order of the lines too (compiled
+                // code runs calls concurrently).
+                l.as_object_mut().unwrap().remove("latency_ms");
+                l.to_string()
+            })
+            .collect();
+        lines.sort();
+        traces.push(lines);
+    }
+    let jit = &traces[1];
+    assert!(
+        jit.iter().all(|l| !l.contains("\"record\":\"\"") && !l.contains("\"stage\":\"\"")),
+        "{jit:?}"
+    );
+    for want in [
+        r#""record":"in.txt:1","stage":"first""#,
+        r#""record":"in.txt:5","stage":"second""#,
+        r#""record":"in.txt:3","stage":"groups""#,
+    ] {
+        assert!(jit.iter().any(|l| l.contains(want)), "{want} in {jit:?}");
+    }
+    // 15 calls, each failing once: the same lines on both engines (latency aside).
+    assert_eq!(traces[0].len(), 30, "{:?}", traces[0]);
+    assert_eq!(traces[0].iter().filter(|l| l.contains("HTTP 500: hiccup")).count(), 15);
+    assert_eq!(&traces[0], jit);
+}
+
+#[test]
+fn an_untyped_prompt_files_model_is_the_model_of_complete_unless_the_call_names_one() {
+    let pipeline = r#"prompt ask = "ask.prompt"
+source xs: str = lines("in.txt")
+stage a = xs |> map(x => complete(ask(x)))
+stage b = xs |> map(x => complete(ask(x), model: "default"))
+sink a -> lines("a.txt")
+sink b -> lines("b.txt")
+"#;
+    for engine in ["interp", "jit"] {
+        let server = FakeLlm::echo();
+        let dir = setup(&server, "", pipeline, 2);
+        // A second model on the same server, told apart by the request's `model`.
+        let config = format!(
+            "{}\n[models.other]\nbase_url = \"{}\"\nmodel = \"fake-2\"\n",
+            toml(&server, ""),
+            server.base_url()
+        );
+        write(dir.path(), "kiln.toml", &config);
+        write(
+            dir.path(),
+            "ask.prompt",
+            "---\nparams:\n  x: str\nmodel: \"other\"\n---\nAsk {{ x }}",
+        );
+        let r = run(dir.path(), &["--engine", engine, "--no-cache"]);
+        assert_eq!(r.code, 0, "{engine}: {}", r.stderr);
+        assert_eq!(read(dir.path(), "a.txt"), "echo: Ask line 0\necho: Ask line 1\n", "{engine}");
+        let mut models: Vec<String> = server
+            .log()
+            .iter()
+            .map(|s| {
+                let body: serde_json::Value = serde_json::from_str(&s.body).unwrap();
+                body["model"].as_str().unwrap().to_string()
+            })
+            .collect();
+        models.sort();
+        assert_eq!(models, ["fake-1", "fake-1", "fake-2", "fake-2"], "{engine}");
+        assert!(r.stderr.contains("model `other`: 2 calls"), "{engine}: {}", r.stderr);
+    }
+}
+
+#[test]
+fn complete_of_a_prompt_file_naming_a_model_needs_a_kiln_toml() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "ask.prompt", "---\nparams:\n  x: str\nmodel: \"other\"\n---\nAsk {{ x }}");
+    write(
+        dir.path(),
+        "p.kiln",
+        "prompt ask = \"ask.prompt\"\nsource xs: str = lines(\"in.txt\")\nstage a = xs |> map(x => complete(ask(x)))\nsink a -> lines(\"a.txt\")\n",
+    );
+    write(dir.path(), "in.txt", "a\n");
+    let r = kiln(dir.path(), &["check", "p.kiln"], &[], None);
+    // `kiln check` writes its diagnostics to standard output.
+    assert_ne!(r.code, 0, "{}", r.stdout);
+    assert!(r.stdout.contains("E0706") && r.stdout.contains("model `other`"), "{}", r.stdout);
+    assert_eq!(r.stdout.matches("E0706").count(), 1, "{}", r.stdout);
+}

@@ -422,6 +422,126 @@ pub struct KBuf {
     pub cap: u64,
 }
 
+/// Moves the text of `buf` to `cap` bytes of `arena`: false when out of memory.
+fn regrow(a: &mut Arena, b: &mut KBuf, cap: u64) -> bool {
+    let q = a.alloc(cap as usize, 8);
+    if q.is_null() {
+        return false;
+    }
+    if b.len > 0 {
+        // SAFETY: the old text has `len` bytes; `q` has room for `cap >= len`.
+        unsafe { std::ptr::copy_nonoverlapping(b.ptr, q, b.len as usize) };
+    }
+    b.ptr = q;
+    b.cap = cap;
+    true
+}
+
+/// Copies `len` bytes from `src` to `dst`: pieces of up to 16 bytes (most inserts and
+/// separators of a template) with two overlapping moves, longer ones with `memcpy`.
+///
+/// # Safety
+/// `src` addresses `len` readable bytes, `dst` `len` writable ones, not overlapping.
+unsafe fn copy_piece(src: *const u8, dst: *mut u8, len: usize) {
+    // SAFETY: every read and write below stays within the first `len` bytes.
+    unsafe {
+        match len {
+            0 => {}
+            1..=3 => {
+                *dst = *src;
+                *dst.add(len / 2) = *src.add(len / 2);
+                *dst.add(len - 1) = *src.add(len - 1);
+            }
+            4..=7 => {
+                let a = src.cast::<u32>().read_unaligned();
+                let b = src.add(len - 4).cast::<u32>().read_unaligned();
+                dst.cast::<u32>().write_unaligned(a);
+                dst.add(len - 4).cast::<u32>().write_unaligned(b);
+            }
+            8..=16 => {
+                let a = src.cast::<u64>().read_unaligned();
+                let b = src.add(len - 8).cast::<u64>().read_unaligned();
+                dst.cast::<u64>().write_unaligned(a);
+                dst.add(len - 8).cast::<u64>().write_unaligned(b);
+            }
+            _ => std::ptr::copy_nonoverlapping(src, dst, len),
+        }
+    }
+}
+
+/// A piece of [`kiln_text_push_all`] whose pointer is this is an `int` (its `len`, as
+/// `i64` bits), written as `str` writes it (`kiln_fmt_int`).
+pub const INT_PIECE: usize = usize::MAX;
+
+/// The length of `v` in decimal, as `itoa` (and so `kiln_fmt_int`) writes it.
+fn int_len(v: i64) -> u64 {
+    u64::from(v.unsigned_abs().checked_ilog10().unwrap_or(0)) + 1 + u64::from(v < 0)
+}
+
+/// The bytes a piece adds: its length, or the decimal length of an integer piece.
+fn piece_len(p: &KStr) -> u64 {
+    if p.ptr as usize == INT_PIECE { int_len(p.len as i64) } else { p.len }
+}
+
+/// Appends the `n` pieces at `pieces` to `buf`, making room for all of them at once
+/// (exactly that much when the text is still empty, as for a template whose pieces are all
+/// known before it is written; else at least twice the old room): 0, or 1 when out of
+/// memory. A piece is a string, or an integer ([`INT_PIECE`]).
+///
+/// # Safety
+/// As for [`kiln_text_push`]; `pieces` addresses `n` [`KStr`]s, each null, an integer
+/// piece, or addressing its length in readable bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kiln_text_push_all(
+    arena: *mut Arena,
+    buf: *mut KBuf,
+    pieces: *const KStr,
+    n: u64,
+) -> u32 {
+    guard(|| {
+        // SAFETY: per the contract.
+        let (b, a) = match unsafe { (buf.as_mut(), arena.as_mut()) } {
+            (Some(b), Some(a)) => (b, a),
+            _ => return 1,
+        };
+        let ps: &[KStr] = if pieces.is_null() || n == 0 {
+            &[]
+        } else {
+            // SAFETY: `pieces` addresses `n` KStrs (contract).
+            unsafe { std::slice::from_raw_parts(pieces, n as usize) }
+        };
+        let mut need = b.len;
+        for p in ps.iter().filter(|p| !p.ptr.is_null()) {
+            let Some(x) = need.checked_add(piece_len(p)) else { return 1 };
+            need = x;
+        }
+        if need > b.cap {
+            let cap = if b.cap == 0 { need } else { need.max(b.cap.saturating_mul(2)) };
+            if !regrow(a, b, cap) {
+                return 1;
+            }
+        }
+        // SAFETY: `ptr` has room for `need` bytes, the sum of the pieces' lengths after
+        // the old text; each piece addresses its length in bytes (contract).
+        unsafe {
+            let mut at = b.ptr.add(b.len as usize);
+            for p in ps.iter().filter(|p| !p.ptr.is_null()) {
+                if p.ptr as usize == INT_PIECE {
+                    let mut f = itoa::Buffer::new();
+                    let s = f.format(p.len as i64);
+                    copy_piece(s.as_ptr(), at, s.len());
+                    at = at.add(s.len());
+                } else {
+                    copy_piece(p.ptr, at, p.len as usize);
+                    at = at.add(p.len as usize);
+                }
+            }
+        }
+        b.len = need;
+        0
+    })
+}
+
 /// Appends `len` bytes at `p` to `buf`, growing it (by doubling, in `arena`) as needed:
 /// 0, or 1 when out of memory.
 ///
@@ -449,16 +569,9 @@ pub unsafe extern "C" fn kiln_text_push(
             // Room for half as much again, so a template whose first piece is long (a
             // big literal) is not copied again at the next small insert.
             let cap = need.saturating_add(need / 2).max(b.cap * 2).max(64);
-            let q = a.alloc(cap as usize, 8);
-            if q.is_null() {
+            if !regrow(a, b, cap) {
                 return 1;
             }
-            if b.len > 0 {
-                // SAFETY: the old text has `len` bytes; `q` has room for `cap >= len`.
-                unsafe { std::ptr::copy_nonoverlapping(b.ptr, q, b.len as usize) };
-            }
-            b.ptr = q;
-            b.cap = cap;
         }
         // SAFETY: `ptr` has room for `need` bytes; `p` has `len` readable bytes.
         unsafe { std::ptr::copy_nonoverlapping(p, b.ptr.add(b.len as usize), len as usize) };
@@ -471,6 +584,7 @@ pub fn c_symbols() -> Vec<(&'static str, *const u8)> {
     vec![
         ("kiln_str_trim", kiln_str_trim as *const u8),
         ("kiln_text_push", kiln_text_push as *const u8),
+        ("kiln_text_push_all", kiln_text_push_all as *const u8),
         ("kiln_str_substr", kiln_str_substr as *const u8),
         ("kiln_str_contains", kiln_str_contains as *const u8),
         ("kiln_str_starts_with", kiln_str_starts_with as *const u8),

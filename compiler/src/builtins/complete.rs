@@ -4,7 +4,7 @@
 
 use super::{Builtin, CallSite, Typed};
 use crate::check::Checker;
-use crate::check::hir::TExprKind;
+use crate::check::hir::{Callee, TExpr, TExprKind};
 use crate::check::types::Ty;
 use crate::diag::{Diagnostic, codes};
 use std::rc::Rc;
@@ -49,6 +49,16 @@ fn check(cx: &mut Checker, site: &CallSite) -> Typed {
             cx.check_model_name(name, m.span, true);
         }
         named.push((Rc::from("model"), m));
+    } else if let TExprKind::Call { callee: Callee::Prompt(i), .. } = &p.kind
+        && let Some(m) = cx.prompt_file_model(*i)
+    {
+        // A prompt file's `model:` (LANGUAGE.md §3): as if the call named it. The name
+        // itself was checked at the front matter; the call still needs a kiln.toml.
+        if matches!(cx.ext.models, crate::config::Models::Missing { .. }) {
+            cx.check_model_name(&m, site.name_span, true);
+        }
+        let name = TExpr::new(TExprKind::Str(m), Ty::Str, site.name_span);
+        named.push((Rc::from("model"), name));
     } else {
         cx.check_model_name("default", site.name_span, true);
     }
@@ -65,4 +75,19 @@ pub fn model_name(named: &[(Rc<str>, crate::check::hir::TExpr)]) -> &str {
             _ => None,
         })
         .unwrap_or("default")
+}
+
+/// The request settings of `complete(prompt, ...)`: when `prompt` is a direct call of an
+/// untyped prompt, that prompt's front matter `temperature` / `max_tokens` (LANGUAGE.md §3),
+/// which win over the model's own in kiln.toml; otherwise none (the model's apply).
+pub fn settings(
+    prompts: &[crate::check::hir::PromptDef],
+    prompt: Option<&crate::check::hir::TExpr>,
+) -> kiln_runtime::model::Settings {
+    match prompt.map(|p| &p.kind) {
+        Some(TExprKind::Call { callee: Callee::Prompt(i), .. }) => {
+            prompts.get(*i).filter(|d| d.typed.is_none()).map(|d| d.settings).unwrap_or_default()
+        }
+        _ => kiln_runtime::model::Settings::default(),
+    }
 }

@@ -157,6 +157,9 @@ pub struct PromptDef {
     pub typed: Option<(Ty, Rc<str>)>,
     /// A `.prompt` file's `temperature` / `max_tokens`, for its model's request.
     pub settings: kiln_runtime::model::Settings,
+    /// A `.prompt` file's `model:` front matter (for an untyped prompt: the model of
+    /// `complete(p(...))` when the call names none).
+    pub model: Option<Rc<str>>,
 }
 
 /// One piece of a checked template. Rendering is concatenation: `Text` as is, `Insert`

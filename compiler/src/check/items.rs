@@ -156,6 +156,8 @@ impl<'a> Checker<'a> {
                         let settings = sig.settings;
                         self.prompt(g, i, name, params, sig.template, &sig.body, span, typed);
                         self.program.prompts[i].settings = settings;
+                        self.program.prompts[i].model =
+                            sig.model.as_ref().map(|m| Rc::from(m.0.as_str()));
                     }
                     None => {
                         self.global_types.insert(g, Ty::Error);

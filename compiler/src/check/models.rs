@@ -8,6 +8,12 @@ use crate::diag::{Diagnostic, codes};
 use crate::source::Span;
 
 impl Checker<'_> {
+    /// The `model:` front matter of prompt `i` when it is an untyped `.prompt` file that
+    /// has one: the model `complete(p(...))` calls when the call names none.
+    pub(crate) fn prompt_file_model(&self, i: usize) -> Option<std::rc::Rc<str>> {
+        self.program.prompts.get(i).filter(|d| d.typed.is_none()).and_then(|d| d.model.clone())
+    }
+
     /// Checks that `name` is a model of kiln.toml. `call` is true for a `complete` call,
     /// which also needs a kiln.toml to exist.
     pub(crate) fn check_model_name(&mut self, name: &str, span: Span, call: bool) {

@@ -86,15 +86,21 @@ impl<M: Module> Gen<'_, '_, '_, M> {
     }
 
     /// `f` applied to `v` as operator `at` of the chain: a failure first records `at` in
-    /// `RowCtx::err_op` (on a cold path), then goes on to `self.fail`.
+    /// `RowCtx::err_op` (on a cold path), then goes on to `self.fail`. In a pipeline that
+    /// calls language models `at` is also recorded before the operator runs, so the trace
+    /// names the stage of each call (`kiln_runtime::model::ffi`).
     fn apply_op(&mut self, f: &RowFn, v: Vals, at: usize) -> Vals {
+        let off = std::mem::offset_of!(kiln_runtime::exec::RowCtx, err_op) as i32;
+        if !crate::driver::agents::models_called(self.sh.pipeline()).is_empty() {
+            let k = self.b.ins().iconst(types::I32, at as i64);
+            self.b.ins().store(MemFlagsData::trusted(), k, self.ctx, off);
+        }
         let body = self.b.create_block();
         let failed = self.b.create_block();
         self.b.set_cold_block(failed);
         self.b.ins().jump(body, &[]);
         self.b.switch_to_block(failed);
         let k = self.b.ins().iconst(types::I32, at as i64);
-        let off = std::mem::offset_of!(kiln_runtime::exec::RowCtx, err_op) as i32;
         self.b.ins().store(MemFlagsData::trusted(), k, self.ctx, off);
         self.b.ins().jump(self.fail, &[]);
         self.b.switch_to_block(body);

@@ -72,5 +72,6 @@ pub fn complete(
         _ => return Err(EvalError::internal(e.span, "`complete` without a prompt")),
     };
     let model = crate::builtins::complete::model_name(named);
-    ask(cx, model, &prompt, None, Settings::default(), e).map(|t| Value::str(&t))
+    let settings = crate::builtins::complete::settings(&cx.p.prompts, args.first());
+    ask(cx, model, &prompt, None, settings, e).map(|t| Value::str(&t))
 }

@@ -103,6 +103,9 @@ pub(crate) struct Shared<'p> {
     pub tail: Vec<bool>,
     /// Whether any node is in `tail`.
     pub ordered: bool,
+    /// The size the reader cuts the next chunks at, lowered when batches take much more
+    /// memory than their input (see `io::chunk::BATCH_MEMORY`).
+    pub chunk_target: crate::io::chunk::ChunkTarget,
 }
 
 /// The §1.6 error row type `{source: str, line: int, stage: str, message: str, raw: str}`.
@@ -176,6 +179,7 @@ impl<'p> Shared<'p> {
             error_ty: error_row_type(),
             tail,
             ordered,
+            chunk_target: Default::default(),
         })
     }
 }
@@ -576,7 +580,11 @@ impl Engine {
                         err_op: 0,
                         params: sh.plan.params.as_ptr(),
                     };
+                    let traced = crate::model::ffi::tracing();
                     for &(row, prov) in input {
+                        if traced {
+                            trace_row(batch, prov, name, parts);
+                        }
                         // SAFETY: `ctx.out` and `ctx.fails` are `emitted` and `fails`,
                         // accessed only through the context here.
                         unsafe {
@@ -605,6 +613,9 @@ impl Engine {
                                 batch.errors.push(site_entry(sh, &ctx, prov, stage, i));
                             }
                         }
+                    }
+                    if traced {
+                        crate::model::ffi::clear_row();
                     }
                 }
                 PNode::Sink { .. } => {
@@ -647,7 +658,11 @@ impl Engine {
                         err_op: 0,
                         params: sh.plan.params.as_ptr(),
                     };
+                    let traced = crate::model::ffi::tracing();
                     for &(row, prov) in input {
+                        if traced {
+                            trace_row(batch, prov, name, &[]);
+                        }
                         // SAFETY: `buf` holds `size` bytes.
                         unsafe { std::ptr::write_bytes(buf, 0, size) };
                         if let Some(proj) = gp.proj {
@@ -670,6 +685,9 @@ impl Engine {
                                 location: String::new(),
                             });
                         }
+                    }
+                    if traced {
+                        crate::model::ffi::clear_row();
                     }
                 }
                 PNode::Agent { field, k, m, forward, name, .. } => {
@@ -751,6 +769,16 @@ impl Engine {
 
 /// The stage a failure at operator `op` of a stage function belongs to: the last part
 /// starting at or before it (`PNode::Stage::parts`), else the node's `name`.
+/// Names the row of provenance `prov` as the one the model calls on this thread are for
+/// (the `--trace` file's record and stage).
+fn trace_row(batch: &Batch, prov: u32, name: &str, parts: &[(u32, String)]) {
+    if let Some(pv) = batch.provs.get(prov as usize)
+        && let Some(source) = batch.sources.get(pv.source as usize)
+    {
+        crate::model::ffi::set_row(source, pv.line, name, parts);
+    }
+}
+
 fn part_name<'a>(name: &'a str, parts: &'a [(u32, String)], op: u32) -> &'a str {
     parts.iter().rev().find(|(first, _)| *first <= op).map_or(name, |(_, n)| n.as_str())
 }

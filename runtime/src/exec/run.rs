@@ -248,7 +248,7 @@ fn run_open(
         }
         let (res_tx, res_rx) = channel::<(u64, Done)>();
         let pool: Pool = Mutex::new(Vec::new());
-        reader(plan, opts, &sources, job_tx, tok_rx, &stop);
+        reader(plan, opts, &sh.chunk_target, &sources, job_tx, tok_rx, &stop);
         worker(sh, &Mutex::new(job_rx), res_tx, &stop, &pool);
         return Consumer::new(plan, sh, sinks, total, opts, &pool).consume(res_rx, tok_tx);
     }
@@ -264,7 +264,8 @@ fn run_open(
         let stop = &stop;
         let sources = &sources;
         let pool = &pool;
-        s.spawn(move || reader(plan, opts, sources, job_tx, tok_rx, stop));
+        let target = &sh.chunk_target;
+        s.spawn(move || reader(plan, opts, target, sources, job_tx, tok_rx, stop));
         for _ in 0..threads {
             let job_rx = &job_rx;
             // Compiled code may recurse (user fns and prompts, 10,000 calls deep at most):
@@ -288,8 +289,9 @@ fn run_open(
 }
 
 /// Whether every source of the run is small enough to run on the calling thread: a `range`
-/// of at most one range chunk, or a regular file of at most one chunk (not standard input,
-/// not a stream fed by a host).
+/// of at most one range chunk, or a regular file of at most one chunk of the smallest size
+/// the reader cuts ([`crate::io::chunk::MIN_CHUNK_SIZE`]) and of the run's chunk size (not
+/// standard input, not a stream fed by a host).
 fn small_input(plan: &Plan, opts: &Options, sources: &[usize]) -> bool {
     sources.iter().all(|&i| match &plan.nodes[i] {
         PNode::Source { kind: SourceKind::Range(a, b), .. } => b.saturating_sub(*a) <= RANGE_CHUNK,
@@ -297,7 +299,10 @@ fn small_input(plan: &Plan, opts: &Options, sources: &[usize]) -> bool {
             path != "-"
                 && !opts.streams.as_ref().is_some_and(|s| s.has(name, false))
                 && std::fs::metadata(path)
-                    .is_ok_and(|m| m.is_file() && m.len() <= opts.chunk_size as u64)
+                    .is_ok_and(|m| {
+                        let one_chunk = opts.chunk_size.min(crate::io::chunk::MIN_CHUNK_SIZE);
+                        m.is_file() && m.len() <= one_chunk as u64
+                    })
         }
         _ => true,
     })
@@ -306,6 +311,7 @@ fn small_input(plan: &Plan, opts: &Options, sources: &[usize]) -> bool {
 fn reader(
     plan: &Plan,
     opts: &Options,
+    target: &crate::io::chunk::ChunkTarget,
     sources: &[usize],
     job_tx: SyncSender<(u64, Job)>,
     tok_rx: Receiver<()>,
@@ -388,6 +394,7 @@ fn reader(
                     let format = chunks.format();
                     let source: Arc<str> = Arc::from(shown.as_str());
                     loop {
+                        chunks.set_chunk_size(target.limit(opts.chunk_size));
                         match chunks.next_chunk() {
                             Ok(Some(chunk)) => {
                                 let job = Job::Chunk {
@@ -464,11 +471,15 @@ fn hand_over(
     if sh.ordered {
         let fresh = pool.lock().ok().and_then(|mut p| p.pop()).unwrap_or_default();
         let p = engine.start(sh, node, rows, batch, chunk, fresh);
+        if let Some(c) = &p.chunk {
+            sh.chunk_target.observe(c.len(), p.arena.used());
+        }
         return Done::Partial(Box::new(p));
     }
     let mut out = engine.run(sh, node, rows, batch, None);
     if let Some(chunk) = chunk {
         out.bytes = chunk.len() as u64;
+        sh.chunk_target.observe(chunk.len(), engine.arena.used());
         // Nothing refers to the chunk's bytes any more.
         chunk.release();
     }

@@ -17,6 +17,45 @@ pub const DEFAULT_CHUNK_SIZE: usize = 2 * 1024 * 1024;
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
+/// The arena memory one batch should take at most (within a core's L2 cache, which is
+/// 1-2 MB on current x86 servers): a chunk whose rows grow much bigger than its input (a long prompt template
+/// rendered for every record, a `flat_map` that multiplies) makes the reader cut the next
+/// chunks smaller ([`ChunkTarget`]), so a batch's values stay in cache and the arena does
+/// not take fresh pages from the system for every chunk.
+pub const BATCH_MEMORY: usize = 1024 * 1024;
+
+/// The smallest chunk [`ChunkTarget`] asks for.
+pub const MIN_CHUNK_SIZE: usize = 64 * 1024;
+
+/// The size of the chunks cut before any batch has said how much memory its rows take.
+pub const FIRST_CHUNK_SIZE: usize = 256 * 1024;
+
+/// The chunk size a run's reader cuts next, learnt from the batches done so far: the input
+/// bytes that take [`BATCH_MEMORY`] of arena, judging by the last batch (never below
+/// [`MIN_CHUNK_SIZE`], never above the run's own chunk size; [`FIRST_CHUNK_SIZE`] until a
+/// batch is done). Shared by the reader and the workers.
+#[derive(Debug, Default)]
+pub struct ChunkTarget(std::sync::atomic::AtomicUsize);
+
+impl ChunkTarget {
+    /// A batch of `input` bytes took `used` bytes of arena.
+    pub fn observe(&self, input: usize, used: usize) {
+        if input == 0 || used == 0 {
+            return;
+        }
+        let t = (input as u128 * BATCH_MEMORY as u128 / used as u128).min(usize::MAX as u128);
+        self.0.store((t as usize).max(MIN_CHUNK_SIZE), std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// The size to cut the next chunk at, for a run whose chunk size is `size`.
+    pub fn limit(&self, size: usize) -> usize {
+        match self.0.load(std::sync::atomic::Ordering::Relaxed) {
+            0 => size.min(FIRST_CHUNK_SIZE),
+            t => size.min(t),
+        }
+    }
+}
+
 /// How records are framed in the input.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
@@ -179,6 +218,11 @@ impl ChunkReader {
     pub fn with_chunk_size(mut self, size: usize) -> ChunkReader {
         self.chunk_size = size.max(1);
         self
+    }
+
+    /// Changes the target chunk size of the chunks cut from now on (at least 1 byte).
+    pub fn set_chunk_size(&mut self, size: usize) {
+        self.chunk_size = size.max(1);
     }
 
     /// The framing of the records: [`Self::read_header`] may change it.
@@ -454,6 +498,44 @@ mod tests {
             }
         }
         out
+    }
+
+    #[test]
+    fn chunk_target_follows_the_memory_a_batch_takes() {
+        let t = ChunkTarget::default();
+        assert_eq!(t.limit(DEFAULT_CHUNK_SIZE), FIRST_CHUNK_SIZE, "nothing seen yet");
+        assert_eq!(t.limit(1000), 1000);
+        // Rows smaller than their input: the run's own size stands.
+        t.observe(2 << 20, 1 << 20);
+        assert_eq!(t.limit(DEFAULT_CHUNK_SIZE), DEFAULT_CHUNK_SIZE);
+        // 2 KB rendered per 250-byte record: chunks of about BATCH_MEMORY / 8.
+        t.observe(2 << 20, 8 * (2 << 20));
+        assert_eq!(t.limit(DEFAULT_CHUNK_SIZE), BATCH_MEMORY / 8);
+        const { assert!(BATCH_MEMORY / 8 > MIN_CHUNK_SIZE) };
+        // ... and a later, smaller batch says the same.
+        t.observe(BATCH_MEMORY / 8, BATCH_MEMORY);
+        assert_eq!(t.limit(DEFAULT_CHUNK_SIZE), BATCH_MEMORY / 8);
+        // Never below the floor, never above the run's size (1 byte: calls to models).
+        t.observe(1 << 20, 1 << 40);
+        assert_eq!(t.limit(DEFAULT_CHUNK_SIZE), MIN_CHUNK_SIZE);
+        assert_eq!(t.limit(1), 1);
+        t.observe(0, 0);
+        assert_eq!(t.limit(DEFAULT_CHUNK_SIZE), MIN_CHUNK_SIZE);
+        // Cut sizes change between chunks; the records are the same.
+        let input: Vec<u8> =
+            (0..2000).flat_map(|i| format!("{{\"i\":{i}}}\n").into_bytes()).collect();
+        let mut r = ChunkReader::from_bytes(input.clone(), Format::Jsonl).with_chunk_size(4096);
+        let mut got = Vec::new();
+        let mut k = 0;
+        while let Some(c) = r.next_chunk().unwrap() {
+            got.extend(c.records(Format::Jsonl).map(|(l, rec)| (l, rec.to_vec())));
+            k += 1;
+            r.set_chunk_size(if k % 2 == 0 { 100 } else { 3000 });
+        }
+        let want = all_records(ChunkReader::from_bytes(input, Format::Jsonl), Format::Jsonl);
+        let got: Vec<(u64, String)> =
+            got.into_iter().map(|(l, r)| (l, String::from_utf8(r).unwrap())).collect();
+        assert_eq!(got, want);
     }
 
     fn recs(v: &[(u64, &str)]) -> Vec<(u64, String)> {

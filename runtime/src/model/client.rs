@@ -243,6 +243,11 @@ impl Client {
         Some(e)
     }
 
+    /// Whether the run writes a `--trace` file.
+    pub fn traces(&self) -> bool {
+        self.trace.is_some()
+    }
+
     fn trace_hit(&self, m: usize, call: &Call<'_>) {
         if let Some(t) = &self.trace {
             t.write(&TraceLine {

@@ -8,6 +8,7 @@ use crate::exec::abi::{RowCtx, kiln_fail};
 use crate::io::JsonDecoder;
 use crate::layout::KStr;
 use crate::layout::TypeDesc;
+use std::cell::RefCell;
 use std::sync::{Arc, RwLock};
 
 static ACTIVE: RwLock<Option<Arc<Client>>> = RwLock::new(None);
@@ -24,17 +25,105 @@ fn active() -> Option<Arc<Client>> {
 /// The words that start the message of a failed model call (both engines).
 pub const FAILED: &str = "the language-model call failed";
 
+/// The row compiled code is running on this thread, for the trace's `record` and `stage`:
+/// set by the executor around each row function call while the run traces ([`tracing`]).
+struct Row {
+    source: Arc<str>,
+    line: u64,
+    /// The plan node's name, and its fused parts: (first operator, stage name).
+    name: String,
+    parts: Vec<(u32, String)>,
+}
+
+thread_local! {
+    static ROW: RefCell<Option<Row>> = const { RefCell::new(None) };
+}
+
+/// Whether the active client writes a trace (then the executor names the row each call
+/// is for, with [`set_row`]).
+pub fn tracing() -> bool {
+    active().is_some_and(|c| c.traces())
+}
+
+/// The row the model calls made on this thread are for, until the next `set_row` or
+/// [`clear_row`]: read from `source` at `line`, in the plan node `name` whose fused
+/// operators from `first` on belong to stage `part` (`parts`: (first, part), in order).
+pub fn set_row(source: &Arc<str>, line: u64, name: &str, parts: &[(u32, String)]) {
+    ROW.with(|r| {
+        let mut r = r.borrow_mut();
+        match &mut *r {
+            Some(x) if x.name == name && x.parts == parts => {
+                x.source = source.clone();
+                x.line = line;
+            }
+            _ => {
+                *r = Some(Row {
+                    source: source.clone(),
+                    line,
+                    name: name.to_string(),
+                    parts: parts.to_vec(),
+                })
+            }
+        }
+    });
+}
+
+/// No row any more (see [`set_row`]).
+pub fn clear_row() {
+    ROW.with(|r| *r.borrow_mut() = None);
+}
+
+/// The trace's `record` (`path:line`, as the interpreter writes it) and `stage` of a call
+/// made by operator `op` of the row set by [`set_row`]; empty when none is set.
+fn row_names(op: u32) -> (String, String) {
+    ROW.with(|r| match &*r.borrow() {
+        Some(x) => {
+            let stage =
+                x.parts.iter().rev().find(|(first, _)| *first <= op).map_or(&x.name, |p| &p.1);
+            (format!("{}:{}", x.source, x.line), stage.clone())
+        }
+        None => (String::new(), String::new()),
+    })
+}
+
+/// [`row_names`] for the operator compiled code recorded in `ctx` (stage functions write
+/// it before an operator that may call a model); empty when `client` writes no trace.
+///
+/// # Safety
+/// `ctx` is null or a live [`RowCtx`].
+unsafe fn names_at(client: &Client, ctx: *const RowCtx) -> (String, String) {
+    if !client.traces() {
+        return Default::default();
+    }
+    // SAFETY: per the contract.
+    let op = unsafe { ctx.as_ref() }.map_or(0, |c| c.err_op);
+    row_names(op)
+}
+
+/// A prompt's settings as compiled code passes them: `temperature` NaN and `max_tokens`
+/// 0 are unset.
+fn settings_of(temperature: f64, max_tokens: u64) -> Settings {
+    Settings {
+        temperature: (!temperature.is_nan()).then_some(temperature),
+        max_tokens: (max_tokens > 0).then_some(max_tokens),
+    }
+}
+
 /// `complete(prompt, model: name)`: writes the answer (copied into the row's arena) at
 /// `out` and returns 0, or records the row's failure at `site` (as `kiln_fail`) and
-/// returns 1.
+/// returns 1. `temperature` (NaN: none) and `max_tokens` (0: none) are the prompt file's
+/// front matter settings, which win over the model's.
 ///
 /// # Safety
 /// `ctx` as for `kiln_fail`; `name` and `prompt` address `name_len` and `prompt_len`
 /// readable bytes of UTF-8; `out` has room for a [`KStr`].
 #[unsafe(no_mangle)]
+#[allow(clippy::too_many_arguments)]
 pub unsafe extern "C" fn kiln_model_complete(
     ctx: *mut RowCtx,
     site: u32,
+    temperature: f64,
+    max_tokens: u64,
     name: *const u8,
     name_len: u64,
     prompt: *const u8,
@@ -47,13 +136,15 @@ pub unsafe extern "C" fn kiln_model_complete(
         let Some(client) = active() else {
             return Err("no model client is active for this run".to_string());
         };
+        // SAFETY: `ctx` per the contract.
+        let (record, stage) = unsafe { names_at(&client, ctx) };
         let call = Call {
             model: text(name, name_len),
             prompt: text(prompt, prompt_len),
             schema: None,
-            settings: Settings::default(),
-            record: "",
-            stage: "",
+            settings: settings_of(temperature, max_tokens),
+            record: &record,
+            stage: &stage,
         };
         client.complete(&call)
     })
@@ -158,13 +249,15 @@ pub unsafe extern "C" fn kiln_model_typed(
         let Some(client) = active() else {
             return Err("no model client is active for this run".to_string());
         };
+        // SAFETY: `ctx` per the contract.
+        let (record, stage) = unsafe { names_at(&client, ctx) };
         let call = Call {
             model,
             prompt,
             schema: Some(&typed.schema),
             settings: typed.settings,
-            record: "",
-            stage: "",
+            record: &record,
+            stage: &stage,
         };
         client.complete(&call)
     })

@@ -200,3 +200,64 @@ fn math_matches_std() {
         }
     }
 }
+
+#[test]
+fn text_push_all_sizes_exactly_and_appends_every_piece() {
+    let mut arena = Arena::new();
+    let mut b = KBuf { ptr: std::ptr::null_mut(), len: 0, cap: 0 };
+    let big = "x".repeat(4000);
+    // Every length of the small-copy paths (0 to 17), a long piece and a null one.
+    let smalls: Vec<String> =
+        (0..18).map(|n| "abcdefghijklmnopq".chars().take(n).collect()).collect();
+    let mut pieces: Vec<KStr> = vec![KStr { ptr: big.as_ptr(), len: big.len() as u64 }];
+    pieces.extend(smalls.iter().map(|s| KStr { ptr: s.as_ptr(), len: s.len() as u64 }));
+    pieces.push(empty());
+    let want: String =
+        std::iter::once(big.as_str()).chain(smalls.iter().map(String::as_str)).collect();
+    // SAFETY: a live arena and buffer; each piece is null or addresses its length.
+    unsafe {
+        assert_eq!(kiln_text_push_all(&mut arena, &mut b, pieces.as_ptr(), pieces.len() as u64), 0);
+        assert_eq!((b.len, b.cap), (want.len() as u64, want.len() as u64), "exactly the size");
+        assert_eq!(arena.used(), want.len(), "no other room taken");
+        assert_eq!(std::slice::from_raw_parts(b.ptr, b.len as usize), want.as_bytes());
+        // More: at least twice the room, the text kept.
+        let more = [KStr { ptr: "!".as_ptr(), len: 1 }];
+        assert_eq!(kiln_text_push_all(&mut arena, &mut b, more.as_ptr(), 1), 0);
+        assert!(b.cap >= 2 * want.len() as u64);
+        assert_eq!(
+            std::slice::from_raw_parts(b.ptr, b.len as usize),
+            format!("{want}!").as_bytes()
+        );
+        // Nothing to add: no change; an overflow or no arena fails.
+        let before = (b.ptr, b.len, b.cap);
+        assert_eq!(kiln_text_push_all(&mut arena, &mut b, std::ptr::null(), 0), 0);
+        assert_eq!((b.ptr, b.len, b.cap), before);
+        let huge = [KStr { ptr: big.as_ptr(), len: u64::MAX }];
+        assert_eq!(kiln_text_push_all(&mut arena, &mut b, huge.as_ptr(), 1), 1);
+        assert_eq!(kiln_text_push_all(std::ptr::null_mut(), &mut b, more.as_ptr(), 1), 1);
+        assert_eq!((b.ptr, b.len, b.cap), before);
+    }
+}
+
+#[test]
+fn text_push_all_writes_integer_pieces_as_str_does() {
+    let ints = [0i64, 7, -7, 9, 10, -10, 99, 100, 12345, i64::MAX, i64::MIN, -1, 1_000_000_000_000];
+    for v in ints {
+        assert_eq!(int_len(v), v.to_string().len() as u64, "{v}");
+    }
+    let mut arena = Arena::new();
+    let mut b = KBuf { ptr: std::ptr::null_mut(), len: 0, cap: 0 };
+    let sep = " | ";
+    let mut pieces = Vec::new();
+    for v in ints {
+        pieces.push(KStr { ptr: INT_PIECE as *const u8, len: v as u64 });
+        pieces.push(KStr { ptr: sep.as_ptr(), len: sep.len() as u64 });
+    }
+    let want: String = ints.iter().map(|v| format!("{v}{sep}")).collect();
+    // SAFETY: a live arena and buffer; the pieces are integers or live strings.
+    unsafe {
+        assert_eq!(kiln_text_push_all(&mut arena, &mut b, pieces.as_ptr(), pieces.len() as u64), 0);
+        assert_eq!((b.len, b.cap), (want.len() as u64, want.len() as u64));
+        assert_eq!(std::slice::from_raw_parts(b.ptr, b.len as usize), want.as_bytes());
+    }
+}

@@ -24,9 +24,13 @@ impl<M: Module> Gen<'_, '_, '_, M> {
         let name = crate::builtins::complete::model_name(named).to_string();
         let name = self.str_const(name.as_bytes());
         let site = self.model_site(e);
+        // A prompt file's front matter settings (NaN and 0: none).
+        let set = crate::builtins::complete::settings(&self.sh.pipeline().prompts, Some(prompt));
+        let temp = self.b.ins().f64const(set.temperature.unwrap_or(f64::NAN));
+        let max = self.b.ins().iconst(types::I64, set.max_tokens.unwrap_or(0) as i64);
         let out = self.slot(16);
-        let st = self
-            .call("kiln_model_complete", &[self.ctx, site, name[0], name[1], p[0], p[1], out])[0];
+        let args = [self.ctx, site, temp, max, name[0], name[1], p[0], p[1], out];
+        let st = self.call("kiln_model_complete", &args)[0];
         self.fail_on_status(st);
         load(&mut self.b, &Ty::Str, self.ptr, out, 0)
     }

@@ -118,22 +118,67 @@ impl<M: Module> Gen<'_, '_, '_, M> {
         self.fail_unless_at(ok, at, FailKind::OutOfMemory, &[]);
     }
 
-    /// Renders `pieces` onto the text at `buf` (`at`: the template, for failures of the
-    /// text itself).
-    fn render(&mut self, pieces: &[Piece], buf: Value, at: crate::source::Span) {
-        for piece in pieces {
+    /// Renders a run of text pieces and inserts onto the text at `buf`: the inserted
+    /// values first, then every piece appended by one call (`kiln_text_push_all`, which
+    /// makes room for all of them at once: the exact size when the run is the whole
+    /// template).
+    fn render_run(&mut self, run: &[Piece], buf: Value, at: crate::source::Span) {
+        let mut parts = Vec::with_capacity(run.len());
+        for piece in run {
             match piece {
-                Piece::Text(t) => {
-                    let s = self.str_const(t.as_bytes());
-                    self.push_text(buf, &s, at);
+                Piece::Text(t) => parts.push((self.str_const(t.as_bytes()), at)),
+                // An `int` is written straight into the text by the runtime (see
+                // `kiln_runtime::strfn::INT_PIECE`), not formatted into a string first.
+                Piece::Insert(x) if x.ty == Ty::Int && run.len() > 1 => {
+                    let v = self.expr(x)[0];
+                    let tag = self.b.ins().iconst(self.ptr, kiln_runtime::strfn::INT_PIECE as i64);
+                    parts.push((vec![tag, v], x.span));
                 }
                 Piece::Insert(x) => {
                     let s = match self.str_of(x, &x.ty, x) {
                         Some(s) => s,
                         None => self.unsupported(x),
                     };
-                    self.push_text(buf, &s, x.span);
+                    parts.push((s, x.span));
                 }
+                _ => {}
+            }
+        }
+        if let [(s, span)] = parts.as_slice() {
+            let (s, span) = (s.clone(), *span);
+            self.push_text(buf, &s, span);
+            return;
+        }
+        // The pieces as `KStr`s { ptr, len } in a stack slot.
+        let list = self.slot(16 * parts.len());
+        let f = MemFlagsData::trusted();
+        for (k, (s, _)) in parts.iter().enumerate() {
+            self.b.ins().store(f, s[0], list, (16 * k) as i32);
+            self.b.ins().store(f, s[1], list, (16 * k + 8) as i32);
+        }
+        let arena = self.arena();
+        let n = self.b.ins().iconst(types::I64, parts.len() as i64);
+        let st = self.call("kiln_text_push_all", &[arena, buf, list, n])[0];
+        let ok = self.b.ins().icmp_imm_s(IntCC::Equal, st, 0);
+        self.fail_unless_at(ok, at, FailKind::OutOfMemory, &[]);
+    }
+
+    /// Renders `pieces` onto the text at `buf` (`at`: the template, for failures of the
+    /// text itself).
+    fn render(&mut self, pieces: &[Piece], buf: Value, at: crate::source::Span) {
+        let flat = |p: &Piece| matches!(p, Piece::Text(_) | Piece::Insert(_));
+        let mut i = 0;
+        while i < pieces.len() {
+            let n = pieces[i..].iter().take_while(|p| flat(p)).count();
+            if n > 0 {
+                self.render_run(&pieces[i..i + n], buf, at);
+                i += n;
+                continue;
+            }
+            let piece = &pieces[i];
+            i += 1;
+            match piece {
+                Piece::Text(_) | Piece::Insert(_) => {}
                 Piece::If(branches, otherwise) => {
                     let done = self.b.create_block();
                     for (c, body) in branches {
