@@ -298,11 +298,10 @@ fn small_input(plan: &Plan, opts: &Options, sources: &[usize]) -> bool {
         PNode::Source { path, name, .. } => {
             path != "-"
                 && !opts.streams.as_ref().is_some_and(|s| s.has(name, false))
-                && std::fs::metadata(path)
-                    .is_ok_and(|m| {
-                        let one_chunk = opts.chunk_size.min(crate::io::chunk::MIN_CHUNK_SIZE);
-                        m.is_file() && m.len() <= one_chunk as u64
-                    })
+                && std::fs::metadata(path).is_ok_and(|m| {
+                    let one_chunk = opts.chunk_size.min(crate::io::chunk::MIN_CHUNK_SIZE);
+                    m.is_file() && m.len() <= one_chunk as u64
+                })
         }
         _ => true,
     })
