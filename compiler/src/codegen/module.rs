@@ -13,9 +13,9 @@ use std::collections::HashMap;
 /// The runtime functions generated code calls: (name, parameters, returns), with `P` a
 /// pointer, `L` an i64, `W` an i32, `B` an i8 (a bool), `F` an f64 and `S` an f32.
 const IMPORTS: &[(&str, &str, &str)] = &[
-    ("kiln_arena_alloc", "PPP", "P"),
+    ("kiln_arena_alloc", "PLL", "P"),
     ("kiln_emit", "PP", ""),
-    ("kiln_fail", "PWPP", "W"),
+    ("kiln_fail", "PWPL", "W"),
     ("kiln_fail_keep", "P", ""),
     ("kiln_fail_at", "PWWLLL", "W"),
     ("kiln_agent_call", "PPLPL", "W"),
@@ -73,6 +73,13 @@ const IMPORTS: &[(&str, &str, &str)] = &[
     ("kiln_list_group", "PWPPLP", "W"),
     ("kiln_list_join", "PPPPPLPPLBPP", "W"),
 ];
+
+/// The runtime functions generated code may call, as [`IMPORTS`] declares them: (name,
+/// parameter letters, return letters). `tests/kernels.rs` checks them against the
+/// runtime's definitions.
+pub fn imports() -> &'static [(&'static str, &'static str, &'static str)] {
+    IMPORTS
+}
 
 /// Every symbol [`IMPORTS`] names, with its address, for the JIT.
 pub fn runtime_symbols() -> Vec<(&'static str, *const u8)> {
