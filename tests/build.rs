@@ -5,41 +5,15 @@
 //! contains (no compiler, interpreter or Cranelift), forced SIMD levels, reproducible
 //! builds, the static library driven from C, and `--emit obj|clif|ir`.
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use support::{copy_dir, files};
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let (src, dst) = (e.path(), to.join(e.file_name()));
-        if e.file_name() == "out" || e.file_name() == "expected" {
-            continue;
-        }
-        if src.is_dir() {
-            copy_dir(&src, &dst);
-        } else {
-            std::fs::copy(&src, &dst).unwrap();
-        }
-    }
-}
-
-fn files(dir: &Path, base: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
-    let Ok(rd) = std::fs::read_dir(dir) else { return };
-    for e in rd {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            files(&p, base, out);
-        } else {
-            let rel = p.strip_prefix(base).unwrap().display().to_string();
-            out.insert(rel, std::fs::read(&p).unwrap());
-        }
-    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -118,6 +92,17 @@ impl Built {
         cmd.args(args).envs(env.iter().copied());
         outcome(tmp.path(), cmd)
     }
+}
+
+/// `kiln build reviews.kiln --emit staticlib -o lib` in `dir`.
+fn emit_staticlib(dir: &Path, lib: &Path) {
+    let o = kiln()
+        .args(["build", "reviews.kiln", "--emit", "staticlib", "-o"])
+        .arg(lib)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 }
 
 fn pipelines() -> Vec<(PathBuf, String)> {
@@ -300,13 +285,7 @@ fn the_static_library_runs_the_pipeline_from_c() {
     let work = tmp.path().join("src");
     copy_dir(&src, &work);
     let lib = tmp.path().join("lib/libreviews.a");
-    let o = kiln()
-        .args(["build", "reviews.kiln", "--emit", "staticlib", "-o"])
-        .arg(&lib)
-        .current_dir(&work)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    emit_staticlib(&work, &lib);
     let header = std::fs::read_to_string(tmp.path().join("lib/reviews.h")).unwrap();
     assert!(header.contains("int reviews_main(int argc, char **argv);"), "{header}");
     let main_c = tmp.path().join("main.c");
@@ -354,13 +333,7 @@ fn the_static_library_is_fed_from_memory_and_calls_back_with_rows() {
     let src = root().join("examples/reviews");
     let tmp = tempfile::tempdir().unwrap();
     let lib = tmp.path().join("lib/libreviews.a");
-    let o = kiln()
-        .args(["build", "reviews.kiln", "--emit", "staticlib", "-o"])
-        .arg(&lib)
-        .current_dir(&src)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    emit_staticlib(&src, &lib);
     let host = tmp.path().join("host");
     let o = Command::new("cc")
         .arg(root().join("examples/embed/host.c"))
@@ -400,13 +373,7 @@ fn python_drives_the_library_through_ctypes() {
     let src = root().join("examples/reviews");
     let tmp = tempfile::tempdir().unwrap();
     let lib = tmp.path().join("libreviews.a");
-    let o = kiln()
-        .args(["build", "reviews.kiln", "--emit", "staticlib", "-o"])
-        .arg(&lib)
-        .current_dir(&src)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    emit_staticlib(&src, &lib);
     let so = tmp.path().join("libreviews.so");
     let o = Command::new("cc")
         .args(["-shared", "-o"])

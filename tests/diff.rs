@@ -8,38 +8,12 @@
 //! Pipelines using an operator the compiled executor does not run yet are skipped (named in
 //! the output); the test fails if that leaves fewer than the tests/diff pipelines.
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let (src, dst) = (e.path(), to.join(e.file_name()));
-        if e.file_name() == "out" || e.file_name() == "expected" {
-            continue;
-        }
-        if src.is_dir() {
-            copy_dir(&src, &dst);
-        } else {
-            std::fs::copy(&src, &dst).unwrap();
-        }
-    }
-}
-
-fn files(dir: &Path, base: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
-    let Ok(rd) = std::fs::read_dir(dir) else { return };
-    for e in rd {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            files(&p, base, out);
-        } else {
-            let rel = p.strip_prefix(base).unwrap().display().to_string();
-            out.insert(rel, std::fs::read(&p).unwrap());
-        }
-    }
-}
+use support::{copy_dir, files};
 
 #[derive(Debug, PartialEq)]
 struct Outcome {

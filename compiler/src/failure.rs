@@ -1,7 +1,9 @@
 //! Run-time failures (LANGUAGE.md §1.6): [`EvalError`], what an expression's failure is,
-//! and how a failure that stops a run is reported. Shared by the reference interpreter and
-//! the compiled executor so both say exactly the same thing; neither engine owns it.
+//! and how a failure that stops a run is reported. The words are the runtime's
+//! (`kiln_runtime::program::load`), which reports compiled runs and built executables;
+//! the interpreter reports through it too, so every engine says exactly the same thing.
 
+use crate::diag::render::human::{diagnostic, span};
 use crate::diag::{Code, Diagnostic, codes};
 use crate::ir::Pipeline;
 use crate::source::{SourceMap, Span};
@@ -31,17 +33,9 @@ impl EvalError {
     }
 }
 
-pub const ERRORS_HELP: &str = "to send failing records to a file and keep going, add `sink errors -> jsonl(\"errors.jsonl\")`";
-
-/// For a failure in a pipeline that has an errors stream: a row read from it, or released
-/// once it has ended (docs/run.md, "Record errors").
-pub const ERRORS_LOOP_HELP: &str = "this failure cannot go to the errors stream (the row comes from it, or the stream has ended), so it stops the run";
-
-/// The hint of a fatal record failure in `p`.
-fn errors_help(p: &Pipeline) -> &'static str {
-    let has_errors =
-        p.graph.node_indices().any(|n| matches!(p.graph[n].kind, crate::ir::NodeKind::Errors));
-    if has_errors { ERRORS_LOOP_HELP } else { ERRORS_HELP }
+/// Whether `p` has an errors stream (which changes a fatal failure's hint).
+fn has_errors(p: &Pipeline) -> bool {
+    p.graph.node_indices().any(|n| matches!(p.graph[n].kind, crate::ir::NodeKind::Errors))
 }
 
 /// A stage's name as users see it: its declared name, or `op@line:col` for an anonymous
@@ -70,10 +64,6 @@ pub fn location(map: &SourceMap, span: Span) -> String {
     format!("{}:{l}:{c}", file.name)
 }
 
-fn input_name(source: &str) -> String {
-    if source == "-" { "standard input".to_string() } else { source.to_string() }
-}
-
 /// A record of source `n` that cannot be read, when there is no errors sink.
 pub fn read_fatal(
     p: &Pipeline,
@@ -84,20 +74,15 @@ pub fn read_fatal(
     message: &str,
 ) -> Box<Diagnostic> {
     let node = &p.graph[n];
-    let what = input_name(source);
-    Box::new(
-        Diagnostic::new(
-            codes::E0607,
-            node.span,
-            format!("cannot read line {line} of {what}: {message}"),
-        )
-        .label(format!("source `{}`", node.name))
-        .help(format!(
-            "the line is: {}\n{}",
-            kiln_runtime::textdef::shorten(raw),
-            ERRORS_HELP
-        )),
-    )
+    let r = kiln_runtime::program::load::read_report(
+        &node.name,
+        span(node.span),
+        source,
+        line,
+        raw,
+        message,
+    );
+    Box::new(diagnostic(&r))
 }
 
 /// An expression of stage `n` that failed on the record `at` = (source, line, raw), or
@@ -113,42 +98,22 @@ pub fn eval_fatal(
     eval_fatal_in(p, &stage_name(p, map, n), node.span, e, at)
 }
 
-/// [`eval_fatal`] for the stage named `stage` declared at `span` (a part of a fused node).
+/// [`eval_fatal`] for the stage named `stage` declared at `within` (a part of a fused node).
 pub fn eval_fatal_in(
     p: &Pipeline,
     stage: &str,
-    span: Span,
+    within: Span,
     e: EvalError,
     at: Option<(&str, u64, &str)>,
 ) -> Box<Diagnostic> {
-    let mut d = Diagnostic::new(e.code, e.span, e.message);
-    match at {
-        // The row `aggregate` gives over an empty stream comes from no record.
-        Some(("", 0, "")) => {
-            let what = "the row `aggregate` gives for an empty stream";
-            d = d.label(format!("failed on {what}"));
-            let inside =
-                span.file == e.span.file && span.start <= e.span.start && e.span.end <= span.end;
-            if !inside {
-                d = d.secondary(span, format!("in stage `{stage}`"));
-            }
-            d = d.help(format!("stage `{stage}` failed on {what}\n{}", errors_help(p)));
-        }
-        Some((source, line, raw)) => {
-            let what = input_name(source);
-            d = d.label(format!("failed on line {line} of {what}"));
-            let inside =
-                span.file == e.span.file && span.start <= e.span.start && e.span.end <= span.end;
-            if !inside {
-                d = d.secondary(span, format!("in stage `{stage}`"));
-            }
-            d = d.help(format!(
-                "stage `{stage}` failed on line {line} of {what}: {}\n{}",
-                kiln_runtime::textdef::shorten(raw),
-                errors_help(p)
-            ));
-        }
-        None => d = d.label(format!("failed before stage `{stage}` could start")),
-    }
-    Box::new(d)
+    let r = kiln_runtime::program::load::eval_report(
+        stage,
+        span(within),
+        e.code.as_str(),
+        span(e.span),
+        e.message,
+        at,
+        has_errors(p),
+    );
+    Box::new(diagnostic(&r))
 }

@@ -37,48 +37,9 @@ impl Span {
     }
 }
 
-/// One loaded file: its display name, text and line index.
-#[derive(Debug, Clone)]
-pub struct SourceFile {
-    pub name: String,
-    pub text: String,
-    line_starts: Vec<usize>,
-}
-
-impl SourceFile {
-    pub fn new(name: impl Into<String>, text: impl Into<String>) -> SourceFile {
-        let text = text.into();
-        let mut line_starts = vec![0];
-        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        SourceFile { name: name.into(), text, line_starts }
-    }
-    /// Zero-based line index of a byte offset.
-    pub fn line_index(&self, byte: usize) -> usize {
-        match self.line_starts.binary_search(&byte) {
-            Ok(l) => l,
-            Err(next) => next - 1,
-        }
-    }
-    pub fn line_start(&self, line: usize) -> usize {
-        self.line_starts.get(line).copied().unwrap_or(self.text.len())
-    }
-    pub fn line_range(&self, line: usize) -> Range<usize> {
-        let start = self.line_start(line);
-        let end = self.line_starts.get(line + 1).copied().unwrap_or(self.text.len());
-        start..end
-    }
-    pub fn line_count(&self) -> usize {
-        self.line_starts.len()
-    }
-    /// One-based (line, column) of a byte offset; the column counts Unicode scalar values.
-    pub fn line_col(&self, byte: usize) -> (usize, usize) {
-        let byte = byte.min(self.text.len());
-        let line = self.line_index(byte);
-        let start = self.line_starts[line];
-        let col = self.text.get(start..byte).map(|s| s.chars().count()).unwrap_or(byte - start);
-        (line + 1, col + 1)
-    }
-}
+/// One loaded file: its display name, text and line index. The runtime's type, so a built
+/// executable locates spans in the source it carries exactly as the compiler does.
+pub use kiln_runtime::program::report::SourceText as SourceFile;
 
 /// Every file of one compilation, in load order.
 #[derive(Debug, Clone, Default)]

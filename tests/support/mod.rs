@@ -62,3 +62,35 @@ pub const ENGINES: [&[&str]; 3] = [
     &["--engine", "jit", "--threads", "1"],
     &["--engine", "jit", "--threads", "2"],
 ];
+
+/// Copies the folder `from` into `to` (created), leaving out `out/` and `expected/` folders
+/// (what an earlier run wrote, and what tests compare with).
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let (src, dst) = (e.path(), to.join(e.file_name()));
+        if e.file_name() == "out" || e.file_name() == "expected" {
+            continue;
+        }
+        if src.is_dir() {
+            copy_dir(&src, &dst);
+        } else {
+            std::fs::copy(&src, &dst).unwrap();
+        }
+    }
+}
+
+/// Every file under `dir`, by path relative to `base`, with its bytes.
+pub fn files(dir: &Path, base: &Path, out: &mut std::collections::BTreeMap<String, Vec<u8>>) {
+    let Ok(rd) = std::fs::read_dir(dir) else { return };
+    for e in rd {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            files(&p, base, out);
+        } else {
+            let rel = p.strip_prefix(base).unwrap().display().to_string();
+            out.insert(rel, std::fs::read(&p).unwrap());
+        }
+    }
+}

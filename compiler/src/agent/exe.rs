@@ -15,7 +15,6 @@ use cranelift_codegen::ir::{AbiParam, InstBuilder, types};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_module::{FuncId, Linkage, Module};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 fn err(e: impl std::fmt::Display) -> String {
     format!("code generation failed: {e}")
@@ -85,56 +84,20 @@ pub fn define_main<M: Module>(
 
 /// Builds the executable at `out`.
 pub fn build_exe(agent: &AgentFile, out: &Path) -> Result<(), String> {
+    use crate::driver::build::{cc_link, scratch};
     let obj = super::aot::build_exe_object(agent)?;
-    let dir = TempDir::new()?;
-    let mut inputs = vec![dir.write(&format!("{}.o", agent.c_name()), &obj)?];
-    inputs.push(dir.write("kiln_agent_driver.o", kiln_runtime::agentdrv::DRIVER_OBJECT)?);
-    for k in kiln_runtime::simd::KERNEL_OBJECTS {
-        inputs.push(dir.write(k.name, k.bytes)?);
-    }
-    let cc = std::env::var_os("CC").unwrap_or_else(|| "cc".into());
-    let output =
-        Command::new(&cc).args(&inputs).arg("-o").arg(out).arg("-lm").output().map_err(|e| {
-            format!(
-                "cannot run the C compiler `{}` to link the executable: {e} (set CC to choose one)",
-                cc.to_string_lossy()
-            )
-        })?;
-    if !output.status.success() {
-        return Err(format!(
-            "linking {} failed:\n{}",
-            out.display(),
-            String::from_utf8_lossy(&output.stderr).trim_end()
-        ));
-    }
-    Ok(())
-}
-
-/// A scratch directory removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> Result<TempDir, String> {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or(0);
-        let path = std::env::temp_dir().join(format!("kiln-exe-{}-{nanos}", std::process::id()));
-        std::fs::create_dir(&path).map_err(|e| format!("cannot create {}: {e}", path.display()))?;
-        Ok(TempDir(path))
-    }
-
-    fn write(&self, name: &str, bytes: &[u8]) -> Result<PathBuf, String> {
-        let p = self.0.join(name);
+    let dir = scratch()?;
+    let write = |name: &str, bytes: &[u8]| -> Result<PathBuf, String> {
+        let p = dir.path().join(name);
         std::fs::write(&p, bytes).map_err(|e| format!("cannot write {}: {e}", p.display()))?;
         Ok(p)
+    };
+    let mut inputs = vec![write(&format!("{}.o", agent.c_name()), &obj)?];
+    inputs.push(write("kiln_agent_driver.o", kiln_runtime::agentdrv::DRIVER_OBJECT)?);
+    for k in kiln_runtime::simd::KERNEL_OBJECTS {
+        inputs.push(write(k.name, k.bytes)?);
     }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
+    cc_link(&inputs, &["m"], out)
 }
 
 #[cfg(test)]

@@ -264,13 +264,12 @@ impl<'s, 'p, M: Module> Shared<'s, 'p, M> {
     /// The kept-table slot of agent `i`'s forward pass for `kiln_agent_call` (`None` when
     /// the agent is not loaded).
     pub fn agent_slot(&mut self, i: usize) -> Option<u32> {
-        self.cx.agents.get(i)?.as_ref()?;
-        Some(self.kept_slot(Kept::Agent(i)))
+        self.agent_loaded(i).then(|| self.kept_slot(Kept::Agent(i)))
     }
 
-    /// The packed layers of agent `i`, when it is loaded.
-    pub fn agent_layers(&self, i: usize) -> Option<Vec<crate::agent::net::PackedLayer>> {
-        self.cx.agents.get(i).cloned().flatten().map(|l| (*l).clone())
+    /// Whether agent `i` is loaded (its weights go into the program's spec).
+    pub fn agent_loaded(&self, i: usize) -> bool {
+        self.cx.agents.get(i).is_some_and(Option::is_some)
     }
 }
 

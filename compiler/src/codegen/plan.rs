@@ -196,7 +196,7 @@ pub fn build<M: Module>(
                             flush(&mut run, &run_ty, &ty, &mut cur, &mut nodes, sh)?;
                             let next = crate::ir::verify::op_output(p, op, &ty).map_err(ice)?;
                             let offset = td(&ty).field_offsets()[*field];
-                            if sh.agent_layers(*agent).is_none() {
+                            if !sh.agent_loaded(*agent) {
                                 return Err(ice(format!("agent {agent} is not loaded")));
                             }
                             nodes.push(NodeSpec::Agent {

@@ -200,28 +200,22 @@ pub fn runtime_lib() -> Result<PathBuf, String> {
     })
 }
 
-/// A scratch folder removed on drop.
-struct Scratch(tempfile::TempDir);
-
-fn scratch() -> Result<Scratch, String> {
+/// A scratch folder, removed when dropped.
+pub fn scratch() -> Result<tempfile::TempDir, String> {
     tempfile::Builder::new()
         .prefix("kiln-build-")
         .tempdir()
-        .map(Scratch)
         .map_err(|e| format!("cannot create a scratch folder: {e}"))
 }
 
-/// Links `object` with the runtime into the executable `out`.
-fn link_exe(object: &[u8], out: &Path) -> Result<(), String> {
-    let lib = runtime_lib()?;
-    let dir = scratch()?;
-    let obj = dir.0.path().join("pipeline.o");
-    write(&obj, object)?;
+/// Links `inputs` (objects and static libraries) and the system libraries `libs` into the
+/// executable `out` with the system C compiler (`cc`, or `$CC`).
+pub fn cc_link(inputs: &[PathBuf], libs: &[&str], out: &Path) -> Result<(), String> {
     let cc = std::env::var_os("CC").unwrap_or_else(|| "cc".into());
     let output = Command::new(&cc)
-        .arg(&obj)
-        .arg(&lib)
-        .args(["-lm", "-lpthread", "-ldl", "-o"])
+        .args(inputs)
+        .args(libs.iter().map(|l| format!("-l{l}")))
+        .arg("-o")
         .arg(out)
         .output()
         .map_err(|e| {
@@ -239,6 +233,15 @@ fn link_exe(object: &[u8], out: &Path) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// Links `object` with the runtime into the executable `out`.
+fn link_exe(object: &[u8], out: &Path) -> Result<(), String> {
+    let lib = runtime_lib()?;
+    let dir = scratch()?;
+    let obj = dir.path().join("pipeline.o");
+    write(&obj, object)?;
+    cc_link(&[obj, lib], &["m", "pthread", "dl"], out)
 }
 
 /// `out`: the runtime's static library with `object` added (as `NAME.o`, defining

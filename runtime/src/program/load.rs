@@ -440,22 +440,14 @@ impl<'a> Loaded<'a> {
         }
     }
 
-    fn errors_help(&self) -> &'static str {
-        if self.spec.report.has_errors { ERRORS_LOOP_HELP } else { ERRORS_HELP }
-    }
-
     /// A record of source `n` that cannot be read, when there is no errors sink.
     fn read_fatal(&self, n: usize, source: &str, line: u64, raw: &str, message: &str) -> Report {
         let node = &self.spec.report.nodes[n];
-        let what = input_name(source);
-        Report::error("E0607", node.span, format!("cannot read line {line} of {what}: {message}"))
-            .label(format!("source `{}`", node.name))
-            .help(format!("the line is: {}\n{ERRORS_HELP}", crate::textdef::shorten(raw)))
+        read_report(&node.name, node.span, source, line, raw, message)
     }
 
     /// An expression (`code`, `span`, `message`) of stage `stage` (node `n`, or a part of
-    /// it) that failed on the record `at` = (source, line, raw), or before the stage
-    /// started (`None`).
+    /// it) that failed on the record `at`, or before the stage started (`None`).
     fn eval_fatal(
         &self,
         n: usize,
@@ -470,33 +462,64 @@ impl<'a> Loaded<'a> {
             Some((p, s)) => (p.as_str(), *s),
             None => (node.shown.as_str(), node.span),
         };
-        let mut r = Report::error(code, span, message);
-        let inside =
-            within.file == span.file && within.start <= span.start && span.end <= within.end;
-        match at {
-            // The row `aggregate` gives over an empty stream comes from no record.
-            Some(("", 0, "")) => {
-                let what = "the row `aggregate` gives for an empty stream";
-                r = r.label(format!("failed on {what}"));
-                if !inside {
-                    r = r.secondary(within, format!("in stage `{stage}`"));
-                }
-                r.help(format!("stage `{stage}` failed on {what}\n{}", self.errors_help()))
+        let has_errors = self.spec.report.has_errors;
+        eval_report(stage, within, code, span, message, at, has_errors)
+    }
+}
+
+/// A record of source `name` (declared at `span`) that cannot be read, when there is no
+/// errors sink: the words of both engines.
+pub fn read_report(
+    name: &str,
+    span: Span,
+    source: &str,
+    line: u64,
+    raw: &str,
+    message: &str,
+) -> Report {
+    let what = input_name(source);
+    Report::error("E0607", span, format!("cannot read line {line} of {what}: {message}"))
+        .label(format!("source `{name}`"))
+        .help(format!("the line is: {}\n{ERRORS_HELP}", crate::textdef::shorten(raw)))
+}
+
+/// An expression (`code`, `span`, `message`) of stage `stage` declared at `within` that
+/// failed on the record `at` = (source, line, raw), or before the stage started (`None`),
+/// in a program with or without an errors stream: the words of both engines.
+pub fn eval_report(
+    stage: &str,
+    within: Span,
+    code: &str,
+    span: Span,
+    message: String,
+    at: Option<(&str, u64, &str)>,
+    has_errors: bool,
+) -> Report {
+    let errors_help = if has_errors { ERRORS_LOOP_HELP } else { ERRORS_HELP };
+    let mut r = Report::error(code, span, message);
+    let inside = within.file == span.file && within.start <= span.start && span.end <= within.end;
+    match at {
+        // The row `aggregate` gives over an empty stream comes from no record.
+        Some(("", 0, "")) => {
+            let what = "the row `aggregate` gives for an empty stream";
+            r = r.label(format!("failed on {what}"));
+            if !inside {
+                r = r.secondary(within, format!("in stage `{stage}`"));
             }
-            Some((source, line, raw)) => {
-                let what = input_name(source);
-                r = r.label(format!("failed on line {line} of {what}"));
-                if !inside {
-                    r = r.secondary(within, format!("in stage `{stage}`"));
-                }
-                r.help(format!(
-                    "stage `{stage}` failed on line {line} of {what}: {}\n{}",
-                    crate::textdef::shorten(raw),
-                    self.errors_help()
-                ))
-            }
-            None => r.label(format!("failed before stage `{stage}` could start")),
+            r.help(format!("stage `{stage}` failed on {what}\n{errors_help}"))
         }
+        Some((source, line, raw)) => {
+            let what = input_name(source);
+            r = r.label(format!("failed on line {line} of {what}"));
+            if !inside {
+                r = r.secondary(within, format!("in stage `{stage}`"));
+            }
+            r.help(format!(
+                "stage `{stage}` failed on line {line} of {what}: {}\n{errors_help}",
+                crate::textdef::shorten(raw)
+            ))
+        }
+        None => r.label(format!("failed before stage `{stage}` could start")),
     }
 }
 

@@ -66,7 +66,8 @@ impl Report {
     }
 }
 
-/// One source file: its display name and text, with a line index.
+/// One source file: its display name and text, with a line index (the compiler's
+/// `SourceFile` too).
 #[derive(Clone, Debug, Default)]
 pub struct SourceText {
     pub name: String,
@@ -94,8 +95,13 @@ impl SourceText {
         self.line_starts.len()
     }
 
+    /// The byte offset where zero-based line `line` starts (the text's end past the last).
+    pub fn line_start(&self, line: usize) -> usize {
+        self.line_starts.get(line).copied().unwrap_or(self.text.len())
+    }
+
     pub fn line_range(&self, line: usize) -> Range<usize> {
-        let start = self.line_starts.get(line).copied().unwrap_or(self.text.len());
+        let start = self.line_start(line);
         let end = self.line_starts.get(line + 1).copied().unwrap_or(self.text.len());
         start..end
     }
